@@ -1,0 +1,84 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+/// Settings shared by every Swift target: Swift 6 language mode plus the strictness the project wants.
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "Quorum",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "quorum", targets: ["quorum"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/stencilproject/Stencil", from: "0.15.1"),
+    ],
+    targets: [
+        // C libraries, found through pkg-config; their shims wrap the macros Swift cannot import.
+        .systemLibrary(
+            name: "CLibSSH2",
+            pkgConfig: "libssh2",
+            providers: [.apt(["libssh2-1-dev"])]
+        ),
+        .systemLibrary(
+            name: "CMariaDB",
+            pkgConfig: "libmariadb",
+            providers: [.apt(["default-libmysqlclient-dev"])]
+        ),
+
+        // The SSH transport: sessions, exec, host keys, tunnels.
+        .target(
+            name: "QuorumSSH",
+            dependencies: ["CLibSSH2", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        // Model, loaders, validation, variables, templating, secrets, and the step-kind contract.
+        .target(
+            name: "QuorumCore",
+            dependencies: [
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Stencil", package: "Stencil"),
+                .product(name: "Collections", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // One file per step kind.
+        .target(
+            name: "QuorumSteps",
+            dependencies: ["QuorumCore"],
+            swiftSettings: strict
+        ),
+        // The engine: connections, plays, batches, handlers, events and reporters.
+        .target(
+            name: "QuorumEngine",
+            dependencies: ["QuorumCore", "QuorumSteps", "QuorumSSH", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        // The thin command-line front end.
+        .executableTarget(
+            name: "quorum",
+            dependencies: [
+                "QuorumEngine", "QuorumCore", "QuorumSteps",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+
+        .testTarget(name: "QuorumCoreTests", dependencies: ["QuorumCore", "QuorumSteps"], swiftSettings: strict),
+        .testTarget(name: "QuorumStepsTests", dependencies: ["QuorumSteps", "QuorumCore"], swiftSettings: strict),
+        // Real parts: these bring the project's lab up (lab/lab.sh) and run the built `quorum` against it.
+        .testTarget(
+            name: "QuorumLabTests",
+            dependencies: ["QuorumSSH", "QuorumCore"],
+            swiftSettings: strict
+        ),
+    ]
+)

@@ -1,0 +1,38 @@
+/// Suggests the closest known word for a misspelt key, step kind or variable.
+public enum DidYouMean {
+    /// The candidate closest to `word` when it is close enough to be a plausible typo.
+    public static func suggestion(for word: String, among candidates: some Sequence<String>) -> String? {
+        let lowered = word.lowercased()
+        var best: (String, Int)?
+        for candidate in candidates {
+            let distance = editDistance(lowered, candidate.lowercased())
+            if let current = best, current.1 <= distance { continue }
+            best = (candidate, distance)
+        }
+        guard let (candidate, distance) = best else { return nil }
+        let limit = max(1, min(3, word.count / 3 + 1))
+        return distance <= limit ? candidate : nil
+    }
+
+    /// A hint string, "did you mean `x`?", or nil.
+    public static func hint(for word: String, among candidates: some Sequence<String>) -> String? {
+        suggestion(for: word, among: candidates).map { "did you mean `\($0)`?" }
+    }
+
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        if a.isEmpty { return b.count }
+        if b.isEmpty { return a.count }
+        var previous = Array(0...b.count)
+        var current = [Int](repeating: 0, count: b.count + 1)
+        for i in 1...a.count {
+            current[0] = i
+            for j in 1...b.count {
+                let cost = a[i - 1] == b[j - 1] ? 0 : 1
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            }
+            swap(&previous, &current)
+        }
+        return previous[b.count]
+    }
+}

@@ -1,0 +1,153 @@
+import OrderedCollections
+
+/// A kind of step (`template`, `ini`, `mysql_user`…): parses its arguments, probes the host, and changes
+/// it only when the probe shows a difference. Each kind lives in its own small file in QuorumSteps.
+public protocol StepKind: Sendable {
+    /// The YAML key that selects this kind.
+    static var name: String { get }
+    /// One line for `quorum doc`.
+    static var summary: String { get }
+    static var schema: ArgSchema { get }
+    /// The family whose play-level `defaults:` apply (`mysql`, `keystone`), nil for none.
+    static var defaultsFamily: String? { get }
+    /// Steps on a shared service (the database, Keystone, Pacemaker) run once per play by default.
+    static var runsOncePerPlay: Bool { get }
+
+    /// Builds the step from arguments already rendered for one host; throws `StepFailure` when they
+    /// are wrong in a way the schema cannot express.
+    init(arguments: Arguments) throws
+
+    /// Probes, then (unless `context.check`) changes the host. In check mode `context.remote` is read-only,
+    /// and the outcome predicts exactly what apply would do.
+    func run(_ context: StepContext) async throws -> StepOutcome
+}
+
+extension StepKind {
+    public static var defaultsFamily: String? { nil }
+    public static var runsOncePerPlay: Bool { false }
+}
+
+/// Everything a step may use while it runs on one host.
+public struct StepContext: Sendable {
+    public var remote: any Remote
+    /// The host's inventory name.
+    public var host: String
+    public var check: Bool
+    /// True when `--diff` asked for diffs (steps may always fill them; the reporter decides).
+    public var wantsDiff: Bool
+    /// The host's variables, for steps that render files.
+    public var variables: Variables
+    public var templates: TemplateRenderer
+    /// Finds `src` files next to the playbook (`files/`).
+    public var files: FileResolver
+    /// The step's location in its playbook.
+    public var location: SourceLocation?
+
+    public init(remote: any Remote, host: String, check: Bool, wantsDiff: Bool, variables: Variables,
+                templates: TemplateRenderer, files: FileResolver, location: SourceLocation?) {
+        self.remote = remote
+        self.host = host
+        self.check = check
+        self.wantsDiff = wantsDiff
+        self.variables = variables
+        self.templates = templates
+        self.files = files
+        self.location = location
+    }
+}
+
+/// What a step found and did on one host.
+public struct StepOutcome: Sendable {
+    public var changed: Bool
+    /// Set when the step decided not to act (e.g. a command in check mode); the reason is shown.
+    public var skippedReason: String?
+    public var diffs: [Diff]
+    /// A short human note, e.g. "3 options set".
+    public var message: String?
+    /// What `register:` stores (beside `changed`, `failed`, `skipped`), e.g. `rc`, `stdout`, `stderr`.
+    public var result: OrderedDictionary<String, Value>
+
+    public init(changed: Bool, diffs: [Diff] = [], message: String? = nil,
+                result: OrderedDictionary<String, Value> = [:], skippedReason: String? = nil) {
+        self.changed = changed
+        self.diffs = diffs
+        self.message = message
+        self.result = result
+        self.skippedReason = skippedReason
+    }
+
+    public static let unchanged = StepOutcome(changed: false)
+
+    public static func skipped(_ reason: String) -> StepOutcome {
+        StepOutcome(changed: false, skippedReason: reason)
+    }
+}
+
+/// One difference a step found: a whole file, or one field (an INI option, a grant, a URL).
+public struct Diff: Sendable, Equatable, Codable {
+    /// What differs: a path, or `[section] option`, or `endpoint public url`.
+    public var subject: String
+    /// nil when the thing does not exist yet (before) or will not exist (after).
+    public var before: String?
+    public var after: String?
+    /// A secret field: the reporter prints `********` and says only whether it differs.
+    public var secret: Bool
+    /// True for whole files: shown as a unified diff; false for fields: shown as `before → after`.
+    public var isFile: Bool
+
+    public init(subject: String, before: String?, after: String?, secret: Bool = false, isFile: Bool = false) {
+        self.subject = subject
+        self.before = before
+        self.after = after
+        self.secret = secret
+        self.isFile = isFile
+    }
+
+    public static func file(_ path: String, before: String?, after: String?, secret: Bool = false) -> Diff {
+        Diff(subject: path, before: before, after: after, secret: secret, isFile: true)
+    }
+}
+
+/// A step that failed for a reason it can explain; the engine adds the host and the step's name.
+public struct StepFailure: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    /// Output that explains the failure (a validator's stderr, a server's error).
+    public var detail: String?
+
+    public init(_ message: String, detail: String? = nil) {
+        self.message = message
+        self.detail = detail
+    }
+
+    public var description: String {
+        guard let detail, !detail.isEmpty else { return message }
+        return "\(message): \(detail)"
+    }
+}
+
+/// Finds the local files a playbook refers to (`src:` of `copy` and `template`).
+public struct FileResolver: Sendable {
+    /// Directories searched in order, e.g. `<playbook dir>/files`, `<playbook dir>/../files`.
+    public var searchPath: [String]
+
+    public init(searchPath: [String]) { self.searchPath = searchPath }
+
+    /// The first existing file named `name` along the search path (an absolute name is used as is).
+    public func resolve(_ name: String) throws -> String {
+        if name.hasPrefix("/") {
+            if FileSystem.exists(name) { return name }
+        } else {
+            for dir in searchPath {
+                let candidate = dir + "/" + name
+                if FileSystem.exists(candidate) { return candidate }
+            }
+        }
+        throw StepFailure("cannot find file `\(name)` (looked in \(searchPath.joined(separator: ", ")))")
+    }
+
+    public func read(_ name: String) throws -> [UInt8] {
+        let path = try resolve(name)
+        guard let bytes = FileSystem.read(path) else { throw StepFailure("cannot read \(path)") }
+        return bytes
+    }
+}

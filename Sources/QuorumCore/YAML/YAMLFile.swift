@@ -1,0 +1,98 @@
+import Foundation
+import Yams
+
+/// Reads YAML files into `SourceNode` trees, turning syntax errors into diagnostics with file:line:col.
+public enum YAMLFile {
+    /// Parses `text` (read from `path`, which only names it in diagnostics). An empty document is `nil`.
+    public static func parse(_ text: String, path: String) throws -> SourceNode? {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            throw ConfigurationError([diagnostic(for: error, path: path)])
+        }
+        guard let root else { return nil }
+        var collector = DiagnosticCollector()
+        let node = convert(root, path: path, diagnostics: &collector)
+        try collector.throwIfErrors()
+        return node
+    }
+
+    /// Reads and parses a file from disk.
+    public static func load(_ path: String) throws -> SourceNode? {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigurationError([.error("cannot read \(path)", at: SourceLocation(file: path, line: 1, column: 1))])
+        }
+        return try parse(String(decoding: data, as: UTF8.self), path: path)
+    }
+
+    static func diagnostic(for error: YamlError, path: String) -> Diagnostic {
+        switch error {
+        case .scanner(let context, let problem, let mark, _),
+             .parser(let context, let problem, let mark, _),
+             .composer(let context, let problem, let mark, _):
+            var message = "YAML syntax error: \(problem)"
+            if let context { message += " (\(context.text) at line \(context.mark.line))" }
+            return .error(message, at: SourceLocation(file: path, line: mark.line, column: mark.column))
+        case .reader(let problem, _, _, _):
+            return .error("YAML cannot be read: \(problem)", at: SourceLocation(file: path, line: 1, column: 1))
+        default:
+            return .error("YAML error: \(error)", at: SourceLocation(file: path, line: 1, column: 1))
+        }
+    }
+
+    static func convert(_ node: Node, path: String, diagnostics: inout DiagnosticCollector) -> SourceNode {
+        let location = SourceLocation(file: path, line: node.mark?.line ?? 1, column: node.mark?.column ?? 1)
+        switch node {
+        case .scalar(let scalar):
+            return SourceNode(.scalar(resolve(scalar)), at: location)
+        case .sequence(let sequence):
+            return SourceNode(.sequence(sequence.map { convert($0, path: path, diagnostics: &diagnostics) }), at: location)
+        case .mapping(let mapping):
+            var entries: [SourceNode.Entry] = []
+            var seen: [String: SourceLocation] = [:]
+            for (key, value) in mapping {
+                let keyNode = convert(key, path: path, diagnostics: &diagnostics)
+                let entry = SourceNode.Entry(key: keyNode, value: convert(value, path: path, diagnostics: &diagnostics))
+                if case .scalar = keyNode.kind {} else {
+                    diagnostics.error("a map key must be a plain word, not a \(keyNode.shapeName)", at: keyNode.location)
+                }
+                if let first = seen[entry.name] {
+                    diagnostics.error("duplicate key `\(entry.name)` (first at line \(first.line))", at: keyNode.location)
+                }
+                seen[entry.name] = keyNode.location
+                entries.append(entry)
+            }
+            return SourceNode(.mapping(entries), at: location)
+        case .alias:
+            // Yams resolves aliases while composing; an unresolved one is kept as an empty scalar.
+            return SourceNode(.scalar(.null), at: location)
+        }
+    }
+
+    /// YAML 1.2 core schema for plain scalars; quoted scalars are always strings.
+    static func resolve(_ scalar: Node.Scalar) -> Value {
+        let text = scalar.string
+        if scalar.style != .plain && scalar.style != .any { return .string(text) }
+        switch Resolver.default.resolveTag(of: Node.scalar(scalar)) {
+        case .null: return .null
+        case .bool:
+            switch text.lowercased() {
+            case "true", "yes", "on": return .bool(true)
+            default: return .bool(false)
+            }
+        case .int:
+            // `0644` stays text: it is almost always a file mode, and modes are read as octal digits.
+            if text.count > 1, text.hasPrefix("0"), text.allSatisfy(\.isNumber) { return .string(text) }
+            if let i = Int(text.replacingOccurrences(of: "_", with: "")) { return .int(i) }
+            if text.hasPrefix("0o"), let i = Int(text.dropFirst(2), radix: 8) { return .int(i) }
+            if text.hasPrefix("0x"), let i = Int(text.dropFirst(2), radix: 16) { return .int(i) }
+            return .string(text)
+        case .float:
+            if let d = Double(text) { return .double(d) }
+            return .string(text)
+        default:
+            return .string(text)
+        }
+    }
+}

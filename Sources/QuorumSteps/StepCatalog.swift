@@ -1,0 +1,10 @@
+import QuorumCore
+
+/// Every step kind Quorum knows, by YAML key.
+public enum StepCatalog {
+    public static let kinds: [any StepKind.Type] = []
+
+    public static let byName: [String: any StepKind.Type] = Dictionary(
+        kinds.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first }
+    )
+}

@@ -1,6 +1,15 @@
 import ArgumentParser
+import Foundation
 
 @main
 struct Quorum: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Deploy and audit highly-available OpenStack control planes.")
+    static let configuration = CommandConfiguration(
+        commandName: "quorum",
+        abstract: "Deploy and audit highly-available OpenStack control planes over SSH.",
+        discussion: """
+        Exit codes: 0 success (no drift), 1 usage or validation error (nothing contacted), 2 a step failed,
+        3 a host was unreachable, 4 check found changes to make.
+        """,
+        subcommands: [ApplyCommand.self, ValidateCommand.self, InventoryCommand.self, DocCommand.self]
+    )
 }

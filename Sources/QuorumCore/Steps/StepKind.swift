@@ -113,10 +113,14 @@ public struct StepFailure: Error, Sendable, CustomStringConvertible {
     public var message: String
     /// Output that explains the failure (a validator's stderr, a server's error).
     public var detail: String?
+    /// What the step observed before failing (e.g. a command's `rc`, `stdout`, `stderr`), so that
+    /// `register`, `failed_when` and `until` can look at it.
+    public var result: OrderedDictionary<String, Value>
 
-    public init(_ message: String, detail: String? = nil) {
+    public init(_ message: String, detail: String? = nil, result: OrderedDictionary<String, Value> = [:]) {
         self.message = message
         self.detail = detail
+        self.result = result
     }
 
     public var description: String {

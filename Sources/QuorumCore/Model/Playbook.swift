@@ -1,0 +1,101 @@
+import OrderedCollections
+
+/// A playbook file: plays applied in order.
+public struct Playbook: Sendable {
+    public var path: String
+    public var plays: [Play]
+
+    public init(path: String, plays: [Play]) {
+        self.path = path
+        self.plays = plays
+    }
+
+    /// Where `src:` files are looked up: `files/` beside the playbook, then `files/` one level up
+    /// (the project layout: `playbooks/` and `files/` side by side), then the playbook's own folder.
+    public var fileResolver: FileResolver {
+        let dir = FileSystem.directory(of: path)
+        return FileResolver(searchPath: [dir + "/files", FileSystem.resolve("../files", relativeTo: dir), dir])
+    }
+}
+
+/// A play: a host pattern, variables, steps and handlers.
+public struct Play: Sendable {
+    public var name: String
+    public var hosts: String
+    public var vars: [NamedValue]
+    public var varsFiles: [Located<String>]
+    /// Shared step arguments per step family (`defaults: {mysql: {login: …}}`), like Ansible's `module_defaults`.
+    public var defaults: OrderedDictionary<String, Value>
+    /// Batch sizes: `serial: 1`, `serial: "30%"`, or a list such as `[1, 2]` (the last repeats).
+    public var serial: [BatchSize]
+    public var become: Become?
+    public var steps: [Step]
+    public var handlers: [Step]
+    public var tags: [String]
+    public var location: SourceLocation
+
+    public init(name: String, hosts: String, vars: [NamedValue] = [], varsFiles: [Located<String>] = [],
+                defaults: OrderedDictionary<String, Value> = [:], serial: [BatchSize] = [], become: Become? = nil,
+                steps: [Step] = [], handlers: [Step] = [], tags: [String] = [], location: SourceLocation) {
+        self.name = name
+        self.hosts = hosts
+        self.vars = vars
+        self.varsFiles = varsFiles
+        self.defaults = defaults
+        self.serial = serial
+        self.become = become
+        self.steps = steps
+        self.handlers = handlers
+        self.tags = tags
+        self.location = location
+    }
+}
+
+/// `become:` settings of a play or a step.
+public struct Become: Sendable, Hashable {
+    public var enabled: Bool
+    public var user: String?
+
+    public init(enabled: Bool, user: String? = nil) {
+        self.enabled = enabled
+        self.user = user
+    }
+}
+
+/// A batch size for `serial`.
+public enum BatchSize: Sendable, Hashable {
+    case count(Int)
+    case percent(Int)
+
+    /// The number of hosts in a batch out of `total`, at least one.
+    public func size(of total: Int) -> Int {
+        switch self {
+        case .count(let n): return max(1, n)
+        case .percent(let p): return max(1, total * p / 100)
+        }
+    }
+}
+
+/// A variable as written, with its location.
+public struct NamedValue: Sendable, Hashable {
+    public var name: String
+    public var value: Value
+    public var location: SourceLocation
+
+    public init(name: String, value: Value, location: SourceLocation) {
+        self.name = name
+        self.value = value
+        self.location = location
+    }
+}
+
+/// Any value together with where it was written.
+public struct Located<T: Sendable & Hashable>: Sendable, Hashable {
+    public var value: T
+    public var location: SourceLocation
+
+    public init(_ value: T, at location: SourceLocation) {
+        self.value = value
+        self.location = location
+    }
+}

@@ -1,0 +1,154 @@
+import QuorumCore
+import QuorumSSH
+
+/// A Remote over one SSH session: every operation is one command (one round trip), run by `/bin/sh`,
+/// through sudo when `become` is set. Secrets travel on stdin, never on a command line.
+struct SSHRemote: Remote {
+    let host: String
+    let connection: SSHConnection
+    let become: BecomeSettings?
+    let commandTimeout: Duration
+
+    var isReadOnly: Bool { false }
+
+    func probe(_ script: String, stdin: [UInt8], timeout: Duration?) async throws -> CommandResult {
+        try await execute(script, stdin: stdin, timeout: timeout)
+    }
+
+    func change(_ script: String, stdin: [UInt8], timeout: Duration?) async throws -> CommandResult {
+        try await execute(script, stdin: stdin, timeout: timeout)
+    }
+
+    func stat(_ path: String) async throws -> FileInfo? {
+        let result = try await execute("stat -c '%F|%a|%U|%G' -- \(Shell.quote(path)) 2>/dev/null || true", stdin: [], timeout: nil)
+        return RemoteScripts.parseStat(result.stdoutText)
+    }
+
+    func readFile(_ path: String) async throws -> RemoteFile? {
+        let result = try await execute(RemoteScripts.readFile(path), stdin: [], timeout: nil)
+        switch result.status {
+        case 0: return try RemoteScripts.parseReadFile(result.stdout, path: path)
+        case 4: return nil
+        default: throw StepFailure("cannot read \(path)", detail: result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+    }
+
+    func writeFile(_ path: String, content: [UInt8], attributes: FileAttributes, validate: String?) async throws {
+        let result = try await execute(RemoteScripts.writeFile(path, attributes: attributes, validate: validate),
+                                       stdin: content, timeout: nil)
+        try RemoteScripts.checkWrite(result, path: path)
+    }
+
+    /// Runs `script` with `/bin/sh`, as the become user when asked; maps transport errors.
+    func execute(_ script: String, stdin: [UInt8], timeout: Duration?) async throws -> CommandResult {
+        let (command, input) = Become.wrap(script, stdin: stdin, become: become)
+        do {
+            let output = try await connection.run(command, stdin: input, timeout: timeout ?? commandTimeout)
+            let result = CommandResult(stdout: output.stdout, stderr: output.stderr, status: output.exitStatus)
+            if become?.password != nil, result.status == Become.refusedStatus {
+                throw StepFailure("sudo refused the become password (ansible_become_password) for user \(become?.user ?? "root")")
+            }
+            if become != nil, result.status == 1, result.stderrText.contains("sudo: a password is required") {
+                throw StepFailure("sudo needs a password: set ansible_become_password for \(host)")
+            }
+            return result
+        } catch let error as SSHError {
+            switch error.kind {
+            case .commandTimeout: throw RemoteError(.timeout, "\(host): \(error.message)")
+            default: throw RemoteError(.unreachable, "\(host): \(error.message)")
+            }
+        }
+    }
+}
+
+/// Wraps scripts in `/bin/sh -c` and, for `become`, sudo. With a password, the password is the first
+/// line of stdin, read by the shell's builtin `read` and piped (by the builtin `printf`) to `sudo -S -v`,
+/// so it never appears in any command line (`ps`), then the real command runs with `sudo -n`.
+enum Become {
+    static let refusedStatus: Int32 = 97
+
+    static func wrap(_ script: String, stdin: [UInt8], become: BecomeSettings?) -> (String, [UInt8]) {
+        guard let become else { return ("/bin/sh -c " + Shell.quote(script), stdin) }
+        let sudo = "sudo -n -H -u \(Shell.quote(become.user)) -- /bin/sh -c \(Shell.quote(script))"
+        guard let password = become.password else { return (sudo, stdin) }
+        let outer = """
+        IFS= read -r quorum_become || exit \(refusedStatus)
+        printf '%s\\n' "$quorum_become" | sudo -S -p '' -v 2>/dev/null || exit \(refusedStatus)
+        unset quorum_become
+        exec \(sudo)
+        """
+        return ("/bin/sh -c " + Shell.quote(outer), Array((password + "\n").utf8) + stdin)
+    }
+}
+
+/// The shell scripts behind `stat`, `readFile` and `writeFile`, and the parsing of what they print.
+enum RemoteScripts {
+    static func parseStat(_ text: String) -> FileInfo? {
+        let fields = text.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "|", omittingEmptySubsequences: false)
+        guard fields.count == 4, let mode = Int(fields[1], radix: 8) else { return nil }
+        let kind: FileInfo.Kind = switch fields[0] {
+        case "regular file", "regular empty file": .file
+        case "directory": .directory
+        case "symbolic link": .link
+        default: .other
+        }
+        return FileInfo(kind: kind, mode: mode, owner: String(fields[2]), group: String(fields[3]))
+    }
+
+    /// Prints `stat` on the first line, then the content; exit 4 when absent, 3 when not a regular file.
+    static func readFile(_ path: String) -> String {
+        """
+        p=\(Shell.quote(path))
+        if [ -f "$p" ]; then stat -L -c '%F|%a|%U|%G' -- "$p" && exec cat -- "$p"
+        elif [ -e "$p" ]; then echo "$p is not a regular file" >&2; exit 3
+        else exit 4; fi
+        """
+    }
+
+    static func parseReadFile(_ bytes: [UInt8], path: String) throws -> RemoteFile {
+        guard let newline = bytes.firstIndex(of: UInt8(ascii: "\n")),
+              let info = parseStat(String(decoding: bytes[..<newline], as: UTF8.self)) else {
+            throw StepFailure("cannot read \(path): unexpected answer from the host")
+        }
+        return RemoteFile(content: Array(bytes[(newline + 1)...]), info: info)
+    }
+
+    /// Content on stdin into a 0600 temporary file beside `path`; owner and mode set; `validate` run on it;
+    /// then renamed over `path`. The trap removes the temporary file on any failure.
+    static func writeFile(_ path: String, attributes: FileAttributes, validate: String?) -> String {
+        var lines = [
+            "set -e",
+            "p=\(Shell.quote(path))",
+            "d=$(dirname -- \"$p\")",
+            "[ -d \"$d\" ] || { echo \"directory $d does not exist\" >&2; exit 3; }",
+            "t=$(mktemp \"$d/.quorum.XXXXXX\")",
+            "trap 'rm -f -- \"$t\"' EXIT HUP INT TERM",
+            "cat > \"$t\"",
+            "if [ -e \"$p\" ]; then chown --reference=\"$p\" -- \"$t\"; chmod --reference=\"$p\" -- \"$t\"; else chmod 0644 \"$t\"; fi",
+        ]
+        if attributes.owner != nil || attributes.group != nil {
+            let spec = (attributes.owner ?? "") + (attributes.group.map { ":" + $0 } ?? "")
+            lines.append("chown -- \(Shell.quote(spec)) \"$t\"")
+        }
+        if let mode = attributes.mode {
+            lines.append("chmod \(String(mode, radix: 8)) \"$t\"")
+        }
+        if let validate {
+            let command = validate.replacingOccurrences(of: "%s", with: "\"$t\"")
+            lines.append("if ! out=$( { \(command) ; } 2>&1 ); then printf '%s\\n' \"$out\" >&2; exit 5; fi")
+        }
+        lines.append("mv -f -- \"$t\" \"$p\"")
+        lines.append("trap - EXIT HUP INT TERM")
+        return lines.joined(separator: "\n")
+    }
+
+    static func checkWrite(_ result: CommandResult, path: String) throws {
+        let detail = result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)
+        switch result.status {
+        case 0: return
+        case 3: throw StepFailure("cannot write \(path)", detail: detail)
+        case 5: throw StepFailure("validation failed, \(path) left unchanged", detail: detail)
+        default: throw StepFailure("writing \(path) failed (exit \(result.status))", detail: detail)
+        }
+    }
+}

@@ -1,0 +1,82 @@
+import QuorumCore
+
+/// Receives what happens during a run, as it happens. Everything it gets is already redacted.
+public protocol RunObserver: Sendable {
+    func playStarted(name: String, hosts: [String], check: Bool)
+    func stepFinished(_ report: StepReport)
+    func hostUnreachable(host: String, play: String, reason: String)
+    func runFinished(_ summary: RunSummary)
+}
+
+/// Applies playbooks to an inventory: plays in order; in each play, host batches (`serial`), steps in
+/// order with the batch's hosts in parallel (`--forks`), then the notified handlers.
+public struct Engine: Sendable {
+    public let inventory: Inventory
+    public let playbooks: [Playbook]
+    public let catalog: [String: any StepKind.Type]
+    public let options: RunOptions
+    public let connector: any HostConnector
+    public let observer: any RunObserver
+    public let redactor: SecretRedactor
+    let templates = TemplateRenderer()
+
+    public init(inventory: Inventory, playbooks: [Playbook], catalog: [String: any StepKind.Type], options: RunOptions,
+                connector: any HostConnector, observer: any RunObserver, redactor: SecretRedactor) {
+        self.inventory = inventory
+        self.playbooks = playbooks
+        self.catalog = catalog
+        self.options = options
+        self.connector = connector
+        self.observer = observer
+        self.redactor = redactor
+    }
+
+    /// Runs every play of every playbook and returns the summary (also given to the observer).
+    public func run() async -> RunSummary {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let pool = ConnectionPool(connector: connector)
+        var ledger = RunLedger()
+
+        for playbook in playbooks {
+            for play in playbook.plays {
+                let runner = PlayRunner(engine: self, play: play, playbook: playbook, pool: pool)
+                await runner.run(into: &ledger)
+            }
+        }
+        await pool.closeAll()
+        let summary = RunSummary(recap: ledger.recap, hosts: ledger.hostOrder, reports: ledger.reports,
+                                 check: options.check, duration: (clock.now - start).seconds,
+                                 unreachableErrors: ledger.unreachable)
+        observer.runFinished(summary)
+        return summary
+    }
+}
+
+/// What the run has seen so far, across plays.
+struct RunLedger {
+    var recap: [String: HostRecap] = [:]
+    var hostOrder: [String] = []
+    var reports: [StepReport] = []
+    /// Hosts that failed: they take no further part in the run.
+    var failed: Set<String> = []
+    /// Hosts that could not be reached, with why.
+    var unreachable: [String: String] = [:]
+    /// Registered variables per host; they live for the whole run, as in Ansible.
+    var registered: [String: Variables] = [:]
+
+    mutating func see(_ host: String) {
+        if recap[host] == nil {
+            recap[host] = HostRecap()
+            hostOrder.append(host)
+        }
+    }
+
+    mutating func record(_ report: StepReport) {
+        see(report.host)
+        recap[report.host, default: HostRecap()].count(report)
+        reports.append(report)
+    }
+
+    func isActive(_ host: String) -> Bool { !failed.contains(host) && unreachable[host] == nil }
+}

@@ -1,0 +1,216 @@
+import OrderedCollections
+import QuorumCore
+
+/// Runs one play: picks its hosts, splits them into `serial` batches, runs each step on the batch's hosts
+/// in parallel (linear: every host finishes a step before the next step starts), then the handlers.
+struct PlayRunner {
+    let engine: Engine
+    let play: Play
+    let playbook: Playbook
+    let pool: ConnectionPool
+
+    var options: RunOptions { engine.options }
+
+    func run(into ledger: inout RunLedger) async {
+        let hosts = selectHosts()
+        engine.observer.playStarted(name: play.name, hosts: hosts, check: options.check)
+        guard !hosts.isEmpty else { return }
+        for host in hosts { ledger.see(host) }
+
+        let scope: PlayScope
+        do {
+            scope = try PlayScope(engine: engine, play: play, playbook: playbook, hosts: hosts)
+        } catch {
+            // Variables that cannot be rendered fail the play on every host, naming the variable and where.
+            for host in hosts where ledger.isActive(host) {
+                ledger.record(failure(host: host, message: engine.redactor.redact(String(describing: error))))
+                ledger.failed.insert(host)
+            }
+            return
+        }
+        var runOnceResults: [Int: Value] = [:]
+        for batch in batches(of: hosts) {
+            let sessions = await connect(batch.filter(ledger.isActive), scope: scope, ledger: &ledger)
+            var notified: [String: Set<String>] = [:]
+            for (index, step) in play.steps.enumerated() where isSelected(step) {
+                await runStep(step, index: index, sessions: sessions, scope: scope, isHandler: false,
+                              runOnceResults: &runOnceResults, notified: &notified, ledger: &ledger)
+            }
+            var handlerRunOnce: [Int: Value] = [:]  // a run_once handler runs once per batch that notified it
+            for (offset, handler) in play.handlers.enumerated() {
+                let topics = Set((handler.name.map { [$0] } ?? []) + handler.listen)
+                let hostsNotified = sessions.keys.filter { !(notified[$0] ?? []).isDisjoint(with: topics) }
+                guard !hostsNotified.isEmpty else { continue }
+                let handlerSessions = sessions.filter { hostsNotified.contains($0.key) }
+                await runStep(handler, index: offset, sessions: handlerSessions, scope: scope, isHandler: true,
+                              runOnceResults: &handlerRunOnce, notified: &notified, ledger: &ledger)
+            }
+        }
+    }
+
+    // MARK: steps
+
+    func runStep(_ step: Step, index: Int, sessions: [String: any HostSession], scope: PlayScope, isHandler: Bool,
+                 runOnceResults: inout [Int: Value], notified: inout [String: Set<String>], ledger: inout RunLedger) async {
+        let active = scope.hosts.filter { sessions[$0] != nil && ledger.isActive($0) }
+        guard !active.isEmpty else { return }
+        let runOnce = step.runOnce ?? engine.catalog[step.kind]?.runsOncePerPlay ?? false
+        let executor = StepExecutor(catalog: engine.catalog, templates: engine.templates, redactor: engine.redactor,
+                                    check: options.check, diff: options.diff)
+
+        if runOnce {
+            if let registered = runOnceResults[index] {
+                // Already done in an earlier batch of this play: later hosts only see its result.
+                if let name = step.register { for host in active { ledger.registered[host, default: [:]][name] = registered } }
+                return
+            }
+            guard let host = active.first, let session = sessions[host] else { return }
+            let target = makeTarget(step, host: host, session: session, scope: scope, ledger: ledger,
+                                    isHandler: isHandler, runOnce: true)
+            let execution = await executor.execute(step, on: target)
+            runOnceResults[index] = execution.registered
+            fold(execution, step: step, hosts: active, notified: &notified, ledger: &ledger)
+            return
+        }
+
+        let targets = active.compactMap { host in
+            sessions[host].map { makeTarget(step, host: host, session: $0, scope: scope, ledger: ledger,
+                                            isHandler: isHandler, runOnce: false) }
+        }
+        let executions = await concurrentMap(targets, limit: options.forks ?? targets.count) { target in
+            await executor.execute(step, on: target)
+        }
+        for execution in executions {
+            fold(execution, step: step, hosts: [execution.report.host], notified: &notified, ledger: &ledger)
+        }
+    }
+
+    /// Records one execution; for `run_once` its result (and a failure) applies to every host of the play.
+    func fold(_ execution: StepExecution, step: Step, hosts: [String], notified: inout [String: Set<String>],
+              ledger: inout RunLedger) {
+        ledger.record(execution.report)
+        engine.observer.stepFinished(execution.report)
+        let host = execution.report.host
+        if execution.unreachable {
+            ledger.unreachable[host] = execution.report.error ?? "unreachable"
+            engine.observer.hostUnreachable(host: host, play: play.name, reason: execution.report.error ?? "")
+            Task { [pool] in await pool.markUnreachable(host, reason: execution.report.error ?? "") }
+            return
+        }
+        for target in hosts {
+            if let name = step.register { ledger.registered[target, default: [:]][name] = execution.registered }
+            if execution.hostFailed { ledger.failed.insert(target) }
+        }
+        if execution.report.outcome == .changed {
+            notified[host, default: []].formUnion(step.notify)
+        }
+    }
+
+    func makeTarget(_ step: Step, host: String, session: any HostSession, scope: PlayScope, ledger: RunLedger,
+                    isHandler: Bool, runOnce: Bool) -> StepExecutor.Target {
+        var variables = scope.variables[host] ?? [:]
+        for (name, value) in ledger.registered[host] ?? [:] { variables[name] = value }
+        let become = becomeSettings(step, variables: variables)
+        let base = session.remote(become: become)
+        let remote: any Remote = options.check ? ReadOnlyRemote(base) : base
+        return StepExecutor.Target(host: host, play: play, files: playbook.fileResolver, remote: remote,
+                                   variables: variables, isHandler: isHandler, runOnce: runOnce)
+    }
+
+    /// `become` from the step, else the play, else the host's `ansible_become`.
+    func becomeSettings(_ step: Step, variables: Variables) -> BecomeSettings? {
+        let hostBecome = variables["ansible_become"]?.isTruthy ?? false
+        let enabled = step.become?.enabled ?? play.become?.enabled ?? hostBecome
+        guard enabled else { return nil }
+        let user = step.become?.user ?? play.become?.user ?? variables["ansible_become_user"]?.scalarText ?? "root"
+        let password = (variables["ansible_become_password"] ?? variables["ansible_become_pass"])?.scalarText
+        return BecomeSettings(user: user, password: password)
+    }
+
+    // MARK: hosts, batches, tags
+
+    func selectHosts() -> [String] {
+        guard var hosts = try? engine.inventory.select(play.hosts) else { return [] }
+        if let limit = options.limit {
+            let allowed = Set((try? engine.inventory.select(limit)) ?? [])
+            hosts = hosts.filter(allowed.contains)
+        }
+        return hosts
+    }
+
+    func batches(of hosts: [String]) -> [[String]] {
+        guard !play.serial.isEmpty else { return [hosts] }
+        var result: [[String]] = []
+        var rest = hosts[...]
+        var sizes = play.serial[...]
+        var size = sizes.first?.size(of: hosts.count) ?? hosts.count
+        while !rest.isEmpty {
+            if let next = sizes.popFirst() { size = next.size(of: hosts.count) }
+            result.append(Array(rest.prefix(size)))
+            rest = rest.dropFirst(size)
+        }
+        return result
+    }
+
+    func isSelected(_ step: Step) -> Bool {
+        let tags = Set(step.tags + play.tags)
+        if !options.skipTags.isDisjoint(with: tags) { return false }
+        if options.tags.isEmpty || tags.contains("always") { return true }
+        return !options.tags.isDisjoint(with: tags)
+    }
+
+    // MARK: connections
+
+    func connect(_ hosts: [String], scope: PlayScope, ledger: inout RunLedger) async -> [String: any HostSession] {
+        let pool = self.pool
+        let results = await concurrentMap(hosts, limit: options.forks ?? hosts.count) { host in
+            (host, await pool.session(for: host, variables: scope.variables[host] ?? [:]))
+        }
+        var sessions: [String: any HostSession] = [:]
+        for (host, entry) in results {
+            switch entry {
+            case .connected(let session): sessions[host] = session
+            case .unreachable(let reason):
+                let reason = engine.redactor.redact(reason)
+                if ledger.unreachable[host] == nil {
+                    ledger.unreachable[host] = reason
+                    ledger.record(StepReport(host: host, play: play.name, step: "connect", kind: "connect", outcome: .unreachable,
+                                             duration: 0, diffs: [], message: nil, error: reason, location: play.location.description,
+                                             isHandler: false, runOnce: false, ignored: false, items: nil, skipReason: nil))
+                    engine.observer.hostUnreachable(host: host, play: play.name, reason: reason)
+                }
+            }
+        }
+        return sessions
+    }
+
+    func failure(host: String, message: String) -> StepReport {
+        StepReport(host: host, play: play.name, step: "variables", kind: "vars", outcome: .failed, duration: 0, diffs: [],
+                   message: nil, error: message, location: play.location.description, isHandler: false, runOnce: false,
+                   ignored: false, items: nil, skipReason: nil)
+    }
+}
+
+/// Runs `body` over `items` with at most `limit` at once, returning results in the items' order.
+func concurrentMap<T: Sendable, R: Sendable>(_ items: [T], limit: Int, _ body: @escaping @Sendable (T) async -> R) async -> [R] {
+    guard !items.isEmpty else { return [] }
+    let limit = max(1, limit)
+    return await withTaskGroup(of: (Int, R).self) { group in
+        var results = [R?](repeating: nil, count: items.count)
+        var next = 0
+        while next < min(limit, items.count) {
+            let index = next
+            group.addTask { (index, await body(items[index])) }
+            next += 1
+        }
+        while let (index, result) = await group.next() {
+            results[index] = result
+            if next < items.count {
+                let index = next
+                group.addTask { (index, await body(items[index])) }
+                next += 1
+            }
+        }
+        return results.compactMap { $0 }
+    }
+}

@@ -1,0 +1,87 @@
+import OrderedCollections
+import QuorumCore
+
+/// The variables each host of a play sees, from low to high precedence: inventory (group then host vars),
+/// the play's `vars`, its `vars_files`, then `-e` extra vars; plus the magic variables (`inventory_hostname`,
+/// `groups`, `group_names`, `hostvars`, `ansible_play_hosts`, `ansible_check_mode`). Template values are
+/// rendered once, here, in dependency order. Registered variables are added as steps run.
+struct PlayScope: Sendable {
+    let hosts: [String]
+    let variables: [String: Variables]
+
+    init(engine: Engine, play: Play, playbook: Playbook, hosts: [String]) throws {
+        self.hosts = hosts
+        let inventory = engine.inventory
+        let resolver = VariableResolver(templates: engine.templates)
+        let playDirectory = FileSystem.directory(of: playbook.path)
+
+        var groups = OrderedDictionary<String, Value>()
+        for name in inventory.groups.keys.sorted() {
+            groups[name] = .list(inventory.members(of: name).map(Value.string))
+        }
+        let common: Variables = [
+            "groups": .map(groups),
+            "ansible_play_hosts": .list(hosts.map(Value.string)),
+            "play_hosts": .list(hosts.map(Value.string)),
+            "ansible_check_mode": .bool(engine.options.check),
+            "ansible_diff_mode": .bool(engine.options.diff),
+            "playbook_dir": .string(playDirectory),
+            "inventory_dir": .string(inventory.directory),
+        ]
+
+        // Every host's inventory variables, rendered: `hostvars` gives them to templates.
+        var hostvars = OrderedDictionary<String, Value>()
+        var inventoryScopes: [String: Variables] = [:]
+        for host in inventory.hosts {
+            var merged = inventory.variables(for: host)
+            for (name, value) in engine.options.extraVars { merged[name] = value }
+            for (name, value) in common { merged[name] = value }
+            for (name, value) in Self.magic(host: host, inventory: inventory) { merged[name] = value }
+            engine.redactor.register(variables: merged)
+            let resolved = try resolver.resolve(merged, locations: [:], fallback: play.location)
+            inventoryScopes[host] = resolved
+            hostvars[host] = .map(resolved)
+        }
+
+        var playVars = Variables()
+        var locations: [String: SourceLocation] = [:]
+        for named in play.vars {
+            playVars[named.name] = named.value
+            locations[named.name] = named.location
+        }
+        for file in play.varsFiles {
+            let path = FileSystem.resolve(file.value, relativeTo: playDirectory)
+            guard let node = try YAMLFile.load(path) else { continue }
+            guard let entries = node.entries else {
+                throw TemplateError(message: "vars file \(path) must hold a map of variables", location: file.location)
+            }
+            for entry in entries {
+                playVars[entry.name] = entry.value.value
+                locations[entry.name] = entry.value.location
+            }
+        }
+        engine.redactor.register(variables: playVars)
+
+        var variables: [String: Variables] = [:]
+        for host in hosts {
+            var merged = inventory.variables(for: host)
+            for (name, value) in playVars { merged[name] = value }
+            for (name, value) in engine.options.extraVars { merged[name] = value }
+            for (name, value) in common { merged[name] = value }
+            for (name, value) in Self.magic(host: host, inventory: inventory) { merged[name] = value }
+            merged["hostvars"] = .map(hostvars)
+            let resolved = try resolver.resolve(merged, locations: locations, fallback: play.location)
+            engine.redactor.register(variables: resolved)
+            variables[host] = resolved
+        }
+        self.variables = variables
+    }
+
+    static func magic(host: String, inventory: Inventory) -> Variables {
+        [
+            "inventory_hostname": .string(host),
+            "inventory_hostname_short": .string(String(host.prefix { $0 != "." })),
+            "group_names": .list(inventory.groupNames(of: host).filter { $0 != "all" && $0 != "ungrouped" }.map(Value.string)),
+        ]
+    }
+}

@@ -1,0 +1,112 @@
+import Foundation
+import QuorumCore
+import Synchronization
+
+/// Prints a line per step per host as results arrive, diffs when asked, and a recap per host at the end.
+/// Colour only on a terminal and without `NO_COLOR`.
+public final class ConsoleReporter: RunObserver, Sendable {
+    private let showDiff: Bool
+    private let color: Bool
+    private let verbose: Bool
+    private let lock = Mutex(())
+
+    public init(showDiff: Bool, verbose: Bool = false,
+                color: Bool = isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil) {
+        self.showDiff = showDiff
+        self.color = color
+        self.verbose = verbose
+    }
+
+    public func playStarted(name: String, hosts: [String], check: Bool) {
+        let mode = check ? " [check mode: nothing is written]" : ""
+        emit("\n" + paint("PLAY \(name)", .bold) + " — \(hosts.isEmpty ? "no hosts match" : hosts.joined(separator: ", "))\(mode)")
+    }
+
+    public func stepFinished(_ report: StepReport) {
+        var word = report.outcome.rawValue
+        if report.outcome == .changed && report.isHandlerOrCheck(checkWord: false) { word = "changed" }
+        let style: Style = switch report.outcome {
+        case .ok: .green
+        case .changed: .yellow
+        case .skipped: .cyan
+        case .failed, .unreachable: .red
+        }
+        var line = "  " + paint(word.padding(toLength: 11, withPad: " ", startingAt: 0), style)
+        line += report.host.padding(toLength: max(8, report.host.count + 2), withPad: " ", startingAt: 0)
+        line += (report.isHandler ? "handler: " : "") + report.step
+        if let items = report.items { line += " (\(items) items)" }
+        if report.runOnce { line += " [run once]" }
+        line += String(format: "  %.2fs", report.duration)
+        if let reason = report.skipReason, verbose || report.outcome == .skipped && !reason.hasPrefix("condition false") {
+            line += "  — \(reason)"
+        }
+        if let message = report.message, verbose { line += "  — \(message)" }
+        var text = line
+        if let error = report.error {
+            text += "\n" + paint("      \(report.outcome == .unreachable ? "unreachable" : "error"): \(report.host), step \"\(report.step)\" (\(report.location)): ", .red)
+                + error.replacingOccurrences(of: "\n", with: "\n      ")
+            if report.ignored { text += paint(" (ignored)", .cyan) }
+        }
+        if showDiff {
+            for diff in report.diffs { text += "\n" + render(diff) }
+        }
+        emit(text)
+    }
+
+    public func hostUnreachable(host: String, play: String, reason: String) {
+        // Reported through the step line for mid-run failures; connection failures print here.
+        if !reason.isEmpty { emit("  " + paint("unreachable".padding(toLength: 11, withPad: " ", startingAt: 0), .red) + "\(host)  \(reason)") }
+    }
+
+    public func runFinished(_ summary: RunSummary) {
+        var text = "\n" + paint("RECAP", .bold) + (summary.check ? " (check mode: `changed` means would change)" : "")
+        let width = (summary.hosts.map(\.count).max() ?? 4) + 2
+        for host in summary.hosts {
+            let r = summary.recap[host] ?? HostRecap()
+            var line = "  " + host.padding(toLength: width, withPad: " ", startingAt: 0)
+            line += paint("ok=\(r.ok)", .green) + "  " + paint("changed=\(r.changed)", r.changed > 0 ? .yellow : .plain)
+            line += "  " + paint("failed=\(r.failed)", r.failed > 0 ? .red : .plain)
+            line += "  skipped=\(r.skipped)  " + paint("unreachable=\(r.unreachable)", r.unreachable > 0 ? .red : .plain)
+            if r.ignored > 0 { line += "  ignored=\(r.ignored)" }
+            text += "\n" + line
+        }
+        text += String(format: "\n  %.2fs, exit %d", summary.duration, summary.exitStatus.rawValue)
+        emit(text)
+    }
+
+    func render(_ diff: Diff) -> String {
+        if diff.secret {
+            let state = diff.before == nil ? "(set)" : diff.after == nil ? "(removed)" : "(differs)"
+            return "      \(diff.subject): \(SecretRedactor.mask) → \(SecretRedactor.mask) \(state)"
+        }
+        if diff.isFile {
+            let body = UnifiedDiff.render(before: diff.before, after: diff.after, path: diff.subject)
+            return body.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+                let text = "      " + line
+                if line.hasPrefix("+") && !line.hasPrefix("+++") { return paint(text, .green) }
+                if line.hasPrefix("-") && !line.hasPrefix("---") { return paint(text, .red) }
+                return text
+            }.joined(separator: "\n")
+        }
+        return "      \(diff.subject): \(diff.before ?? "(absent)") → \(diff.after ?? "(absent)")"
+    }
+
+    enum Style: String {
+        case plain = "", bold = "1", red = "31", green = "32", yellow = "33", cyan = "36"
+    }
+
+    func paint(_ text: String, _ style: Style) -> String {
+        guard color, style != .plain else { return text }
+        return "\u{1B}[\(style.rawValue)m\(text)\u{1B}[0m"
+    }
+
+    func emit(_ text: String) {
+        lock.withLock { _ in
+            FileHandle.standardOutput.write(Data((text + "\n").utf8))
+        }
+    }
+}
+
+extension StepReport {
+    func isHandlerOrCheck(checkWord: Bool) -> Bool { isHandler && checkWord }
+}

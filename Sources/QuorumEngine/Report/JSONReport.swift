@@ -1,0 +1,42 @@
+import Foundation
+import QuorumCore
+
+/// The `--json FILE` document: every result of the run (host, play, step, outcome, time, diff, error)
+/// and the recap. Everything in it is redacted.
+public struct JSONReport: Codable, Sendable {
+    public var version = 1
+    public var command: String
+    public var check: Bool
+    public var duration: Double
+    public var exitCode: Int32
+    public var results: [StepReport]
+    public var recap: [String: HostRecap]
+    public var unreachable: [String: String]
+
+    public init(command: String, summary: RunSummary) {
+        self.command = command
+        self.check = summary.check
+        self.duration = summary.duration
+        self.exitCode = summary.exitStatus.rawValue
+        self.results = summary.reports
+        self.recap = summary.recap
+        self.unreachable = summary.unreachableErrors
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case version, command, check, duration, results, recap, unreachable
+        case exitCode = "exit_code"
+    }
+
+    /// Writes the document atomically to `path` ("-" for stdout).
+    public func write(to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let data = try encoder.encode(self)
+        if path == "-" {
+            FileHandle.standardOutput.write(data + Data("\n".utf8))
+        } else {
+            try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+        }
+    }
+}

@@ -1,0 +1,38 @@
+import ArgumentParser
+import QuorumCore
+import QuorumSteps
+
+/// `quorum doc [STEP]`: the step kinds and their arguments.
+struct DocCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "doc", abstract: "Describe step kinds and their arguments.")
+
+    @Argument(help: "A step kind; without one, list them all.")
+    var step: String?
+
+    func run() throws {
+        guard let step else {
+            for kind in StepCatalog.kinds { print("\(kind.name.padding(toLength: 26, withPad: " ", startingAt: 0)) \(kind.summary)") }
+            return
+        }
+        guard let kind = StepCatalog.byName[step] else {
+            let hint = DidYouMean.hint(for: step, among: StepCatalog.byName.keys).map { " (\($0))" } ?? ""
+            throw ValidationError("no step kind `\(step)`\(hint)")
+        }
+        print("\(kind.name): \(kind.summary)")
+        if let family = kind.defaultsFamily { print("  shared arguments may come from the play's `defaults: {\(family): …}`") }
+        if kind.runsOncePerPlay { print("  runs once per play (a shared service)") }
+        print(describe(kind.schema, indent: "  "), terminator: "")
+    }
+
+    func describe(_ schema: ArgSchema, indent: String) -> String {
+        var out = ""
+        for field in schema.fields {
+            var line = "\(indent)\(field.name) (\(field.type.description)\(field.required ? ", required" : "")\(field.secret ? ", secret" : ""))"
+            if !field.summary.isEmpty { line += ": \(field.summary)" }
+            out += line + "\n"
+            if case .object(let inner) = field.type { out += describe(inner, indent: indent + "  ") }
+        }
+        if let freeForm = schema.freeForm { out += "\(indent)a plain string sets `\(freeForm)`\n" }
+        return out
+    }
+}

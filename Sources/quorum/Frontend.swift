@@ -1,0 +1,58 @@
+import ArgumentParser
+import Foundation
+import QuorumCore
+import QuorumSteps
+
+/// Loads and checks everything a run needs — inventory, playbooks, static checks — and prints every
+/// diagnostic together before any host is contacted.
+enum Frontend {
+    struct Loaded {
+        var inventory: Inventory
+        var playbooks: [Playbook]
+    }
+
+    static func load(inventory path: String, playbooks paths: [String], extraVars: Set<String>) throws -> Loaded {
+        var diagnostics = DiagnosticCollector()
+        var inventory: Inventory?
+        do {
+            inventory = try Inventory.load(path)
+        } catch let error as ConfigurationError {
+            diagnostics.append(contentsOf: error.diagnostics)
+        }
+        let loader = PlaybookLoader(catalog: StepCatalog.byName)
+        let playbooks = paths.map { loader.loadCollecting($0, into: &diagnostics) }
+        if let inventory, !diagnostics.hasErrors {
+            diagnostics.append(contentsOf: StaticChecker(inventory: inventory, extraVars: extraVars).check(playbooks))
+        }
+        report(diagnostics.diagnostics)
+        guard let inventory, !diagnostics.hasErrors else { throw ExitCode(1) }
+        return Loaded(inventory: inventory, playbooks: playbooks)
+    }
+
+    static func report(_ diagnostics: [Diagnostic]) {
+        guard !diagnostics.isEmpty else { return }
+        let errors = diagnostics.filter { $0.severity == .error }.count
+        var text = diagnostics.map(\.description).joined(separator: "\n")
+        if errors > 0 { text += "\n\(errors) error\(errors == 1 ? "" : "s"); no host was contacted." }
+        printError(text)
+    }
+
+    static func printError(_ text: String) {
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+
+    /// Parses `-e name=value` pairs; values are read as YAML scalars (`-e port=9511` is a number).
+    static func extraVariables(_ pairs: [String]) throws -> Variables {
+        var variables = Variables()
+        for pair in pairs {
+            guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else {
+                throw ValidationError("-e takes name=value, got `\(pair)`")
+            }
+            let name = String(pair[..<equals])
+            let text = String(pair[pair.index(after: equals)...])
+            let value = (try? YAMLFile.parse(text, path: "-e"))?.flatMap { $0.value } ?? .string(text)
+            variables[name] = value.isNull ? .string(text) : value
+        }
+        return variables
+    }
+}

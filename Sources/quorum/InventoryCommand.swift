@@ -1,0 +1,53 @@
+import ArgumentParser
+import Foundation
+import QuorumCore
+
+/// `quorum inventory`: the resolved hosts, groups and variables, secrets masked.
+struct InventoryCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inventory",
+        abstract: "Print the inventory's hosts, groups and variables as Quorum resolves them (secrets masked)."
+    )
+
+    @Option(name: [.short, .customLong("inventory")], help: "Inventory file (Ansible YAML or INI).")
+    var inventory: String
+
+    @Option(help: "Only this host (or pattern).")
+    var host: String?
+
+    func run() async throws {
+        let loaded: Inventory
+        do {
+            loaded = try Inventory.load(inventory)
+        } catch let error as ConfigurationError {
+            Frontend.report(error.diagnostics)
+            throw ExitCode(1)
+        }
+        let hosts: [String]
+        do {
+            hosts = try host.map { try loaded.select($0) } ?? loaded.hosts
+        } catch {
+            Frontend.printError("\(error)")
+            throw ExitCode(1)
+        }
+        let redactor = SecretRedactor()
+        var out = ""
+        if host == nil {
+            out += "groups:\n"
+            for name in loaded.groups.keys.sorted() {
+                out += "  \(name): \(loaded.members(of: name).joined(separator: ", "))\n"
+            }
+        }
+        out += "hosts:\n"
+        for name in hosts {
+            let variables = loaded.variables(for: name)
+            redactor.register(variables: variables)
+            out += "  \(name):\n"
+            for (key, value) in variables {
+                let shown = SecretRedactor.isSecretName(key) ? SecretRedactor.mask : redactor.redact(value.description)
+                out += "    \(key): \(shown)\n"
+            }
+        }
+        print(out, terminator: "")
+    }
+}

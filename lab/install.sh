@@ -26,13 +26,29 @@ for pkg in "${packages[@]}"; do
   [[ $status == "install ok installed" ]] || missing+=("$pkg")
 done
 
+export DEBIAN_FRONTEND=noninteractive
+updated=no
 if [[ ${#missing[@]} -eq 0 ]]; then
   echo "install: all ${#packages[@]} packages present"
-  exit 0
+else
+  echo "install: installing ${missing[*]}"
+  apt-get update -q
+  updated=yes
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+  echo "install: done"
 fi
 
-echo "install: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -q
-apt-get install -y -q --no-install-recommends "${missing[@]}"
-echo "install: done"
+# Offline packages for the controllers: into apt's cache only (see downloads.d/).
+for list in "$here"/downloads.d/*.list; do
+  [[ -e $list ]] || continue
+  while read -r line; do
+    line=${line%%#*}
+    for pkg in $line; do
+      if ! compgen -G "/var/cache/apt/archives/${pkg}_*.deb" >/dev/null; then
+        [[ $updated == yes ]] || { apt-get update -q; updated=yes; }
+        echo "install: caching $pkg for the controllers"
+        apt-get install -y -q --download-only --reinstall --no-install-recommends "$pkg" >/dev/null
+      fi
+    done
+  done <"$list"
+done

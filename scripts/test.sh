@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The whole test suite, from nothing: installs the Debian packages it needs, builds, brings the lab up,
+# runs every test (unit and lab), and brings the lab down again whatever happened.
+#   sudo bash scripts/test.sh            (extra arguments go to `swift test`, e.g. --filter LabTests)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+command -v swift >/dev/null || export PATH=/opt/swift/usr/bin:$PATH
+
+bash lab/install.sh
+swift build
+trap 'bash lab/lab.sh down >/dev/null 2>&1 || true' EXIT
+bash lab/lab.sh up
+swift test "$@"

@@ -1,0 +1,43 @@
+import Foundation
+
+extension Inventory {
+    /// Reads an inventory file (Ansible YAML or INI) and the `group_vars/` and `host_vars/` beside it.
+    /// Throws a `ConfigurationError` holding every problem found, each with file:line:col; warnings
+    /// that are not fatal end up in `warnings`.
+    public static func load(_ path: String) throws -> Inventory {
+        guard !FileSystem.isDirectory(path), let text = FileSystem.readText(path) else {
+            let reason = FileSystem.isDirectory(path) ? "is a directory; give the inventory file" : "cannot be read"
+            throw ConfigurationError([.error("inventory \(path) \(reason)", at: SourceLocation(file: path, line: 1, column: 1))])
+        }
+        var builder = InventoryBuilder()
+        switch detectFormat(path: path, text: text) {
+        case .yaml(let root): YAMLInventoryParser.parse(root, into: &builder)
+        case .invalidYAML(let error): builder.diagnostics.append(contentsOf: error.diagnostics)
+        case .ini: INIInventoryParser.parse(text, path: path, into: &builder)
+        }
+        builder.reconcile()
+        VarsDirectories.load(from: (path as NSString).deletingLastPathComponent, into: &builder)
+        try builder.diagnostics.throwIfErrors()
+        return Inventory(path: path, directory: FileSystem.directory(of: path), hosts: builder.hosts,
+                         groups: builder.groups, hostDetails: builder.hostDetails, warnings: builder.diagnostics.diagnostics)
+    }
+
+    enum Format {
+        case yaml(SourceNode?)
+        case invalidYAML(ConfigurationError)
+        case ini
+    }
+
+    /// `.yml`, `.yaml` and `.json` are YAML; anything else is YAML when it parses into a map shaped like
+    /// an inventory, INI otherwise.
+    static func detectFormat(path: String, text: String) -> Format {
+        let ext = (path as NSString).pathExtension.lowercased()
+        if ["yml", "yaml", "json"].contains(ext) {
+            do { return .yaml(try YAMLInventoryParser.parseText(text, path: path)) } catch { return .invalidYAML(error) }
+        }
+        if let root = try? YAMLInventoryParser.parseText(text, path: path), YAMLInventoryParser.looksLikeInventory(root) {
+            return .yaml(root)
+        }
+        return .ini
+    }
+}

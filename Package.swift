@@ -72,7 +72,7 @@ let package = Package(
             swiftSettings: strict
         ),
 
-        .testTarget(name: "QuorumCoreTests", dependencies: ["QuorumCore", "QuorumSteps"], swiftSettings: strict),
+        .testTarget(name: "QuorumCoreTests", dependencies: ["QuorumCore", "QuorumSteps"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "QuorumStepsTests", dependencies: ["QuorumSteps", "QuorumCore"], swiftSettings: strict),
         // Real parts: these bring the project's lab up (lab/lab.sh) and run the built `quorum` against it.
         .testTarget(

@@ -16,6 +16,7 @@ enum Frontend {
         var inventory: Inventory?
         do {
             inventory = try Inventory.load(path)
+            diagnostics.append(contentsOf: inventory?.warnings ?? [])
         } catch let error as ConfigurationError {
             diagnostics.append(contentsOf: error.diagnostics)
         }

@@ -61,7 +61,7 @@ enum ScriptWords {
                 commands.append([])
                 i += 1
             default:
-                if "$`;|<>()\n\"{}*?[]#~".contains(c) { throw Unsafe(script: script, character: c) }
+                if "$`;|&<>()\n\"{}*?[]#~".contains(c) { throw Unsafe(script: script, character: c) }
                 inWord = true
                 word.append(c)
             }

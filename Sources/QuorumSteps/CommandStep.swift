@@ -56,7 +56,7 @@ public struct CommandStep: StepKind {
         let registered = Self.result(rc: Int(run.status), stdout: run.stdoutText, stderr: run.stderrText).result
         guard run.succeeded else {
             let stderr = run.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)
-            throw StepFailure("command exited with status \(run.status)", detail: stderr.isEmpty ? nil : stderr)
+            throw StepFailure("command exited with status \(run.status)", detail: stderr.isEmpty ? nil : stderr, result: registered)
         }
         var outcome = StepOutcome(changed: true, message: "ran")
         outcome.result = registered

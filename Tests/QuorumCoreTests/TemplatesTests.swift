@@ -364,3 +364,25 @@ struct TemplatesValueTests {
         #expect(renderer.referencedNames(inCondition: "item.state == 'absent' and result.rc != 0") == ["item", "result"])
     }
 }
+
+@Suite("Templates: concurrency")
+struct TemplatesConcurrencyTests {
+    @Test func concurrentRendersOfTheSameTemplateStayIndependent() async throws {
+        let template = "{% for h in hosts %}{% set me = h ~ '@' ~ name %}{{ me }};{% endfor %}"
+        let results = try await withThrowingTaskGroup(of: (Int, String).self) { group in
+            for index in 0..<64 {
+                group.addTask {
+                    let variables: Variables = ["name": .string("host\(index)"), "hosts": .list([.int(index), .int(index + 1)])]
+                    return (index, try renderer.render(template, at: magnumFile, variables: variables))
+                }
+            }
+            var all: [Int: String] = [:]
+            for try await (index, text) in group { all[index] = text }
+            return all
+        }
+        #expect(results.count == 64)
+        for (index, text) in results {
+            #expect(text == "\(index)@host\(index);\(index + 1)@host\(index);")
+        }
+    }
+}

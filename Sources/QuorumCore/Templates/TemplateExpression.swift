@@ -1,3 +1,5 @@
+import Foundation
+
 /// Quorum's Jinja-like expression language, used inside `{{ }}`, `{% if %}`, `{% for %}`, `{% set %}`
 /// and in `when:` conditions. Values stay `Value` from the variables to the output (no `Any`, no `Float`),
 /// so integers compare exactly and maps keep their written order.
@@ -52,21 +54,26 @@ enum ExprToken: Equatable, Sendable {
 }
 
 enum ExprLexer {
+    private static let twoCharSymbols: Set<String> = ["==", "!=", "<=", ">=", "//"]
+    private static let oneCharSymbols: Set<Unicode.Scalar> = ["<", ">", "+", "-", "*", "/", "%", "~", "|", ":", ",", ".", "(", ")", "[", "]", "{", "}", "="]
+
+    private static func isNameStart(_ c: Unicode.Scalar) -> Bool {
+        ("a"..."z").contains(c) || ("A"..."Z").contains(c) || c == "_" || (c.value > 127 && c.properties.isAlphabetic)
+    }
+
     static func tokenize(_ text: String) throws(TemplateSyntaxProblem) -> [ExprToken] {
         let chars = Array(text.unicodeScalars)
         var tokens: [ExprToken] = []
         var i = 0
-        let twoCharSymbols: Set<String> = ["==", "!=", "<=", ">=", "//"]
-        let oneCharSymbols: Set<Unicode.Scalar> = ["<", ">", "+", "-", "*", "/", "%", "~", "|", ":", ",", ".", "(", ")", "[", "]", "{", "}", "="]
         while i < chars.count {
             let c = chars[i]
             if c == " " || c == "\t" || c == "\n" || c == "\r" {
                 i += 1
                 continue
             }
-            if c == "_" || c.properties.isAlphabetic {
+            if isNameStart(c) {
                 var j = i
-                while j < chars.count, chars[j] == "_" || chars[j].properties.isAlphabetic || ("0"..."9").contains(chars[j]) { j += 1 }
+                while j < chars.count, isNameStart(chars[j]) || ("0"..."9").contains(chars[j]) { j += 1 }
                 tokens.append(.name(String(String.UnicodeScalarView(chars[i..<j]))))
                 i = j
                 continue
@@ -123,13 +130,13 @@ enum ExprLexer {
             }
             if i + 1 < chars.count {
                 let pair = String(String.UnicodeScalarView([c, chars[i + 1]]))
-                if twoCharSymbols.contains(pair) {
+                if Self.twoCharSymbols.contains(pair) {
                     tokens.append(.symbol(pair))
                     i += 2
                     continue
                 }
             }
-            if oneCharSymbols.contains(c) {
+            if Self.oneCharSymbols.contains(c) {
                 tokens.append(.symbol(String(c)))
                 i += 1
                 continue

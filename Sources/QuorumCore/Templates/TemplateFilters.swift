@@ -1,3 +1,4 @@
+import Foundation
 import OrderedCollections
 
 /// The filters (`x|name`), tests (`x is name`) and methods (`x.name()`) templates may use.

@@ -38,6 +38,8 @@ struct CompiledTemplate {
     static let outputTag = "__quorum_output"
 
     let nodes: [any NodeType]
+    /// Kept so a render does not build a fresh `Environment` (and Stencil's default extension) each time.
+    let environment: Environment
 
     /// Scans, trims and parses `text` with a Stencil `TokenParser` whose tags are Quorum's.
     static func compile(_ text: String) throws(TemplateFailure) -> CompiledTemplate {
@@ -77,7 +79,7 @@ struct CompiledTemplate {
             tokens.append(token)
         }
         do {
-            return CompiledTemplate(nodes: try TokenParser(tokens: tokens, environment: environment).parse())
+            return CompiledTemplate(nodes: try TokenParser(tokens: tokens, environment: environment).parse(), environment: environment)
         } catch {
             if let failure = state.failure { throw failure }
             if let syntax = error as? TemplateSyntaxError, let token = syntax.token, let segment = state.segments[ObjectIdentifier(token)] {
@@ -93,7 +95,7 @@ struct CompiledTemplate {
 
     func render(_ variables: Variables) throws(TemplateFailure) -> String {
         let scope = TemplateScope(variables: variables)
-        let context = Context(dictionary: [Self.scopeKey: scope])
+        let context = Context(dictionary: [Self.scopeKey: scope], environment: environment)
         do {
             return try QuorumTags.render(nodes, context)
         } catch let failure as TemplateFailure {

@@ -3,7 +3,7 @@ import Stencil
 /// Finds the top-level variable names a template uses, for static checks before any host is contacted.
 enum TemplateReferences {
     static func names(in text: String, requiredOnly: Bool) -> Set<String> {
-        guard TemplateRenderer.hasTemplateSyntax(text), let template = try? CompiledTemplate.compile(text) else {
+        guard TemplateRenderer.hasTemplateSyntax(text), let template = try? TemplateCache.shared.template(text) else {
             return fallbackNames(in: text, requiredOnly: requiredOnly)
         }
         var names = Set<String>()

@@ -23,7 +23,7 @@ public struct TemplateRenderer: Sendable {
     public func render(_ text: String, at location: SourceLocation, variables: Variables) throws -> String {
         guard Self.hasTemplateSyntax(text) else { return text }
         do {
-            return try CompiledTemplate.compile(text).render(variables)
+            return try TemplateCache.shared.template(text).render(variables)
         } catch {
             throw error.located(at: location)
         }
@@ -73,7 +73,7 @@ public struct TemplateRenderer: Sendable {
     public func check(_ text: String, at location: SourceLocation) throws {
         guard Self.hasTemplateSyntax(text) else { return }
         do {
-            _ = try CompiledTemplate.compile(text)
+            _ = try TemplateCache.shared.template(text)
         } catch {
             throw error.located(at: location)
         }
@@ -123,7 +123,7 @@ public struct TemplateRenderer: Sendable {
               segments.allSatisfy({ $0.kind != .text || $0.content.allSatisfy(\.isWhitespace) })
         else { return nil }
         do {
-            return (try ExprParser.parse(output.content), output)
+            return (try TemplateCache.shared.expression(output.content), output)
         } catch {
             throw TemplateFailure("`\(output.content)`: \(error.message)", at: output).located(at: location)
         }
@@ -134,7 +134,7 @@ public struct TemplateRenderer: Sendable {
             throw TemplateError(message: "a condition is written without `{{ }}` or `{% %}`: `\(condition)`", location: location)
         }
         do {
-            return try ExprParser.parse(condition)
+            return try TemplateCache.shared.expression(condition)
         } catch {
             throw TemplateError(message: "condition `\(condition)`: \(error.message)", location: location)
         }

@@ -266,6 +266,7 @@ struct TemplatesStrictnessTests {
         #expect(failure("{% if port > 'a' %}{% endif %}") != nil)
         #expect(failure("{{ 'abc'|int }}") != nil)
         #expect(failure("{% for x in port %}{% endfor %}") != nil)
+        #expect(failure("{{ inventory_hostname|version_le('2026.1') }}")?.message.contains("is not a version") == true)
     }
 }
 

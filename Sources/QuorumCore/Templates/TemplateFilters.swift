@@ -327,8 +327,11 @@ enum TemplateFilters {
         switch value {
         case .string(let s):
             let trimmed = s.trimmingWhitespace
-            guard !trimmed.isEmpty else { throw TemplateEvalError(message: "an empty string is not a version") }
-            return trimmed.hasPrefix("v") ? String(trimmed.dropFirst()) : trimmed
+            let version = trimmed.hasPrefix("v") ? String(trimmed.dropFirst()) : trimmed
+            guard let first = version.first, first.isASCII, first.isNumber else {
+                throw TemplateEvalError(message: "\(s.quotedJSON) is not a version (expected digits and dots, such as \"2026.1\")")
+            }
+            return version
         case .int, .double:
             return value.description
         default:

@@ -1,27 +1,160 @@
+import OrderedCollections
+
 /// Jinja-like templating for playbooks and files, strict: an undefined variable is an error naming the
 /// variable, the file and the line — never an empty string. No HTML escaping.
-/// (Interface only; the implementation on Stencil lands with the templating work.)
+///
+/// Built on Stencil: Quorum's tags (`if`, `for`, `set`, and the `{{ }}` output) are registered in a Stencil
+/// `Extension` and parsed by Stencil's `TokenParser`; the expression language inside the tags is Quorum's
+/// own (`TemplateExpr`), so values stay `Value`s (exact integers, ordered maps, null vs undefined).
+///
+/// Syntax summary (see `TemplateFilters` for the full lists):
+/// - `{{ x }}`, `{{ a.b }}`, `{{ a['b'] }}`, `{{ hostvars[h].ansible_host }}`, `{{ list.0 }}`, `{{ list[-1] }}`
+/// - operators: `== != < <= > >= in not in and or not ~ + - * / // %`, `a if c else b`, `[list]`, `{map}`
+/// - filters, Jinja or Stencil style: `x|default('y')`, `x|default:"y"`, `x|join(', ')`, `x|join:", "`
+/// - tests: `x is defined`, `x is not defined`, `v is version('2026.1', '<=')`
+/// - tags: `{% if %}{% elif %}{% else %}{% endif %}`, `{% for x in xs %}…{% else %}…{% endfor %}`,
+///   `{% for k, v in map %}` (written order), `{% set x = … %}`, comments `{# #}`
+/// - whitespace: a line holding only `{% %}`/`{# #}` tags vanishes with its newline; `{%-`/`-%}` strip more.
 public struct TemplateRenderer: Sendable {
     public init() {}
 
     /// Renders `text`; `location` is where the text is written (a playbook value or a template file's start).
+    /// An error's location is the line (and column) of the failing tag inside the text.
     public func render(_ text: String, at location: SourceLocation, variables: Variables) throws -> String {
-        throw TemplateError(message: "templating is not built yet", location: location)
+        guard Self.hasTemplateSyntax(text) else { return text }
+        do {
+            return try TemplateCache.shared.template(text).render(variables)
+        } catch {
+            throw error.located(at: location)
+        }
     }
 
     /// Renders every string in a value tree. A string that is exactly one `{{ expression }}` keeps the
-    /// expression's own type (a list stays a list, a number a number), as in Ansible.
+    /// expression's own type (a list stays a list, a number a number), as in Ansible. Map keys are rendered
+    /// as text. Rendered results are never rendered again.
     public func renderValue(_ value: Value, at location: SourceLocation, variables: Variables) throws -> Value {
-        throw TemplateError(message: "templating is not built yet", location: location)
+        switch value {
+        case .string(let text):
+            guard Self.hasTemplateSyntax(text) else { return value }
+            if let expression = try singleExpression(text, at: location) {
+                do {
+                    return try TemplateEvaluator(scope: TemplateScope(variables: variables)).value(expression.0)
+                } catch {
+                    throw TemplateFailure(error, at: expression.1).located(at: location)
+                }
+            }
+            return .string(try render(text, at: location, variables: variables))
+        case .list(let items):
+            return .list(try items.map { try renderValue($0, at: location, variables: variables) })
+        case .map(let map):
+            var result = OrderedDictionary<String, Value>()
+            for (key, item) in map {
+                let renderedKey = Self.hasTemplateSyntax(key) ? try render(key, at: location, variables: variables) : key
+                result[renderedKey] = try renderValue(item, at: location, variables: variables)
+            }
+            return .map(result)
+        default:
+            return value
+        }
     }
 
     /// Evaluates a condition written without braces (`when: magnum_release is version('2026.1', '<=')`).
+    /// An undefined variable is an error; guard with `x is defined` or `x|default(…)`.
     public func evaluate(_ condition: String, at location: SourceLocation, variables: Variables) throws -> Bool {
-        throw TemplateError(message: "templating is not built yet", location: location)
+        let expression = try parseCondition(condition, at: location)
+        do {
+            return try TemplateEvaluator(scope: TemplateScope(variables: variables)).truth(expression)
+        } catch {
+            throw TemplateFailure(error, at: TemplateSegment(kind: .output, content: condition, line: 1, column: 1)).located(at: location)
+        }
+    }
+
+    /// Parses `text` without rendering it: syntax errors (unclosed tags, unknown filters or tags) with their line.
+    public func check(_ text: String, at location: SourceLocation) throws {
+        guard Self.hasTemplateSyntax(text) else { return }
+        do {
+            _ = try TemplateCache.shared.template(text)
+        } catch {
+            throw error.located(at: location)
+        }
+    }
+
+    /// Parses a condition without evaluating it.
+    public func checkCondition(_ condition: String, at location: SourceLocation) throws {
+        _ = try parseCondition(condition, at: location)
+    }
+
+    /// The top-level variable names `text` refers to; names its own `for` loops and `set` tags bind are
+    /// left out. A text that does not parse gives the names found before the problem (use `check`).
+    public func referencedNames(in text: String) -> Set<String> {
+        TemplateReferences.names(in: text, requiredOnly: false)
+    }
+
+    /// Like `referencedNames(in:)`, minus the names that are only used guarded: as the input of
+    /// `default`/`d`/`defined`, tested with `is defined`/`is undefined`, or inside `{% if x is defined %}`
+    /// (and after `x is defined and …`). These are the names a static check should require.
+    public func requiredNames(in text: String) -> Set<String> {
+        TemplateReferences.names(in: text, requiredOnly: true)
+    }
+
+    /// The top-level variable names a condition refers to.
+    public func referencedNames(inCondition condition: String) -> Set<String> {
+        guard let expression = try? ExprParser.parse(condition) else { return [] }
+        var names = Set<String>()
+        TemplateReferences.collect(expression, bound: [], requiredOnly: false, into: &names)
+        return names
     }
 
     /// True when `text` contains template syntax (`{{`, `{%`).
     public static func isTemplate(_ text: String) -> Bool { text.contains("{{") || text.contains("{%") }
+
+    static func hasTemplateSyntax(_ text: String) -> Bool { isTemplate(text) || text.contains("{#") }
+
+    /// The expression when `text` is exactly one `{{ expression }}`, blanks around it allowed.
+    private func singleExpression(_ text: String, at location: SourceLocation) throws -> (TemplateExpr, TemplateSegment)? {
+        let segments: [TemplateSegment]
+        do {
+            segments = try TemplateScanner.scan(text)
+        } catch {
+            throw TemplateFailure(message: error.message, line: error.line, column: error.column).located(at: location)
+        }
+        let tags = segments.filter { $0.kind != .text }
+        guard tags.count == 1, let output = tags.first, output.kind == .output,
+              segments.allSatisfy({ $0.kind != .text || $0.content.allSatisfy(\.isWhitespace) })
+        else { return nil }
+        do {
+            return (try TemplateCache.shared.expression(output.content), output)
+        } catch {
+            throw TemplateFailure("`\(output.content)`: \(error.message)", at: output).located(at: location)
+        }
+    }
+
+    private func parseCondition(_ condition: String, at location: SourceLocation) throws -> TemplateExpr {
+        if Self.isTemplate(condition) {
+            throw TemplateError(message: "a condition is written without `{{ }}` or `{% %}`: `\(condition)`", location: location)
+        }
+        do {
+            return try TemplateCache.shared.expression(condition)
+        } catch {
+            throw TemplateError(message: "condition `\(condition)`: \(error.message)", location: location)
+        }
+    }
+}
+
+extension Error {
+    /// The error as a `TemplateError` located in the file: line 1 of the text is `location.line`.
+    func located(at location: SourceLocation) -> TemplateError {
+        if let error = self as? TemplateError { return error }
+        guard let failure = self as? TemplateFailure else { return TemplateError(message: "\(self)", location: location) }
+        var where_ = location
+        if failure.line <= 1 {
+            where_.column = location.column + failure.column - 1
+        } else {
+            where_.line = location.line + failure.line - 1
+            where_.column = failure.column
+        }
+        return TemplateError(message: failure.message, location: where_, undefinedVariable: failure.undefinedVariable)
+    }
 }
 
 /// A template that cannot be parsed or rendered, with where.

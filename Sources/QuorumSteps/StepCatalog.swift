@@ -2,7 +2,9 @@ import QuorumCore
 
 /// Every step kind Quorum knows, by YAML key.
 public enum StepCatalog {
-    public static let kinds: [any StepKind.Type] = []
+    public static let kinds: [any StepKind.Type] = [
+        CommandStep.self, FileStep.self, CopyStep.self, TemplateStep.self, LineStep.self,
+    ]
 
     public static let byName: [String: any StepKind.Type] = Dictionary(
         kinds.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first }

@@ -47,7 +47,7 @@ struct TemplateDir {
     }
 }
 
-@Suite(.disabled("needs TemplateRenderer")) struct TemplateRenderingStepTests {
+@Suite struct TemplateRenderingStepTests {
     let dest = "/etc/magnum/magnum.conf"
     let variables: Variables = ["magnum_host": .string("10.0.0.11"), "debug": .bool(false)]
 

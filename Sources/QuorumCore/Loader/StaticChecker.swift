@@ -109,7 +109,7 @@ public struct StaticChecker: Sendable {
 
     func checkText(_ text: String, at location: SourceLocation, known: Set<String>, _ diagnostics: inout DiagnosticCollector) {
         guard TemplateRenderer.isTemplate(text) else { return }
-        for name in templates.referencedNames(in: text).sorted() where !known.contains(name) {
+        for name in templates.requiredNames(in: text).sorted() where !known.contains(name) {
             diagnostics.error("undefined variable `\(name)`", at: location, hint: DidYouMean.hint(for: name, among: known))
         }
     }

@@ -10,7 +10,7 @@ struct LabTests {
     /// Puts the demo playbook's targets back to "never applied" on every controller.
     static func resetDemo() throws {
         for host in Lab.controllers {
-            try Lab.exec(host, "service quorum-demo stop >/dev/null 2>&1; rm -rf /etc/magnum/demo; sed -i '/vip.lab/d' /etc/hosts")
+            try Lab.exec(host, "service quorum-demo stop >/dev/null 2>&1; rm -rf /etc/magnum/demo")
         }
         _ = try Command.run(["sh", "-c", "dpkg -r hello >/dev/null 2>&1 || true"])
     }
@@ -42,7 +42,7 @@ extension LabTests {
         let conf = try Lab.output("ctl1", "cat /etc/magnum/demo/controllers.conf")
         #expect(conf.contains("server ctl3 10.21.22.6:8081 check"))
         #expect(try Lab.output("ctl3", "stat -c %a /etc/magnum/demo") == "750\n")
-        #expect(try Lab.output("ctl1", "grep -c 'vip.lab' /etc/hosts") == "1\n")
+        #expect(try Lab.output("ctl1", "grep -c 'vip.lab' /etc/magnum/demo/hosts") == "1\n")
         #expect(try Lab.exec("ctl2", "pgrep -f http.server").status == 0)
 
         let second = try QuorumCLI.apply(Self.demoPlaybook)

@@ -27,7 +27,7 @@ mac_of() { local IFS=.; read -r a b c d <<<"$1"; printf '02:00:%02x:%02x:%02x:%0
 # Private per controller: bind-mounted from lab/state/ctlN/fs/<path> (seeded from the host's copy
 # when the controller starts fresh). Service hooks may append to these arrays.
 PRIVATE_DIRS=(/etc/magnum /etc/haproxy /etc/iptables /var/log/magnum)
-PRIVATE_FILES=(/etc/hosts /etc/hostname)
+PRIVATE_FILES=(/etc/hosts /etc/hostname /root/.bashrc)
 
 LABOP_USER=labop
 LABOP_PASSWORD=labop-Pa55
@@ -274,6 +274,9 @@ seed_controller() { # CTL
     cp -a "$p" "$fs$p"
   done
   mkdir -p "$fs/etc/haproxy/conf.d"
+  # root's shell start-up on a real controller is plain; this machine's /root/.bashrc (pyenv, cargo) costs
+  # ~150 ms on every command sshd runs, so each controller gets a minimal one of its own.
+  printf '%s\n' '# lab controller: minimal root .bashrc' >"$fs/root/.bashrc"
   hosts_file "$ctl" >"$fs/etc/hosts"
   echo "$ctl" >"$fs/etc/hostname"
   hook seed "$ctl" "$fs"

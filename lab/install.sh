@@ -38,16 +38,20 @@ else
   echo "install: done"
 fi
 
-# Offline packages for the controllers: into apt's cache only (see downloads.d/).
+# Offline packages for the controllers, which have no route out of the lab: .deb files kept under
+# lab/state/debs (apt's own cache may be cleaned after every install, as Debian's container images do);
+# `lab.sh up` and the tests put them into apt's cache before a controller installs them.
+debs="$here/state/debs"
+mkdir -p "$debs"
 for list in "$here"/downloads.d/*.list; do
   [[ -e $list ]] || continue
   while read -r line; do
     line=${line%%#*}
     for pkg in $line; do
-      if ! compgen -G "/var/cache/apt/archives/${pkg}_*.deb" >/dev/null; then
+      if ! compgen -G "$debs/${pkg}_*.deb" >/dev/null; then
         [[ $updated == yes ]] || { apt-get update -q; updated=yes; }
-        echo "install: caching $pkg for the controllers"
-        apt-get install -y -q --download-only --reinstall --no-install-recommends "$pkg" >/dev/null
+        echo "install: fetching $pkg for the controllers"
+        (cd "$debs" && apt-get download -q "$pkg" >/dev/null)
       fi
     done
   done <"$list"

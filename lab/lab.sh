@@ -460,6 +460,8 @@ stop_controller() { # CTL: end the processes we started for it, remove its names
 
 # ---- commands -------------------------------------------------------------------------------------
 cmd_up() {
+  # Offline packages (lab/install.sh fetched them) go into apt's cache for the controllers.
+  if compgen -G "$LAB_DIR/state/debs/*.deb" >/dev/null; then cp -n "$LAB_DIR"/state/debs/*.deb /var/cache/apt/archives/ 2>/dev/null || true; fi
   need_root
   lock
   preflight

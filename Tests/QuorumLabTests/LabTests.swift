@@ -12,7 +12,8 @@ struct LabTests {
         for host in Lab.controllers {
             try Lab.exec(host, "service quorum-demo stop >/dev/null 2>&1; rm -rf /etc/magnum/demo")
         }
-        _ = try Command.run(["sh", "-c", "dpkg -r hello >/dev/null 2>&1 || true"])
+        // `hello` is installed from apt's cache (the controllers have no route out); the lab keeps the .deb.
+        _ = try Command.run(["sh", "-c", "dpkg -r hello >/dev/null 2>&1; cp -n '\(Lab.root)'/lab/state/debs/*.deb /var/cache/apt/archives/"])
     }
 
     static var demoPlaybook: String { Lab.root + "/playbooks/lab-demo.yml" }

@@ -49,7 +49,7 @@ extension LabTests {
         - hosts: controllers
           steps:
             - file: {path: /tmp/x, state: directory, mode: rwx}
-        """, location: "pb.yml:3:54", message: "file mode"),
+        """, location: "pb.yml:3:52", message: "file mode"),
         Malformed(name: "misspelt argument", playbook: """
         - hosts: controllers
           steps:
@@ -81,7 +81,7 @@ extension LabTests {
         - hosts: controllers
           steps:
             - service: {name: x, state: startd}
-        """, location: "pb.yml:3:35", message: "did you mean `started`?"),
+        """, location: "pb.yml:3:33", message: "did you mean `started`?"),
         Malformed(name: "condition in braces", playbook: """
         - hosts: controllers
           steps:
@@ -154,21 +154,22 @@ final class CountingListener: @unchecked Sendable {
     let port: Int
 
     init() throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = 0
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socketFD, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard bound == 0, listen(fd, 16) == 0 else { throw LabError("cannot listen on 127.0.0.1") }
+        guard bound == 0, listen(socketFD, 16) == 0 else { throw LabError("cannot listen on 127.0.0.1") }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socketFD, $0, &length) }
         }
+        _ = fcntl(socketFD, F_SETFL, fcntl(socketFD, F_GETFL) | O_NONBLOCK)
+        fd = socketFD
         port = Int(UInt16(bigEndian: address.sin_port))
-        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
     }
 
     /// Connections waiting in the backlog (accepted now, then closed).

@@ -72,23 +72,26 @@ enum Command {
         process.standardError = err
         process.standardInput = input
         try process.run()
-        // Read both pipes concurrently so a chatty child cannot block on a full pipe.
-        let outData = Mutex(Data()), errData = Mutex(Data())
-        let group = DispatchGroup()
-        for (pipe, sink) in [(out, outData), (err, errData)] {
-            group.enter()
-            DispatchQueue.global().async {
-                let data = pipe.fileHandleForReading.readDataToEndOfFile()
-                sink.withLock { $0 = data }
-                group.leave()
-            }
+        // Read stderr on another thread while this one reads stdout, so a chatty child cannot block.
+        let errData = Mutex(Data())
+        let errDone = DispatchSemaphore(value: 0)
+        let errHandle = err.fileHandleForReading
+        DispatchQueue.global().async {
+            let data = errHandle.readDataToEndOfFile()
+            errData.withLock { $0 = data }
+            errDone.signal()
         }
-        input.fileHandleForWriting.write(Data(stdin.utf8))
-        try? input.fileHandleForWriting.close()
-        group.wait()
+        let inputHandle = input.fileHandleForWriting
+        let stdinBytes = Data(stdin.utf8)
+        DispatchQueue.global().async {
+            inputHandle.write(stdinBytes)
+            try? inputHandle.close()
+        }
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        errDone.wait()
         process.waitUntilExit()
         return Result(status: process.terminationStatus,
-                      stdout: String(decoding: outData.withLock { $0 }, as: UTF8.self),
+                      stdout: String(decoding: outData, as: UTF8.self),
                       stderr: String(decoding: errData.withLock { $0 }, as: UTF8.self))
     }
 }

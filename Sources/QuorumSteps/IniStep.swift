@@ -90,6 +90,10 @@ public struct IniStep: StepKind {
     public func run(_ context: StepContext) async throws -> StepOutcome {
         let remote = context.remote
         let existing = try await remote.readFile(path)
+        if existing == nil, settings.allSatisfy({ $0.options.isEmpty }) {
+            // Nothing to set, and nothing to remove from a file that does not exist.
+            return StepOutcome(changed: false, result: ["path": .string(path)])
+        }
         if existing == nil {
             guard create else { throw StepFailure("\(path) does not exist (and `create` is false)") }
             if let info = try await remote.stat(path) {

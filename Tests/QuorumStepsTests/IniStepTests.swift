@@ -111,6 +111,14 @@ private func magnumStep() throws -> IniStep {
         #expect(fake.writes.isEmpty)
     }
 
+    @Test func onlyRemovingFromAMissingFileIsOk() async throws {
+        let fake = FakeRemote()
+        fake.mkdir("/etc/magnum")
+        let step = try ini([("path", .string(path)), ("absent", .map([("DEFAULT", .list([.string("rpc_backend")]))]))])
+        #expect(try await !step.run(context(fake)).changed)
+        #expect(fake.writes.isEmpty && fake.file(path) == nil)
+    }
+
     @Test func modeAndOwnerDriftIsAChangeEvenWithSameContent() async throws {
         let fake = FakeRemote()
         fake.put(path, "[DEFAULT]\ndebug = true\n", mode: 0o644, owner: "root", group: "root")

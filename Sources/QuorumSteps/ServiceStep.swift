@@ -1,0 +1,225 @@
+import QuorumCore
+
+/// `service`: starts, stops, restarts or reloads a service, and enables or disables it at boot, through the
+/// host's service manager: systemd when `/run/systemd/system` exists, else SysV init scripts (`service`,
+/// `update-rc.d`).
+///
+/// One probe detects the manager and reads the service's state; one change script (action, then a check that
+/// the service really is running, or stopped) when something must happen. `started`/`stopped` are idempotent;
+/// `restarted`/`reloaded` always act, as handlers expect (a stopped service is started instead).
+public struct ServiceStep: StepKind {
+    public static let name = "service"
+    public static let summary = "Start, stop, restart or reload a service and enable it at boot (systemd or SysV init)"
+    public static let schema = ArgSchema([
+        ArgField("name", .string, required: true, "service name (systemd unit or /etc/init.d script)"),
+        ArgField("state", .choice(State.allCases.map(\.rawValue)),
+                 "started/stopped are idempotent; restarted/reloaded always act"),
+        ArgField("enabled", .bool, "start at boot (systemctl enable, or update-rc.d on SysV)"),
+    ], freeForm: "name")
+
+    public enum State: String, Sendable, CaseIterable { case started, stopped, restarted, reloaded }
+    public enum Manager: String, Sendable { case systemd, sysv }
+
+    public let service: String
+    public let state: State?
+    public let enabled: Bool?
+
+    public init(arguments: Arguments) throws {
+        service = try arguments.requiredString("name")
+        try ServiceStep.validate(service)
+        state = try arguments.choice("state", State.allCases.map(\.rawValue)).flatMap(State.init(rawValue:))
+        enabled = try arguments.bool("enabled")
+        guard state != nil || enabled != nil else {
+            throw StepFailure("service \(service): give `state`, `enabled`, or both")
+        }
+    }
+
+    /// Unit and init-script names: letters, digits and `_.@:+-`, not starting with a punctuation mark.
+    static func validate(_ name: String) throws {
+        let allowed = name.unicodeScalars.allSatisfy {
+            ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "_.@:+-".unicodeScalars.contains($0)
+        }
+        guard allowed, let first = name.unicodeScalars.first, !"_.@:+-".unicodeScalars.contains(first) else {
+            throw StepFailure("invalid service name `\(name)`")
+        }
+    }
+
+    /// What the probe found.
+    public struct Status: Sendable, Equatable {
+        public var manager: Manager
+        public var running: Bool
+        public var enabled: Bool
+        /// `systemctl is-enabled` word, or `yes`/`no` for the SysV boot links.
+        public var enabledState: String
+        public var output: String
+    }
+
+    private var quoted: String { Shell.quote(service) }
+
+    private var sysvBootLinks: String { "/etc/rc[2345].d/S[0-9][0-9]" + quoted }
+
+    /// Detects the manager and reads the state in one script.
+    var probeScript: String {
+        let q = quoted
+        return """
+        if [ -d /run/systemd/system ]; then
+          echo manager=systemd
+          echo "load$(systemctl show -p LoadState \(q) 2>/dev/null | sed -n 's/^LoadState//p')"
+          echo "active=$(systemctl is-active \(q) 2>/dev/null)"
+          echo "enabled=$(systemctl is-enabled \(q) 2>/dev/null)"
+        else
+          echo manager=sysv
+          if [ -x /etc/init.d/\(q) ]; then echo load=loaded; else echo load=not-found; fi
+          out=$(service \(q) status 2>&1)
+          echo "status=$?"
+          en=no; for f in \(sysvBootLinks); do [ -e "$f" ] && en=yes; done
+          echo "enabled=$en"
+          echo --output--
+          printf '%s\\n' "$out"
+        fi
+        """
+    }
+
+    func parseProbe(_ result: CommandResult) throws -> Status {
+        let lines = result.stdoutText.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        var fields: [String: String] = [:]
+        var output: [String] = []
+        var inOutput = false
+        for line in lines {
+            if inOutput { output.append(line); continue }
+            if line == "--output--" { inOutput = true; continue }
+            if let eq = line.firstIndex(of: "=") { fields[String(line[..<eq])] = String(line[line.index(after: eq)...]) }
+        }
+        let text = output.joined(separator: "\n").trimmingTrailingWhitespace()
+        guard let managerWord = fields["manager"], let manager = Manager(rawValue: managerWord) else {
+            throw StepFailure("cannot read the state of service \(service) (exit \(result.status))",
+                              detail: (result.stderrText + result.stdoutText).trimmingTrailingWhitespace())
+        }
+        let load = fields["load"] ?? ""
+        if manager == .sysv, load != "loaded" {
+            throw StepFailure("no init script /etc/init.d/\(service) on this host")
+        }
+        if manager == .systemd, load != "loaded", load != "masked" {
+            throw StepFailure(load == "not-found" ? "no systemd unit \(service) on this host"
+                                                  : "systemd unit \(service) cannot be loaded (LoadState=\(load))")
+        }
+        switch manager {
+        case .systemd:
+            let active = fields["active"] ?? ""
+            let enabledWord = fields["enabled"] ?? ""
+            return Status(manager: .systemd, running: ["active", "activating", "reloading"].contains(active),
+                          enabled: ["enabled", "enabled-runtime", "static", "alias", "indirect", "generated"].contains(enabledWord),
+                          enabledState: enabledWord, output: active)
+        case .sysv:
+            // LSB: 0 running; 1 dead with a pid file; 2 dead with a lock file; 3 not running; 4 unknown.
+            guard let code = fields["status"].flatMap({ Int($0) }), (0...3).contains(code) else {
+                throw StepFailure("`service \(service) status` could not tell whether it runs (exit \(fields["status"] ?? "?"))",
+                                  detail: text)
+            }
+            return Status(manager: .sysv, running: code == 0, enabled: fields["enabled"] == "yes",
+                          enabledState: fields["enabled"] ?? "no", output: text)
+        }
+    }
+
+    /// What would be done: boot enablement first, then the state action.
+    struct Plan: Equatable {
+        var enable: Bool?
+        var action: String?
+        var runningAfter: Bool?
+    }
+
+    func plan(for status: Status) throws -> Plan {
+        var plan = Plan()
+        if let enabled, enabled != status.enabled {
+            if status.manager == .systemd, status.enabledState == "masked" {
+                throw StepFailure("service \(service) is masked; unmask it before enabling or disabling it")
+            }
+            if status.manager == .systemd, !enabled, status.enabledState == "static" {
+                // A static unit has no [Install] section: nothing to disable.
+            } else {
+                plan.enable = enabled
+            }
+        }
+        switch state {
+        case .started where !status.running: plan.action = "start"; plan.runningAfter = true
+        case .stopped where status.running: plan.action = "stop"; plan.runningAfter = false
+        case .restarted: plan.action = status.running ? "restart" : "start"; plan.runningAfter = true
+        case .reloaded: plan.action = status.running ? "reload" : "start"; plan.runningAfter = true
+        default: break
+        }
+        return plan
+    }
+
+    func changeScript(_ plan: Plan, manager: Manager) -> String {
+        let q = quoted
+        var script: [String] = []
+        if let enable = plan.enable {
+            switch manager {
+            case .systemd:
+                script.append("systemctl \(enable ? "enable" : "disable") \(q) 2>&1 || exit $?")
+            case .sysv:
+                script.append(enable ? "update-rc.d \(q) defaults 2>&1 && update-rc.d \(q) enable 2>&1 || exit $?"
+                                     : "update-rc.d \(q) disable 2>&1 || exit $?")
+            }
+        }
+        if let action = plan.action, let runningAfter = plan.runningAfter {
+            let isRunning = manager == .systemd ? "systemctl is-active --quiet \(q)" : "service \(q) status >/dev/null 2>&1"
+            let showStatus = manager == .systemd ? "systemctl status --no-pager -n 20 \(q) 2>&1" : "service \(q) status 2>&1"
+            script.append(manager == .systemd ? "systemctl \(action) \(q) 2>&1 || exit $?" : "service \(q) \(action) 2>&1 || exit $?")
+            script.append("if \(runningAfter ? "" : "! ")\(isRunning); then exit 0; fi")
+            script.append("echo \(ServiceStep.notInState)")
+            script.append(showStatus)
+            script.append("exit 3")
+        }
+        return script.joined(separator: "\n")
+    }
+
+    static let notInState = "__quorum_service_not_in_state__"
+
+    public func run(_ context: StepContext) async throws -> StepOutcome {
+        let status = try parseProbe(try await context.remote.probe(probeScript))
+        let plan = try plan(for: status)
+        let result: [(String, Value)] = [("manager", .string(status.manager.rawValue)),
+                                         ("status", .string((plan.runningAfter ?? status.running) ? "running" : "stopped")),
+                                         ("enabled", .bool(plan.enable ?? status.enabled))]
+        guard plan.enable != nil || plan.action != nil else {
+            return StepOutcome(changed: false, result: .init(result, uniquingKeysWith: { a, _ in a }))
+        }
+        var diffs: [Diff] = []
+        var done: [String] = []
+        if let enable = plan.enable {
+            diffs.append(Diff(subject: "service \(service) enabled", before: String(status.enabled), after: String(enable)))
+            done.append(enable ? "enabled" : "disabled")
+        }
+        if let action = plan.action {
+            let after = action == "restart" || action == "reload" ? action + "ed" : (plan.runningAfter == true ? "running" : "stopped")
+            diffs.append(Diff(subject: "service \(service)", before: status.running ? "running" : "stopped", after: after))
+            done.append(["start": "started", "stop": "stopped", "restart": "restarted", "reload": "reloaded"][action] ?? action)
+        }
+        if !context.check {
+            let outcome = try await context.remote.change(changeScript(plan, manager: status.manager))
+            let output = outcome.stdoutText.split(separator: "\n", omittingEmptySubsequences: false)
+            if output.contains(Substring(ServiceStep.notInState)) {
+                let detail = output.filter { $0 != Substring(ServiceStep.notInState) }.joined(separator: "\n").trimmingTrailingWhitespace()
+                throw StepFailure("service \(service): `\(plan.action ?? "")` succeeded but it is "
+                                  + (plan.runningAfter == true ? "not running" : "still running") + " afterwards",
+                                  detail: detail.isEmpty ? nil : detail)
+            }
+            guard outcome.succeeded else {
+                throw StepFailure("service \(service): \(done.joined(separator: " and ")) failed (exit \(outcome.status))",
+                                  detail: (outcome.stdoutText + outcome.stderrText).trimmingTrailingWhitespace())
+            }
+        }
+        return StepOutcome(changed: true, diffs: diffs, message: done.joined(separator: ", "),
+                           result: .init(result, uniquingKeysWith: { a, _ in a }))
+    }
+}
+
+extension String {
+    /// The string without trailing newlines and spaces.
+    func trimmingTrailingWhitespace() -> String {
+        var scalars = Substring(self).unicodeScalars
+        while let last = scalars.last, last.properties.isWhitespace { scalars.removeLast() }
+        return String(scalars)
+    }
+}

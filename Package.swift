@@ -38,6 +38,12 @@ let package = Package(
             dependencies: ["CLibSSH2", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
+        // MySQL/MariaDB through libmysqlclient (MariaDB Connector/C): connections, escaping, queries.
+        .target(
+            name: "QuorumMySQL",
+            dependencies: ["CMariaDB"],
+            swiftSettings: strict
+        ),
         // Model, loaders, validation, variables, templating, secrets, and the step-kind contract.
         .target(
             name: "QuorumCore",
@@ -52,7 +58,7 @@ let package = Package(
         // One file per step kind.
         .target(
             name: "QuorumSteps",
-            dependencies: ["QuorumCore"],
+            dependencies: ["QuorumCore", "QuorumMySQL"],
             swiftSettings: strict
         ),
         // The engine: connections, plays, batches, handlers, events and reporters.

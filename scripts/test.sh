@@ -7,7 +7,5 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 command -v swift >/dev/null || export PATH=/opt/swift/usr/bin:$PATH
 
 bash lab/install.sh
-swift build
-trap 'bash lab/lab.sh down >/dev/null 2>&1 || true' EXIT
-bash lab/lab.sh up
-swift test "$@"
+swift build --build-tests
+bash lab/with-lab.sh swift test --skip-build "$@"

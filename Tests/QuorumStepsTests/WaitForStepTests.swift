@@ -42,6 +42,7 @@ private struct LocalShell: Remote {
     }
     func stat(_ path: String) async throws -> FileInfo? { nil }
     func readFile(_ path: String) async throws -> RemoteFile? { nil }
+    func tunnel(to host: String, port: Int) async throws -> Int { throw StepFailure("no tunnels here") }
     func writeFile(_ path: String, content: [UInt8], attributes: FileAttributes, validate: String?) async throws {
         throw RemoteError(.failed, "wait_for must never write")
     }

@@ -77,6 +77,10 @@ public protocol Remote: Sendable {
     /// mode, then `validate` (if any, with `%s` standing for the temporary file) must pass, then it is renamed
     /// over `path`. On any failure the temporary file is removed and `path` is untouched.
     func writeFile(_ path: String, content: [UInt8], attributes: FileAttributes, validate: String?) async throws
+    /// A local TCP port on 127.0.0.1 that reaches `host:port` *as the host sees it* (an SSH `direct-tcpip`
+    /// tunnel of the host's session). One tunnel per destination per run, reused. Reading through a tunnel
+    /// is allowed in check mode: what the peer may do (SQL, HTTP) is the step's own read-only discipline.
+    func tunnel(to host: String, port: Int) async throws -> Int
 }
 
 extension Remote {
@@ -131,4 +135,6 @@ public struct ReadOnlyRemote: Remote {
     public func writeFile(_ path: String, content: [UInt8], attributes: FileAttributes, validate: String?) async throws {
         throw RemoteError.readOnly("write \(path)")
     }
+
+    public func tunnel(to host: String, port: Int) async throws -> Int { try await base.tunnel(to: host, port: port) }
 }

@@ -42,9 +42,22 @@ public struct StepContext: Sendable {
     public var files: FileResolver
     /// The step's location in its playbook.
     public var location: SourceLocation?
+    /// What earlier steps of this run would create in check mode (for steps that depend on them).
+    public var planned: PlannedObjects
+    /// Per-run shared resources (a Keystone token, a database connection), created once.
+    public var cache: RunCache
+    /// The hosts of the current play (batch included), in inventory order.
+    public var playHosts: [String]
+    /// The Remote of another host of the play (same check-mode rules), for steps that coordinate
+    /// controllers, e.g. waiting until a process is gone on every one of them.
+    public var peer: @Sendable (String) async throws -> any Remote
 
     public init(remote: any Remote, host: String, check: Bool, wantsDiff: Bool, variables: Variables,
-                templates: TemplateRenderer, files: FileResolver, location: SourceLocation?) {
+                templates: TemplateRenderer, files: FileResolver, location: SourceLocation?,
+                planned: PlannedObjects = PlannedObjects(), cache: RunCache = RunCache(), playHosts: [String] = [],
+                peer: @escaping @Sendable (String) async throws -> any Remote = { host in
+                    throw StepFailure("no connection to \(host) in this context")
+                }) {
         self.remote = remote
         self.host = host
         self.check = check
@@ -53,6 +66,10 @@ public struct StepContext: Sendable {
         self.templates = templates
         self.files = files
         self.location = location
+        self.planned = planned
+        self.cache = cache
+        self.playHosts = playHosts
+        self.peer = peer
     }
 }
 

@@ -27,7 +27,7 @@ public struct SSHConnector: HostConnector {
         options.connectTimeout = connectTimeout
         do {
             let connection = try await SSHConnection.connect(endpoint, auth: settings.authMethods, hostKeys: policy, options: options)
-            return SSHSession(host: host, connection: connection, commandTimeout: commandTimeout)
+            return SSHSession(host: host, connection: connection, commandTimeout: commandTimeout, tunnels: TunnelRegistry())
         } catch {
             throw RemoteError(.unreachable, "\(host) (\(settings.user)@\(settings.address):\(settings.port)): \(error)")
         }
@@ -82,10 +82,14 @@ struct SSHSession: HostSession {
     let host: String
     let connection: SSHConnection
     let commandTimeout: Duration
+    let tunnels: TunnelRegistry
 
     func remote(become: BecomeSettings?) -> any Remote {
-        SSHRemote(host: host, connection: connection, become: become, commandTimeout: commandTimeout)
+        SSHRemote(host: host, connection: connection, become: become, commandTimeout: commandTimeout, tunnels: tunnels)
     }
 
-    func close() async { await connection.close() }
+    func close() async {
+        await tunnels.closeAll()
+        await connection.close()
+    }
 }

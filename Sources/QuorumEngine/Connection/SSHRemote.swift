@@ -8,6 +8,7 @@ struct SSHRemote: Remote {
     let connection: SSHConnection
     let become: BecomeSettings?
     let commandTimeout: Duration
+    let tunnels: TunnelRegistry
 
     var isReadOnly: Bool { false }
 
@@ -37,6 +38,17 @@ struct SSHRemote: Remote {
         let result = try await execute(RemoteScripts.writeFile(path, attributes: attributes, validate: validate),
                                        stdin: content, timeout: nil)
         try RemoteScripts.checkWrite(result, path: path)
+    }
+
+    func tunnel(to destination: String, port: Int) async throws -> Int {
+        do {
+            return try await tunnels.port(to: destination, port: port, on: connection)
+        } catch let error as SSHError {
+            switch error.kind {
+            case .forwardingRefused: throw StepFailure("\(host): \(error.message)")
+            default: throw RemoteError(.unreachable, "\(host): \(error.message)")
+            }
+        }
     }
 
     /// Runs `script` with `/bin/sh`, as the become user when asked; maps transport errors.
@@ -153,5 +165,23 @@ enum RemoteScripts {
         case 5: throw StepFailure("validation failed, \(path) left unchanged", detail: detail)
         default: throw StepFailure("writing \(path) failed (exit \(result.status))", detail: detail)
         }
+    }
+}
+
+/// The tunnels of one SSH session, one per destination, opened on first use and closed with the session.
+actor TunnelRegistry {
+    private var tunnels: [String: SSHTunnel] = [:]
+
+    func port(to host: String, port: Int, on connection: SSHConnection) async throws -> Int {
+        let key = "\(host):\(port)"
+        if let tunnel = tunnels[key] { return tunnel.localPort }
+        let tunnel = try await connection.openTunnel(toHost: host, port: port)
+        tunnels[key] = tunnel
+        return tunnel.localPort
+    }
+
+    func closeAll() async {
+        for tunnel in tunnels.values { await tunnel.close() }
+        tunnels.removeAll()
     }
 }

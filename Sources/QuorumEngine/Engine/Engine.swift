@@ -36,13 +36,18 @@ public struct Engine: Sendable {
         let clock = ContinuousClock()
         let start = clock.now
         let pool = ConnectionPool(connector: connector)
+        let planned = PlannedObjects()
+        let cache = RunCache()
         var ledger = RunLedger()
 
         for playbook in playbooks {
             for play in playbook.plays {
-                let runner = PlayRunner(engine: self, play: play, playbook: playbook, pool: pool)
+                let runner = PlayRunner(engine: self, play: play, playbook: playbook, pool: pool, planned: planned, cache: cache)
                 await runner.run(into: &ledger)
             }
+        }
+        for value in await cache.allValues() {
+            if let closable = value as? any RunResource { await closable.close() }
         }
         await pool.closeAll()
         let summary = RunSummary(recap: ledger.recap, hosts: ledger.hostOrder, reports: ledger.reports,

@@ -8,6 +8,8 @@ struct PlayRunner {
     let play: Play
     let playbook: Playbook
     let pool: ConnectionPool
+    let planned: PlannedObjects
+    let cache: RunCache
 
     var options: RunOptions { engine.options }
 
@@ -56,7 +58,7 @@ struct PlayRunner {
         guard !active.isEmpty else { return }
         let runOnce = step.runOnce ?? engine.catalog[step.kind]?.runsOncePerPlay ?? false
         let executor = StepExecutor(catalog: engine.catalog, templates: engine.templates, redactor: engine.redactor,
-                                    check: options.check, diff: options.diff)
+                                    check: options.check, diff: options.diff, planned: planned, cache: cache)
 
         if runOnce {
             if let registered = runOnceResults[index] {
@@ -66,7 +68,7 @@ struct PlayRunner {
             }
             guard let host = active.first, let session = sessions[host] else { return }
             let target = makeTarget(step, host: host, session: session, scope: scope, ledger: ledger,
-                                    isHandler: isHandler, runOnce: true)
+                                    isHandler: isHandler, runOnce: true, sessionsByHost: sessions)
             let execution = await executor.execute(step, on: target)
             runOnceResults[index] = execution.registered
             fold(execution, step: step, hosts: active, notified: &notified, ledger: &ledger)
@@ -75,7 +77,7 @@ struct PlayRunner {
 
         let targets = active.compactMap { host in
             sessions[host].map { makeTarget(step, host: host, session: $0, scope: scope, ledger: ledger,
-                                            isHandler: isHandler, runOnce: false) }
+                                            isHandler: isHandler, runOnce: false, sessionsByHost: sessions) }
         }
         let executions = await concurrentMap(targets, limit: options.forks ?? targets.count) { target in
             await executor.execute(step, on: target)
@@ -107,14 +109,26 @@ struct PlayRunner {
     }
 
     func makeTarget(_ step: Step, host: String, session: any HostSession, scope: PlayScope, ledger: RunLedger,
-                    isHandler: Bool, runOnce: Bool) -> StepExecutor.Target {
+                    isHandler: Bool, runOnce: Bool, sessionsByHost: [String: any HostSession]) -> StepExecutor.Target {
         var variables = scope.variables[host] ?? [:]
         for (name, value) in ledger.registered[host] ?? [:] { variables[name] = value }
         let become = becomeSettings(step, variables: variables)
-        let base = session.remote(become: become)
-        let remote: any Remote = options.check ? ReadOnlyRemote(base) : base
-        return StepExecutor.Target(host: host, play: play, files: playbook.fileResolver, remote: remote,
-                                   variables: variables, isHandler: isHandler, runOnce: runOnce)
+        let check = options.check
+        @Sendable func view(_ session: any HostSession) -> any Remote {
+            let base = session.remote(become: become)
+            return check ? ReadOnlyRemote(base) : base
+        }
+        // Other hosts of the play, for steps that coordinate controllers (same become, same check mode).
+        let peers = scope.hosts.reduce(into: [String: any HostSession]()) { result, name in
+            if let peerSession = sessionsByHost[name] { result[name] = peerSession }
+        }
+        let peer: @Sendable (String) async throws -> any Remote = { name in
+            guard let peerSession = peers[name] else { throw StepFailure("\(name) is not a reachable host of this play") }
+            return view(peerSession)
+        }
+        return StepExecutor.Target(host: host, play: play, files: playbook.fileResolver, remote: view(session),
+                                   variables: variables, isHandler: isHandler, runOnce: runOnce,
+                                   playHosts: scope.hosts, peer: peer)
     }
 
     /// `become` from the step, else the play, else the host's `ansible_become`.

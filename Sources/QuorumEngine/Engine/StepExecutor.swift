@@ -19,6 +19,8 @@ struct StepExecutor: Sendable {
     let redactor: SecretRedactor
     let check: Bool
     let diff: Bool
+    let planned: PlannedObjects
+    let cache: RunCache
 
     struct Target: Sendable {
         var host: String
@@ -28,6 +30,8 @@ struct StepExecutor: Sendable {
         var variables: Variables
         var isHandler: Bool
         var runOnce: Bool
+        var playHosts: [String]
+        var peer: @Sendable (String) async throws -> any Remote
     }
 
     func execute(_ step: Step, on target: Target) async -> StepExecution {
@@ -126,7 +130,8 @@ struct StepExecutor: Sendable {
         registerSecretArguments(values, schema: kind.schema)
         let instance = try kind.init(arguments: Arguments(values, location: step.location))
         let context = StepContext(remote: target.remote, host: target.host, check: check, wantsDiff: diff,
-                                  variables: variables, templates: templates, files: target.files, location: step.location)
+                                  variables: variables, templates: templates, files: target.files, location: step.location,
+                                  planned: planned, cache: cache, playHosts: target.playHosts, peer: target.peer)
 
         let attempts = (step.until != nil ? (step.retries ?? 3) : 0) + 1
         var single = Single(changed: false, skipped: nil, diffs: [], message: nil, registered: [:], failure: nil)

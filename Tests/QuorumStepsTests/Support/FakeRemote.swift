@@ -55,6 +55,10 @@ final class FakeRemote: Remote, @unchecked Sendable {
         state.withLock { $0.files[path] }
     }
 
+    func tunnel(to host: String, port: Int) async throws -> Int {
+        throw StepFailure("FakeRemote has no tunnels")
+    }
+
     func writeFile(_ path: String, content: [UInt8], attributes: FileAttributes, validate: String?) async throws {
         try state.withLock {
             if let validate, validate.contains("FAIL") {

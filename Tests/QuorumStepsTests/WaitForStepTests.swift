@@ -114,13 +114,14 @@ private func scratchDirectory() throws -> String {
         }
         let running = try await waitFor([("process", .string("sleep")), ("state", .string("present")), ("timeout", .int(1))])
             .run(context(host))
-        #expect(running.message == "process sleep running after 0s")
+        // The elapsed seconds depend on the machine's load; the wording and the outcome do not.
+        #expect(running.message?.hasPrefix("process sleep running after ") == true)
     }
 
     @Test func closedPortForReal() async throws {
         let host = LocalShell(directory: "/")
         let closed = try await waitFor([("port", .int(1)), ("state", .string("closed"))]).run(context(host))
-        #expect(closed.message == "port 127.0.0.1:1 closed after 0s")
+        #expect(closed.message?.hasPrefix("port 127.0.0.1:1 closed after ") == true)
         let open = try waitFor([("port", .int(1)), ("timeout", .int(1))])
         #expect(try await open.run(context(host, check: true)).skippedReason == "would wait for port 127.0.0.1:1 to be open (up to 1s)")
         await #expect(throws: StepFailure.self) { try await open.run(context(host)) }

@@ -75,7 +75,7 @@ private func scratchDirectory() throws -> String {
         FileManager.default.createFile(atPath: hostile, contents: Data())
         let outcome = try await step.run(context(host))
         #expect(!outcome.changed && outcome.skippedReason == nil)
-        #expect(outcome.message == "\(hostile) present after 0s")
+        #expect(outcome.message?.hasPrefix("\(hostile) present after ") == true)
         let absent = try await waitFor([("path", .string(hostile)), ("state", .string("absent"))]).run(context(host, check: true))
         #expect(absent.skippedReason != nil)
         #expect(!FileManager.default.fileExists(atPath: dir + "/pwned"))
@@ -89,7 +89,7 @@ private func scratchDirectory() throws -> String {
         let step = try waitFor([("process", .string("quorum-never-runs-xyz")), ("process_match", .string("full")),
                                 ("state", .string("absent")), ("timeout", .int(2))])
         let outcome = try await step.run(context(host))
-        #expect(outcome.message == "process matching `quorum-never-runs-xyz` gone after 0s")
+        #expect(outcome.message?.hasPrefix("process matching `quorum-never-runs-xyz` gone after ") == true)
         let hostile = try waitFor([("process", .string("x' $(touch /tmp/quorum-pwned) `touch /tmp/quorum-pwned`")),
                                    ("process_match", .string("full")), ("state", .string("absent"))])
         _ = try await hostile.run(context(host))

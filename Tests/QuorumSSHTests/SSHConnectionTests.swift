@@ -135,6 +135,23 @@ extension QuorumSSHTests {
             await connection.close()
         }
 
+        @Test func sessionThreadsEndWithTheirConnections() async throws {
+            func threadCount() -> Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count) ?? 0 }
+            _ = try await sshd.connectRoot()  // warm up the runtime's own threads
+            try await Task.sleep(for: .milliseconds(200))
+            let before = threadCount()
+            for _ in 0 ..< 5 {
+                let connection = try await sshd.connectRoot()
+                _ = try await connection.run("true")
+                await connection.close()
+            }
+            for _ in 0 ..< 3 {
+                _ = try await sshd.connectRoot()  // dropped without close()
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(threadCount() <= before + 1)
+        }
+
         @Test func runAfterCloseFails() async throws {
             let connection = try await sshd.connectRoot()
             await connection.close()

@@ -218,7 +218,10 @@ final class SessionCore: IdleService {
             try checkUsable()
             switch try attempt() {
             case .done(let value): return value
-            case .progress: continue
+            case .progress:
+                // Keep tunnels moving while a command streams output.
+                if !tunnels.isEmpty || !orphans.isEmpty { serviceBackground() }
+                continue
             case .blocked: break
             }
             if serviceBackground() { continue }

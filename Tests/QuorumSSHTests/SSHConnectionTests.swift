@@ -109,6 +109,18 @@ extension QuorumSSHTests {
             await connection.close()
         }
 
+        @Test func cancellationStopsARunningCommand() async throws {
+            let connection = try await sshd.connectRoot()
+            let task = Task { try await connection.run("sleep 30") }
+            try await Task.sleep(for: .milliseconds(500))
+            let start = ContinuousClock.now
+            task.cancel()
+            await #expect(throws: CancellationError.self) { _ = try await task.value }
+            #expect(elapsed(since: start) < 1)
+            #expect(try await connection.run("echo next").stdoutText == "next\n")
+            await connection.close()
+        }
+
         @Test func fiftySequentialRuns() async throws {
             // As labop: root's shell start-up files on this machine (pyenv) cost ~150 ms per command server-side.
             try sshd.trust()

@@ -26,7 +26,8 @@ extension SessionCore {
         var tried: [String] = []
         for method in methods {
             switch method {
-            case .keyFile(let path, let passphrase):
+            case .keyFile(let givenPath, let passphrase):
+                let path = expandTilde(givenPath)
                 guard offered.contains("publickey") else { tried.append("key \(path): server does not offer publickey"); continue }
                 let publicPath = FileManager.default.fileExists(atPath: path + ".pub") ? path + ".pub" : nil
                 let rc: Int32 = try drive(deadline) { () -> Step<Int32> in

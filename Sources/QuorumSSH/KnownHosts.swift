@@ -38,7 +38,7 @@ final class KnownHosts {
         }
         self.collection = collection
         for file in files {
-            guard let data = FileManager.default.contents(atPath: file) else { continue }
+            guard let data = FileManager.default.contents(atPath: expandTilde(file)) else { continue }
             var lineNumber = 0
             for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
                 lineNumber += 1
@@ -160,7 +160,8 @@ extension SessionCore {
     }
 
     /// Appends one OpenSSH line: `host type base64` on port 22, `[host]:port type base64` otherwise.
-    private func appendKnownHost(key: [UInt8], file: String) throws {
+    private func appendKnownHost(key: [UInt8], file recordFile: String) throws {
+        let file = expandTilde(recordFile)
         guard !file.isEmpty, let type = keyTypeName(ofBlob: key) else {
             throw SSHError(.hostKeyUnknown, "Cannot record the host key of \(label): no known_hosts file to write to")
         }
@@ -186,4 +187,9 @@ extension SessionCore {
             throw SSHError(.hostKeyUnknown, "Cannot record the host key of \(label) in \(file): short write")
         }
     }
+}
+
+/// `~/x` -> `$HOME/x` (paths in inventories are usually written that way).
+func expandTilde(_ path: String) -> String {
+    path.hasPrefix("~") ? (path as NSString).expandingTildeInPath : path
 }

@@ -218,7 +218,10 @@ final class SessionCore: IdleService {
             try checkUsable()
             switch try attempt() {
             case .done(let value): return value
-            case .progress: continue
+            case .progress:
+                // Keep tunnels moving while a command streams output.
+                if !tunnels.isEmpty || !orphans.isEmpty { serviceBackground() }
+                continue
             case .blocked: break
             }
             if serviceBackground() { continue }
@@ -246,10 +249,11 @@ final class SessionCore: IdleService {
         appendTunnelPollFDs(&fds)
         if let wakeFD { fds.append(pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0)) }
         let rc = poll(&fds, nfds_t(fds.count), Int32(clamping: timeout))
+        // Readiness is not tracked per descriptor: the next pass tries everything (libssh2 may also hold data
+        // it already read from the socket).
         if rc < 0, quorum_errno() != EINTR {
             throw markFailed(SSHError(.disconnected, "poll() failed for \(label): \(String(cString: strerror(quorum_errno())))"))
         }
-        if rc > 0 { noteTunnelReadiness(fds) }
     }
 
     private func pollableSSHFD(foreground: Bool) -> pollfd? {

@@ -24,14 +24,12 @@ final class SessionThread: SerialExecutor, @unchecked Sendable {
 
     private let state = Mutex(State())
     private let wakeFD: Int32
-    private var thread: Thread?
     var service: (any IdleService)?
 
     init(name: String) {
         wakeFD = eventfd(0, Int32(EFD_CLOEXEC | EFD_NONBLOCK))
         let thread = Thread { [self] in self.loop() }
         thread.name = name
-        self.thread = thread
         thread.start()
     }
 
@@ -40,9 +38,6 @@ final class SessionThread: SerialExecutor, @unchecked Sendable {
         state.withLock { $0.jobs.append(unowned) }
         wake()
     }
-
-    /// Whether the caller runs on this executor's thread.
-    var isCurrent: Bool { Thread.current === thread }
 
     /// Let the thread finish the queued jobs, release the session and exit.
     func stop() {
@@ -84,6 +79,5 @@ final class SessionThread: SerialExecutor, @unchecked Sendable {
         service?.shutdown()
         service = nil
         close(wakeFD)
-        thread = nil
     }
 }

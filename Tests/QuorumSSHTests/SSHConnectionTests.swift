@@ -109,6 +109,18 @@ extension QuorumSSHTests {
             await connection.close()
         }
 
+        @Test func cancellationStopsARunningCommand() async throws {
+            let connection = try await sshd.connectRoot()
+            let task = Task { try await connection.run("sleep 30") }
+            try await Task.sleep(for: .milliseconds(500))
+            let start = ContinuousClock.now
+            task.cancel()
+            await #expect(throws: CancellationError.self) { _ = try await task.value }
+            #expect(elapsed(since: start) < 1)
+            #expect(try await connection.run("echo next").stdoutText == "next\n")
+            await connection.close()
+        }
+
         @Test func fiftySequentialRuns() async throws {
             // As labop: root's shell start-up files on this machine (pyenv) cost ~150 ms per command server-side.
             try sshd.trust()
@@ -133,6 +145,23 @@ extension QuorumSSHTests {
                 for try await (i, text) in group { #expect(text == "\(i)\n") }
             }
             await connection.close()
+        }
+
+        @Test func sessionThreadsEndWithTheirConnections() async throws {
+            func threadCount() -> Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count) ?? 0 }
+            _ = try await sshd.connectRoot()  // warm up the runtime's own threads
+            try await Task.sleep(for: .milliseconds(200))
+            let before = threadCount()
+            for _ in 0 ..< 5 {
+                let connection = try await sshd.connectRoot()
+                _ = try await connection.run("true")
+                await connection.close()
+            }
+            for _ in 0 ..< 3 {
+                _ = try await sshd.connectRoot()  // dropped without close()
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(threadCount() <= before + 1)
         }
 
         @Test func runAfterCloseFails() async throws {

@@ -57,7 +57,7 @@ public actor MySQLConnection {
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
-    private init(readOnly: Bool, label: String) {
+    init(readOnly: Bool, label: String) {
         self.readOnly = readOnly
         self.label = label
         // The thread ends with mysql_thread_end (Connector/C's per-thread state).
@@ -77,7 +77,9 @@ public actor MySQLConnection {
         return connection
     }
 
-    private func open(_ endpoint: MySQLEndpoint) throws {
+    /// `mysql_init` and every option, without connecting (escaping works on such a handle).
+    func prepare(_ endpoint: MySQLEndpoint) throws -> UnsafeMutablePointer<MYSQL> {
+        if let handle { return handle }
         guard let mysql = mysql_init(nil) else {
             throw MySQLError(.connect, message: "mysql_init failed (out of memory)")
         }
@@ -97,6 +99,11 @@ public actor MySQLConnection {
         failed = failed || mysql_options(mysql, MYSQL_OPT_LOCAL_INFILE, &noLocalInfile) != 0
         failed = failed || mysql_options(mysql, MYSQL_SET_CHARSET_NAME, "utf8mb4") != 0
         if failed { throw error(.connect) }
+        return mysql
+    }
+
+    private func open(_ endpoint: MySQLEndpoint) throws {
+        let mysql = try prepare(endpoint)
         let host = endpoint.host == "localhost" ? "127.0.0.1" : endpoint.host
         guard let port = UInt32(exactly: endpoint.port) else {
             throw MySQLError(.invalid, message: "port \(endpoint.port) is out of range")
@@ -106,12 +113,14 @@ public actor MySQLConnection {
     }
 
     /// Sends a statement that only reads (`SELECT`, `SHOW`) and returns its rows.
-    public func query(_ sql: String) throws -> MySQLRows {
+    /// `secret`: the statement carries a secret (e.g. `SELECT PASSWORD('…')`): a server message that could
+    /// quote it is withheld.
+    public func query(_ sql: String, secret: Bool = false) throws -> MySQLRows {
         guard MySQLStatement.isRead(sql) else {
             throw MySQLError(.invalid, message: "refused to send a statement that is not a SELECT or SHOW through the read door")
         }
         statistics.reads += 1
-        return try send(sql, hidesServerText: false)
+        return try send(sql, hidesServerText: secret)
     }
 
     /// Sends a statement that changes state; refused (not sent) on a read-only connection.

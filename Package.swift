@@ -87,7 +87,7 @@ let package = Package(
         // Real parts: these bring the project's lab up (lab/lab.sh) and run the built `quorum` against it.
         .testTarget(
             name: "QuorumLabTests",
-            dependencies: ["QuorumSSH", "QuorumCore"],
+            dependencies: ["QuorumSSH", "QuorumCore", "QuorumMySQL"],
             swiftSettings: strict
         ),
     ]

@@ -45,6 +45,12 @@ public actor MySQLConnection {
         public var changes = 0
         /// `execute` calls refused because the connection is read-only.
         public var refused = 0
+
+        public init(reads: Int = 0, changes: Int = 0, refused: Int = 0) {
+            self.reads = reads
+            self.changes = changes
+            self.refused = refused
+        }
     }
 
     public let readOnly: Bool

@@ -48,7 +48,7 @@ public struct MySQLLogin: Sendable {
 
     /// "10.21.22.2:3306 as quorum_admin through an SSH tunnel from ctl1" (never the password).
     func describe(from host: String) -> String {
-        "\(self.host):\(port) as \(user) " + (via == .tunnel ? "through an SSH tunnel from \(host)" : "directly from this machine")
+        "\(self.host):\(port) as \(user) " + (via == .tunnel ? "through an SSH tunnel from \(host)" : "directly from this machine, for \(host)")
     }
 
     /// The connection of this run for this host and login (created once, shared by the steps, closed at the

@@ -81,11 +81,13 @@ let package = Package(
         .testTarget(name: "QuorumCoreTests", dependencies: ["QuorumCore", "QuorumSteps"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "QuorumEngineTests", dependencies: ["QuorumEngine", "QuorumCore", "QuorumSteps"], swiftSettings: strict),
         .testTarget(name: "QuorumStepsTests", dependencies: ["QuorumSteps", "QuorumCore"], swiftSettings: strict),
+        // QuorumMySQL: names, grants, the read-only door; with the lab's MariaDB up, real round trips.
+        .testTarget(name: "QuorumMySQLTests", dependencies: ["QuorumMySQL"], swiftSettings: strict),
         .testTarget(name: "QuorumSSHTests", dependencies: ["QuorumSSH"], swiftSettings: strict),
         // Real parts: these bring the project's lab up (lab/lab.sh) and run the built `quorum` against it.
         .testTarget(
             name: "QuorumLabTests",
-            dependencies: ["QuorumSSH", "QuorumCore"],
+            dependencies: ["QuorumSSH", "QuorumCore", "QuorumMySQL"],
             swiftSettings: strict
         ),
     ]

@@ -32,7 +32,7 @@ extension LabTests {
     func validateAndDoc() throws {
         let ok = try QuorumCLI.run(["validate", Self.demoPlaybook, "-i", Lab.inventory], json: false)
         #expect(ok.status == 0, "\(ok.all)")
-        #expect(ok.stdout.contains("9 step(s)"), "\(ok.stdout)")
+        #expect(ok.stdout.contains("10 step(s)"), "\(ok.stdout)")
         let doc = try QuorumCLI.run(["doc", "ini"], json: false)
         #expect(doc.stdout.contains("settings") && doc.stdout.contains("absent"), "\(doc.stdout)")
         let typo = try QuorumCLI.run(["doc", "tempalte"], json: false)

@@ -45,7 +45,12 @@ struct SSHRemote: Remote {
             return try await tunnels.port(to: destination, port: port, on: connection)
         } catch let error as SSHError {
             switch error.kind {
-            case .forwardingRefused: throw StepFailure("\(host): \(error.message)")
+            case .forwardingRefused:
+                throw StepFailure("\(host)'s sshd refuses TCP forwarding to \(destination):\(port) (AllowTcpForwarding, PermitOpen)",
+                                  detail: error.message)
+            case .channelFailure:
+                throw StepFailure("\(host) cannot connect to \(destination):\(port) (nothing listens there, or it is unreachable from \(host))",
+                                  detail: error.message)
             default: throw RemoteError(.unreachable, "\(host): \(error.message)")
             }
         }

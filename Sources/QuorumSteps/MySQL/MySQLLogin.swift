@@ -89,7 +89,7 @@ public struct MySQLLogin: Sendable {
     /// A tunnel error, with the sshd setting to look at when the server refused the channel.
     static func tunnelHint(_ message: String, from host: String) -> String {
         let lower = message.lowercased()
-        let refused = ["prohibit", "administratively", "channel", "forward", "refused", "denied"].contains { lower.contains($0) }
+        let refused = ["prohibit", "administratively", "forwarding refused", "denied"].contains { lower.contains($0) }
         guard refused, !lower.contains("allowtcpforwarding") else { return message }
         return message + " (\(host)'s sshd may refuse TCP forwarding: check AllowTcpForwarding and PermitOpen in its sshd_config)"
     }

@@ -343,3 +343,30 @@ enum LabDatabase {
             """)
     }
 }
+
+extension LabTests {
+    @Test("mysql: a controller whose sshd refuses TCP forwarding gives a clear error naming it and the setting")
+    func mysqlForwardingRefused() throws {
+        guard LabMySQL.via == "tunnel" else { return }
+        let config = Lab.stateDirectory + "/ctl2/sshd_config"
+        let original = try String(contentsOfFile: config, encoding: .utf8)
+        let refusing = original.replacingOccurrences(of: "AllowTcpForwarding yes", with: "AllowTcpForwarding no")
+        #expect(refusing != original, "the lab's sshd_config no longer says AllowTcpForwarding yes")
+        // sshd re-reads its configuration on SIGHUP; new sessions then follow it.
+        func reload() throws { try Lab.exec("ctl2", "kill -HUP $(cat /run/sshd.pid)"); Thread.sleep(forTimeInterval: 0.5) }
+        try refusing.write(toFile: config, atomically: true, encoding: .utf8)
+        try reload()
+        defer {
+            try? original.write(toFile: config, atomically: true, encoding: .utf8)
+            try? reload()
+        }
+        let ws = try Workspace("mysql-noforward")
+        defer { ws.remove() }
+        let playbook = try LabMySQL.playbook(ws, password: "fwd-Pa55")
+        let run = try QuorumCLI.apply(playbook, inventory: Lab.inventory, ["--limit", "ctl2"])
+        #expect(run.status == 2, "\(run.all)")
+        let error = run.report?.results.first { $0.outcome == "failed" }?.error ?? ""
+        #expect(error.contains("ctl2") && error.contains("AllowTcpForwarding"), "\(error)")
+        LabMySQL.expectNoSecret(run, ["fwd-Pa55", LabMySQL.adminPassword])
+    }
+}

@@ -5,6 +5,8 @@ public enum StepCatalog {
     public static let kinds: [any StepKind.Type] = [
         CommandStep.self, FileStep.self, CopyStep.self, TemplateStep.self, LineStep.self,
         IniStep.self, AptStep.self, ServiceStep.self, WaitForStep.self,
+        KeystoneDomainStep.self, KeystoneProjectStep.self, KeystoneUserStep.self, KeystoneRoleAssignmentStep.self,
+        KeystoneServiceStep.self, KeystoneEndpointStep.self,
     ]
 
     public static let byName: [String: any StepKind.Type] = Dictionary(

@@ -312,7 +312,8 @@ public final class KeystoneClient: Sendable, RunResource {
 
     func failure(_ method: String, _ path: String, _ reply: Reply) -> StepFailure {
         let reason = HTTPURLResponseReason.phrase(reply.status)
-        return StepFailure("Keystone at \(credentials.url.absoluteString) (\(route)): \(method) \(displayPath(path)) → HTTP \(reply.status) \(reason)",
+        let status = reason.isEmpty ? "HTTP \(reply.status)" : "HTTP \(reply.status) \(reason)"
+        return StepFailure("Keystone at \(credentials.url.absoluteString) (\(route)): \(method) \(displayPath(path)) → \(status)",
                            detail: keystoneMessage(reply.body))
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import QuorumCore
+import Synchronization
 
 /// The admin credentials a Keystone step authenticates with (`auth:`), usually set once per play through
 /// `defaults: {keystone: {auth: …}}`.
@@ -89,6 +90,8 @@ public final class KeystoneClient: Sendable, RunResource {
     let transport: any HTTPTransport
     let cache: RunCache
     let tokenKey: String
+    /// Domains and roles found by name during this run (found ones only: a lookup that failed is repeated).
+    let known = Mutex<[String: KSRef]>([:])
 
     /// Unit tests replace the network with a recording transport.
     @TaskLocal public static var transportOverride: (any HTTPTransport)?

@@ -42,6 +42,7 @@ public struct KeystoneDomainStep: StepKind {
                 try await client.call("PATCH", "/domains/\(domain.id)", body: .object(["domain": .object(["enabled": .bool(false)])]))
             }
             try await client.call("DELETE", "/domains/\(domain.id)")
+            client.known.withLock { $0 = $0.filter { $0.value.id != domain.id } }
             return StepOutcome(changed: true, diffs: [diff], message: "deleted (id \(domain.id))")
         }
 

@@ -158,7 +158,12 @@ extension KeystoneClient {
 
     /// A domain that exists, or that an earlier step of this check run would create; otherwise an error.
     func resolveDomain(_ name: String, _ context: StepContext, for what: String) async throws -> KSRef {
-        if let domain = try await findDomain(name) { return .found(id: domain.id, name: domain.name) }
+        if let known = known.withLock({ $0["domain " + name] }) { return known }
+        if let domain = try await findDomain(name) {
+            let ref = KSRef.found(id: domain.id, name: domain.name)
+            known.withLock { $0["domain " + name] = ref }
+            return ref
+        }
         if let placeholder = context.planned.placeholder(KSPlan.domain, name) { return .planned(placeholder: placeholder, name: name) }
         throw StepFailure("\(what): domain `\(name)` does not exist in Keystone at \(credentials.url.absoluteString)")
     }
@@ -197,6 +202,13 @@ extension KeystoneClient {
 
     /// Global roles by name (or id).
     func resolveRole(_ name: String, for what: String) async throws -> KSRef {
+        if let known = known.withLock({ $0["role " + name] }) { return known }
+        let ref = try await lookUpRole(name, for: what)
+        known.withLock { $0["role " + name] = ref }
+        return ref
+    }
+
+    private func lookUpRole(_ name: String, for what: String) async throws -> KSRef {
         let roles: [KSRole] = try await list("/roles", key: "roles", query: [("name", name)])
         if let role = roles.first(where: { $0.domain_id == nil }) ?? roles.first { return .found(id: role.id, name: role.name) }
         if let data = try await getOptional("/roles/" + name) {

@@ -252,7 +252,8 @@ extension LabTests {
 
         // Stop the lab's Keystone (the next `lab.sh up` starts a fresh one).
         let pid = try #require(try String(contentsOfFile: LabKeystone.pidFile, encoding: .utf8).split(separator: " ").first)
-        _ = try Command.run(["sh", "-c", "kill \(pid); for i in $(seq 100); do kill -0 \(pid) 2>/dev/null || exit 0; sleep 0.1; done; kill -9 \(pid)"])
+        // gunicorn leads its own process group (master and workers).
+        _ = try Command.run(["sh", "-c", "kill -- -\(pid); for i in $(seq 100); do kill -0 -- -\(pid) 2>/dev/null || exit 0; sleep 0.1; done; kill -9 -- -\(pid)"])
         defer { _ = try? Command.run(["bash", Lab.root + "/lab/lab.sh", "up"]) }
         let down = try LabKeystone.apply(ws)
         #expect(down.status == 2, "\(down.all)")

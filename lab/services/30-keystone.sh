@@ -145,7 +145,20 @@ svc_keystone_up() {
 }
 
 svc_keystone_down() {
-  stop_pid "$STATE/lab/pids/keystone" 10
+  local pidfile=$STATE/lab/pids/keystone group i
+  [[ -r $pidfile ]] || return 0
+  read -r group _ <"$pidfile" || group=
+  stop_pid "$pidfile" 10
+  # gunicorn runs in its own session (setsid): its workers share the master's process group. A worker
+  # still loading Keystone when the master goes may outlive it; end the group's remaining processes
+  # of this lab's venv (group id and command line must both match).
+  [[ $group =~ ^[0-9]+$ ]] || return 0
+  for ((i = 0; i < 30; i++)); do
+    pgrep -g "$group" -f "$(ks_venv)/" >/dev/null || return 0
+    ((i == 10)) && pkill -TERM -g "$group" -f "$(ks_venv)/"
+    sleep 0.2
+  done
+  pkill -KILL -g "$group" -f "$(ks_venv)/" || true
 }
 
 svc_keystone_status() {

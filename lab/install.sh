@@ -56,3 +56,31 @@ for list in "$here"/downloads.d/*.list; do
     done
   done <"$list"
 done
+
+# ---- Python virtual environments ------------------------------------------------------------------
+# One venv per lab/venvs.d/<name>.txt (pip requirements) under lab/state/venvs/<name>, from PyPI.
+# A venv is rebuilt only when its requirements file changed (its sha256 is kept in the venv as
+# .quorum-requirements); otherwise this costs nothing.
+venvs="$here/state/venvs"
+for req in "$here"/venvs.d/*.txt; do
+  [[ -e $req ]] || continue
+  name=$(basename "$req" .txt)
+  venv="$venvs/$name"
+  sum=$(sha256sum "$req" | cut -d' ' -f1)
+  if [[ -x $venv/bin/python && -r $venv/.quorum-requirements && $(cat "$venv/.quorum-requirements") == "$sum" ]]; then
+    echo "install: venv $name present"
+    continue
+  fi
+  echo "install: building venv $name (pip, PyPI)"
+  # The marker is written last: a build that failed half-way is rebuilt next time. (A venv cannot be
+  # built elsewhere and moved: its scripts name their interpreter by absolute path.)
+  rm -rf "$venv"
+  mkdir -p "$venvs"
+  python3 -m venv "$venv" || { echo "install: python3 -m venv failed for $name" >&2; exit 1; }
+  "$venv/bin/pip" install -q --disable-pip-version-check --upgrade pip ||
+    { echo "install: pip could not upgrade itself in venv $name" >&2; exit 1; }
+  "$venv/bin/pip" install -q --disable-pip-version-check -r "$req" ||
+    { echo "install: pip install -r $req failed" >&2; exit 1; }
+  echo "$sum" >"$venv/.quorum-requirements"
+  echo "install: venv $name done"
+done

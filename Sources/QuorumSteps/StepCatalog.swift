@@ -6,6 +6,8 @@ public enum StepCatalog {
         CommandStep.self, FileStep.self, CopyStep.self, TemplateStep.self, LineStep.self,
         IniStep.self, AptStep.self, ServiceStep.self, WaitForStep.self,
         MySQLDatabaseStep.self, MySQLUserStep.self,
+        KeystoneDomainStep.self, KeystoneProjectStep.self, KeystoneUserStep.self, KeystoneRoleAssignmentStep.self,
+        KeystoneServiceStep.self, KeystoneEndpointStep.self,
     ]
 
     public static let byName: [String: any StepKind.Type] = Dictionary(

@@ -1,0 +1,78 @@
+import QuorumCore
+
+/// `keystone_domain`: a domain present (with its description and enabled flag) or absent, found by name.
+public struct KeystoneDomainStep: StepKind {
+    public static let name = "keystone_domain"
+    public static let summary = "A Keystone domain present or absent (found by name)"
+    public static let schema = ArgSchema([
+        ArgField("name", .string, required: true, "domain name"),
+        ArgField("description", .string, "description (left alone when not given)"),
+        ArgField("enabled", .bool, "enabled (default true on creation; left alone when not given)"),
+        KeystoneState.field,
+    ] + KeystoneConnection.fields)
+    public static let defaultsFamily: String? = "keystone"
+    public static let runsOncePerPlay = true
+
+    public let connection: KeystoneConnection
+    public let domainName: String
+    public let description: String?
+    public let enabled: Bool?
+    let state: KeystoneState
+
+    public init(arguments: Arguments) throws {
+        connection = try KeystoneConnection(arguments: arguments)
+        domainName = try arguments.requiredString("name")
+        description = try arguments.string("description")
+        enabled = try arguments.bool("enabled")
+        state = try KeystoneState(arguments)
+    }
+
+    public func run(_ context: StepContext) async throws -> StepOutcome {
+        let client = try await KeystoneClient.connect(connection, context)
+        let subject = "keystone domain \(domainName)"
+        let existing: KSDomain?
+        if let found = try await client.findDomain(domainName), found.name == domainName { existing = found } else { existing = nil }
+
+        guard state == .present else {
+            guard let domain = existing else { return StepOutcome(changed: false, message: "absent") }
+            let diff = Diff(subject: subject, before: "present (id \(domain.id))", after: nil)
+            if context.check { return StepOutcome(changed: true, diffs: [diff], message: "would delete") }
+            // Keystone deletes only disabled domains.
+            if domain.enabled != false {
+                try await client.call("PATCH", "/domains/\(domain.id)", body: .object(["domain": .object(["enabled": .bool(false)])]))
+            }
+            try await client.call("DELETE", "/domains/\(domain.id)")
+            client.known.withLock { $0 = $0.filter { $0.value.id != domain.id } }
+            return StepOutcome(changed: true, diffs: [diff], message: "deleted (id \(domain.id))")
+        }
+
+        guard let domain = existing else {
+            let diff = Diff(subject: subject, before: nil, after: "present" + (description.map { ", description \($0)" } ?? ""))
+            if context.check {
+                let placeholder = context.planned.plan(KSPlan.domain, domainName)
+                return StepOutcome(changed: true, diffs: [diff], message: "would create", result: ["id": .string(placeholder)])
+            }
+            let created: KSDomain = try await client.write("POST", "/domains", key: "domain", body: .object(["domain": .object([
+                "name": .string(domainName), "description": .optional(description), "enabled": .bool(enabled ?? true),
+            ])]))
+            return StepOutcome(changed: true, diffs: [diff], message: "created (id \(created.id))", result: ["id": .string(created.id)])
+        }
+
+        var patch: [String: JSONBody] = [:]
+        var diffs: [Diff] = []
+        if let description, description != (domain.description ?? "") {
+            patch["description"] = .string(description)
+            diffs.append(Diff(subject: subject + " description", before: domain.description ?? "", after: description))
+        }
+        if let enabled, enabled != (domain.enabled ?? true) {
+            patch["enabled"] = .bool(enabled)
+            diffs.append(Diff(subject: subject + " enabled", before: String(domain.enabled ?? true), after: String(enabled)))
+        }
+        if patch.isEmpty { return .keystoneOK("present (id \(domain.id))", id: domain.id) }
+        if !context.check {
+            try await client.call("PATCH", "/domains/\(domain.id)", body: .object(["domain": .object(patch)]))
+        }
+        return StepOutcome(changed: true, diffs: diffs, message: (context.check ? "would update " : "updated ") + "(id \(domain.id))",
+                           result: ["id": .string(domain.id)])
+    }
+}

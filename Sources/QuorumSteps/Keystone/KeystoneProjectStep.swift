@@ -1,0 +1,84 @@
+import QuorumCore
+
+/// `keystone_project`: a project present or absent, found by name within its domain.
+public struct KeystoneProjectStep: StepKind {
+    public static let name = "keystone_project"
+    public static let summary = "A Keystone project present or absent (found by name within its domain)"
+    public static let schema = ArgSchema([
+        ArgField("name", .string, required: true, "project name"),
+        ArgField("domain", .string, "domain name or id (default Default)"),
+        ArgField("description", .string, "description (left alone when not given)"),
+        ArgField("enabled", .bool, "enabled (default true on creation; left alone when not given)"),
+        KeystoneState.field,
+    ] + KeystoneConnection.fields)
+    public static let defaultsFamily: String? = "keystone"
+    public static let runsOncePerPlay = true
+
+    public let connection: KeystoneConnection
+    public let projectName: String
+    public let domain: String
+    public let description: String?
+    public let enabled: Bool?
+    let state: KeystoneState
+
+    public init(arguments: Arguments) throws {
+        connection = try KeystoneConnection(arguments: arguments)
+        projectName = try arguments.requiredString("name")
+        domain = try arguments.string("domain") ?? "Default"
+        description = try arguments.string("description")
+        enabled = try arguments.bool("enabled")
+        state = try KeystoneState(arguments)
+    }
+
+    public func run(_ context: StepContext) async throws -> StepOutcome {
+        let client = try await KeystoneClient.connect(connection, context)
+        let what = "project \(projectName)"
+        let subject = "keystone project \(domain)/\(projectName)"
+        let domainRef: KSRef
+        if state == .absent {
+            guard let found = try await client.findDomain(domain) else { return StepOutcome(changed: false, message: "absent (no domain \(domain))") }
+            domainRef = .found(id: found.id, name: found.name)
+        } else {
+            domainRef = try await client.resolveDomain(domain, context, for: what)
+        }
+        let existing = domainRef.isPlanned ? nil : try await client.findProject(projectName, domainID: domainRef.id)
+
+        guard state == .present else {
+            guard let project = existing else { return StepOutcome(changed: false, message: "absent") }
+            let diff = Diff(subject: subject, before: "present (id \(project.id))", after: nil)
+            if context.check { return StepOutcome(changed: true, diffs: [diff], message: "would delete") }
+            try await client.call("DELETE", "/projects/\(project.id)")
+            return StepOutcome(changed: true, diffs: [diff], message: "deleted (id \(project.id))")
+        }
+
+        guard let project = existing else {
+            let diff = Diff(subject: subject, before: nil, after: "present" + (description.map { ", description \($0)" } ?? ""))
+            if context.check {
+                let placeholder = context.planned.plan(KSPlan.project, KSPlan.scoped(domainRef.name, projectName))
+                return StepOutcome(changed: true, diffs: [diff], message: "would create", result: ["id": .string(placeholder)])
+            }
+            let created: KSProject = try await client.write("POST", "/projects", key: "project", body: .object(["project": .object([
+                "name": .string(projectName), "domain_id": .string(domainRef.id),
+                "description": .optional(description), "enabled": .bool(enabled ?? true),
+            ])]))
+            return StepOutcome(changed: true, diffs: [diff], message: "created (id \(created.id))", result: ["id": .string(created.id)])
+        }
+
+        var patch: [String: JSONBody] = [:]
+        var diffs: [Diff] = []
+        if let description, description != (project.description ?? "") {
+            patch["description"] = .string(description)
+            diffs.append(Diff(subject: subject + " description", before: project.description ?? "", after: description))
+        }
+        if let enabled, enabled != (project.enabled ?? true) {
+            patch["enabled"] = .bool(enabled)
+            diffs.append(Diff(subject: subject + " enabled", before: String(project.enabled ?? true), after: String(enabled)))
+        }
+        if patch.isEmpty { return .keystoneOK("present (id \(project.id))", id: project.id) }
+        if !context.check {
+            try await client.call("PATCH", "/projects/\(project.id)", body: .object(["project": .object(patch)]))
+        }
+        return StepOutcome(changed: true, diffs: diffs, message: (context.check ? "would update " : "updated ") + "(id \(project.id))",
+                           result: ["id": .string(project.id)])
+    }
+}

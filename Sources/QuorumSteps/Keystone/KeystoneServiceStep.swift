@@ -1,0 +1,82 @@
+import QuorumCore
+
+/// `keystone_service`: a service in the catalog, found by name and type.
+public struct KeystoneServiceStep: StepKind {
+    public static let name = "keystone_service"
+    public static let summary = "A Keystone catalog service present or absent (found by name and type)"
+    public static let schema = ArgSchema([
+        ArgField("name", .string, required: true, "service name (e.g. magnum)"),
+        ArgField("type", .string, required: true, "service type (e.g. container-infra)"),
+        ArgField("description", .string, "description (left alone when not given)"),
+        ArgField("enabled", .bool, "enabled (default true on creation; left alone when not given)"),
+        KeystoneState.field,
+    ] + KeystoneConnection.fields)
+    public static let defaultsFamily: String? = "keystone"
+    public static let runsOncePerPlay = true
+
+    public let connection: KeystoneConnection
+    public let serviceName: String
+    public let type: String
+    public let description: String?
+    public let enabled: Bool?
+    let state: KeystoneState
+
+    public init(arguments: Arguments) throws {
+        connection = try KeystoneConnection(arguments: arguments)
+        serviceName = try arguments.requiredString("name")
+        type = try arguments.requiredString("type")
+        description = try arguments.string("description")
+        enabled = try arguments.bool("enabled")
+        state = try KeystoneState(arguments)
+    }
+
+    public func run(_ context: StepContext) async throws -> StepOutcome {
+        let client = try await KeystoneClient.connect(connection, context)
+        let subject = "keystone service \(serviceName) (\(type))"
+        let found = try await client.findServices(serviceName, type: type).filter { $0.name == serviceName }
+        guard found.count <= 1 else {
+            throw StepFailure("\(found.count) services named \(serviceName) of type \(type) (ids \(found.map(\.id).joined(separator: ", "))): "
+                              + "remove the duplicates")
+        }
+        let existing = found.first
+
+        guard state == .present else {
+            guard let service = existing else { return StepOutcome(changed: false, message: "absent") }
+            let diff = Diff(subject: subject, before: "present (id \(service.id))", after: nil)
+            if context.check { return StepOutcome(changed: true, diffs: [diff], message: "would delete") }
+            try await client.call("DELETE", "/services/\(service.id)")
+            return StepOutcome(changed: true, diffs: [diff], message: "deleted (id \(service.id))")
+        }
+
+        guard let service = existing else {
+            let diff = Diff(subject: subject, before: nil, after: "present" + (description.map { ", description \($0)" } ?? ""))
+            if context.check {
+                let placeholder = context.planned.plan(KSPlan.service, "\(serviceName)/\(type)")
+                context.planned.plan(KSPlan.serviceName, serviceName)
+                return StepOutcome(changed: true, diffs: [diff], message: "would create", result: ["id": .string(placeholder)])
+            }
+            let created: KSService = try await client.write("POST", "/services", key: "service", body: .object(["service": .object([
+                "name": .string(serviceName), "type": .string(type),
+                "description": .optional(description), "enabled": .bool(enabled ?? true),
+            ])]))
+            return StepOutcome(changed: true, diffs: [diff], message: "created (id \(created.id))", result: ["id": .string(created.id)])
+        }
+
+        var patch: [String: JSONBody] = [:]
+        var diffs: [Diff] = []
+        if let description, description != (service.description ?? "") {
+            patch["description"] = .string(description)
+            diffs.append(Diff(subject: subject + " description", before: service.description ?? "", after: description))
+        }
+        if let enabled, enabled != (service.enabled ?? true) {
+            patch["enabled"] = .bool(enabled)
+            diffs.append(Diff(subject: subject + " enabled", before: String(service.enabled ?? true), after: String(enabled)))
+        }
+        if patch.isEmpty { return .keystoneOK("present (id \(service.id))", id: service.id) }
+        if !context.check {
+            try await client.call("PATCH", "/services/\(service.id)", body: .object(["service": .object(patch)]))
+        }
+        return StepOutcome(changed: true, diffs: diffs, message: (context.check ? "would update " : "updated ") + "(id \(service.id))",
+                           result: ["id": .string(service.id)])
+    }
+}

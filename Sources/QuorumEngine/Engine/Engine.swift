@@ -5,6 +5,8 @@ public protocol RunObserver: Sendable {
     func playStarted(name: String, hosts: [String], check: Bool)
     func stepFinished(_ report: StepReport)
     func hostUnreachable(host: String, play: String, reason: String)
+    /// A rolling play stopped before its last batch.
+    func playStopped(name: String, reason: String)
     func runFinished(_ summary: RunSummary)
 }
 

@@ -31,7 +31,16 @@ struct PlayRunner {
             return
         }
         var runOnceResults: [Int: Value] = [:]
-        for batch in batches(of: hosts) {
+        let allBatches = batches(of: hosts)
+        for (batchIndex, batch) in allBatches.enumerated() {
+            // A rolling play (serial) stops after a batch with a failure: the next controllers are left as
+            // they are rather than broken the same way.
+            if batchIndex > 0, !play.serial.isEmpty,
+               allBatches[batchIndex - 1].contains(where: { ledger.failed.contains($0) || ledger.unreachable[$0] != nil }) {
+                let rest = allBatches[batchIndex...].joined().joined(separator: ", ")
+                engine.observer.playStopped(name: play.name, reason: "a host of the previous batch failed; not touched: \(rest)")
+                break
+            }
             let sessions = await connect(batch.filter(ledger.isActive), scope: scope, ledger: &ledger)
             var notified: [String: Set<String>] = [:]
             for (index, step) in play.steps.enumerated() where isSelected(step) {

@@ -58,6 +58,10 @@ public final class ConsoleReporter: RunObserver, Sendable {
         if !reason.isEmpty { emit("  " + paint("unreachable".padding(toLength: 11, withPad: " ", startingAt: 0), .red) + "\(host)  \(reason)") }
     }
 
+    public func playStopped(name: String, reason: String) {
+        emit("  " + paint("stopped", .red) + "    \(name): \(reason)")
+    }
+
     public func runFinished(_ summary: RunSummary) {
         var text = "\n" + paint("RECAP", .bold) + (summary.check ? " (check mode: `changed` means would change)" : "")
         let width = (summary.hosts.map(\.count).max() ?? 4) + 2

@@ -1,0 +1,104 @@
+import Foundation
+import QuorumCore
+import QuorumEngine
+import QuorumSteps
+import Synchronization
+
+/// Runs playbooks through the real engine against in-memory hosts, for the engine's own logic (batches,
+/// run_once, handlers, conditions, check mode). The lab tests prove the same against real controllers.
+struct EngineHarness {
+    /// Every script a host was asked to run, with whether it was a change.
+    final class Journal: Sendable {
+        let entries = Mutex<[(host: String, script: String, write: Bool)]>([])
+        func add(_ host: String, _ script: String, write: Bool) { entries.withLock { $0.append((host, script, write)) } }
+        func writes(on host: String? = nil) -> [String] {
+            entries.withLock { $0.filter { $0.write && (host == nil || $0.host == host) }.map(\.script) }
+        }
+        func scripts(on host: String) -> [String] { entries.withLock { $0.filter { $0.host == host }.map(\.script) } }
+    }
+
+    /// A host that answers every command with exit 0 unless the script contains `FAIL-ON-<host>`.
+    struct MemoryRemote: Remote {
+        let host: String
+        let journal: Journal
+        var isReadOnly: Bool { false }
+
+        func probe(_ script: String, stdin: [UInt8], timeout: Duration?) async throws -> CommandResult {
+            journal.add(host, script, write: false)
+            return result(script)
+        }
+        func change(_ script: String, stdin: [UInt8], timeout: Duration?) async throws -> CommandResult {
+            journal.add(host, script, write: true)
+            return result(script)
+        }
+        func result(_ script: String) -> CommandResult {
+            if script.contains("FAIL-ON-\(host)") { return CommandResult(stdout: [], stderr: Array("boom".utf8), status: 1) }
+            if script.contains("hostname") { return CommandResult(stdout: Array("\(host)\n".utf8)) }
+            return CommandResult()
+        }
+        func stat(_ path: String) async throws -> FileInfo? { nil }
+        func readFile(_ path: String) async throws -> RemoteFile? { nil }
+        func writeFile(_ path: String, content: [UInt8], attributes: FileAttributes, validate: String?) async throws {
+            journal.add(host, "write \(path): \(String(decoding: content, as: UTF8.self))", write: true)
+        }
+        func tunnel(to host: String, port: Int) async throws -> Int { throw StepFailure("no tunnels") }
+    }
+
+    struct Session: HostSession {
+        let remote: MemoryRemote
+        func remote(become: BecomeSettings?) -> any Remote { remote }
+        func close() async {}
+    }
+
+    struct Connector: HostConnector {
+        let journal: Journal
+        let unreachable: Set<String>
+        func connect(host: String, variables: Variables) async throws -> any HostSession {
+            if unreachable.contains(host) { throw RemoteError(.unreachable, "\(host): connection refused") }
+            return Session(remote: MemoryRemote(host: host, journal: journal))
+        }
+    }
+
+    final class Recorder: RunObserver {
+        let stopped = Mutex<[String]>([])
+        func playStarted(name: String, hosts: [String], check: Bool) {}
+        func stepFinished(_ report: StepReport) {}
+        func hostUnreachable(host: String, play: String, reason: String) {}
+        func playStopped(name: String, reason: String) { stopped.withLock { $0.append(reason) } }
+        func runFinished(_ summary: RunSummary) {}
+    }
+
+    let journal = Journal()
+    let recorder = Recorder()
+    let redactor = SecretRedactor()
+
+    /// Writes `inventory` and `playbook` to a temporary folder, loads them and runs the engine.
+    func run(inventory: String, playbook: String, check: Bool = false, unreachable: Set<String> = []) async throws -> RunSummary {
+        let dir = NSTemporaryDirectory() + "quorum-engine-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try inventory.write(toFile: dir + "/inv.yml", atomically: true, encoding: .utf8)
+        try playbook.write(toFile: dir + "/pb.yml", atomically: true, encoding: .utf8)
+        let loadedInventory = try Inventory.load(dir + "/inv.yml")
+        let loadedPlaybook = try PlaybookLoader(catalog: StepCatalog.byName).load(dir + "/pb.yml")
+        var options = RunOptions()
+        options.check = check
+        let engine = Engine(inventory: loadedInventory, playbooks: [loadedPlaybook], catalog: StepCatalog.byName,
+                            options: options, connector: Connector(journal: journal, unreachable: unreachable),
+                            observer: recorder, redactor: redactor)
+        return await engine.run()
+    }
+
+    static let threeHosts = """
+    all:
+      children:
+        controllers:
+          hosts: {c1: {}, c2: {}, c3: {}}
+    """
+}
+
+extension RunSummary {
+    func outcomes(_ step: String) -> [String: Outcome] {
+        Dictionary(reports.filter { $0.step == step }.map { ($0.host, $0.outcome) }, uniquingKeysWith: { a, _ in a })
+    }
+}

@@ -5,6 +5,7 @@ public enum StepCatalog {
     public static let kinds: [any StepKind.Type] = [
         CommandStep.self, FileStep.self, CopyStep.self, TemplateStep.self, LineStep.self,
         IniStep.self, AptStep.self, ServiceStep.self, WaitForStep.self,
+        IptablesStep.self, PcsResourceStep.self,
     ]
 
     public static let byName: [String: any StepKind.Type] = Dictionary(

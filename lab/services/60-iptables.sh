@@ -26,6 +26,7 @@ RULES
 svc_iptables_seed() { # CTL FSROOT
   mkdir -p "$2/etc/iptables"
   iptables_seed_rules >"$2/etc/iptables/rules.v4"
+  iptables_seed_rules >"$2/etc/iptables/rules.v4.lab-seed"   # for tests that start over
 }
 
 svc_iptables_ctl_up() { # CTL: load the seeded rules once (an `up` on a running lab keeps live rules)

@@ -34,7 +34,7 @@ enum HA {
 
     /// No stanza, p_haproxy enabled and haproxy running on every controller (bounded wait).
     static func resetHAProxy() throws {
-        for host in Lab.controllers { _ = try Lab.output(host, "rm -f \(stanza) /etc/haproxy/conf.d/.quorum.*; pkill -f stray.cfg; true") }
+        for host in Lab.controllers { _ = try Lab.output(host, "rm -f \(stanza) /etc/haproxy/conf.d/.quorum.*; pkill -f '[s]tray[.]cfg'; true") }
         _ = try Lab.output("ctl1", "pcs resource enable p_haproxy --wait=60 >/dev/null && pcs resource cleanup p_haproxy >/dev/null")
         try waitUntil("haproxy running everywhere", seconds: 60) { try Lab.controllers.allSatisfy { try haproxyPid($0) != nil } }
     }
@@ -110,7 +110,8 @@ extension LabTests {
         let report = try #require(apply.report)
         let toggles = report.results.filter { $0.isHandler && $0.kind == "pcs_resource" }
         #expect(toggles.count == 1 && toggles.first?.outcome == "changed", "toggles: \(toggles.map { "\($0.host) \($0.outcome)" })")
-        print("HA: stanza + toggle run took \(String(format: "%.1f", seconds))s; \(apply.stdout.split(separator: "\n").filter { $0.contains("toggled") }.joined())")
+        let toggled = report.raw.range(of: #"toggled p_haproxy[^"]*"#, options: .regularExpression).map { String(report.raw[$0]) } ?? "?"
+        print("HA: stanza + toggle run took \(String(format: "%.1f", seconds))s; \(toggled)")
         for (host, old) in zip(Lab.controllers, pids) {
             #expect(try Lab.exec(host, "haproxy -c -f /etc/haproxy/haproxy.cfg -f /etc/haproxy/conf.d").status == 0)
             #expect(try Lab.output(host, "ss -Hltn 'sport = :9511'").contains("10.21.22.2:9511"), "\(host) does not listen on VIP:9511")
@@ -153,15 +154,15 @@ extension LabTests {
     func haToggleTimesOutNamingTheStuckController() throws {
         try HA.resetHAProxy()
         // A haproxy that Pacemaker does not manage keeps running on ctl2 whatever pcs does.
-        _ = try Lab.output("ctl2", "printf 'defaults\\n  mode tcp\\n  timeout connect 1s\\n  timeout client 1s\\n  timeout server 1s\\nlisten stray\\n  bind 127.0.0.1:19999\\n' >/tmp/stray.cfg && haproxy -D -f /tmp/stray.cfg")
-        defer { _ = try? Lab.exec("ctl2", "pkill -f stray.cfg") }
+        _ = try Lab.output("ctl2", "printf 'defaults\\n  mode tcp\\n  timeout connect 1s\\n  timeout client 1s\\n  timeout server 1s\\nlisten stray\\n  bind 127.0.0.1:19999\\n' >/tmp/stray.cfg && haproxy -D -f /tmp/stray.cfg </dev/null >/dev/null 2>&1")
+        defer { _ = try? Lab.exec("ctl2", "pkill -f '[s]tray[.]cfg'") }
         let run = try QuorumCLI.apply(HA.stanzaPlaybook, ["-e", "haproxy_check_inter=3000", "-e", "haproxy_restart_timeout=5"])
         #expect(run.status == 2, "a stuck controller must fail the run:\n\(run.all)")
         let toggle = try #require(run.report?.results.first { $0.isHandler && $0.kind == "pcs_resource" })
         let error = toggle.error ?? ""
         #expect(error.contains("timed out after 5s: haproxy still running on ctl2"), "error: \(error)")
         #expect(!error.contains("running on ctl1") && !error.contains("on ctl3"), "error names a controller that stopped: \(error)")
-        _ = try Lab.exec("ctl2", "pkill -f stray.cfg")
+        _ = try Lab.exec("ctl2", "pkill -f '[s]tray[.]cfg'")
         try HA.waitUntil("p_haproxy back on every controller", seconds: 60) {
             try Lab.controllers.allSatisfy { try HA.haproxyPid($0) != nil }
         }

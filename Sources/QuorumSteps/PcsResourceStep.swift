@@ -150,6 +150,11 @@ public struct PcsResourceStep: StepKind {
 
     static func seconds(_ value: Double) -> String { String(format: "%.1fs", value) }
 
+    static func seconds(since start: ContinuousClock.Instant) -> Double {
+        let elapsed = ContinuousClock.now - start
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    }
+
     // MARK: run
 
     public func run(_ context: StepContext) async throws -> StepOutcome {
@@ -207,11 +212,13 @@ public struct PcsResourceStep: StepKind {
                 let wait = waitProcess.map { ", wait until \($0) is gone on \(hostList)" } ?? ""
                 return StepOutcome(changed: true, diffs: [diff], message: "would toggle \(resource): disable\(wait), enable")
             }
+            let clock = ContinuousClock()
+            let disabledAt = clock.now
             try await disable(remote)
             var stopSeconds = 0.0, startSeconds = 0.0
             if let name = waitProcess {
                 do {
-                    stopSeconds = try await wait(for: name, running: false, on: controllers, context)
+                    _ = try await wait(for: name, running: false, on: controllers, context)
                 } catch let failure as StepFailure {
                     // Do not leave every controller's service down because one of them is stuck.
                     let reenabled = (try? await pcs(remote, ["resource", "enable", resource])) != nil
@@ -219,11 +226,14 @@ public struct PcsResourceStep: StepKind {
                                       detail: failure.detail)
                 }
             }
+            stopSeconds = Self.seconds(since: disabledAt)
+            let enabledAt = clock.now
             try await enable(remote)
             if let name = waitProcess {
-                startSeconds = try await wait(for: name, running: true, on: controllers, context)
+                _ = try await wait(for: name, running: true, on: controllers, context)
             }
-            let message = waitProcess.map { "toggled \(resource): \($0) gone on \(hostList) after \(Self.seconds(stopSeconds)), running again after \(Self.seconds(startSeconds))" }
+            startSeconds = Self.seconds(since: enabledAt)
+            let message = waitProcess.map { "toggled \(resource): disabled, \($0) gone on \(hostList) after \(Self.seconds(stopSeconds)); enabled, running again after \(Self.seconds(startSeconds))" }
                 ?? "toggled \(resource)"
             return StepOutcome(changed: true, diffs: [diff], message: message,
                                result: ["toggled": .bool(true), "cleaned_up": .bool(false),

@@ -154,7 +154,7 @@ extension LabTests {
     func haToggleTimesOutNamingTheStuckController() throws {
         try HA.resetHAProxy()
         // A haproxy that Pacemaker does not manage keeps running on ctl2 whatever pcs does.
-        _ = try Lab.output("ctl2", "printf 'defaults\\n  mode tcp\\n  timeout connect 1s\\n  timeout client 1s\\n  timeout server 1s\\nlisten stray\\n  bind 127.0.0.1:19999\\n' >/tmp/stray.cfg && haproxy -D -f /tmp/stray.cfg </dev/null >/dev/null 2>&1")
+        _ = try Lab.output("ctl2", "printf 'defaults\\n  mode tcp\\n  timeout connect 1s\\n  timeout client 1s\\n  timeout server 1s\\nlisten stray\\n  bind 127.0.0.1:19999\\n' >/tmp/stray.cfg && start-stop-daemon --start --quiet --background --exec /usr/sbin/haproxy -- -db -f /tmp/stray.cfg")
         defer { _ = try? Lab.exec("ctl2", "pkill -f '[s]tray[.]cfg'") }
         let run = try QuorumCLI.apply(HA.stanzaPlaybook, ["-e", "haproxy_check_inter=3000", "-e", "haproxy_restart_timeout=5"])
         #expect(run.status == 2, "a stuck controller must fail the run:\n\(run.all)")

@@ -91,7 +91,7 @@ private let toggle: [(String, Value)] = [("resource", .string("p_haproxy")), ("a
         #expect(outcome.changed)
         #expect(cluster.state.withLock { $0.pcs } == ["ctl1: pcs resource disable p_haproxy --wait=5",
                                                        "ctl1: pcs resource enable p_haproxy --wait=5"])
-        #expect(outcome.message?.hasPrefix("toggled p_haproxy: haproxy gone on ctl1, ctl2, ctl3 after") == true)
+        #expect(outcome.message?.hasPrefix("toggled p_haproxy: disabled, haproxy gone on ctl1, ctl2, ctl3 after") == true)
         // Every controller was watched, and only ctl1 was changed.
         for host in ["ctl2", "ctl3"] {
             #expect(remotes[host]!.commands.contains { $0.contains(WaitForStep.done) })

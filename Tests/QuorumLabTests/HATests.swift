@@ -154,7 +154,7 @@ extension LabTests {
     func haToggleTimesOutNamingTheStuckController() throws {
         try HA.resetHAProxy()
         // A haproxy that Pacemaker does not manage keeps running on ctl2 whatever pcs does.
-        _ = try Lab.output("ctl2", "printf 'defaults\\n  mode tcp\\n  timeout connect 1s\\n  timeout client 1s\\n  timeout server 1s\\nlisten stray\\n  bind 127.0.0.1:19999\\n' >/tmp/stray.cfg && start-stop-daemon --start --quiet --background --exec /usr/sbin/haproxy -- -db -f /tmp/stray.cfg")
+        _ = try Lab.output("ctl2", "printf 'defaults\\n  mode tcp\\n  timeout connect 1s\\n  timeout client 1s\\n  timeout server 1s\\nlisten stray\\n  bind 127.0.0.1:19999\\n' >/tmp/stray.cfg && start-stop-daemon --start --quiet --background --make-pidfile --pidfile /tmp/stray.pid --startas /usr/sbin/haproxy -- -db -f /tmp/stray.cfg")
         defer { _ = try? Lab.exec("ctl2", "pkill -f '[s]tray[.]cfg'") }
         let run = try QuorumCLI.apply(HA.stanzaPlaybook, ["-e", "haproxy_check_inter=3000", "-e", "haproxy_restart_timeout=5"])
         #expect(run.status == 2, "a stuck controller must fail the run:\n\(run.all)")
@@ -170,7 +170,10 @@ extension LabTests {
 
     @Test("rolling restart (serial: 1): while one controller restarts, the other two answer")
     func haRollingRestartKeepsTwoControllersServing() throws {
-        for host in Lab.controllers { _ = try Lab.output(host, "service quorum-demo start >/dev/null") }
+        // (start waits 5 s for the port; a loaded machine may need a second try)
+        for host in Lab.controllers {
+            _ = try Lab.output(host, "for i in 1 2 3; do service quorum-demo start >/dev/null && exit 0; sleep 1; done; exit 1")
+        }
         let pids = try Lab.controllers.map { try Lab.output($0, "cat /run/quorum-demo.pid") }
         let samples = NSTemporaryDirectory() + "quorum-rolling-\(UUID().uuidString).log"
         let flag = samples + ".run"

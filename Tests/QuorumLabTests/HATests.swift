@@ -194,7 +194,8 @@ extension LabTests {
         try? FileManager.default.removeItem(atPath: flag)
         poller.waitUntilExit()
         defer { try? FileManager.default.removeItem(atPath: samples) }
-        #expect(run.status == 0, "rolling restart failed:\n\(run.all)")
+        let demoLogs = run.status == 0 ? "" : try Lab.controllers.map { "\($0): " + (try Lab.exec($0, "tail -n 5 /run/quorum-demo.log").stdout) }.joined()
+        #expect(run.status == 0, "rolling restart failed:\n\(run.all)\n\(demoLogs)")
         let lines = (try? String(contentsOfFile: samples, encoding: .utf8))?.split(separator: "\n") ?? []
         let down = lines.map { $0.split(separator: " ").filter { $0 == "0" }.count }
         #expect(lines.count > 20, "too few samples: \(lines.count)")

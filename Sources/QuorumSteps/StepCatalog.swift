@@ -8,6 +8,7 @@ public enum StepCatalog {
         MySQLDatabaseStep.self, MySQLUserStep.self,
         KeystoneDomainStep.self, KeystoneProjectStep.self, KeystoneUserStep.self, KeystoneRoleAssignmentStep.self,
         KeystoneServiceStep.self, KeystoneEndpointStep.self,
+        IptablesStep.self, PcsResourceStep.self,
     ]
 
     public static let byName: [String: any StepKind.Type] = Dictionary(

@@ -53,8 +53,9 @@ struct PlayRunner {
                 let hostsNotified = sessions.keys.filter { !(notified[$0] ?? []).isDisjoint(with: topics) }
                 guard !hostsNotified.isEmpty else { continue }
                 let handlerSessions = sessions.filter { hostsNotified.contains($0.key) }
+                // Peers: every host of the batch, not only the notified ones (a toggle waits on all controllers).
                 await runStep(handler, index: offset, sessions: handlerSessions, scope: scope, isHandler: true,
-                              runOnceResults: &handlerRunOnce, notified: &notified, ledger: &ledger)
+                              runOnceResults: &handlerRunOnce, notified: &notified, ledger: &ledger, peers: sessions)
             }
         }
     }
@@ -62,7 +63,9 @@ struct PlayRunner {
     // MARK: steps
 
     func runStep(_ step: Step, index: Int, sessions: [String: any HostSession], scope: PlayScope, isHandler: Bool,
-                 runOnceResults: inout [Int: Value], notified: inout [String: Set<String>], ledger: inout RunLedger) async {
+                 runOnceResults: inout [Int: Value], notified: inout [String: Set<String>], ledger: inout RunLedger,
+                 peers: [String: any HostSession]? = nil) async {
+        let peerSessions = peers ?? sessions
         let active = scope.hosts.filter { sessions[$0] != nil && ledger.isActive($0) }
         guard !active.isEmpty else { return }
         let runOnce = step.runOnce ?? engine.catalog[step.kind]?.runsOncePerPlay ?? false
@@ -77,7 +80,7 @@ struct PlayRunner {
             }
             guard let host = active.first, let session = sessions[host] else { return }
             let target = makeTarget(step, host: host, session: session, scope: scope, ledger: ledger,
-                                    isHandler: isHandler, runOnce: true, sessionsByHost: sessions)
+                                    isHandler: isHandler, runOnce: true, sessionsByHost: peerSessions)
             let execution = await executor.execute(step, on: target)
             runOnceResults[index] = execution.registered
             fold(execution, step: step, hosts: active, notified: &notified, ledger: &ledger)
@@ -86,7 +89,7 @@ struct PlayRunner {
 
         let targets = active.compactMap { host in
             sessions[host].map { makeTarget(step, host: host, session: $0, scope: scope, ledger: ledger,
-                                            isHandler: isHandler, runOnce: false, sessionsByHost: sessions) }
+                                            isHandler: isHandler, runOnce: false, sessionsByHost: peerSessions) }
         }
         let executions = await concurrentMap(targets, limit: options.forks ?? targets.count) { target in
             await executor.execute(step, on: target)

@@ -1,0 +1,251 @@
+import Foundation
+import QuorumCore
+
+/// `pcs_resource`: acts on a Pacemaker resource from one controller (once per play), and waits, bounded, for
+/// the effect on EVERY controller of the play (through `StepContext.peer`).
+/// - `restart_by_toggle` (the default): `pcs resource disable R --wait=T`, wait until `wait_process` is gone on
+///   every controller, `pcs resource enable R --wait=T`, wait until it runs again on every controller. When
+///   nothing was running, `pcs resource cleanup R` instead (a failed resource has nothing to stop). Meant as a
+///   handler: it always acts when it runs, so a run in which nothing notified it never toggles.
+/// - `disable` / `enable`: only when the resource's target role says otherwise (idempotent), then the same waits.
+/// - `cleanup`: only when Pacemaker shows failed operations of the resource.
+/// A wait that times out names the controllers still (or not yet) running the process; after a failed stop the
+/// resource is enabled again so that a stuck controller does not leave every API down.
+public struct PcsResourceStep: StepKind {
+    public static let name = "pcs_resource"
+    public static let summary = "Toggle (disable, wait, enable, wait), disable, enable or clean up a Pacemaker resource, once per play"
+    public static let runsOncePerPlay = true
+    public static let actions = ["restart_by_toggle", "disable", "enable", "cleanup"]
+    public static let schema = ArgSchema([
+        ArgField("resource", .string, required: true, "resource id, e.g. p_haproxy (a clone's primitive or the clone)"),
+        ArgField("action", .choice(actions), "restart_by_toggle (default), disable, enable or cleanup"),
+        ArgField("wait_process", .string, "process name (pgrep -x) to wait for on every controller of the play, e.g. haproxy"),
+        ArgField("timeout", .int, "seconds allowed for each phase: pcs --wait, and each wait for the process (default 120)"),
+    ])
+
+    public let resource: String
+    public let action: String
+    public let waitProcess: String?
+    public let timeout: Int
+
+    public init(arguments: Arguments) throws {
+        resource = try arguments.requiredString("resource")
+        guard !resource.hasPrefix("-"), resource.unicodeScalars.allSatisfy({
+            ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "_.:-".unicodeScalars.contains($0)
+        }) else {
+            throw StepFailure("argument `resource` must be a Pacemaker id (letters, digits, `_`, `.`, `:`, `-`), got `\(resource)`")
+        }
+        action = try arguments.choice("action", PcsResourceStep.actions) ?? "restart_by_toggle"
+        waitProcess = try arguments.string("wait_process")
+        if let waitProcess {
+            guard !waitProcess.isEmpty, waitProcess.utf8.count <= 15, !waitProcess.contains("\n") else {
+                throw StepFailure("argument `wait_process` must be a process name of at most 15 characters (pgrep -x), got `\(waitProcess)`")
+            }
+        }
+        timeout = try arguments.int("timeout") ?? 120
+        guard (1...3600).contains(timeout) else { throw StepFailure("argument `timeout` must be 1–3600 seconds, got \(timeout)") }
+    }
+
+    static let path = "PATH=\"$PATH:/usr/sbin:/sbin\"; export PATH"
+
+    // MARK: probes
+
+    func status(_ remote: any Remote) async throws -> CrmMonStatus {
+        let result = try await remote.probe(PcsResourceStep.path + "\ncrm_mon -1 --output-as=xml", stdin: [], timeout: .seconds(60))
+        guard result.succeeded else {
+            throw StepFailure("cannot read the cluster status on \(remote.host) (crm_mon exit \(result.status))",
+                              detail: (result.stderrText + result.stdoutText).trimmingTrailingWhitespace())
+        }
+        let status = CrmMonStatus.parse(result.stdoutText, resource: resource)
+        guard status.exists else { throw StepFailure("no Pacemaker resource `\(resource)` in the cluster (crm_mon on \(remote.host))") }
+        return status
+    }
+
+    /// The Remote of every controller of the play (this host's own included), in play order.
+    func controllers(_ context: StepContext) async throws -> [(host: String, remote: any Remote)] {
+        let hosts = context.playHosts.isEmpty ? [context.host] : context.playHosts
+        var result: [(host: String, remote: any Remote)] = []
+        for host in hosts {
+            if host == context.host {
+                result.append((host, context.remote))
+            } else {
+                do {
+                    result.append((host, try await context.peer(host)))
+                } catch {
+                    throw StepFailure("cannot reach \(host) to watch `\(waitProcess ?? resource)`: \(error)")
+                }
+            }
+        }
+        return result
+    }
+
+    /// Controllers where the process runs now (one pgrep each, in parallel).
+    func running(_ name: String, on controllers: [(host: String, remote: any Remote)]) async throws -> [String] {
+        try await withThrowingTaskGroup(of: (String, Bool).self) { group in
+            for (host, remote) in controllers {
+                group.addTask {
+                    let r = try await remote.probe(PcsResourceStep.path + "\nIFS= read -r p; pgrep -x -- \"$p\" >/dev/null",
+                                                   stdin: Array((name + "\n").utf8), timeout: .seconds(30))
+                    guard r.status <= 1 else { throw StepFailure("pgrep failed on \(host) (exit \(r.status))", detail: r.stderrText) }
+                    return (host, r.status == 0)
+                }
+            }
+            var hosts: [String] = []
+            for try await (host, runs) in group where runs { hosts.append(host) }
+            return controllers.map(\.host).filter(hosts.contains)
+        }
+    }
+
+    /// Waits (bounded, one remote loop per controller, all in parallel) until `name` is gone (`running: false`)
+    /// or runs (`running: true`) on every controller; throws naming the controllers that did not get there.
+    func wait(for name: String, running: Bool, on controllers: [(host: String, remote: any Remote)],
+              _ context: StepContext) async throws -> Double {
+        let start = ContinuousClock.now
+        let waiter = try WaitForStep(arguments: Arguments([
+            "process": .string(name), "state": .string(running ? "started" : "stopped"), "timeout": .int(timeout),
+        ]))
+        let failures = await withTaskGroup(of: (String, String?).self) { group in
+            for (host, remote) in controllers {
+                group.addTask {
+                    var peerContext = context
+                    peerContext.remote = remote
+                    peerContext.host = host
+                    do {
+                        _ = try await waiter.run(peerContext)
+                        return (host, nil)
+                    } catch let failure as StepFailure {
+                        return (host, failure.detail.map { $0.replacingOccurrences(of: "still running:\n", with: "") } ?? failure.message)
+                    } catch {
+                        return (host, "\(error)")
+                    }
+                }
+            }
+            var failed: [String: String] = [:]
+            for await (host, failure) in group { if let failure { failed[host] = failure } }
+            return failed
+        }
+        if !failures.isEmpty {
+            let hosts = controllers.map(\.host).filter { failures[$0] != nil }
+            let what = running ? "\(name) not running again" : "\(name) still running"
+            let detail = hosts.map { "\($0): \(failures[$0] ?? "")" }.joined(separator: "\n")
+            throw StepFailure("timed out after \(timeout)s: \(what) on \(hosts.joined(separator: ", "))", detail: detail)
+        }
+        let elapsed = ContinuousClock.now - start
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    }
+
+    // MARK: changes
+
+    func pcs(_ remote: any Remote, _ words: [String]) async throws {
+        let result = try await remote.change(PcsResourceStep.path + "\n" + Shell.join(["pcs"] + words),
+                                             stdin: [], timeout: .seconds(timeout + 60))
+        guard result.succeeded else {
+            throw StepFailure("`pcs \(words.joined(separator: " "))` failed on \(remote.host) (exit \(result.status))",
+                              detail: (result.stderrText + result.stdoutText).trimmingTrailingWhitespace())
+        }
+    }
+
+    func disable(_ remote: any Remote) async throws { try await pcs(remote, ["resource", "disable", resource, "--wait=\(timeout)"]) }
+    func enable(_ remote: any Remote) async throws { try await pcs(remote, ["resource", "enable", resource, "--wait=\(timeout)"]) }
+
+    static func seconds(_ value: Double) -> String { String(format: "%.1fs", value) }
+
+    static func seconds(since start: ContinuousClock.Instant) -> Double {
+        let elapsed = ContinuousClock.now - start
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    }
+
+    // MARK: run
+
+    public func run(_ context: StepContext) async throws -> StepOutcome {
+        let remote = context.remote
+        let status = try await status(remote)
+        let controllers = waitProcess == nil ? [] : try await controllers(context)
+        var processHosts: [String] = []
+        if let name = waitProcess { processHosts = try await running(name, on: controllers) }
+        let hostList = controllers.map(\.host).joined(separator: ", ")
+        let subject = "pcs resource \(resource)"
+
+        switch action {
+        case "cleanup":
+            guard !status.failures.isEmpty else { return .unchanged }
+            let diff = Diff(subject: subject, before: status.failures.joined(separator: "; "), after: "cleaned up")
+            if context.check { return StepOutcome(changed: true, diffs: [diff], message: "would clean up \(resource)") }
+            try await pcs(remote, ["resource", "cleanup", resource])
+            return StepOutcome(changed: true, diffs: [diff], message: "cleaned up \(resource)")
+
+        case "disable":
+            let done = status.disabled && status.runningOn.isEmpty && processHosts.isEmpty
+            guard !done else { return .unchanged }
+            let diff = Diff(subject: subject, before: describe(status, processHosts), after: "disabled")
+            if context.check { return StepOutcome(changed: true, diffs: [diff], message: "would disable \(resource)") }
+            try await disable(remote)
+            var stop: Double?
+            if let name = waitProcess { stop = try await wait(for: name, running: false, on: controllers, context) }
+            return StepOutcome(changed: true, diffs: [diff],
+                               message: "disabled \(resource)" + (stop.map { ", \(waitProcess ?? "") gone on \(hostList) after \(Self.seconds($0))" } ?? ""))
+
+        case "enable":
+            let done = !status.disabled && (waitProcess == nil || processHosts.count == controllers.count)
+            guard !done else { return .unchanged }
+            let diff = Diff(subject: subject, before: describe(status, processHosts), after: "enabled")
+            if context.check { return StepOutcome(changed: true, diffs: [diff], message: "would enable \(resource)") }
+            try await enable(remote)
+            var start: Double?
+            if let name = waitProcess { start = try await wait(for: name, running: true, on: controllers, context) }
+            return StepOutcome(changed: true, diffs: [diff],
+                               message: "enabled \(resource)" + (start.map { ", \(waitProcess ?? "") running on \(hostList) after \(Self.seconds($0))" } ?? ""))
+
+        default: // restart_by_toggle
+            let anythingRunning = !status.runningOn.isEmpty || !processHosts.isEmpty
+            guard anythingRunning else {
+                let diff = Diff(subject: subject, before: "nothing running", after: "cleaned up")
+                if context.check {
+                    return StepOutcome(changed: true, diffs: [diff], message: "nothing running: would clean up \(resource) instead of toggling")
+                }
+                try await pcs(remote, ["resource", "cleanup", resource])
+                return StepOutcome(changed: true, diffs: [diff], message: "nothing was running: cleaned up \(resource) instead of toggling",
+                                   result: ["toggled": .bool(false), "cleaned_up": .bool(true)])
+            }
+            let diff = Diff(subject: subject, before: describe(status, processHosts), after: "restarted by toggle")
+            if context.check {
+                let wait = waitProcess.map { ", wait until \($0) is gone on \(hostList)" } ?? ""
+                return StepOutcome(changed: true, diffs: [diff], message: "would toggle \(resource): disable\(wait), enable")
+            }
+            let clock = ContinuousClock()
+            let disabledAt = clock.now
+            try await disable(remote)
+            var stopSeconds = 0.0, startSeconds = 0.0
+            if let name = waitProcess {
+                do {
+                    _ = try await wait(for: name, running: false, on: controllers, context)
+                } catch let failure as StepFailure {
+                    // Do not leave every controller's service down because one of them is stuck.
+                    let reenabled = (try? await pcs(remote, ["resource", "enable", resource])) != nil
+                    throw StepFailure(failure.message + (reenabled ? "; \(resource) enabled again" : "; \(resource) left disabled"),
+                                      detail: failure.detail)
+                }
+            }
+            stopSeconds = Self.seconds(since: disabledAt)
+            let enabledAt = clock.now
+            try await enable(remote)
+            if let name = waitProcess {
+                _ = try await wait(for: name, running: true, on: controllers, context)
+            }
+            startSeconds = Self.seconds(since: enabledAt)
+            let message = waitProcess.map { "toggled \(resource): disabled, \($0) gone on \(hostList) after \(Self.seconds(stopSeconds)); enabled, running again after \(Self.seconds(startSeconds))" }
+                ?? "toggled \(resource)"
+            return StepOutcome(changed: true, diffs: [diff], message: message,
+                               result: ["toggled": .bool(true), "cleaned_up": .bool(false),
+                                        "stop_seconds": .double(stopSeconds), "start_seconds": .double(startSeconds)])
+        }
+    }
+
+    func describe(_ status: CrmMonStatus, _ processHosts: [String]) -> String {
+        var parts: [String] = []
+        parts.append(status.disabled ? "disabled" : "enabled")
+        parts.append(status.runningOn.isEmpty ? "started nowhere" : "started on " + status.runningOn.joined(separator: ", "))
+        if let waitProcess { parts.append(processHosts.isEmpty ? "\(waitProcess) running nowhere" : "\(waitProcess) running on " + processHosts.joined(separator: ", ")) }
+        return parts.joined(separator: ", ")
+    }
+}

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Quick start on a fresh machine: install what is needed, build Quorum, bring the lab's three
-# controllers up, and apply the sample playbook to them. The lab stays up afterwards so you can look
-# around (`bash lab/lab.sh exec ctl1 -- cat /etc/magnum/demo/demo.ini`); `bash lab/lab.sh down` ends it.
+# controllers up (with MariaDB, Keystone, HAProxy under Pacemaker), and apply the Magnum HA playbook to
+# them. The lab stays up afterwards so you can look around
+# (`bash lab/lab.sh exec ctl1 -- cat /etc/magnum/magnum.conf`); `bash lab/lab.sh down` ends it.
+# Another playbook: bash scripts/quickstart.sh playbooks/lab-demo.yml
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 command -v swift >/dev/null || export PATH=/opt/swift/usr/bin:$PATH
@@ -9,7 +11,7 @@ command -v swift >/dev/null || export PATH=/opt/swift/usr/bin:$PATH
 bash lab/install.sh
 swift build
 bash lab/lab.sh up
-playbook=${1:-playbooks/lab-demo.yml}
+playbook=${1:-playbooks/magnum-ha.yml}
 set +e
 .build/debug/quorum apply "$playbook" -i inventory/lab.yml --diff
 status=$?

@@ -17,9 +17,21 @@ echo "$outer_pid $outer_ppid" >"$dir/anchor.pid.tmp"
 mount -t proc -o nosuid,nodev,noexec proc /proc
 # Copies of the host's /run/netns mounts would keep the other namespaces alive and hide under /run.
 umount -R /run/netns 2>/dev/null || true
+# The project may live under /tmp (a CI checkout): hold its folder open so it can be bound back into
+# the private tmpfs below, or the controller could not see its own state (sshd config, keys, mounts).
+project=$(cd "$dir/../../.." && pwd -P)
+case $project/ in
+  /tmp/*|/run/*|/dev/shm/*) exec 8<"$project" ;;
+  *) project= ;;
+esac
 mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /run
 mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /dev/shm
 mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp
+if [ -n "$project" ]; then
+  mkdir -p "$project"
+  mount --bind /proc/self/fd/8 "$project"
+  exec 8<&-
+fi
 
 # DIR/mounts: "bind SOURCE TARGET" lines (paths without spaces), written by lab.sh.
 while read -r kind src dst; do

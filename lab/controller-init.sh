@@ -29,7 +29,7 @@ mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /dev/shm
 mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp
 if [ -n "$project" ]; then
   mkdir -p "$project"
-  mount --bind /proc/self/fd/8 "$project"
+  mount --no-canonicalize --bind /proc/self/fd/8 "$project"   # not resolved by path: that is hidden now
   exec 8<&-
 fi
 

@@ -100,8 +100,16 @@ private func scratchDirectory() throws -> String {
         let sleeper = Process()
         sleeper.executableURL = URL(fileURLWithPath: "/bin/sleep")
         sleeper.arguments = ["307.123"]
+        // The child must not hold the test runner's output open after the test: no pipes, killed for sure
+        // (SIGKILL: a blocked SIGTERM may be inherited from the runner).
+        sleeper.standardOutput = FileHandle.nullDevice
+        sleeper.standardError = FileHandle.nullDevice
+        sleeper.standardInput = FileHandle.nullDevice
         try sleeper.run()
-        defer { sleeper.terminate() }
+        defer {
+            kill(sleeper.processIdentifier, SIGKILL)
+            sleeper.waitUntilExit()
+        }
         let host = LocalShell(directory: "/")
         let step = try waitFor([("process", .string("sleep 307\\.123")), ("process_match", .string("full")),
                                 ("state", .string("stopped")), ("timeout", .int(1))])

@@ -96,7 +96,7 @@ let package = Package(
         .testTarget(name: "QuorumMySQLTests", dependencies: ["QuorumMySQL"], swiftSettings: strict),
         .testTarget(name: "QuorumSSHTests", dependencies: ["QuorumSSH"], swiftSettings: strict),
         // Vault format and crypto, and the `quorum vault` commands through the built binary.
-        .testTarget(name: "QuorumVaultTests", dependencies: ["QuorumVault", "QuorumCore"], swiftSettings: strict),
+        .testTarget(name: "QuorumVaultTests", dependencies: ["QuorumVault", "QuorumCore", "QuorumSteps"], swiftSettings: strict),
         // Real parts: these bring the project's lab up (lab/lab.sh) and run the built `quorum` against it.
         .testTarget(
             name: "QuorumLabTests",

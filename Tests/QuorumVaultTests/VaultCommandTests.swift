@@ -20,9 +20,10 @@ enum QuorumBinary {
                     setsid: Bool = false, plaintextStdout: Bool = false,
                     sourceLocation: SourceLocation = #_sourceLocation) throws -> Result {
         guard FileManager.default.isExecutableFile(atPath: binary) else { throw TestFailure("\(binary) is missing: run `swift build` first") }
-        var environment = ProcessInfo.processInfo.environment
-        for name in ["QUORUM_VAULT_PASSWORD", "EDITOR", "VISUAL", "TMPDIR", "SSH_AUTH_SOCK"] { environment.removeValue(forKey: name) }
-        environment["NO_COLOR"] = "1"
+        // A fixed environment, built without reading this process's own: other suites call setenv() while
+        // these tests run, and reading environ at the same moment is a data race.
+        var environment = ["PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": directory,
+                           "LANG": "C.UTF-8", "NO_COLOR": "1"]
         environment.merge(extra) { $1 }
         let outPath = directory + "/.stdout-\(UUID().uuidString)", errPath = directory + "/.stderr-\(UUID().uuidString)"
         _ = FileManager.default.createFile(atPath: outPath, contents: nil)
@@ -80,7 +81,7 @@ final class Scratch {
     let path: String
 
     init() throws {
-        path = NSTemporaryDirectory() + "quorum-vault-cli-\(UUID().uuidString.prefix(8))"
+        path = "/tmp/quorum-vault-cli-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }
 

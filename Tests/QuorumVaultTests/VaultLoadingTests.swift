@@ -12,7 +12,7 @@ struct VaultLoadingTests {
 
     /// Writes `files` (relative path → text) into a fresh directory; paths in `vaulted` are encrypted.
     static func scratch(_ files: [String: String], vaulted: Set<String>) throws -> String {
-        let dir = NSTemporaryDirectory() + "quorum-vault-load-\(UUID().uuidString.prefix(8))"
+        let dir = "/tmp/quorum-vault-load-\(UUID().uuidString.prefix(8))"
         for (relative, text) in files {
             let path = dir + "/" + relative
             try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)

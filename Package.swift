@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/stencilproject/Stencil", from: "0.15.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // C libraries, found through pkg-config; their shims wrap the macros Swift cannot import.
@@ -44,10 +45,20 @@ let package = Package(
             dependencies: ["CMariaDB"],
             swiftSettings: strict
         ),
+        // Vault files: passphrase-encrypted YAML (scrypt + AES-256-GCM from swift-crypto), the text format.
+        .target(
+            name: "QuorumVault",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
         // Model, loaders, validation, variables, templating, secrets, and the step-kind contract.
         .target(
             name: "QuorumCore",
             dependencies: [
+                "QuorumVault",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Stencil", package: "Stencil"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
@@ -64,26 +75,28 @@ let package = Package(
         // The engine: connections, plays, batches, handlers, events and reporters.
         .target(
             name: "QuorumEngine",
-            dependencies: ["QuorumCore", "QuorumSteps", "QuorumSSH", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["QuorumCore", "QuorumVault", "QuorumSteps", "QuorumSSH", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         // The thin command-line front end.
         .executableTarget(
             name: "quorum",
             dependencies: [
-                "QuorumEngine", "QuorumCore", "QuorumSteps",
+                "QuorumEngine", "QuorumCore", "QuorumSteps", "QuorumVault",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
 
-        .testTarget(name: "QuorumCoreTests", dependencies: ["QuorumCore", "QuorumSteps"], exclude: ["Fixtures"], swiftSettings: strict),
-        .testTarget(name: "QuorumEngineTests", dependencies: ["QuorumEngine", "QuorumCore", "QuorumSteps"], swiftSettings: strict),
+        .testTarget(name: "QuorumCoreTests", dependencies: ["QuorumCore", "QuorumSteps", "QuorumVault"], exclude: ["Fixtures"], swiftSettings: strict),
+        .testTarget(name: "QuorumEngineTests", dependencies: ["QuorumEngine", "QuorumCore", "QuorumSteps", "QuorumVault"], swiftSettings: strict),
         .testTarget(name: "QuorumStepsTests", dependencies: ["QuorumSteps", "QuorumCore"], swiftSettings: strict),
         // QuorumMySQL: names, grants, the read-only door; with the lab's MariaDB up, real round trips.
         .testTarget(name: "QuorumMySQLTests", dependencies: ["QuorumMySQL"], swiftSettings: strict),
         .testTarget(name: "QuorumSSHTests", dependencies: ["QuorumSSH"], swiftSettings: strict),
+        // Vault format and crypto, and the `quorum vault` commands through the built binary.
+        .testTarget(name: "QuorumVaultTests", dependencies: ["QuorumVault", "QuorumCore", "QuorumSteps"], swiftSettings: strict),
         // Real parts: these bring the project's lab up (lab/lab.sh) and run the built `quorum` against it.
         .testTarget(
             name: "QuorumLabTests",

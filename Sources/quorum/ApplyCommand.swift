@@ -50,9 +50,12 @@ struct ApplyCommand: AsyncParsableCommand {
     @Flag(name: .shortAndLong, help: "Say more about each step.")
     var verbose = false
 
+    @OptionGroup var vault: VaultOptions
+
     func run() async throws {
         let extra = try Frontend.extraVariables(extraVars)
-        let loaded = try Frontend.load(inventory: inventory, playbooks: playbooks, extraVars: Set(extra.keys))
+        let keyring = try vault.keyring()
+        let loaded = try Frontend.load(inventory: inventory, playbooks: playbooks, extraVars: Set(extra.keys), vault: keyring)
         if let limit { _ = try selectOrFail(loaded.inventory, limit) }
 
         var options = RunOptions()
@@ -65,6 +68,7 @@ struct ApplyCommand: AsyncParsableCommand {
         options.extraVars = extra
         options.acceptNewHostKeys = acceptNewHostKeys
         options.connectTimeout = .seconds(connectTimeout)
+        options.vault = keyring
 
         let redactor = SecretRedactor()
         let connector = SSHConnector(inventoryDirectory: loaded.inventory.directory, acceptNewHostKeys: acceptNewHostKeys,

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import QuorumCore
 import QuorumSteps
+import QuorumVault
 
 /// Loads and checks everything a run needs — inventory, playbooks, static checks — and prints every
 /// diagnostic together before any host is contacted.
@@ -11,11 +12,13 @@ enum Frontend {
         var playbooks: [Playbook]
     }
 
-    static func load(inventory path: String, playbooks paths: [String], extraVars: Set<String>) throws -> Loaded {
+    /// Vault files among `group_vars/`, `host_vars/` and `vars_files` are decrypted with `vault`.
+    static func load(inventory path: String, playbooks paths: [String], extraVars: Set<String>,
+                     vault: VaultKeyring) throws -> Loaded {
         var diagnostics = DiagnosticCollector()
         var inventory: Inventory?
         do {
-            inventory = try Inventory.load(path)
+            inventory = try Inventory.load(path, vault: vault)
             diagnostics.append(contentsOf: inventory?.warnings ?? [])
         } catch let error as ConfigurationError {
             diagnostics.append(contentsOf: error.diagnostics)
@@ -23,7 +26,7 @@ enum Frontend {
         let loader = PlaybookLoader(catalog: StepCatalog.byName)
         let playbooks = paths.map { loader.loadCollecting($0, into: &diagnostics) }
         if let inventory, !diagnostics.hasErrors {
-            diagnostics.append(contentsOf: StaticChecker(inventory: inventory, extraVars: extraVars).check(playbooks))
+            diagnostics.append(contentsOf: StaticChecker(inventory: inventory, extraVars: extraVars, vault: vault).check(playbooks))
         }
         report(diagnostics.diagnostics)
         guard let inventory, !diagnostics.hasErrors else { throw ExitCode(1) }

@@ -15,10 +15,12 @@ struct InventoryCommand: AsyncParsableCommand {
     @Option(help: "Only this host (or pattern).")
     var host: String?
 
+    @OptionGroup var vault: VaultOptions
+
     func run() async throws {
         let loaded: Inventory
         do {
-            loaded = try Inventory.load(inventory)
+            loaded = try Inventory.load(inventory, vault: try vault.keyring())
         } catch let error as ConfigurationError {
             Frontend.report(error.diagnostics)
             throw ExitCode(1)
@@ -31,6 +33,7 @@ struct InventoryCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         let redactor = SecretRedactor()
+        redactor.register(contentsOf: loaded.vaultSecrets)
         var out = ""
         if host == nil {
             out += "groups:\n"

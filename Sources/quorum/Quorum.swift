@@ -10,6 +10,6 @@ struct Quorum: AsyncParsableCommand {
         Exit codes: 0 success (no drift), 1 usage or validation error (nothing contacted), 2 a step failed,
         3 a host was unreachable, 4 check found changes to make.
         """,
-        subcommands: [ApplyCommand.self, ValidateCommand.self, InventoryCommand.self, DocCommand.self]
+        subcommands: [ApplyCommand.self, ValidateCommand.self, InventoryCommand.self, DocCommand.self, VaultCommand.self]
     )
 }

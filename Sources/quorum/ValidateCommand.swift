@@ -14,8 +14,10 @@ struct ValidateCommand: AsyncParsableCommand {
     @Option(name: [.short, .customLong("inventory")], help: "Inventory file (Ansible YAML or INI).")
     var inventory: String
 
+    @OptionGroup var vault: VaultOptions
+
     func run() async throws {
-        let loaded = try Frontend.load(inventory: inventory, playbooks: playbooks, extraVars: [])
+        let loaded = try Frontend.load(inventory: inventory, playbooks: playbooks, extraVars: [], vault: try vault.keyring())
         let steps = loaded.playbooks.reduce(0) { $0 + $1.plays.reduce(0) { $0 + $1.steps.count + $1.handlers.count } }
         print("ok: \(loaded.playbooks.count) playbook(s), \(steps) step(s), \(loaded.inventory.hosts.count) host(s)")
     }

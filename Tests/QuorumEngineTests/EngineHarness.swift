@@ -2,6 +2,7 @@ import Foundation
 import QuorumCore
 import QuorumEngine
 import QuorumSteps
+import QuorumVault
 import Synchronization
 
 /// Runs playbooks through the real engine against in-memory hosts, for the engine's own logic (batches,
@@ -72,17 +73,25 @@ struct EngineHarness {
     let recorder = Recorder()
     let redactor = SecretRedactor()
 
-    /// Writes `inventory` and `playbook` to a temporary folder, loads them and runs the engine.
-    func run(inventory: String, playbook: String, check: Bool = false, unreachable: Set<String> = []) async throws -> RunSummary {
+    /// Writes `inventory` and `playbook` (and `files`, relative path → text) to a temporary folder, loads
+    /// them and runs the engine; vault files among them are read with `vault`.
+    func run(inventory: String, playbook: String, check: Bool = false, unreachable: Set<String> = [],
+             files: [String: String] = [:], vault: VaultKeyring? = nil) async throws -> RunSummary {
         let dir = NSTemporaryDirectory() + "quorum-engine-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try inventory.write(toFile: dir + "/inv.yml", atomically: true, encoding: .utf8)
         try playbook.write(toFile: dir + "/pb.yml", atomically: true, encoding: .utf8)
-        let loadedInventory = try Inventory.load(dir + "/inv.yml")
+        for (relative, text) in files {
+            try FileManager.default.createDirectory(atPath: ((dir + "/" + relative) as NSString).deletingLastPathComponent,
+                                                    withIntermediateDirectories: true)
+            try text.write(toFile: dir + "/" + relative, atomically: true, encoding: .utf8)
+        }
+        let loadedInventory = try Inventory.load(dir + "/inv.yml", vault: vault)
         let loadedPlaybook = try PlaybookLoader(catalog: StepCatalog.byName).load(dir + "/pb.yml")
         var options = RunOptions()
         options.check = check
+        options.vault = vault
         let engine = Engine(inventory: loadedInventory, playbooks: [loadedPlaybook], catalog: StepCatalog.byName,
                             options: options, connector: Connector(journal: journal, unreachable: unreachable),
                             observer: recorder, redactor: redactor)

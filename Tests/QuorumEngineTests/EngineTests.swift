@@ -1,5 +1,6 @@
 import QuorumCore
 import QuorumEngine
+import QuorumVault
 import Testing
 
 @Suite struct EngineTests {
@@ -142,5 +143,28 @@ import Testing
         #expect(!text.contains("S3cr3t-pw!"))
         #expect(!text.contains("Url-Pass-42"))
         #expect(summary.reports.first?.step == "uses ********")
+    }
+
+    @Test("values from vault files (group_vars and vars_files) are masked whatever their names")
+    func vaultValuesAreRedacted() async throws {
+        let passphrase = VaultPassphrase("Engine-Vault-Pass")
+        let fast = ScryptParameters(logN: 15, r: 8, p: 1)
+        let groupVars = try VaultFormat.encrypt(Array("login_name: Vault-Login-8842\n".utf8), passphrase: passphrase, parameters: fast)
+        let varsFile = try VaultFormat.encrypt(Array("greeting: Vault-Greeting-5521\n".utf8), passphrase: passphrase, parameters: fast)
+        let h = EngineHarness()
+        let summary = try await h.run(inventory: "all:\n  hosts: {c1: {}}\n", playbook: """
+        - hosts: all
+          vars_files: [secrets.yml]
+          steps:
+            - name: "uses {{ login_name }} {{ greeting }}"
+              command: "echo {{ login_name }} {{ greeting }} FAIL-ON-c1"
+        """, files: ["group_vars/all.yml": groupVars, "secrets.yml": varsFile], vault: VaultKeyring(passphrase: passphrase))
+        let text = "\(summary.reports)"
+        #expect(!text.contains("Vault-Login-8842"))
+        #expect(!text.contains("Vault-Greeting-5521"))
+        #expect(summary.reports.first?.step == "uses ******** ********")
+        #expect(summary.reports.first?.outcome == .failed)
+        // The host itself got the real values: only what Quorum prints is masked.
+        #expect(h.journal.scripts(on: "c1").contains { $0.contains("Vault-Login-8842 Vault-Greeting-5521") })
     }
 }

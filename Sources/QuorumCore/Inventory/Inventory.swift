@@ -69,6 +69,9 @@ public struct Inventory: Sendable {
     public var hostDetails: [String: InventoryHost]
     /// Non-fatal findings (an undefined group in `[x:children]`, a `group_vars` file for no group…).
     public var warnings: [Diagnostic]
+    /// Every value that came from a vault file under `group_vars/` or `host_vars/`: whoever prints
+    /// anything about this inventory registers them with its `SecretRedactor` (the engine does).
+    public var vaultSecrets: [String] = []
 
     /// Every host of `group`, recursively through its children, in inventory order.
     public func members(of group: String) -> [String] {

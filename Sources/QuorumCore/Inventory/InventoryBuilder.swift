@@ -10,6 +10,8 @@ struct InventoryBuilder {
     /// Where each `parent → child` link was written, to point at the link that closes a cycle.
     var childLocations: [String: [String: SourceLocation]] = [:]
     var diagnostics = DiagnosticCollector()
+    /// Every value read from a vault file (`group_vars/`, `host_vars/`): secrets.
+    var vaultSecrets: Set<String> = []
 
     /// Makes sure the group exists; false (with an error) when its name cannot be a group name.
     @discardableResult

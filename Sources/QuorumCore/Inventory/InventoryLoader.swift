@@ -1,10 +1,12 @@
 import Foundation
+import QuorumVault
 
 extension Inventory {
     /// Reads an inventory file (Ansible YAML or INI) and the `group_vars/` and `host_vars/` beside it.
     /// Throws a `ConfigurationError` holding every problem found, each with file:line:col; warnings
-    /// that are not fatal end up in `warnings`.
-    public static func load(_ path: String) throws -> Inventory {
+    /// that are not fatal end up in `warnings`. Files under `group_vars/` and `host_vars/` may be vault
+    /// files, decrypted with `vault`; the values they hold end up in `vaultSecrets`.
+    public static func load(_ path: String, vault: VaultKeyring? = nil) throws -> Inventory {
         guard !FileSystem.isDirectory(path), let text = FileSystem.readText(path) else {
             let reason = FileSystem.isDirectory(path) ? "is a directory; give the inventory file" : "cannot be read"
             throw ConfigurationError([.error("inventory \(path) \(reason)", at: SourceLocation(file: path, line: 1, column: 1))])
@@ -16,10 +18,11 @@ extension Inventory {
         case .ini: INIInventoryParser.parse(text, path: path, into: &builder)
         }
         builder.reconcile()
-        VarsDirectories.load(from: (path as NSString).deletingLastPathComponent, into: &builder)
+        VarsDirectories.load(from: (path as NSString).deletingLastPathComponent, vault: vault, into: &builder)
         try builder.diagnostics.throwIfErrors()
         return Inventory(path: path, directory: FileSystem.directory(of: path), hosts: builder.hosts,
-                         groups: builder.groups, hostDetails: builder.hostDetails, warnings: builder.diagnostics.diagnostics)
+                         groups: builder.groups, hostDetails: builder.hostDetails, warnings: builder.diagnostics.diagnostics,
+                         vaultSecrets: builder.vaultSecrets.sorted())
     }
 
     enum Format {

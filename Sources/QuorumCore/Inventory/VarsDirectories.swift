@@ -1,20 +1,23 @@
+import QuorumVault
+
 /// `group_vars/` and `host_vars/` beside the inventory: for a name, the files `NAME`, `NAME.yml`,
 /// `NAME.yaml`, `NAME.json` and every such file under a directory `NAME/` (in name order, recursively),
-/// each a YAML map of variables; later files win.
+/// each a YAML map of variables; later files win. A file may be a vault file (decrypted with `vault`); the
+/// values it holds are collected in the builder's `vaultSecrets`.
 enum VarsDirectories {
     static let extensions = ["", ".yml", ".yaml", ".json"]
 
     /// Loads `group_vars/` and `host_vars/` from `base` (the inventory's directory as written: "" for
     /// the current one) into the builder's groups and hosts, and warns about files naming nothing.
-    static func load(from base: String, into builder: inout InventoryBuilder) {
+    static func load(from base: String, vault: VaultKeyring?, into builder: inout InventoryBuilder) {
         let groupDir = join(base, "group_vars"), hostDir = join(base, "host_vars")
         for name in builder.groupOrder {
-            let (values, sources) = variables(for: name, in: groupDir, diagnostics: &builder.diagnostics)
+            let (values, sources) = variables(for: name, in: groupDir, vault: vault, builder: &builder)
             builder.groups[name]?.fileVariables = values
             builder.groups[name]?.fileVariableSources = sources
         }
         for name in builder.hosts {
-            let (values, sources) = variables(for: name, in: hostDir, diagnostics: &builder.diagnostics)
+            let (values, sources) = variables(for: name, in: hostDir, vault: vault, builder: &builder)
             builder.hostDetails[name]?.fileVariables = values
             builder.hostDetails[name]?.fileVariableSources = sources
         }
@@ -42,35 +45,41 @@ enum VarsDirectories {
         }
     }
 
-    private static func variables(for name: String, in directory: String,
-                                  diagnostics: inout DiagnosticCollector) -> (Variables, [String: SourceLocation]) {
+    private static func variables(for name: String, in directory: String, vault: VaultKeyring?,
+                                  builder: inout InventoryBuilder) -> (Variables, [String: SourceLocation]) {
         var values = Variables()
         var sources: [String: SourceLocation] = [:]
         for path in files(for: name, in: directory) {
             let start = SourceLocation(file: path, line: 1, column: 1)
-            guard let text = FileSystem.readText(path) else {
-                diagnostics.error("cannot read \(path)", at: start)
+            let contents: VaultFiles.Contents
+            do {
+                contents = try VaultFiles.readText(path, vault: vault)
+            } catch {
+                builder.diagnostics.append(contentsOf: error.diagnostics)
                 continue
             }
-            if text.hasPrefix("$ANSIBLE_VAULT;") {
-                diagnostics.error("\(path) is encrypted with Ansible Vault, which the inventory loader cannot read", at: start)
+            if contents.text.hasPrefix("$ANSIBLE_VAULT;") {
+                builder.diagnostics.error("\(path) is encrypted with Ansible Vault, which Quorum cannot read",
+                                          at: start, hint: "re-encrypt it with `quorum vault encrypt`")
                 continue
             }
             let root: SourceNode?
             do {
-                root = try YAMLInventoryParser.parseText(text, path: path)
+                root = try YAMLInventoryParser.parseText(contents.text, path: path)
             } catch {
-                diagnostics.append(contentsOf: error.diagnostics)
+                builder.diagnostics.append(contentsOf: error.diagnostics)
                 continue
             }
             guard let root else { continue }
             guard let entries = root.entries else {
-                diagnostics.error("a variables file must be a map of names to values, not a \(root.shapeName)", at: root.location)
+                builder.diagnostics.error("a variables file must be a map of names to values, not a \(root.shapeName)", at: root.location)
                 continue
             }
             for entry in entries {
-                values[entry.name] = entry.value.value
+                let value = entry.value.value
+                values[entry.name] = value
                 sources[entry.name] = entry.key.location
+                if contents.encrypted { builder.vaultSecrets.formUnion(VaultFiles.secretTexts(in: value)) }
             }
         }
         return (values, sources)

@@ -1,3 +1,5 @@
+import QuorumVault
+
 /// Checks what can be known before any host is contacted: host patterns, notified handlers, `vars_files`,
 /// and variables used by templates (in step arguments, names, conditions, loops and `template` sources)
 /// that no inventory, play, vars file, registered result or magic variable defines.
@@ -5,6 +7,8 @@ public struct StaticChecker: Sendable {
     public let inventory: Inventory
     public let templates: TemplateRenderer
     public let extraVars: Set<String>
+    /// Decrypts `vars_files` that are vault files.
+    public let vault: VaultKeyring?
 
     /// Variables the engine itself provides.
     public static let magicNames: Set<String> = [
@@ -13,10 +17,12 @@ public struct StaticChecker: Sendable {
         "true", "false", "none", "True", "False", "None", "loop", "forloop",
     ]
 
-    public init(inventory: Inventory, templates: TemplateRenderer = TemplateRenderer(), extraVars: Set<String> = []) {
+    public init(inventory: Inventory, templates: TemplateRenderer = TemplateRenderer(), extraVars: Set<String> = [],
+                vault: VaultKeyring? = nil) {
         self.inventory = inventory
         self.templates = templates
         self.extraVars = extraVars
+        self.vault = vault
     }
 
     public func check(_ playbooks: [Playbook]) -> [Diagnostic] {
@@ -45,14 +51,12 @@ public struct StaticChecker: Sendable {
                 for file in play.varsFiles {
                     let path = FileSystem.resolve(file.value, relativeTo: directory)
                     do {
-                        guard let node = try YAMLFile.load(path) else { continue }
+                        guard let node = try VaultFiles.load(path, vault: vault).root else { continue }
                         if let entries = node.entries { known.formUnion(entries.map(\.name)) } else {
                             diagnostics.error("vars file must hold a map of variables, found a \(node.shapeName)", at: node.location)
                         }
-                    } catch let error as ConfigurationError {
-                        diagnostics.append(contentsOf: error.diagnostics)
                     } catch {
-                        diagnostics.error("cannot read vars file \(path)", at: file.location)
+                        diagnostics.append(contentsOf: error.diagnostics)
                     }
                 }
                 for named in play.vars {

@@ -43,6 +43,11 @@ public final class SecretRedactor: Sendable {
         }
     }
 
+    /// Remembers each of `values` as a secret (values read from vault files, say).
+    public func register(contentsOf values: some Sequence<String>) {
+        for value in values { register(value) }
+    }
+
     /// Registers every secret found in `variables`: values of secret-named variables (recursively through
     /// maps and lists), and the password part of any URL value (`scheme://user:password@host`).
     public func register(variables: Variables) {

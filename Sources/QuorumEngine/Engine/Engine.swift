@@ -31,6 +31,7 @@ public struct Engine: Sendable {
         self.connector = connector
         self.observer = observer
         self.redactor = redactor
+        redactor.register(contentsOf: inventory.vaultSecrets)
     }
 
     /// Runs every play of every playbook and returns the summary (also given to the observer).

@@ -51,13 +51,15 @@ struct PlayScope: Sendable {
         }
         for file in play.varsFiles {
             let path = FileSystem.resolve(file.value, relativeTo: playDirectory)
-            guard let node = try YAMLFile.load(path) else { continue }
+            let (root, encrypted) = try VaultFiles.load(path, vault: engine.options.vault)
+            guard let node = root else { continue }
             guard let entries = node.entries else {
                 throw TemplateError(message: "vars file \(path) must hold a map of variables", location: file.location)
             }
             for entry in entries {
                 playVars[entry.name] = entry.value.value
                 locations[entry.name] = entry.value.location
+                if encrypted { engine.redactor.register(contentsOf: VaultFiles.secretTexts(in: entry.value.value)) }
             }
         }
         engine.redactor.register(variables: playVars)

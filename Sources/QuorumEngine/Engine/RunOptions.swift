@@ -1,4 +1,5 @@
 import QuorumCore
+import QuorumVault
 
 /// How a run behaves: what the command line asked for.
 public struct RunOptions: Sendable {
@@ -20,6 +21,8 @@ public struct RunOptions: Sendable {
     public var connectTimeout: Duration = .seconds(10)
     /// The longest any one remote command may take.
     public var commandTimeout: Duration = .seconds(900)
+    /// Decrypts `vars_files` that are vault files (nil: no passphrase was given).
+    public var vault: VaultKeyring?
 
     public init() {}
 }

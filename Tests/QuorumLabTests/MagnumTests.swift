@@ -32,7 +32,8 @@ extension LabTests {
             #expect(conf.contains("host = \(Lab.addresses[host]!)"), "\(host)'s [api] host")
             #expect(conf.contains("transport_url = rabbit://openstack:lab-Rabbit-Pa55@10.21.22.4:5672,"))
             #expect(conf.contains("connection = mysql+pymysql://magnum:lab-Magnum-db-Pa55@10.21.22.2:3306/magnum"))
-            #expect(!conf.contains("[trust]"), "2025.2 has no [trust]")
+            // 2025.2 is before 2026.1: Magnum still has the trustee domain and [trust].
+            #expect(conf.contains("[trust]") && conf.contains("trustee_domain_admin_password = lab-Magnum-dom-Pa55"))
             #expect(try Lab.output(host, "stat -c %a /etc/magnum/magnum.conf") == "640\n")
             let rules = try HA.inputRules(host)
             let anchor = try #require(rules.firstIndex { $0.contains("116 openvswitch db") })

@@ -34,21 +34,14 @@ public struct KeystoneProjectStep: StepKind {
         let client = try await KeystoneClient.connect(connection, context)
         let what = "project \(projectName)"
         let subject = "keystone project \(domain)/\(projectName)"
-        let domainRef: KSRef
-        if state == .absent {
-            guard let found = try await client.findDomain(domain) else { return StepOutcome(changed: false, message: "absent (no domain \(domain))") }
-            domainRef = .found(id: found.id, name: found.name)
-        } else {
-            domainRef = try await client.resolveDomain(domain, context, for: what)
+        guard let domainRef = try await client.owningDomain(domain, state: state, context, for: what) else {
+            return StepOutcome(changed: false, message: "absent (no domain \(domain))")
         }
         let existing = domainRef.isPlanned ? nil : try await client.findProject(projectName, domainID: domainRef.id)
 
         guard state == .present else {
             guard let project = existing else { return StepOutcome(changed: false, message: "absent") }
-            let diff = Diff(subject: subject, before: "present (id \(project.id))", after: nil)
-            if context.check { return StepOutcome(changed: true, diffs: [diff], message: "would delete") }
-            try await client.call("DELETE", "/projects/\(project.id)")
-            return StepOutcome(changed: true, diffs: [diff], message: "deleted (id \(project.id))")
+            return try await client.deleteOutcome("projects", id: project.id, subject: subject, check: context.check)
         }
 
         guard let project = existing else {

@@ -42,10 +42,7 @@ public struct KeystoneServiceStep: StepKind {
 
         guard state == .present else {
             guard let service = existing else { return StepOutcome(changed: false, message: "absent") }
-            let diff = Diff(subject: subject, before: "present (id \(service.id))", after: nil)
-            if context.check { return StepOutcome(changed: true, diffs: [diff], message: "would delete") }
-            try await client.call("DELETE", "/services/\(service.id)")
-            return StepOutcome(changed: true, diffs: [diff], message: "deleted (id \(service.id))")
+            return try await client.deleteOutcome("services", id: service.id, subject: subject, check: context.check)
         }
 
         guard let service = existing else {

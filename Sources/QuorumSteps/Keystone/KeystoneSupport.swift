@@ -233,3 +233,21 @@ extension StepOutcome {
         StepOutcome(changed: false, message: message, result: ["id": .string(id)])
     }
 }
+
+extension KeystoneClient {
+    /// The outcome of a `state: absent` step that found its object: deleted, or "would delete" in check mode.
+    func deleteOutcome(_ collection: String, id: String, subject: String, check: Bool) async throws -> StepOutcome {
+        let diff = Diff(subject: subject, before: "present (id \(id))", after: nil)
+        if check { return StepOutcome(changed: true, diffs: [diff], message: "would delete") }
+        try await call("DELETE", "/\(collection)/\(id)")
+        return StepOutcome(changed: true, diffs: [diff], message: "deleted (id \(id))")
+    }
+
+    /// The domain a named object lives in. For `state: absent` only an existing domain counts (nil: there is
+    /// nothing to remove); otherwise it is resolved, or planned by an earlier step in check mode.
+    func owningDomain(_ name: String, state: KeystoneState, _ context: StepContext, for what: String) async throws -> KSRef? {
+        guard state == .absent else { return try await resolveDomain(name, context, for: what) }
+        guard let found = try await findDomain(name) else { return nil }
+        return .found(id: found.id, name: found.name)
+    }
+}

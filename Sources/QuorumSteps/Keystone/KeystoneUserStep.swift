@@ -46,21 +46,14 @@ public struct KeystoneUserStep: StepKind {
         let client = try await KeystoneClient.connect(connection, context)
         let what = "user \(userName)"
         let subject = "keystone user \(domain)/\(userName)"
-        let domainRef: KSRef
-        if state == .absent {
-            guard let found = try await client.findDomain(domain) else { return StepOutcome(changed: false, message: "absent (no domain \(domain))") }
-            domainRef = .found(id: found.id, name: found.name)
-        } else {
-            domainRef = try await client.resolveDomain(domain, context, for: what)
+        guard let domainRef = try await client.owningDomain(domain, state: state, context, for: what) else {
+            return StepOutcome(changed: false, message: "absent (no domain \(domain))")
         }
         let existing = domainRef.isPlanned ? nil : try await client.findUser(userName, domainID: domainRef.id)
 
         guard state == .present else {
             guard let user = existing else { return StepOutcome(changed: false, message: "absent") }
-            let diff = Diff(subject: subject, before: "present (id \(user.id))", after: nil)
-            if context.check { return StepOutcome(changed: true, diffs: [diff], message: "would delete") }
-            try await client.call("DELETE", "/users/\(user.id)")
-            return StepOutcome(changed: true, diffs: [diff], message: "deleted (id \(user.id))")
+            return try await client.deleteOutcome("users", id: user.id, subject: subject, check: context.check)
         }
 
         var project: KSRef?

@@ -58,21 +58,8 @@ public struct KeystoneDomainStep: StepKind {
             return StepOutcome(changed: true, diffs: [diff], message: "created (id \(created.id))", result: ["id": .string(created.id)])
         }
 
-        var patch: [String: JSONBody] = [:]
-        var diffs: [Diff] = []
-        if let description, description != (domain.description ?? "") {
-            patch["description"] = .string(description)
-            diffs.append(Diff(subject: subject + " description", before: domain.description ?? "", after: description))
-        }
-        if let enabled, enabled != (domain.enabled ?? true) {
-            patch["enabled"] = .bool(enabled)
-            diffs.append(Diff(subject: subject + " enabled", before: String(domain.enabled ?? true), after: String(enabled)))
-        }
-        if patch.isEmpty { return .keystoneOK("present (id \(domain.id))", id: domain.id) }
-        if !context.check {
-            try await client.call("PATCH", "/domains/\(domain.id)", body: .object(["domain": .object(patch)]))
-        }
-        return StepOutcome(changed: true, diffs: diffs, message: (context.check ? "would update " : "updated ") + "(id \(domain.id))",
-                           result: ["id": .string(domain.id)])
+        return try await client.reconcile("domains", member: "domain", id: domain.id,
+                                          current: (domain.description, domain.enabled), description: description,
+                                          enabled: enabled, subject: subject, check: context.check)
     }
 }

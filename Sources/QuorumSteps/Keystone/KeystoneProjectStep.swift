@@ -57,21 +57,8 @@ public struct KeystoneProjectStep: StepKind {
             return StepOutcome(changed: true, diffs: [diff], message: "created (id \(created.id))", result: ["id": .string(created.id)])
         }
 
-        var patch: [String: JSONBody] = [:]
-        var diffs: [Diff] = []
-        if let description, description != (project.description ?? "") {
-            patch["description"] = .string(description)
-            diffs.append(Diff(subject: subject + " description", before: project.description ?? "", after: description))
-        }
-        if let enabled, enabled != (project.enabled ?? true) {
-            patch["enabled"] = .bool(enabled)
-            diffs.append(Diff(subject: subject + " enabled", before: String(project.enabled ?? true), after: String(enabled)))
-        }
-        if patch.isEmpty { return .keystoneOK("present (id \(project.id))", id: project.id) }
-        if !context.check {
-            try await client.call("PATCH", "/projects/\(project.id)", body: .object(["project": .object(patch)]))
-        }
-        return StepOutcome(changed: true, diffs: diffs, message: (context.check ? "would update " : "updated ") + "(id \(project.id))",
-                           result: ["id": .string(project.id)])
+        return try await client.reconcile("projects", member: "project", id: project.id,
+                                          current: (project.description, project.enabled), description: description,
+                                          enabled: enabled, subject: subject, check: context.check)
     }
 }

@@ -59,21 +59,8 @@ public struct KeystoneServiceStep: StepKind {
             return StepOutcome(changed: true, diffs: [diff], message: "created (id \(created.id))", result: ["id": .string(created.id)])
         }
 
-        var patch: [String: JSONBody] = [:]
-        var diffs: [Diff] = []
-        if let description, description != (service.description ?? "") {
-            patch["description"] = .string(description)
-            diffs.append(Diff(subject: subject + " description", before: service.description ?? "", after: description))
-        }
-        if let enabled, enabled != (service.enabled ?? true) {
-            patch["enabled"] = .bool(enabled)
-            diffs.append(Diff(subject: subject + " enabled", before: String(service.enabled ?? true), after: String(enabled)))
-        }
-        if patch.isEmpty { return .keystoneOK("present (id \(service.id))", id: service.id) }
-        if !context.check {
-            try await client.call("PATCH", "/services/\(service.id)", body: .object(["service": .object(patch)]))
-        }
-        return StepOutcome(changed: true, diffs: diffs, message: (context.check ? "would update " : "updated ") + "(id \(service.id))",
-                           result: ["id": .string(service.id)])
+        return try await client.reconcile("services", member: "service", id: service.id,
+                                          current: (service.description, service.enabled), description: description,
+                                          enabled: enabled, subject: subject, check: context.check)
     }
 }

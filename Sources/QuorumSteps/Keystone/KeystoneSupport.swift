@@ -251,3 +251,27 @@ extension KeystoneClient {
         return .found(id: found.id, name: found.name)
     }
 }
+
+extension KeystoneClient {
+    /// Brings an existing domain, project or service to the wanted `description` and `enabled` (one PATCH,
+    /// none in check mode); `ok` when both already match.
+    func reconcile(_ collection: String, member: String, id: String, current: (description: String?, enabled: Bool?),
+                   description: String?, enabled: Bool?, subject: String, check: Bool) async throws -> StepOutcome {
+        var patch: [String: JSONBody] = [:]
+        var diffs: [Diff] = []
+        if let description, description != (current.description ?? "") {
+            patch["description"] = .string(description)
+            diffs.append(Diff(subject: subject + " description", before: current.description ?? "", after: description))
+        }
+        if let enabled, enabled != (current.enabled ?? true) {
+            patch["enabled"] = .bool(enabled)
+            diffs.append(Diff(subject: subject + " enabled", before: String(current.enabled ?? true), after: String(enabled)))
+        }
+        if patch.isEmpty { return .keystoneOK("present (id \(id))", id: id) }
+        if !check {
+            try await call("PATCH", "/\(collection)/\(id)", body: .object([member: .object(patch)]))
+        }
+        return StepOutcome(changed: true, diffs: diffs, message: (check ? "would update " : "updated ") + "(id \(id))",
+                           result: ["id": .string(id)])
+    }
+}

@@ -1,17 +1,15 @@
 import QuorumCore
 
 /// `keystone_domain`: a domain present (with its description and enabled flag) or absent, found by name.
-public struct KeystoneDomainStep: StepKind {
+public struct KeystoneDomainStep: KeystoneStepKind {
     public static let name = "keystone_domain"
     public static let summary = "A Keystone domain present or absent (found by name)"
     public static let schema = ArgSchema([
         ArgField("name", .string, required: true, "domain name"),
-        ArgField("description", .string, "description (left alone when not given)"),
-        ArgField("enabled", .bool, "enabled (default true on creation; left alone when not given)"),
+        KeystoneFields.description,
+        KeystoneFields.enabled,
         KeystoneState.field,
     ] + KeystoneConnection.fields)
-    public static let defaultsFamily: String? = "keystone"
-    public static let runsOncePerPlay = true
 
     public let connection: KeystoneConnection
     public let domainName: String

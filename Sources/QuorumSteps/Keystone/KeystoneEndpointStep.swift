@@ -3,7 +3,7 @@ import QuorumCore
 /// `keystone_endpoint`: one endpoint of a service, found by service + interface + region. A URL that
 /// differs is changed in place (the endpoint keeps its id), never duplicated. One step declares all
 /// interfaces with a `loop`.
-public struct KeystoneEndpointStep: StepKind {
+public struct KeystoneEndpointStep: KeystoneStepKind {
     public static let name = "keystone_endpoint"
     public static let summary = "A Keystone endpoint (service + interface + region) with its URL, updated in place"
     public static let schema = ArgSchema([
@@ -12,11 +12,9 @@ public struct KeystoneEndpointStep: StepKind {
         ArgField("interface", .choice(["public", "internal", "admin"]), required: true, "public, internal or admin"),
         ArgField("url", .string, "the endpoint's URL (required when present)"),
         ArgField("region", .string, "region id (default: auth.region; none when neither is given)"),
-        ArgField("enabled", .bool, "enabled (default true on creation; left alone when not given)"),
+        KeystoneFields.enabled,
         KeystoneState.field,
     ] + KeystoneConnection.fields)
-    public static let defaultsFamily: String? = "keystone"
-    public static let runsOncePerPlay = true
 
     public let connection: KeystoneConnection
     public let service: String

@@ -1,18 +1,16 @@
 import QuorumCore
 
 /// `keystone_project`: a project present or absent, found by name within its domain.
-public struct KeystoneProjectStep: StepKind {
+public struct KeystoneProjectStep: KeystoneStepKind {
     public static let name = "keystone_project"
     public static let summary = "A Keystone project present or absent (found by name within its domain)"
     public static let schema = ArgSchema([
         ArgField("name", .string, required: true, "project name"),
         ArgField("domain", .string, "domain name or id (default Default)"),
-        ArgField("description", .string, "description (left alone when not given)"),
-        ArgField("enabled", .bool, "enabled (default true on creation; left alone when not given)"),
+        KeystoneFields.description,
+        KeystoneFields.enabled,
         KeystoneState.field,
     ] + KeystoneConnection.fields)
-    public static let defaultsFamily: String? = "keystone"
-    public static let runsOncePerPlay = true
 
     public let connection: KeystoneConnection
     public let projectName: String

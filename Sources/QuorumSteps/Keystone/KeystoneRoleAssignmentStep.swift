@@ -2,7 +2,7 @@ import QuorumCore
 
 /// `keystone_role_assignment`: a user holds a role on a project or on a domain (found by actor + role +
 /// target; granting twice is never attempted).
-public struct KeystoneRoleAssignmentStep: StepKind {
+public struct KeystoneRoleAssignmentStep: KeystoneStepKind {
     public static let name = "keystone_role_assignment"
     public static let summary = "A Keystone role granted to (or revoked from) a user on a project or a domain"
     public static let schema = ArgSchema([
@@ -14,8 +14,6 @@ public struct KeystoneRoleAssignmentStep: StepKind {
         ArgField("domain", .string, "domain name or id (the target; or `project`)"),
         KeystoneState.field,
     ] + KeystoneConnection.fields, mutuallyExclusive: [["project", "domain"]], oneRequired: [["project", "domain"]])
-    public static let defaultsFamily: String? = "keystone"
-    public static let runsOncePerPlay = true
 
     public enum Target: Sendable, Equatable {
         case project(name: String, domain: String)

@@ -1,18 +1,16 @@
 import QuorumCore
 
 /// `keystone_service`: a service in the catalog, found by name and type.
-public struct KeystoneServiceStep: StepKind {
+public struct KeystoneServiceStep: KeystoneStepKind {
     public static let name = "keystone_service"
     public static let summary = "A Keystone catalog service present or absent (found by name and type)"
     public static let schema = ArgSchema([
         ArgField("name", .string, required: true, "service name (e.g. magnum)"),
         ArgField("type", .string, required: true, "service type (e.g. container-infra)"),
-        ArgField("description", .string, "description (left alone when not given)"),
-        ArgField("enabled", .bool, "enabled (default true on creation; left alone when not given)"),
+        KeystoneFields.description,
+        KeystoneFields.enabled,
         KeystoneState.field,
     ] + KeystoneConnection.fields)
-    public static let defaultsFamily: String? = "keystone"
-    public static let runsOncePerPlay = true
 
     public let connection: KeystoneConnection
     public let serviceName: String

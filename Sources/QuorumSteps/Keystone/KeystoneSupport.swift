@@ -275,3 +275,18 @@ extension KeystoneClient {
                            result: ["id": .string(id)])
     }
 }
+
+/// What every Keystone step kind shares: play `defaults: {keystone: …}` apply, and Keystone is a service
+/// shared by the controllers, so the step runs once per play.
+public protocol KeystoneStepKind: StepKind {}
+
+extension KeystoneStepKind {
+    public static var defaultsFamily: String? { "keystone" }
+    public static var runsOncePerPlay: Bool { true }
+}
+
+/// Arguments several Keystone step kinds take, declared once.
+enum KeystoneFields {
+    static let description = ArgField("description", .string, "description (left alone when not given)")
+    static let enabled = ArgField("enabled", .bool, "enabled (default true on creation; left alone when not given)")
+}

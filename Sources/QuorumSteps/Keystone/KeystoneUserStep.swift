@@ -3,7 +3,7 @@ import QuorumCore
 /// `keystone_user`: a user present or absent, found by name within its domain. Keystone never gives a
 /// password back: with `update_password: always` the step authenticates as the user with the wanted
 /// password and sets it only when that fails; with `on_create` the password is set only on creation.
-public struct KeystoneUserStep: StepKind {
+public struct KeystoneUserStep: KeystoneStepKind {
     public static let name = "keystone_user"
     public static let summary = "A Keystone user present or absent (by name within its domain); password checked by logging in, never read"
     public static let schema = ArgSchema([
@@ -14,11 +14,9 @@ public struct KeystoneUserStep: StepKind {
                  "always (default): check by logging in as the user and reset when it fails; on_create: set only when creating"),
         ArgField("default_project", .string, "default project name or id (left alone when not given)"),
         ArgField("default_project_domain", .string, "domain of the default project (default: the user's domain)"),
-        ArgField("enabled", .bool, "enabled (default true on creation; left alone when not given)"),
+        KeystoneFields.enabled,
         KeystoneState.field,
     ] + KeystoneConnection.fields)
-    public static let defaultsFamily: String? = "keystone"
-    public static let runsOncePerPlay = true
 
     public let connection: KeystoneConnection
     public let userName: String

@@ -16,6 +16,8 @@ struct EngineHarness {
             entries.withLock { $0.filter { $0.write && (host == nil || $0.host == host) }.map(\.script) }
         }
         func scripts(on host: String) -> [String] { entries.withLock { $0.filter { $0.host == host }.map(\.script) } }
+        /// Files every host already has (path → text), for steps that read before they write.
+        let files = Mutex<[String: String]>([:])
     }
 
     /// A host that answers every command with exit 0 unless the script contains `FAIL-ON-<host>`.
@@ -37,8 +39,13 @@ struct EngineHarness {
             if script.contains("hostname") { return CommandResult(stdout: Array("\(host)\n".utf8)) }
             return CommandResult()
         }
-        func stat(_ path: String) async throws -> FileInfo? { nil }
-        func readFile(_ path: String) async throws -> RemoteFile? { nil }
+        func stat(_ path: String) async throws -> FileInfo? {
+            journal.files.withLock { $0[path] }.map { _ in FileInfo(kind: .file, mode: 0o640, owner: "root", group: "root") }
+        }
+        func readFile(_ path: String) async throws -> RemoteFile? {
+            guard let text = journal.files.withLock({ $0[path] }) else { return nil }
+            return RemoteFile(content: Array(text.utf8), info: FileInfo(kind: .file, mode: 0o640, owner: "root", group: "root"))
+        }
         func writeFile(_ path: String, content: [UInt8], attributes: FileAttributes, validate: String?) async throws {
             journal.add(host, "write \(path): \(String(decoding: content, as: UTF8.self))", write: true)
         }

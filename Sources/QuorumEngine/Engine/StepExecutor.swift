@@ -249,9 +249,16 @@ struct StepExecutor: Sendable {
         report.error = redactor.redact(report.error)
         report.diffs = report.diffs.map { diff in
             var diff = diff
+            // An option whose value holds a secret (a URL with a password, a declared secret inside a longer
+            // text) is a secret option: its old value may hold the previous secret, which no one registered.
+            if !diff.isFile, [diff.before, diff.after].contains(where: { $0.map(redactor.containsSecret) ?? false }) {
+                diff.secret = true
+            }
             if diff.secret {
                 diff.before = diff.before == nil ? nil : SecretRedactor.mask
                 diff.after = diff.after == nil ? nil : SecretRedactor.mask
+            } else if diff.isFile {
+                (diff.before, diff.after) = redactor.redact(fileBefore: diff.before, after: diff.after)
             } else {
                 diff.before = redactor.redact(diff.before)
                 diff.after = redactor.redact(diff.after)

@@ -143,3 +143,45 @@ extension DeclaredSecretsTests {
         #expect(!"\(summary.reports)".contains("Old-") && !"\(summary.reports)".contains("New-"))
     }
 }
+
+extension DeclaredSecretsTests {
+    @Test("a registered variable that is secret (listed under secrets:, or by its name) masks its command's output")
+    func registeredSecretOutput() async throws {
+        // The harness's hosts answer `hostname` with their name: here the "secret" a command prints.
+        let inventory = "all:\n  hosts: {node-alpha7: {}}\n"
+        let listed = EngineHarness()
+        let first = try await listed.run(inventory: inventory, playbook: """
+        - hosts: all
+          secrets: [fetched]
+          steps:
+            - name: fetch
+              command: hostname
+              register: fetched
+            - name: "use {{ fetched.stdout }}"
+              command: "echo {{ fetched.stdout }}"
+        """)
+        #expect(first.reports.map(\.step) == ["fetch", "use ********"])
+
+        let named = EngineHarness()
+        let second = try await named.run(inventory: inventory, playbook: """
+        - hosts: all
+          steps:
+            - name: fetch by a secret name, in a loop
+              command: hostname
+              register: fetched_token
+              loop: [1, 2]
+            - name: "use {{ fetched_token.results[0].stdout }}"
+              command: "echo {{ fetched_token.results[0].stdout }}"
+        """)
+        #expect(second.reports.map(\.step).last == "use ********", "\(second.reports.map(\.step))")
+
+        let plain = EngineHarness()
+        let third = try await plain.run(inventory: inventory, playbook: """
+        - hosts: all
+          steps:
+            - {name: fetch, command: hostname, register: fetched}
+            - {name: "use {{ fetched.stdout }}", command: "echo {{ fetched.stdout }}"}
+        """)
+        #expect(third.reports.map(\.step).last == "use node-alpha7", "not secret: shown as it is")
+    }
+}

@@ -21,6 +21,8 @@ struct StepExecutor: Sendable {
     let diff: Bool
     let planned: PlannedObjects
     let cache: RunCache
+    /// Variables the playbooks declare secret (`secrets:`); a step registering one of them has secret output.
+    var secretNames: Set<String> = []
 
     struct Target: Sendable {
         var host: String
@@ -100,6 +102,7 @@ struct StepExecutor: Sendable {
         report.duration = (clock.now - start).seconds
         if registered["changed"] == nil { registered["changed"] = .bool(report.outcome == .changed) }
         if registered["failed"] == nil { registered["failed"] = .bool(report.outcome == .failed) }
+        registerSecretOutput(registered, of: step)
         return StepExecution(report: redact(report, noLog: step.noLog), registered: .map(registered),
                              hostFailed: hostFailed, unreachable: unreachable)
     }
@@ -216,6 +219,18 @@ struct StepExecutor: Sendable {
         guard let name = step.name else { return step.kind }
         guard TemplateRenderer.isTemplate(name) else { return name }
         return (try? templates.render(name, at: step.location, variables: variables)) ?? name
+    }
+
+    /// When a step registers a secret variable (secret by its name, or listed under `secrets:`), what its
+    /// command printed (`stdout`, `stderr`, and each of their lines, also per loop item) is a secret.
+    func registerSecretOutput(_ registered: OrderedDictionary<String, Value>, of step: Step) {
+        guard let name = step.register, SecretRedactor.isSecretName(name) || secretNames.contains(name) else { return }
+        let outputs = [registered] + (registered["results"]?.listValue?.compactMap(\.mapValue) ?? [])
+        for output in outputs {
+            for key in ["stdout", "stderr", "stdout_lines", "stderr_lines"] {
+                if let value = output[key] { redactor.register(contentsOf: VaultFiles.secretTexts(in: value)) }
+            }
+        }
     }
 
     /// Arguments the schema marks secret are masked wherever they would be printed.

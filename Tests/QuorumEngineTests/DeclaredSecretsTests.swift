@@ -185,3 +185,22 @@ extension DeclaredSecretsTests {
         #expect(third.reports.map(\.step).last == "use node-alpha7", "not secret: shown as it is")
     }
 }
+
+extension DeclaredSecretsTests {
+    @Test("the urlencode filter's form is masked, also for a secret mixing - . _ ~ with ! $ & ' ( ) * + , ; =")
+    func urlencodeFilterForm() async throws {
+        let h = EngineHarness()
+        let summary = try await h.run(inventory: """
+        all:
+          vars: {queue_password: "Ab-c!d$e_f"}
+          hosts: {c1: {}}
+        """, playbook: """
+        - hosts: all
+          steps:
+            - name: "url amqp://u:{{ queue_password | urlencode }}@h/"
+              command: "true"
+        """)
+        // Neither Foundation's .alphanumerics nor .urlUserAllowed encodes it like the filter does.
+        #expect(summary.reports.first?.step == "url amqp://u:********@h/", "\(summary.reports.map(\.step))")
+    }
+}

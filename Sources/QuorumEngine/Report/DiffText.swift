@@ -1,0 +1,30 @@
+import QuorumCore
+
+/// How a difference reads in text, shared by the run's console lines and the audit's report: a unified
+/// diff for files, `subject: before → after` for fields, `subject: ******** → ******** (differs)` for
+/// secrets (never the value).
+public enum DiffText {
+    /// One line of a rendered difference, with what it shows (for colour).
+    public enum Kind: Sendable { case plain, added, removed }
+
+    public static func lines(_ diff: Diff) -> [(text: String, kind: Kind)] {
+        if diff.secret {
+            return [("\(diff.subject): \(SecretRedactor.mask) → \(SecretRedactor.mask) \(secretState(diff))", .plain)]
+        }
+        if diff.isFile {
+            let body = UnifiedDiff.render(before: diff.before, after: diff.after, path: diff.subject)
+            return body.split(separator: "\n", omittingEmptySubsequences: false).map { part in
+                let line = String(part)
+                if line.hasPrefix("+") && !line.hasPrefix("+++") { return (line, .added) }
+                if line.hasPrefix("-") && !line.hasPrefix("---") { return (line, .removed) }
+                return (line, .plain)
+            }
+        }
+        return [("\(diff.subject): \(diff.before ?? "(absent)") → \(diff.after ?? "(absent)")", .plain)]
+    }
+
+    /// For a secret field: whether it is being set, removed, or differs.
+    public static func secretState(_ diff: Diff) -> String {
+        diff.before == nil ? "(set)" : diff.after == nil ? "(removed)" : "(differs)"
+    }
+}

@@ -23,7 +23,7 @@ public enum DeprecatedOptions {
     static let stein = "removed in oslo.messaging 9.0.0 (Stein)"
     static let sslCleanup = "removed from oslo.messaging in 2024 (deprecated alias)"
     static let authToken = ["keystone_authtoken"]
-    static let authTokenPlugin = "removed from keystonemiddleware with AuthTokenPlugin (13.0.0)"
+    static let authTokenPlugin = "removed in keystonemiddleware 13.0.0 (with AuthTokenPlugin)"
 
     public static let rules: [Rule] = [
         Rule(sections: messaging, key: "rpc_backend", replacement: transportURL, reason: stein),
@@ -41,7 +41,7 @@ public enum DeprecatedOptions {
         Rule(sections: messaging, key: "kombu_ssl_keyfile", replacement: "[oslo_messaging_rabbit] ssl_key_file", reason: sslCleanup),
         Rule(sections: messaging, key: "kombu_ssl_version", replacement: "[oslo_messaging_rabbit] ssl_version", reason: sslCleanup),
         Rule(sections: authToken, key: "auth_uri", replacement: "[keystone_authtoken] www_authenticate_uri",
-             reason: "deprecated in keystonemiddleware 4.18.0 (Queens), " + authTokenPlugin),
+             reason: "deprecated in keystonemiddleware 4.18.0 (Queens), removed in 13.0.0"),
         Rule(sections: authToken, key: "admin_user", replacement: "[keystone_authtoken] username", reason: authTokenPlugin),
         Rule(sections: authToken, key: "admin_password", replacement: "[keystone_authtoken] password", reason: authTokenPlugin),
         Rule(sections: authToken, key: "admin_tenant_name", replacement: "[keystone_authtoken] project_name", reason: authTokenPlugin),

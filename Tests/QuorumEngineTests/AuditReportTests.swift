@@ -31,6 +31,7 @@ import Testing
                 Diff(subject: "[keystone_authtoken] memcached_servers", before: "10.0.0.4:11211", after: "10.0.0.5:11211"),
                 Diff(subject: "[keystone_authtoken] password", before: "Leaked-0ld", after: "Leaked-N3w", secret: true),
                 Diff(subject: "[trust] trustee_domain_admin_password", before: nil, after: "Leaked-N3w", secret: true),
+                Diff(subject: "[keystone_authtoken] auth_url", before: "http://k:5000/v3\nhttp://k:35357/v3", after: "http://k:5000/v3"),
             ], message: "2 options set"),
             step("ctl1", "HAProxy stanza", kind: "template", .changed, diffs: [
                 .file("/etc/haproxy/conf.d/180-magnum.cfg", before: "listen magnum\n  bind 10.0.0.2:9511\n",
@@ -59,6 +60,7 @@ import Testing
             "        [keystone_authtoken] memcached_servers: 10.0.0.4:11211 → 10.0.0.5:11211",
             "        [keystone_authtoken] password: ******** → ******** (differs)",
             "        [trust] trustee_domain_admin_password: ******** → ******** (set)",
+            "        [keystone_authtoken] auth_url: http://k:5000/v3 ↵ http://k:35357/v3 → http://k:5000/v3",
             "    ~ HAProxy stanza  (template, pb.yml:10:7)",
             "        --- /etc/haproxy/conf.d/180-magnum.cfg (before)",
             "        -  bind 10.0.0.2:9511",
@@ -74,7 +76,7 @@ import Testing
             "  ctl3  ctl3: connection refused",
             "audit: 3 hosts, 6 probes, drift in 3 steps on 1 host, 1 warning, 1 failed, 1 unreachable, 1 not audited (1.50s, exit 3)",
         ]
-        let lines = text.split(separator: "\n").map(String.init)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
         var position = 0
         for expected in expectedLines {
             guard let found = lines[position...].firstIndex(of: expected) else {
@@ -84,6 +86,8 @@ import Testing
             position = found + 1
         }
         #expect(lines.last?.hasPrefix("audit: ") == true)
+        let bind = lines.firstIndex(of: "        +  bind 10.0.0.2:9512")
+        #expect(bind.map { lines[$0 + 1] } == "    ~ handler: restart haproxy  (pcs_resource, pb.yml:10:7)", "no blank line after a file diff")
         #expect(!text.contains("Leaked"))
         #expect(!text.contains("packages"), "a step skipped by its condition is not in the report")
     }

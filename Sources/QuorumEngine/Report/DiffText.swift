@@ -13,14 +13,21 @@ public enum DiffText {
         }
         if diff.isFile {
             let body = UnifiedDiff.render(before: diff.before, after: diff.after, path: diff.subject)
-            return body.split(separator: "\n", omittingEmptySubsequences: false).map { part in
+            return body.split(separator: "\n").map { part in
                 let line = String(part)
                 if line.hasPrefix("+") && !line.hasPrefix("+++") { return (line, .added) }
                 if line.hasPrefix("-") && !line.hasPrefix("---") { return (line, .removed) }
                 return (line, .plain)
             }
         }
-        return [("\(diff.subject): \(diff.before ?? "(absent)") → \(diff.after ?? "(absent)")", .plain)]
+        return [("\(diff.subject): \(field(diff.before)) → \(field(diff.after))", .plain)]
+    }
+
+    /// A field's value on one line: `(absent)` when missing, line breaks (an option written twice, a
+    /// multi-line value) shown as ` ↵ `.
+    static func field(_ value: String?) -> String {
+        guard let value else { return "(absent)" }
+        return value.replacingOccurrences(of: "\n", with: " ↵ ")
     }
 
     /// For a secret field: whether it is being set, removed, or differs.

@@ -164,10 +164,11 @@ public struct AuditReport: Sendable, Codable, Equatable {
 
     public var exitStatus: ExitStatus { ExitStatus(rawValue: exitCode) ?? .stepFailed }
 
-    /// The JSON document (`--format json`, `--json FILE`): keys in the documented order, every key present.
+    /// The JSON document (`--format json`, `--json FILE`): every key present, keys sorted (the same run gives
+    /// the same bytes).
     public func jsonData() throws -> Data {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .withoutEscapingSlashes]
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return try encoder.encode(self) + Data("\n".utf8)
     }
 }

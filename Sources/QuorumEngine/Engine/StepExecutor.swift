@@ -65,6 +65,8 @@ struct StepExecutor: Sendable {
                     let single = try await runOnce(step, target: target, variables: variables)
                     results.append(.map(single.registered))
                     report.diffs += single.diffs
+                    report.findings += single.findings
+                    report.unchecked = report.unchecked ?? single.unchecked
                     anyChanged = anyChanged || single.changed
                     allSkipped = allSkipped && single.skipped != nil
                     if let failure = single.failure {
@@ -78,6 +80,8 @@ struct StepExecutor: Sendable {
                 let single = try await runOnce(step, target: target, variables: target.variables)
                 registered = single.registered
                 report.diffs = single.diffs
+                report.findings = single.findings
+                report.unchecked = single.unchecked
                 report.message = single.message
                 if let failure = single.failure { throw failure }
                 if let reason = single.skipped {
@@ -115,6 +119,8 @@ struct StepExecutor: Sendable {
         var message: String?
         var registered: OrderedDictionary<String, Value>
         var failure: (any Error)?
+        var findings: [Finding] = []
+        var unchecked: String?
     }
 
     func runOnce(_ step: Step, target: Target, variables: Variables) async throws -> Single {
@@ -176,7 +182,8 @@ struct StepExecutor: Sendable {
             var registered = outcome.result
             if let message = outcome.message { registered["msg"] = .string(message) }
             return Single(changed: outcome.changed, skipped: outcome.skippedReason, diffs: outcome.diffs,
-                          message: outcome.message, registered: registered, failure: nil)
+                          message: outcome.message, registered: registered, failure: nil,
+                          findings: outcome.findings, unchecked: outcome.unchecked)
         } catch let failure as StepFailure {
             var registered = failure.result
             registered["msg"] = .string(failure.description)
@@ -257,6 +264,11 @@ struct StepExecutor: Sendable {
             report.diffs = []
             report.message = report.message == nil ? nil : "(output hidden by no_log)"
             report.error = report.error == nil ? nil : "(error hidden by no_log: the step failed)"
+            report.findings = report.findings.map { finding in
+                var finding = finding
+                finding.message = "(hidden by no_log)"
+                return finding
+            }
             return report
         }
         report.step = redactor.redact(report.step)
@@ -280,6 +292,13 @@ struct StepExecutor: Sendable {
             }
             diff.subject = redactor.redact(diff.subject)
             return diff
+        }
+        report.findings = report.findings.map { finding in
+            var finding = finding
+            finding.file = redactor.redact(finding.file)
+            finding.subject = redactor.redact(finding.subject)
+            finding.message = redactor.redact(finding.message)
+            return finding
         }
         return report
     }

@@ -148,20 +148,22 @@ extension LabTests {
         #expect(echo.all.contains("label = ******** and ********"), "the validate output was not shown:\n\(echo.all)")
         #expect(try Lab.exec("ctl1", "test -e /etc/magnum/leak-test.conf").status != 0, "a file that failed validation was installed")
 
-        // LEAD — the one place for `quorum audit` (branch `audit`, not in main when this was written). Once it
-        // has landed, uncomment; the --json count below becomes 9, and its "results" check must accept the
-        // quorum.audit/1 document:
-        // for format in ["table", "json", "junit"] {
-        //     let audit = try quorum("audit-\(format)", ["audit", Self.magnumPlaybook, "-i", inventory2, "--format", format, "-v"])
-        //     #expect(audit.status == 0, "audit after the re-render must find no drift:\n\(audit.all)")
-        // }
+        // `quorum audit` in every format: clean after the re-render, then against the first round's passwords
+        // (drift in every secret field, which must show masked).
+        for format in ["table", "json", "junit"] {
+            let audit = try quorum("audit-\(format)", ["audit", Self.magnumPlaybook, "-i", inventory2, "--format", format])
+            #expect(audit.status == 0, "audit after the re-render must find no drift:\n\(audit.all)")
+        }
+        let drifted = try quorum("audit-drift", ["audit", Self.magnumPlaybook, "-i", inventory1])
+        #expect(drifted.status == 4, "audit with the old passwords must find drift:\n\(drifted.all)")
+        #expect(drifted.stdout.contains("password: ******** → ******** (differs)"), "\(drifted.stdout)")
 
         for (name, text) in captured { probe.expectNone(in: text, name) }
         let written = try FileManager.default.contentsOfDirectory(atPath: outputs).sorted()
-        #expect(written.count == 6, "expected one --json file per run: \(written)")
+        #expect(written.count == 10, "expected one --json file per run: \(written)")
         for file in written {
             let text = try String(contentsOfFile: outputs + "/" + file, encoding: .utf8)
-            #expect(text.contains("\"results\""), "\(file) is not a report")
+            #expect(text.contains("\"results\"") || text.contains("\"schema\" : \"quorum.audit/1\""), "\(file) is not a report")
             probe.expectNone(in: text, file)
         }
         // Quorum wrote nothing else into the workspace (no log, no cache beside the inventory).

@@ -84,7 +84,8 @@ public struct IniStep: StepKind {
     public static func isSecret(_ key: String) -> Bool {
         let name = key.lowercased()
         if name == "transport_url" || name == "connection" || name.hasSuffix("_connection") { return true }
-        return ["password", "secret", "token", "_key", "passwd", "credential"].contains { name.contains($0) }
+        // The variable naming rule (`*_key` but not `trustee_keystone_interface` or `*_key_file`), plus credentials.
+        return SecretRedactor.isSecretName(name) || name.contains("credential")
     }
 
     public func run(_ context: StepContext) async throws -> StepOutcome {

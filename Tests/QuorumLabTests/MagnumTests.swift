@@ -204,7 +204,7 @@ extension LabTests {
         #expect(started == started.sorted() && Set(started).count == 3, "start times \(started)")
     }
 
-    @Test("magnum-ha.yml drift: a hand edit on ctl3 and a removed rule on ctl1 — check finds exactly those (exit 4, touches nothing); apply repairs")
+    @Test("magnum-ha.yml drift: a hand edit on ctl3 and a removed rule on ctl1 — check and audit find exactly those (exit 4, touches nothing); apply repairs")
     func magnumDriftIsFoundAndRepaired() throws {
         try Self.resetMagnumLab()
         let first = try QuorumCLI.apply(Self.magnumPlaybook)
@@ -228,6 +228,11 @@ extension LabTests {
                 "check mode changed a controller")
         #expect(try Lab.controllers.map { try Self.magnumAPIPid($0) } == apiPids, "check mode restarted magnum-api")
         #expect(try Lab.controllers.map { try HA.haproxyPid($0) } == haproxyPids, "check mode restarted HAProxy")
+        // `quorum audit` reports the same (host, step) set and touches nothing either.
+        let audit = try LabAudit.audit()
+        #expect(audit.status == 4 && audit.drift == found, "audit: \(audit.drift.sorted())\n\(audit.stdout)")
+        #expect(try Lab.controllers.map { try Lab.fingerprint($0) + (try Lab.output($0, "iptables -w 5 -S")) } == fingerprints,
+                "the audit changed a controller")
 
         let repair = try QuorumCLI.apply(Self.magnumPlaybook)
         #expect(repair.status == 0, "\(repair.all)")

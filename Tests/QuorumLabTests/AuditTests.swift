@@ -171,9 +171,10 @@ extension LabTests {
                 let password = run.differences("ctl3", "magnum.conf").first
                 #expect(password?["secret"] as? Bool == true && password?["before"] as? String == "********")
             default:
+                // Three failing cases: the two drifted steps and the restart that follows ctl3's magnum.conf.
                 let parsed = try Command.run(["python3", "-c", "import sys, xml.etree.ElementTree as E; r = E.fromstring(sys.stdin.read()); "
                                               + "print(r.get('failures'), len(r.findall('testsuite')))"], stdin: run.stdout)
-                #expect(parsed.status == 0 && parsed.stdout == "2 3\n", "JUnit: \(parsed.stdout)\(parsed.stderr)\n\(run.stdout)")
+                #expect(parsed.status == 0 && parsed.stdout == "3 3\n", "JUnit: \(parsed.stdout)\(parsed.stderr)\n\(run.stdout)")
             }
         }
         let everything = outputs.joined(separator: "\n")

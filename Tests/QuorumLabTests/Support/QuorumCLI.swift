@@ -39,6 +39,7 @@ enum QuorumCLI {
 struct Report {
     struct Result {
         var host: String
+        var play: String
         var step: String
         var kind: String
         var outcome: String
@@ -56,7 +57,7 @@ struct Report {
         raw = String(decoding: data, as: UTF8.self)
         guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else { throw LabError("bad JSON report") }
         results = (object["results"] as? [[String: Any]] ?? []).map {
-            Result(host: $0["host"] as? String ?? "", step: $0["step"] as? String ?? "", kind: $0["kind"] as? String ?? "",
+            Result(host: $0["host"] as? String ?? "", play: $0["play"] as? String ?? "", step: $0["step"] as? String ?? "", kind: $0["kind"] as? String ?? "",
                    outcome: $0["outcome"] as? String ?? "", error: $0["error"] as? String,
                    isHandler: $0["isHandler"] as? Bool ?? false, diffs: $0["diffs"] as? [[String: Any]] ?? [])
         }

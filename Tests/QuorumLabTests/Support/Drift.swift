@@ -1,0 +1,40 @@
+import Foundation
+import Testing
+
+/// Drift as (host, step) pairs, written "host/step": what a check run predicts, what an apply run changed.
+/// The lab's "check predicts apply" tests compare the two sets through these helpers only.
+enum Drift {
+    /// `quorum apply PLAYBOOK --check --diff`: the pairs it predicts would change (handlers included), with the
+    /// report they come from and what it printed. Expects exit 4 when something would change and 0 otherwise, no failed step, and
+    /// none of `secrets` in anything printed or in the --json report (secret diffs are masked).
+    /// The one place where a prediction is read: an audit assertion (`quorum audit --format json`, the pairs
+    /// of `hosts[].host` and `hosts[].drift[].step`, equal to these) belongs here.
+    static func predicted(_ playbook: String, _ extra: [String] = [], secrets: [String] = [],
+                          sourceLocation: SourceLocation = #_sourceLocation) throws -> (pairs: Set<String>, report: Report, output: String) {
+        let check = try QuorumCLI.apply(playbook, ["--check", "--diff"] + extra)
+        let report = try #require(check.report, "no --json report:\n\(check.all)", sourceLocation: sourceLocation)
+        let pairs = report.pairs("changed")
+        #expect(check.status == (pairs.isEmpty ? 0 : 4), "check exited \(check.status) predicting \(pairs.sorted()):\n\(check.all)",
+                sourceLocation: sourceLocation)
+        expectNoFailure(check, secrets: secrets, sourceLocation: sourceLocation)
+        return (pairs, report, check.stdout)
+    }
+
+    /// `quorum apply PLAYBOOK`: the pairs it changed (handlers included). Expects exit 0 and no secret printed.
+    static func applied(_ playbook: String, _ extra: [String] = [], secrets: [String] = [],
+                        sourceLocation: SourceLocation = #_sourceLocation) throws -> Set<String> {
+        let apply = try QuorumCLI.apply(playbook, ["--diff"] + extra)
+        #expect(apply.status == 0, "apply exited \(apply.status):\n\(apply.all)", sourceLocation: sourceLocation)
+        expectNoFailure(apply, secrets: secrets, sourceLocation: sourceLocation)
+        return try #require(apply.report, sourceLocation: sourceLocation).pairs("changed")
+    }
+
+    private static func expectNoFailure(_ run: QuorumCLI.Run, secrets: [String], sourceLocation: SourceLocation) {
+        let failed = run.report?.results.filter { $0.outcome == "failed" || $0.outcome == "unreachable" } ?? []
+        #expect(failed.isEmpty, "\(failed.map { "\($0.host)/\($0.step): \($0.outcome) \($0.error ?? "")" })", sourceLocation: sourceLocation)
+        for secret in secrets {
+            #expect(!run.all.contains(secret), "a password was printed", sourceLocation: sourceLocation)
+            #expect(!(run.report?.raw.contains(secret) ?? false), "a password is in the --json report", sourceLocation: sourceLocation)
+        }
+    }
+}

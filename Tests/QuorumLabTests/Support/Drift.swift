@@ -7,8 +7,8 @@ enum Drift {
     /// `quorum apply PLAYBOOK --check --diff`: the pairs it predicts would change (handlers included), with the
     /// report they come from and what it printed. Expects exit 4 when something would change and 0 otherwise, no failed step, and
     /// none of `secrets` in anything printed or in the --json report (secret diffs are masked).
-    /// The one place where a prediction is read: an audit assertion (`quorum audit --format json`, the pairs
-    /// of `hosts[].host` and `hosts[].drift[].step`, equal to these) belongs here.
+    /// The one place where a prediction is read; when the binary has `quorum audit`, the same playbook's audit
+    /// must report the same pairs as drift, with the same exit status.
     static func predicted(_ playbook: String, _ extra: [String] = [], secrets: [String] = [],
                           sourceLocation: SourceLocation = #_sourceLocation) throws -> (pairs: Set<String>, report: Report, output: String) {
         let check = try QuorumCLI.apply(playbook, ["--check", "--diff"] + extra)
@@ -17,6 +17,11 @@ enum Drift {
         #expect(check.status == (pairs.isEmpty ? 0 : 4), "check exited \(check.status) predicting \(pairs.sorted()):\n\(check.all)",
                 sourceLocation: sourceLocation)
         expectNoFailure(check, secrets: secrets, sourceLocation: sourceLocation)
+        if let audit = try audited(playbook, extra, secrets: secrets, sourceLocation: sourceLocation) {
+            #expect(audit.pairs == pairs, "audit reports \(audit.pairs.sorted()), check predicts \(pairs.sorted())",
+                    sourceLocation: sourceLocation)
+            #expect(audit.status == check.status, "audit exited \(audit.status), check \(check.status)", sourceLocation: sourceLocation)
+        }
         return (pairs, report, check.stdout)
     }
 
@@ -27,6 +32,34 @@ enum Drift {
         #expect(apply.status == 0, "apply exited \(apply.status):\n\(apply.all)", sourceLocation: sourceLocation)
         expectNoFailure(apply, secrets: secrets, sourceLocation: sourceLocation)
         return try #require(apply.report, sourceLocation: sourceLocation).pairs("changed")
+    }
+
+    /// True when the built binary has the `audit` command (issue 7; `audit --help` alone exits 0 either way).
+    static let hasAudit: Bool = {
+        guard let help = try? QuorumCLI.run(["--help"], json: false) else { return false }
+        return help.stdout.split(separator: "\n").contains { $0.hasPrefix("  audit ") }
+    }()
+
+    /// `quorum audit PLAYBOOK --format json` (schema quorum.audit/1): its drift as the pairs of `hosts[].host`
+    /// and `hosts[].drift[].step`, and its exit status; nil without the `audit` command.
+    static func audited(_ playbook: String, _ extra: [String], secrets: [String],
+                        sourceLocation: SourceLocation) throws -> (pairs: Set<String>, status: Int32)? {
+        guard hasAudit else { return nil }
+        let audit = try QuorumCLI.run(["audit", playbook, "-i", Lab.inventory, "--format", "json"] + extra, json: false)
+        guard let document = try? JSONSerialization.jsonObject(with: Data(audit.stdout.utf8)) as? [String: Any] else {
+            Issue.record("audit printed no JSON document (exit \(audit.status)):\n\(audit.all)", sourceLocation: sourceLocation)
+            return nil
+        }
+        expectNoFailure(audit, secrets: secrets, sourceLocation: sourceLocation)
+        var pairs: Set<String> = []
+        for host in document["hosts"] as? [[String: Any]] ?? [] {
+            let failures = host["failures"] as? [Any] ?? []
+            #expect(failures.isEmpty && host["status"] as? String != "unreachable", "audit: \(host)", sourceLocation: sourceLocation)
+            for drift in host["drift"] as? [[String: Any]] ?? [] {
+                pairs.insert("\(host["host"] as? String ?? "?")/\(drift["step"] as? String ?? "?")")
+            }
+        }
+        return (pairs, audit.status)
     }
 
     private static func expectNoFailure(_ run: QuorumCLI.Run, secrets: [String], sourceLocation: SourceLocation) {

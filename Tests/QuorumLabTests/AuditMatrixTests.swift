@@ -28,10 +28,13 @@ enum DriftMatrix {
     enum Step {
         static let database = "magnum database"
         static let account = "magnum database account"
+        static let user = "magnum service user"
         static let role = "magnum is admin of the service project"
         static let service = "container-infra service"
         static let endpoints = "container-infra endpoints"
+        static let folder = "configuration folder"
         static let conf = "magnum.conf"
+        static let trust = "[trust] for Magnum up to 2026.1"
         static let firewall = "Magnum API port in the firewall"
         static let stanza = "HAProxy stanza"
         static let toggle = "restart haproxy through Pacemaker"
@@ -203,6 +206,36 @@ enum DriftMatrix {
         drift: [once(Step.role)],
         fixed: { try LabKeystone.call(["project-role", "HEAD", "magnum", "admin", "service"]) == "204\n" })
 
+    /// Keystone deletes the user's role assignments with it; the assignment depends on the user the run would create.
+    static let userDeleted = Scenario(
+        name: "Keystone: the magnum service user deleted",
+        inject: {
+            let deleted = try LabKeystone.openstack(["user", "delete", "--domain", "Default", "magnum"])
+            guard deleted.status == 0 else { throw LabError("openstack user delete: \(deleted.stderr)") }
+        },
+        drift: [once(Step.user), once(Step.role)],
+        fixed: { try LabKeystone.call(["project-role", "HEAD", "magnum", "admin", "service"]) == "204\n" })
+
+    /// Both ini steps of the file (the options, then [trust]) rewrite it.
+    static let confDeleted = Scenario(
+        name: "magnum.conf deleted on ctl2",
+        inject: { try sh("ctl2", "rm \(confPath)") },
+        drift: ["ctl2/" + Step.conf, "ctl2/" + Step.trust],
+        fixed: { try succeeds("ctl2", "grep -q '^trustee_domain_name = magnum' \(confPath) && grep -qx '\(memcached)' \(confPath)") })
+
+    /// The live rule is in place; only the saved rules lost it.
+    static let savedRuleDeleted = Scenario(
+        name: "the 180 magnum-api rule deleted from rules.v4 on ctl3",
+        inject: { try sh("ctl3", "sed -i '/180 magnum-api/d' /etc/iptables/rules.v4") },
+        drift: ["ctl3/" + Step.firewall],
+        fixed: { try succeeds("ctl3", "grep -q '180 magnum-api' /etc/iptables/rules.v4") })
+
+    static let folderMode = Scenario(
+        name: "/etc/magnum mode 0755 on ctl1",
+        inject: { try sh("ctl1", "chmod 0755 /etc/magnum") },
+        drift: ["ctl1/" + Step.folder],
+        fixed: { try Lab.output("ctl1", "stat -c %a /etc/magnum") == "750\n" })
+
     /// Hand changes of one kind on different hosts share a scenario: each is still its own (host, step) pair, and
     /// the matrix stays well under three minutes (three runs of the whole playbook per scenario).
     static let scenarios: [Scenario] = [
@@ -216,6 +249,8 @@ enum DriftMatrix {
         grantRevoked, databaseDropped, endpointURL, serviceDeleted, roleRemoved,
         .all("at once: the magnum database dropped and its grants revoked, the rule misplaced on ctl2, magnum.conf 0644 on ctl3",
              [databaseAndGrantsGone, ruleMisplaced, confMode]),
+        .all("at once: the magnum Keystone user deleted, magnum.conf deleted on ctl2, rules.v4 edited on ctl3, /etc/magnum 0755 on ctl1",
+             [userDeleted, confDeleted, savedRuleDeleted, folderMode]),
     ]
 }
 

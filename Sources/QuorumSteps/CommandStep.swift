@@ -50,7 +50,9 @@ public struct CommandStep: StepKind {
         if let removes, try await context.remote.stat(resolve(removes)) == nil {
             return Self.notRun("\(removes) does not exist")
         }
-        if context.check { return StepOutcome(changed: true, message: "would run") }
+        if context.check {
+            return StepOutcome(changed: true, message: "would run", unchecked: "a command is not run in check mode")
+        }
 
         let run = try await context.remote.change(script, stdin: Array((stdin ?? "").utf8), timeout: nil)
         let registered = Self.result(rc: Int(run.status), stdout: run.stdoutText, stderr: run.stderrText).result

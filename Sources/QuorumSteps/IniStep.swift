@@ -84,7 +84,8 @@ public struct IniStep: StepKind {
     public static func isSecret(_ key: String) -> Bool {
         let name = key.lowercased()
         if name == "transport_url" || name == "connection" || name.hasSuffix("_connection") { return true }
-        return ["password", "secret", "token", "_key", "passwd", "credential"].contains { name.contains($0) }
+        // The variable naming rule (`*_key` but not `trustee_keystone_interface` or `*_key_file`), plus credentials.
+        return SecretRedactor.isSecretName(name) || name.contains("credential")
     }
 
     public func run(_ context: StepContext) async throws -> StepOutcome {
@@ -106,6 +107,8 @@ public struct IniStep: StepKind {
         }
 
         var document = IniDocument(existing?.content ?? [])
+        // Removed or deprecated options already in the file (the host's current state), managed here or not.
+        let findings = existing == nil ? [] : DeprecatedOptions.findings(in: document, file: path)
         var diffs: [Diff] = []
         var setCount = 0
         var removedCount = 0
@@ -150,7 +153,7 @@ public struct IniStep: StepKind {
 
         let contentChanged = existing == nil || document.bytes != existing?.content
         let changed = contentChanged || !attributeChanges.isEmpty
-        guard changed else { return StepOutcome(changed: false, result: ["path": .string(path)]) }
+        guard changed else { return StepOutcome(changed: false, result: ["path": .string(path)], findings: findings) }
         if !context.check {
             try await remote.writeFile(path, content: document.bytes, attributes: attributes, validate: nil)
         }
@@ -160,7 +163,7 @@ public struct IniStep: StepKind {
         if removedCount > 0 { parts.append("\(removedCount) removed") }
         if !attributeChanges.isEmpty { parts.append(attributeChanges.joined(separator: ", ") + " fixed") }
         return StepOutcome(changed: true, diffs: diffs, message: parts.joined(separator: ", "),
-                           result: ["path": .string(path)])
+                           result: ["path": .string(path)], findings: findings)
     }
 
     static func parent(of path: String) -> String {

@@ -247,6 +247,21 @@ public struct IptablesStep: StepKind {
         return signature(fileRules) == signature(live)
     }
 
+    /// Where the rule (the first one carrying its comment) sits in `rules`: `INPUT #5, after `116 openvswitch db``;
+    /// nil when absent. The words of the placement in a diff say where a rule is against where it should be.
+    func placement(in rules: [IptablesSave.Rule]) -> String? {
+        guard let at = rules.firstIndex(where: { $0.comment == comment }) else { return nil }
+        var text = "\(chain) #\(at + 1)"
+        if at == 0 {
+            text += ", first"
+        } else {
+            let previous = rules[at - 1]
+            text += ", after " + (previous.comment.map { "`\($0)`" } ?? previous.line)
+        }
+        let copies = rules.filter { $0.comment == comment }.count
+        return copies > 1 ? text + " (\(copies) copies)" : text
+    }
+
     // MARK: run
 
     public func run(_ context: StepContext) async throws -> StepOutcome {
@@ -270,6 +285,8 @@ public struct IptablesStep: StepKind {
         var diffs: [Diff] = []
         var notes: [String] = []
         if liveChanges {
+            diffs.append(Diff(subject: "rule `\(comment)`", before: placement(in: rules),
+                              after: present ? placement(in: plan.after.map { IptablesSave.Rule(line: $0) }) : nil))
             diffs.append(.file("iptables filter \(chain)", before: rules.map(\.line).joined(separator: "\n") + "\n",
                                after: plan.after.joined(separator: "\n") + "\n"))
             notes.append(plan.message ?? "changed \(chain)")

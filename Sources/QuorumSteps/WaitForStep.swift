@@ -152,7 +152,8 @@ public struct WaitForStep: StepKind {
                               detail: (result.stderrText + result.stdoutText).trimmingTrailingWhitespace())
         }
         if context.check {
-            return .skipped("would wait for \(awaited) (up to \(self.timeout)s)")
+            let reason = "would wait for \(awaited) (up to \(self.timeout)s)"
+            return StepOutcome(changed: false, skippedReason: reason, unchecked: "not ready now; " + reason)
         }
         let remaining = lines[(marker + 1)...].joined(separator: "\n")
         throw StepFailure("timed out after \(timeout)s waiting for \(awaited)",

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import QuorumCore
+import QuorumSteps
 
 /// `quorum inventory`: the resolved hosts, groups and variables, secrets masked.
 struct InventoryCommand: AsyncParsableCommand {
@@ -14,6 +15,9 @@ struct InventoryCommand: AsyncParsableCommand {
 
     @Option(help: "Only this host (or pattern).")
     var host: String?
+
+    @Option(name: .customLong("playbook"), help: "Also mask the variables this playbook's plays list under `secrets:` (repeatable).")
+    var playbooks: [String] = []
 
     @OptionGroup var vault: VaultOptions
 
@@ -32,8 +36,20 @@ struct InventoryCommand: AsyncParsableCommand {
             Frontend.printError("\(error)")
             throw ExitCode(1)
         }
+        var diagnostics = DiagnosticCollector()
+        let loader = PlaybookLoader(catalog: StepCatalog.byName)
+        let declared = playbooks.reduce(into: Set<String>()) { $0.formUnion(loader.loadCollecting($1, into: &diagnostics).secretNames) }
+        if diagnostics.hasErrors {
+            Frontend.report(diagnostics.diagnostics)
+            throw ExitCode(1)
+        }
         let redactor = SecretRedactor()
         redactor.register(contentsOf: loaded.vaultSecrets)
+        // Every host's secrets are known before anything is printed.
+        for name in loaded.hosts {
+            redactor.register(variables: loaded.variables(for: name))
+            redactor.register(declared: declared, in: loaded.variables(for: name))
+        }
         var out = ""
         if host == nil {
             out += "groups:\n"
@@ -43,11 +59,10 @@ struct InventoryCommand: AsyncParsableCommand {
         }
         out += "hosts:\n"
         for name in hosts {
-            let variables = loaded.variables(for: name)
-            redactor.register(variables: variables)
             out += "  \(name):\n"
-            for (key, value) in variables {
-                let shown = SecretRedactor.isSecretName(key) ? SecretRedactor.mask : redactor.redact(value.description)
+            for (key, value) in loaded.variables(for: name) {
+                let secret = SecretRedactor.isSecretName(key) || declared.contains(key)
+                let shown = secret ? SecretRedactor.mask : redactor.redact(value.description)
                 out += "    \(key): \(shown)\n"
             }
         }

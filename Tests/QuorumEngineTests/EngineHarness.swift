@@ -16,12 +16,16 @@ struct EngineHarness {
             entries.withLock { $0.filter { $0.write && (host == nil || $0.host == host) }.map(\.script) }
         }
         func scripts(on host: String) -> [String] { entries.withLock { $0.filter { $0.host == host }.map(\.script) } }
+        /// Files every host already has (path → text), for steps that read before they write.
+        let files = Mutex<[String: String]>([:])
     }
 
     /// A host that answers every command with exit 0 unless the script contains `FAIL-ON-<host>`.
     struct MemoryRemote: Remote {
         let host: String
         let journal: Journal
+        /// Files the host has: path → text, or "host:path" → text for one host only.
+        var files: [String: String] = [:]
         var isReadOnly: Bool { false }
 
         func probe(_ script: String, stdin: [UInt8], timeout: Duration?) async throws -> CommandResult {
@@ -37,8 +41,14 @@ struct EngineHarness {
             if script.contains("hostname") { return CommandResult(stdout: Array("\(host)\n".utf8)) }
             return CommandResult()
         }
-        func stat(_ path: String) async throws -> FileInfo? { nil }
-        func readFile(_ path: String) async throws -> RemoteFile? { nil }
+        func stat(_ path: String) async throws -> FileInfo? { try await readFile(path)?.info }
+        func readFile(_ path: String) async throws -> RemoteFile? {
+            if let text = files["\(host):\(path)"] ?? files[path] {
+                return RemoteFile(content: Array(text.utf8), info: FileInfo(kind: .file, mode: 0o644, owner: "root", group: "root"))
+            }
+            guard let text = journal.files.withLock({ $0[path] }) else { return nil }
+            return RemoteFile(content: Array(text.utf8), info: FileInfo(kind: .file, mode: 0o640, owner: "root", group: "root"))
+        }
         func writeFile(_ path: String, content: [UInt8], attributes: FileAttributes, validate: String?) async throws {
             journal.add(host, "write \(path): \(String(decoding: content, as: UTF8.self))", write: true)
         }
@@ -54,9 +64,10 @@ struct EngineHarness {
     struct Connector: HostConnector {
         let journal: Journal
         let unreachable: Set<String>
+        var files: [String: String] = [:]
         func connect(host: String, variables: Variables) async throws -> any HostSession {
             if unreachable.contains(host) { throw RemoteError(.unreachable, "\(host): connection refused") }
-            return Session(remote: MemoryRemote(host: host, journal: journal))
+            return Session(remote: MemoryRemote(host: host, journal: journal, files: files))
         }
     }
 
@@ -76,7 +87,8 @@ struct EngineHarness {
     /// Writes `inventory` and `playbook` (and `files`, relative path → text) to a temporary folder, loads
     /// them and runs the engine; vault files among them are read with `vault`.
     func run(inventory: String, playbook: String, check: Bool = false, unreachable: Set<String> = [],
-             files: [String: String] = [:], vault: VaultKeyring? = nil) async throws -> RunSummary {
+             files: [String: String] = [:], vault: VaultKeyring? = nil,
+             remoteFiles: [String: String] = [:]) async throws -> RunSummary {
         let dir = NSTemporaryDirectory() + "quorum-engine-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -93,7 +105,7 @@ struct EngineHarness {
         options.check = check
         options.vault = vault
         let engine = Engine(inventory: loadedInventory, playbooks: [loadedPlaybook], catalog: StepCatalog.byName,
-                            options: options, connector: Connector(journal: journal, unreachable: unreachable),
+                            options: options, connector: Connector(journal: journal, unreachable: unreachable, files: remoteFiles),
                             observer: recorder, redactor: redactor)
         return await engine.run()
     }

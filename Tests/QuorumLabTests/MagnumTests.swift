@@ -11,7 +11,35 @@ extension LabTests {
         try LabKeystone.reset()
         try HA.resetIptables()
         try HA.resetHAProxy()
-        for host in Lab.controllers { try Lab.exec(host, "rm -f /etc/magnum/magnum.conf") }
+        for host in Lab.controllers {
+            _ = try Lab.output(host, "service magnum-api stop >/dev/null; rm -f /etc/magnum/magnum.conf")
+        }
+    }
+
+    static func magnumConf(_ host: String) throws -> String { try Lab.output(host, "cat /etc/magnum/magnum.conf") }
+
+    /// The running magnum-api's PID on a controller (lab/magnum-api.init's pidfile), nil when it does not run.
+    static func magnumAPIPid(_ host: String) throws -> String? {
+        let out = try Lab.exec(host, "service magnum-api status >/dev/null && cat /run/magnum-api.pid").stdout
+        let pid = out.trimmingCharacters(in: .whitespacesAndNewlines)
+        return pid.isEmpty ? nil : pid
+    }
+
+    /// When magnum-api last started on a controller (its pidfile's time, seconds since the epoch).
+    static func magnumAPIStarted(_ host: String) throws -> Double {
+        try #require(Double(try Lab.output(host, "stat -c %.9Y /run/magnum-api.pid").trimmingCharacters(in: .whitespacesAndNewlines)))
+    }
+
+    /// Sessions HAProxy's magnum_api frontend on a controller has accepted since HAProxy started
+    /// (`show stat` on its admin socket).
+    static func magnumFrontendSessions(_ host: String) throws -> Int {
+        let csv = try Lab.output(host, #"""
+            python3 -c 'import socket; s = socket.socket(socket.AF_UNIX); s.connect("/run/haproxy/admin.sock"); s.sendall(b"show stat\n"); print(s.makefile().read())'
+            """#)
+        let rows: [[Substring]] = csv.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        let frontend = rows.first { (row: [Substring]) in row.count > 7 && row[0] == "magnum_api" && row[1] == "FRONTEND" }
+        let row = try #require(frontend, "no magnum_api frontend on \(host)")
+        return try #require(Int(row[7]))   // stot
     }
 
     @Test("magnum-ha.yml on a fresh lab: everything exists; the second run changes nothing and toggles nothing")
@@ -42,6 +70,33 @@ extension LabTests {
         }
         let pidsAfter = try Lab.controllers.map { try HA.haproxyPid($0) }
         #expect(zip(pidsBefore, pidsAfter).allSatisfy { $0 != $1 }, "HAProxy was not restarted through Pacemaker")
+
+        // Magnum's API runs on every controller, bound to its own address, and the final check went through
+        // each controller's own HAProxy (its magnum_api frontend accepted the check's request).
+        let apiPids = try Lab.controllers.map { try #require(try Self.magnumAPIPid($0), "magnum-api not running on \($0)") }
+        for host in Lab.controllers {
+            let answer = try Command.run(["curl", "-sS", "--max-time", "10", "http://\(Lab.addresses[host]!):9511/"])
+            #expect(answer.stdout.contains("\"versions\""), "\(host)'s magnum-api: \(answer.stdout)\(answer.stderr)")
+            #expect(try Lab.output(host, "ss -Hltn 'sport = :9511' | awk '{print $4}' | sort").split(separator: "\n")
+                == ["10.21.22.2:9511", "\(Lab.addresses[host]!):9511"], "\(host): magnum-api must not bind 0.0.0.0")
+            #expect(try Self.magnumFrontendSessions(host) >= 1, "the final check did not go through \(host)'s HAProxy")
+        }
+        let finalChecks = first.report?.results.filter { $0.step == "Magnum API answers through HAProxy on the VIP" } ?? []
+        #expect(finalChecks.map(\.host).sorted() == Lab.controllers && finalChecks.allSatisfy { $0.outcome == "ok" },
+                "\(finalChecks.map { "\($0.host): \($0.outcome)" })")
+        #expect(first.report?.pairs("changed").contains("ctl1/Magnum's database schema") == true, "the schema was not created")
+        #expect(try LabMySQL.admin("SELECT COUNT(*) FROM magnum.alembic_version").trimmingCharacters(in: .whitespacesAndNewlines) == "1")
+
+        // magnum.conf passes oslo-config-validator with the option definitions of Magnum 15 (Debian 12), a
+        // release that still has [trust] as 2025.2 does; a misspelled option makes the same validator fail.
+        let confs = try Lab.controllers.map { try Self.magnumConf($0) }
+        let misspelled = confs[0].replacingOccurrences(of: "lock_path = ", with: "lock_pth = ")
+        let verdicts = try MagnumConf.validate(zip(Lab.controllers, confs).map { MagnumConf.Job(label: $0, text: $1, release: .debianMagnum15) }
+                                               + [MagnumConf.Job(label: "misspelled", text: misspelled, release: .debianMagnum15)])
+        for verdict in verdicts.dropLast() { #expect(verdict.status == 0, "\(verdict.label): \(verdict.output)") }
+        #expect(verdicts.last?.status == 1 && verdicts.last?.output.contains("lock_pth") == true, "negative control: \(verdicts.last?.output ?? "")")
+        let authtoken = try MagnumConf.checkAuthtoken(confs, release: .debianMagnum15)
+        #expect(authtoken.status == 0, "\(authtoken.stdout)\(authtoken.stderr)")
         for secret in ["lab-Magnum-db-Pa55", "lab-Rabbit-Pa55", "keystone-Adm1n-Pa55", "Qu0rum-Adm1n", "lab-Magnum-ks-Pa55"] {
             #expect(!first.all.contains(secret) && !(first.report?.raw.contains(secret) ?? false), "a password leaked")
         }
@@ -51,6 +106,8 @@ extension LabTests {
         #expect(second.report?.totalChanged == 0, "second run changed \(second.report?.pairs("changed").sorted() ?? [])")
         #expect(!(second.report?.results.contains { $0.isHandler } ?? true), "a handler ran on a no-change run")
         #expect(try Lab.controllers.map { try HA.haproxyPid($0) } == pidsAfter, "HAProxy restarted on a no-change run")
+        #expect(try Lab.controllers.map { try Self.magnumAPIPid($0) } == apiPids, "magnum-api restarted on a no-change run")
+        #expect(second.report?.pairs("ok").contains("ctl3/Magnum API answers through HAProxy on the VIP") == true)
     }
 
     @Test("magnum-ha.yml: release 2026.1 adds the trustee domain and [trust]; 2026.2 removes [trust] again")
@@ -58,7 +115,8 @@ extension LabTests {
         try Self.resetMagnumLab()
         let old = try QuorumCLI.apply(Self.magnumPlaybook, ["-e", "magnum_release=2026.1"])
         #expect(old.status == 0, "\(old.all)")
-        #expect(try Lab.output("ctl2", "cat /etc/magnum/magnum.conf").contains("trustee_domain_name = magnum"))
+        let withTrust = try Self.magnumConf("ctl2")
+        #expect(withTrust.contains("trustee_domain_name = magnum"))
         #expect(try LabKeystone.counts()["domains"] == 2, "the trustee domain `magnum` was not created")
 
         let new = try QuorumCLI.apply(Self.magnumPlaybook, ["-e", "magnum_release=2026.2"])
@@ -66,5 +124,124 @@ extension LabTests {
         #expect(!(try Lab.output("ctl2", "cat /etc/magnum/magnum.conf").contains("trustee_")), "[trust] options left behind")
         let changed = new.report?.pairs("changed") ?? []
         #expect(changed.contains("ctl2/no [trust] after 2026.1 (Magnum removed it)"), "\(changed.sorted())")
+
+        // The 2026.2 render passes oslo-config-validator with Magnum 23's (2026.2) own option definitions on
+        // every controller; a misspelled option fails it (negative control), and so does the 2026.1 render,
+        // whose [trust] group Magnum 23 no longer has ([trust] is covered by Magnum 15 in the fresh-install test).
+        let confs = try Lab.controllers.map { try Self.magnumConf($0) }
+        let misspelled = confs[0].replacingOccurrences(of: "cert_manager_type = ", with: "cert_manager_typ = ")
+        let verdicts = try MagnumConf.validate(zip(Lab.controllers, confs).map { MagnumConf.Job(label: $0, text: $1, release: .magnum23) }
+                                               + [MagnumConf.Job(label: "misspelled", text: misspelled, release: .magnum23),
+                                                  MagnumConf.Job(label: "2026.1 render", text: withTrust, release: .magnum23)])
+        for verdict in verdicts.prefix(3) { #expect(verdict.status == 0, "\(verdict.label): \(verdict.output)") }
+        #expect(verdicts[3].status == 1 && verdicts[3].output.contains("cert_manager_typ"), "negative control: \(verdicts[3].output)")
+        #expect(verdicts[4].status == 1 && verdicts[4].output.contains("trust"), "[trust] with Magnum 23: \(verdicts[4].output)")
+        let authtoken = try MagnumConf.checkAuthtoken(confs, release: .magnum23)
+        #expect(authtoken.status == 0, "\(authtoken.stdout)\(authtoken.stderr)")
+        let badAuthtoken = try MagnumConf.checkAuthtoken([confs[0].replacingOccurrences(of: "www_authenticate_uri = ", with: "auth_uri = ")],
+                                                         release: .magnum23)
+        #expect(badAuthtoken.status == 1 && badAuthtoken.stdout.contains("auth_uri"), "\(badAuthtoken.stdout)\(badAuthtoken.stderr)")
+    }
+}
+
+extension LabTests {
+    static let magnumFirewallStep = "Magnum API port in the firewall"
+    static let magnumRestartStep = "restart Magnum's services"
+    static let magnumAPIUpStep = "Magnum API answers on this controller"
+
+    /// Everything the playbook touches on a controller besides magnum.conf: HAProxy's files and process,
+    /// the live and saved iptables rules.
+    static func magnumSurroundings(_ host: String) throws -> [String] {
+        [try Lab.fingerprint(host, ["/etc/haproxy", "/etc/iptables"]), try Lab.output(host, "iptables -w 5 -S"),
+         try HA.haproxyPid(host) ?? "no haproxy"]
+    }
+
+    @Test("magnum-ha.yml re-render: new memcached_servers and service password change only magnum.conf (masked); restarts roll")
+    func magnumRerenderChangesOnlyMagnumConf() throws {
+        try Self.resetMagnumLab()
+        let first = try QuorumCLI.apply(Self.magnumPlaybook)
+        #expect(first.status == 0, "first apply failed:\n\(first.all)")
+        let surroundings = try Lab.controllers.map { try Self.magnumSurroundings($0) }
+        let apiPids = try Lab.controllers.map { try Self.magnumAPIPid($0) }
+
+        let oldPassword = "lab-Magnum-ks-Pa55", newPassword = "lab-Magnum-ks-N3w-Pa55"
+        let memcached = "10.21.22.4:11211,10.21.22.5:11211"
+        let run = try QuorumCLI.apply(Self.magnumPlaybook, ["-e", "memcached_servers=\(memcached)",
+                                                            "-e", "magnum_keystone_password=\(newPassword)", "--diff"])
+        #expect(run.status == 0, "\(run.all)")
+        let report = try #require(run.report)
+
+        // On each controller only magnum.conf and the restart change; once, the Keystone user's password.
+        let perHost = Set(Lab.controllers.flatMap { ["\($0)/magnum.conf", "\($0)/\(Self.magnumRestartStep)"] })
+        #expect(report.pairs("changed") == perHost.union(["ctl1/magnum service user"]), "\(report.pairs("changed").sorted())")
+        #expect(!report.results.contains { $0.isHandler }, "a handler (HAProxy toggle) ran")
+        for host in Lab.controllers {
+            let conf = try Self.magnumConf(host)
+            #expect(conf.contains("memcached_servers = \(memcached)\n") && conf.contains("password = \(newPassword)\n"))
+            // Only the two options in the diff, the password masked.
+            let result = try #require(report.results.first { $0.host == host && $0.step == "magnum.conf" })
+            let subjects = result.diffs.compactMap { $0["subject"] as? String }
+            #expect(subjects.sorted() == ["[keystone_authtoken] memcached_servers", "[keystone_authtoken] password"], "\(host): \(subjects)")
+            let password = try #require(result.diffs.first { ($0["subject"] as? String) == "[keystone_authtoken] password" })
+            #expect(password["secret"] as? Bool == true, "\(password)")
+        }
+        #expect(run.stdout.contains("[keystone_authtoken] password: ******** → ******** (differs)"), "\(run.stdout)")
+        #expect(run.stdout.contains("10.21.22.5:11211,10.21.22.6:11211"), "the old memcached_servers is not in the diff")
+        for secret in [newPassword, oldPassword] {
+            #expect(!run.all.contains(secret) && !report.raw.contains(secret), "a password leaked")
+        }
+        // HAProxy, its files and iptables untouched.
+        #expect(try Lab.controllers.map { try Self.magnumSurroundings($0) } == surroundings, "HAProxy or iptables changed")
+
+        // The restarts, one controller at a time: each controller restarted and answered (wait_for) before the
+        // next one restarted, in the report's order and by the new processes' start times.
+        let newPids = try Lab.controllers.map { try Self.magnumAPIPid($0) }
+        #expect(zip(apiPids, newPids).allSatisfy { $0 != nil && $1 != nil && $0 != $1 }, "\(apiPids) → \(newPids)")
+        let order = report.results.map { "\($0.host)/\($0.step)" }
+        let rolling = order.filter { $0.hasSuffix(Self.magnumRestartStep) || $0.hasSuffix(Self.magnumAPIUpStep) }
+        #expect(rolling == Lab.controllers.flatMap { ["\($0)/\(Self.magnumRestartStep)", "\($0)/\(Self.magnumAPIUpStep)"] }, "\(rolling)")
+        let started = try Lab.controllers.map { try Self.magnumAPIStarted($0) }
+        #expect(started == started.sorted() && Set(started).count == 3, "start times \(started)")
+    }
+
+    @Test("magnum-ha.yml drift: a hand edit on ctl3 and a removed rule on ctl1 — check and audit find exactly those (exit 4, touches nothing); apply repairs")
+    func magnumDriftIsFoundAndRepaired() throws {
+        try Self.resetMagnumLab()
+        let first = try QuorumCLI.apply(Self.magnumPlaybook)
+        #expect(first.status == 0, "first apply failed:\n\(first.all)")
+
+        _ = try Lab.output("ctl3", "sed -i 's/^memcached_servers = .*/memcached_servers = 10.21.22.9:11211/' /etc/magnum/magnum.conf")
+        let rule = try #require(try HA.inputRules("ctl1").first { $0.contains("180 magnum-api") })
+        _ = try Lab.output("ctl1", "iptables -w 5 " + rule.replacingOccurrences(of: "-A ", with: "-D ", options: .anchored))
+        let fingerprints = try Lab.controllers.map { try Lab.fingerprint($0) + (try Lab.output($0, "iptables -w 5 -S")) }
+        let apiPids = try Lab.controllers.map { try Self.magnumAPIPid($0) }
+        let haproxyPids = try Lab.controllers.map { try HA.haproxyPid($0) }
+
+        let check = try QuorumCLI.apply(Self.magnumPlaybook, ["--check", "--diff"])
+        #expect(check.status == 4 && check.report?.exitCode == 4, "\(check.all)")
+        let found = try #require(check.report).pairs("changed")
+        // The two drifts, plus their consequence: ctl3 would restart magnum-api because its magnum.conf would change.
+        #expect(found == ["ctl3/magnum.conf", "ctl1/\(Self.magnumFirewallStep)", "ctl3/\(Self.magnumRestartStep)"], "\(found.sorted())")
+        let confDrift = try #require(check.report?.results.first { $0.host == "ctl3" && $0.step == "magnum.conf" })
+        #expect(confDrift.diffs.compactMap { $0["subject"] as? String } == ["[keystone_authtoken] memcached_servers"])
+        #expect(try Lab.controllers.map { try Lab.fingerprint($0) + (try Lab.output($0, "iptables -w 5 -S")) } == fingerprints,
+                "check mode changed a controller")
+        #expect(try Lab.controllers.map { try Self.magnumAPIPid($0) } == apiPids, "check mode restarted magnum-api")
+        #expect(try Lab.controllers.map { try HA.haproxyPid($0) } == haproxyPids, "check mode restarted HAProxy")
+        // `quorum audit` reports the same (host, step) set and touches nothing either.
+        let audit = try LabAudit.audit()
+        #expect(audit.status == 4 && audit.drift == found, "audit: \(audit.drift.sorted())\n\(audit.stdout)")
+        #expect(try Lab.controllers.map { try Lab.fingerprint($0) + (try Lab.output($0, "iptables -w 5 -S")) } == fingerprints,
+                "the audit changed a controller")
+
+        let repair = try QuorumCLI.apply(Self.magnumPlaybook)
+        #expect(repair.status == 0, "\(repair.all)")
+        #expect(repair.report?.pairs("changed") == found, "repair changed \(repair.report?.pairs("changed").sorted() ?? [])")
+        #expect(try Self.magnumConf("ctl3").contains("memcached_servers = 10.21.22.4:11211,10.21.22.5:11211,10.21.22.6:11211\n"))
+        let rules = try HA.inputRules("ctl1")
+        let anchor = try #require(rules.firstIndex { $0.contains("116 openvswitch db") })
+        #expect(rules[anchor + 1] == rule, "ctl1: \(rules)")
+        let after = try QuorumCLI.apply(Self.magnumPlaybook, ["--check"])
+        #expect(after.status == 0 && after.report?.totalChanged == 0, "drift left after the repair: \(after.report?.pairs("changed").sorted() ?? [])")
     }
 }

@@ -79,6 +79,9 @@ private func magnumStep() throws -> IniStep {
         #expect(IniStep.isSecret("memcache_secret_key"))
         #expect(IniStep.isSecret("admin_token"))
         #expect(!IniStep.isSecret("auth_url"))
+        #expect(IniStep.isSecret("encryption_key"))
+        #expect(!IniStep.isSecret("trustee_keystone_interface"), "`_keystone` is not `_key`")
+        #expect(!IniStep.isSecret("ssl_key_file"), "a path to a key is not a secret")
         // The before value of a changed secret is reported (for the reporter to mask), not dropped.
         let url = outcome.diffs.first { $0.subject == "[DEFAULT] transport_url" }
         #expect(url?.before?.contains("RABBIT_PASS") == true)

@@ -80,7 +80,10 @@ private let magnumRule: [(String, Value)] = [
         let step = try iptables(magnumRule)
         let predicted = try await step.run(context(host, check: true))
         #expect(predicted.changed && host.writes.isEmpty && net.state.withLock { $0.changes }.isEmpty)
-        #expect(predicted.diffs.first?.after?.contains("116 openvswitch db\" -j ACCEPT\n" + magnum) == true)
+        #expect(predicted.diffs.first { $0.isFile }?.after?.contains("116 openvswitch db\" -j ACCEPT\n" + magnum) == true)
+        // Where it is against where it should be, in words.
+        #expect(predicted.diffs.first == Diff(subject: "rule `117 magnum-api`", before: nil,
+                                              after: "INPUT #4, after `116 openvswitch db`"))
 
         let outcome = try await step.run(context(host))
         #expect(outcome.changed)
@@ -117,6 +120,8 @@ private let magnumRule: [(String, Value)] = [
         let net = FakeNetfilter(rules)
         let outcome = try await iptables(magnumRule).run(context(net.remote()))
         #expect(outcome.message == "moved rule `117 magnum-api` to INPUT #4 (1 duplicate(s) removed)")
+        #expect(outcome.diffs.first == Diff(subject: "rule `117 magnum-api`", before: "INPUT #2, after `000 accept related established rules` (2 copies)",
+                                            after: "INPUT #4, after `116 openvswitch db`"))
         let change = try #require(net.state.withLock { $0.changes }.first)
         // Highest number first, so the earlier numbers stay valid; then the insert among the others.
         let order = ["-D INPUT 7", "-D INPUT 2", "-I INPUT 4 -p tcp"].map { change.range(of: $0)?.lowerBound }

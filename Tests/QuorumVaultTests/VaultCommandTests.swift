@@ -354,3 +354,24 @@ struct VaultRunTests {
         #expect(report.contains("ctl1"))
     }
 }
+
+extension VaultRunTests {
+    @Test("quorum inventory --playbook masks the variables its plays list under secrets:; a bad list is an error")
+    func inventoryWithDeclaredSecrets() throws {
+        let dir = try Scratch()
+        try dir.write("hosts.yml", "all:\n  vars: {rabbit_user: Declared-User-41, region: RegionOne}\n  hosts: {ctl1: {}}\n")
+        try dir.write("site.yml", "- hosts: all\n  secrets: [rabbit_user]\n  steps: []\n")
+        let plain = try QuorumBinary.run(["inventory", "-i", "hosts.yml"], in: dir.path)
+        #expect(plain.stdout.contains("rabbit_user: Declared-User-41"), "\(plain.stdout)")
+        let masked = try QuorumBinary.run(["inventory", "-i", "hosts.yml", "--playbook", "site.yml"], in: dir.path)
+        #expect(masked.status == 0, "\(masked.stderr)")
+        #expect(masked.stdout.contains("rabbit_user: ********") && masked.stdout.contains("region: RegionOne"), "\(masked.stdout)")
+        for form in Leaks.forms(of: "Declared-User-41") { #expect(!(masked.stdout + masked.stderr).contains(form)) }
+
+        try dir.write("bad.yml", "- hosts: all\n  secrets: {rabbit_user: x}\n  steps: []\n")
+        let bad = try QuorumBinary.run(["inventory", "-i", "hosts.yml", "--playbook", "bad.yml"], in: dir.path)
+        #expect(bad.status == 1)
+        #expect(bad.stderr.contains("bad.yml:2:12: error: `secrets` must be a list of variable names"), "\(bad.stderr)")
+        #expect(bad.stdout.isEmpty)
+    }
+}

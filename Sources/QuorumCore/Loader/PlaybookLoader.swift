@@ -8,7 +8,7 @@ public struct PlaybookLoader: Sendable {
     public init(catalog: [String: any StepKind.Type]) { self.catalog = catalog }
 
     static let playKeys = ["name", "hosts", "vars", "vars_files", "defaults", "serial", "become", "become_user",
-                           "steps", "handlers", "tags"]
+                           "steps", "handlers", "tags", "secrets"]
     /// Ansible words that mean something else here, with what to write instead.
     static let playAliases = ["tasks": "steps", "module_defaults": "defaults", "pre_tasks": "steps",
                               "post_tasks": "steps", "roles": "steps"]
@@ -108,6 +108,7 @@ public struct PlaybookLoader: Sendable {
             case "steps": play.steps = parseSteps(value, isHandler: false, defaulted: defaulted, &diagnostics)
             case "handlers": play.handlers = parseSteps(value, isHandler: true, defaulted: defaulted, &diagnostics)
             case "tags": play.tags = stringList(value, key, &diagnostics)
+            case "secrets": play.secrets = parseSecrets(value, &diagnostics)
             default:
                 let hint = Self.playAliases[key].map { "did you mean `\($0)`?" }
                     ?? DidYouMean.hint(for: key, among: Self.playKeys)
@@ -218,6 +219,29 @@ public struct PlaybookLoader: Sendable {
             }
             return NamedValue(name: entry.name, value: entry.value.value, location: entry.value.location)
         }
+    }
+
+    /// `secrets: [name, …]` (or one name): variable names, each a plain string.
+    func parseSecrets(_ node: SourceNode, _ diagnostics: inout DiagnosticCollector) -> [Located<String>] {
+        if node.entries != nil {
+            diagnostics.error("`secrets` must be a list of variable names (such as `secrets: [rabbit_user]`), found a map",
+                              at: node.location, hint: "secret values belong in `vars:` or a vault file; `secrets:` only names them")
+            return []
+        }
+        var names: [Located<String>] = []
+        for item in node.items ?? [node] {
+            guard case .string(let name) = item.scalar else {
+                diagnostics.error("`secrets` entries must be variable names (strings), found a \(item.shapeName)", at: item.location)
+                continue
+            }
+            guard VariableNames.isValid(name) else {
+                diagnostics.error("`secrets` entry `\(name)` is not a variable name (letters, digits and _, not starting with a digit)",
+                                  at: item.location)
+                continue
+            }
+            names.append(Located(name, at: item.location))
+        }
+        return names
     }
 
     func parseSerial(_ node: SourceNode, _ diagnostics: inout DiagnosticCollector) -> [BatchSize] {

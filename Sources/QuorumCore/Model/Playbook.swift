@@ -16,6 +16,9 @@ public struct Playbook: Sendable {
         let dir = FileSystem.directory(of: path)
         return FileResolver(searchPath: [dir + "/files", FileSystem.resolve("../files", relativeTo: dir), dir])
     }
+
+    /// Every variable name the playbook's plays declare secret.
+    public var secretNames: Set<String> { Set(plays.flatMap { $0.secrets.map(\.value) }) }
 }
 
 /// A play: a host pattern, variables, steps and handlers.
@@ -32,11 +35,15 @@ public struct Play: Sendable {
     public var steps: [Step]
     public var handlers: [Step]
     public var tags: [String]
+    /// Variables whose values are secrets although their names do not say so (`secrets: [rabbit_user]`).
+    /// Names are run-wide: a name listed in any play is masked in every play of the run.
+    public var secrets: [Located<String>]
     public var location: SourceLocation
 
     public init(name: String, hosts: String, vars: [NamedValue] = [], varsFiles: [Located<String>] = [],
                 defaults: OrderedDictionary<String, Value> = [:], serial: [BatchSize] = [], become: Become? = nil,
-                steps: [Step] = [], handlers: [Step] = [], tags: [String] = [], location: SourceLocation) {
+                steps: [Step] = [], handlers: [Step] = [], tags: [String] = [], secrets: [Located<String>] = [],
+                location: SourceLocation) {
         self.name = name
         self.hosts = hosts
         self.vars = vars
@@ -47,6 +54,7 @@ public struct Play: Sendable {
         self.steps = steps
         self.handlers = handlers
         self.tags = tags
+        self.secrets = secrets
         self.location = location
     }
 }

@@ -83,14 +83,23 @@ public struct StepOutcome: Sendable {
     public var message: String?
     /// What `register:` stores (beside `changed`, `failed`, `skipped`), e.g. `rc`, `stdout`, `stderr`.
     public var result: OrderedDictionary<String, Value>
+    /// What the step noticed beyond its own job (e.g. removed options in a file it edits), from the host's
+    /// current state, in apply and check mode alike.
+    public var findings: [Finding]
+    /// Set in check mode when the step cannot know its outcome without acting (a command is not run): an
+    /// audit lists the step as not audited, with this reason, rather than as drift.
+    public var unchecked: String?
 
     public init(changed: Bool, diffs: [Diff] = [], message: String? = nil,
-                result: OrderedDictionary<String, Value> = [:], skippedReason: String? = nil) {
+                result: OrderedDictionary<String, Value> = [:], skippedReason: String? = nil,
+                findings: [Finding] = [], unchecked: String? = nil) {
         self.changed = changed
         self.diffs = diffs
         self.message = message
         self.result = result
         self.skippedReason = skippedReason
+        self.findings = findings
+        self.unchecked = unchecked
     }
 
     public static let unchanged = StepOutcome(changed: false)

@@ -144,7 +144,9 @@ enum RemoteScripts {
             "t=$(mktemp \"$d/.quorum.XXXXXX\")",
             "trap 'rm -f -- \"$t\"' EXIT HUP INT TERM",
             "cat > \"$t\"",
-            "if [ -e \"$p\" ]; then chown --reference=\"$p\" -- \"$t\"; chmod --reference=\"$p\" -- \"$t\"; else chmod 0644 \"$t\"; fi",
+            // Owner first, then exactly one chmod to the final mode: the file (possibly holding secrets) is
+            // never readable by more users than the finished file is, not even for a moment.
+            "if [ -e \"$p\" ]; then chown --reference=\"$p\" -- \"$t\"; fi",
         ]
         if attributes.owner != nil || attributes.group != nil {
             let spec = (attributes.owner ?? "") + (attributes.group.map { ":" + $0 } ?? "")
@@ -152,6 +154,8 @@ enum RemoteScripts {
         }
         if let mode = attributes.mode {
             lines.append("chmod \(String(mode, radix: 8)) \"$t\"")
+        } else {
+            lines.append("if [ -e \"$p\" ]; then chmod --reference=\"$p\" -- \"$t\"; else chmod 0644 \"$t\"; fi")
         }
         if let validate {
             let command = validate.replacingOccurrences(of: "%s", with: "\"$t\"")

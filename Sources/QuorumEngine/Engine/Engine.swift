@@ -20,6 +20,8 @@ public struct Engine: Sendable {
     public let connector: any HostConnector
     public let observer: any RunObserver
     public let redactor: SecretRedactor
+    /// Variables the playbooks declare secret (`secrets:`), masked in every play of the run.
+    let secretNames: Set<String>
     let templates = TemplateRenderer()
 
     public init(inventory: Inventory, playbooks: [Playbook], catalog: [String: any StepKind.Type], options: RunOptions,
@@ -31,6 +33,7 @@ public struct Engine: Sendable {
         self.connector = connector
         self.observer = observer
         self.redactor = redactor
+        secretNames = playbooks.reduce(into: Set()) { $0.formUnion($1.secretNames) }
         redactor.register(contentsOf: inventory.vaultSecrets)
     }
 

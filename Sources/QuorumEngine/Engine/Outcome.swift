@@ -28,6 +28,10 @@ public struct StepReport: Sendable, Codable {
     public var items: Int?
     /// Set for skipped steps: why.
     public var skipReason: String?
+    /// What the step noticed beyond its job (removed or deprecated options…), redacted, never with values.
+    public var findings: [Finding] = []
+    /// Set in check mode when the step could not know its outcome without acting: not audited, with why.
+    public var unchecked: String? = nil
 }
 
 /// Per-host totals for the recap.

@@ -70,7 +70,8 @@ struct PlayRunner {
         guard !active.isEmpty else { return }
         let runOnce = step.runOnce ?? engine.catalog[step.kind]?.runsOncePerPlay ?? false
         let executor = StepExecutor(catalog: engine.catalog, templates: engine.templates, redactor: engine.redactor,
-                                    check: options.check, diff: options.diff, planned: planned, cache: cache)
+                                    check: options.check, diff: options.diff, planned: planned, cache: cache,
+                                    secretNames: engine.secretNames)
 
         if runOnce {
             if let registered = runOnceResults[index] {

@@ -38,7 +38,9 @@ struct PlayScope: Sendable {
             for (name, value) in common { merged[name] = value }
             for (name, value) in Self.magic(host: host, inventory: inventory) { merged[name] = value }
             engine.redactor.register(variables: merged)
+            engine.redactor.register(declared: engine.secretNames, in: merged)
             let resolved = try resolver.resolve(merged, locations: [:], fallback: play.location)
+            engine.redactor.register(declared: engine.secretNames, in: resolved)
             inventoryScopes[host] = resolved
             hostvars[host] = .map(resolved)
         }
@@ -63,6 +65,7 @@ struct PlayScope: Sendable {
             }
         }
         engine.redactor.register(variables: playVars)
+        engine.redactor.register(declared: engine.secretNames, in: playVars)
 
         var variables: [String: Variables] = [:]
         for host in hosts {
@@ -74,6 +77,7 @@ struct PlayScope: Sendable {
             merged["hostvars"] = .map(hostvars)
             let resolved = try resolver.resolve(merged, locations: locations, fallback: play.location)
             engine.redactor.register(variables: resolved)
+            engine.redactor.register(declared: engine.secretNames, in: resolved)
             variables[host] = resolved
         }
         self.variables = variables

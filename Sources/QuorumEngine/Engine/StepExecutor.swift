@@ -21,6 +21,8 @@ struct StepExecutor: Sendable {
     let diff: Bool
     let planned: PlannedObjects
     let cache: RunCache
+    /// Variables the playbooks declare secret (`secrets:`); a step registering one of them has secret output.
+    var secretNames: Set<String> = []
 
     struct Target: Sendable {
         var host: String
@@ -63,6 +65,8 @@ struct StepExecutor: Sendable {
                     let single = try await runOnce(step, target: target, variables: variables)
                     results.append(.map(single.registered))
                     report.diffs += single.diffs
+                    report.findings += single.findings
+                    report.unchecked = report.unchecked ?? single.unchecked
                     anyChanged = anyChanged || single.changed
                     allSkipped = allSkipped && single.skipped != nil
                     if let failure = single.failure {
@@ -76,6 +80,8 @@ struct StepExecutor: Sendable {
                 let single = try await runOnce(step, target: target, variables: target.variables)
                 registered = single.registered
                 report.diffs = single.diffs
+                report.findings = single.findings
+                report.unchecked = single.unchecked
                 report.message = single.message
                 if let failure = single.failure { throw failure }
                 if let reason = single.skipped {
@@ -100,6 +106,7 @@ struct StepExecutor: Sendable {
         report.duration = (clock.now - start).seconds
         if registered["changed"] == nil { registered["changed"] = .bool(report.outcome == .changed) }
         if registered["failed"] == nil { registered["failed"] = .bool(report.outcome == .failed) }
+        registerSecretOutput(registered, of: step)
         return StepExecution(report: redact(report, noLog: step.noLog), registered: .map(registered),
                              hostFailed: hostFailed, unreachable: unreachable)
     }
@@ -112,6 +119,8 @@ struct StepExecutor: Sendable {
         var message: String?
         var registered: OrderedDictionary<String, Value>
         var failure: (any Error)?
+        var findings: [Finding] = []
+        var unchecked: String?
     }
 
     func runOnce(_ step: Step, target: Target, variables: Variables) async throws -> Single {
@@ -173,7 +182,8 @@ struct StepExecutor: Sendable {
             var registered = outcome.result
             if let message = outcome.message { registered["msg"] = .string(message) }
             return Single(changed: outcome.changed, skipped: outcome.skippedReason, diffs: outcome.diffs,
-                          message: outcome.message, registered: registered, failure: nil)
+                          message: outcome.message, registered: registered, failure: nil,
+                          findings: outcome.findings, unchecked: outcome.unchecked)
         } catch let failure as StepFailure {
             var registered = failure.result
             registered["msg"] = .string(failure.description)
@@ -218,6 +228,18 @@ struct StepExecutor: Sendable {
         return (try? templates.render(name, at: step.location, variables: variables)) ?? name
     }
 
+    /// When a step registers a secret variable (secret by its name, or listed under `secrets:`), what its
+    /// command printed (`stdout`, `stderr`, and each of their lines, also per loop item) is a secret.
+    func registerSecretOutput(_ registered: OrderedDictionary<String, Value>, of step: Step) {
+        guard let name = step.register, SecretRedactor.isSecretName(name) || secretNames.contains(name) else { return }
+        let outputs = [registered] + (registered["results"]?.listValue?.compactMap(\.mapValue) ?? [])
+        for output in outputs {
+            for key in ["stdout", "stderr", "stdout_lines", "stderr_lines"] {
+                if let value = output[key] { redactor.register(contentsOf: VaultFiles.secretTexts(in: value)) }
+            }
+        }
+    }
+
     /// Arguments the schema marks secret are masked wherever they would be printed.
     func registerSecretArguments(_ values: OrderedDictionary<String, Value>, schema: ArgSchema) {
         for field in schema.fields {
@@ -242,6 +264,11 @@ struct StepExecutor: Sendable {
             report.diffs = []
             report.message = report.message == nil ? nil : "(output hidden by no_log)"
             report.error = report.error == nil ? nil : "(error hidden by no_log: the step failed)"
+            report.findings = report.findings.map { finding in
+                var finding = finding
+                finding.message = "(hidden by no_log)"
+                return finding
+            }
             return report
         }
         report.step = redactor.redact(report.step)
@@ -249,15 +276,29 @@ struct StepExecutor: Sendable {
         report.error = redactor.redact(report.error)
         report.diffs = report.diffs.map { diff in
             var diff = diff
+            // An option whose value holds a secret (a URL with a password, a declared secret inside a longer
+            // text) is a secret option: its old value may hold the previous secret, which no one registered.
+            if !diff.isFile, [diff.before, diff.after].contains(where: { $0.map(redactor.containsSecret) ?? false }) {
+                diff.secret = true
+            }
             if diff.secret {
                 diff.before = diff.before == nil ? nil : SecretRedactor.mask
                 diff.after = diff.after == nil ? nil : SecretRedactor.mask
+            } else if diff.isFile {
+                (diff.before, diff.after) = redactor.redact(fileBefore: diff.before, after: diff.after)
             } else {
                 diff.before = redactor.redact(diff.before)
                 diff.after = redactor.redact(diff.after)
             }
             diff.subject = redactor.redact(diff.subject)
             return diff
+        }
+        report.findings = report.findings.map { finding in
+            var finding = finding
+            finding.file = redactor.redact(finding.file)
+            finding.subject = redactor.redact(finding.subject)
+            finding.message = redactor.redact(finding.message)
+            return finding
         }
         return report
     }

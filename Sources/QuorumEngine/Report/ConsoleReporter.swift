@@ -9,6 +9,8 @@ public final class ConsoleReporter: RunObserver, Sendable {
     private let color: Bool
     private let verbose: Bool
     private let lock = Mutex(())
+    /// Findings already printed, per host: three `ini` steps on one file name each finding once.
+    private let warned = Mutex<Set<String>>([])
 
     public init(showDiff: Bool, verbose: Bool = false,
                 color: Bool = isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil) {
@@ -50,6 +52,9 @@ public final class ConsoleReporter: RunObserver, Sendable {
         if showDiff {
             for diff in report.diffs { text += "\n" + render(diff) }
         }
+        for finding in report.findings where warned.withLock({ $0.insert(report.host + "\u{0}" + finding.key).inserted }) {
+            text += "\n" + paint("      \(finding.severity.rawValue): \(finding.file): \(finding.message)", .yellow)
+        }
         emit(text)
     }
 
@@ -79,20 +84,14 @@ public final class ConsoleReporter: RunObserver, Sendable {
     }
 
     func render(_ diff: Diff) -> String {
-        if diff.secret {
-            let state = diff.before == nil ? "(set)" : diff.after == nil ? "(removed)" : "(differs)"
-            return "      \(diff.subject): \(SecretRedactor.mask) → \(SecretRedactor.mask) \(state)"
-        }
-        if diff.isFile {
-            let body = UnifiedDiff.render(before: diff.before, after: diff.after, path: diff.subject)
-            return body.split(separator: "\n", omittingEmptySubsequences: false).map { line in
-                let text = "      " + line
-                if line.hasPrefix("+") && !line.hasPrefix("+++") { return paint(text, .green) }
-                if line.hasPrefix("-") && !line.hasPrefix("---") { return paint(text, .red) }
-                return text
-            }.joined(separator: "\n")
-        }
-        return "      \(diff.subject): \(diff.before ?? "(absent)") → \(diff.after ?? "(absent)")"
+        DiffText.lines(diff).map { line in
+            let text = "      " + line.text
+            switch line.kind {
+            case .added: return paint(text, .green)
+            case .removed: return paint(text, .red)
+            case .plain: return text
+            }
+        }.joined(separator: "\n")
     }
 
     enum Style: String {

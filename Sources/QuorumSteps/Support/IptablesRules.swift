@@ -6,6 +6,16 @@ struct IptablesSave: Sendable, Equatable {
         var words: [String]
         /// The line as printed.
         var line: String
+
+        init(words: [String], line: String) {
+            self.words = words
+            self.line = line
+        }
+
+        /// A rule from its `-A CHAIN …` line.
+        init(line: String) {
+            self.init(words: Array(IptablesSave.splitWords(line).dropFirst(2)), line: line)
+        }
         /// The value of `--comment`, the rule's identity for the `iptables` step.
         var comment: String? {
             guard let at = words.firstIndex(of: "--comment"), at + 1 < words.count else { return nil }

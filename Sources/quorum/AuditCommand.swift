@@ -1,0 +1,57 @@
+import ArgumentParser
+import Foundation
+import QuorumCore
+import QuorumEngine
+
+/// `quorum audit`: a check-mode run (read-only, never a write) whose purpose is drift: a report per host
+/// and step, findings (removed or deprecated options), and an exit code for cron and monitoring.
+struct AuditCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audit",
+        abstract: "Report drift between the hosts and the playbooks, writing nothing.",
+        discussion: """
+        Exit codes: 0 no drift, 4 drift found (findings too with --strict), 2 a probe failed, \
+        3 a host unreachable (3 wins over 2, 2 over 4), 1 usage or validation error.
+        """
+    )
+
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case table, json, junit
+    }
+
+    @OptionGroup var common: RunArguments
+
+    @Option(help: "Report format on stdout: table (default), json (schema quorum.audit/1) or junit (JUnit XML).")
+    var format: Format = .table
+
+    @Option(help: "Also write the JSON report (schema quorum.audit/1) to this file, whatever the format.")
+    var json: String?
+
+    @Flag(help: "Count findings (removed or deprecated options) as drift: exit 4.")
+    var strict = false
+
+    func validate() throws {
+        if json == "-" { throw ValidationError("--json takes a file; use --format json for stdout") }
+    }
+
+    func run() async throws {
+        let redactor = SecretRedactor()
+        let summary = try await common.run(check: true, diff: true, observer: AuditProgress(), redactor: redactor)
+        let report = AuditReport(summary: summary, command: RunArguments.commandLine(redactor), strict: strict)
+        let document = try report.jsonData()
+        if let json { try document.write(to: URL(fileURLWithPath: json), options: .atomic) }
+
+        let output: Data
+        switch format {
+        case .table:
+            let color = isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+            output = Data(AuditTable(report, color: color).render().utf8)
+        case .json:
+            output = document
+        case .junit:
+            output = Data(AuditJUnit(report: report, results: summary.reports).render().utf8)
+        }
+        FileHandle.standardOutput.write(output)
+        if report.exitCode != 0 { throw ExitCode(report.exitCode) }
+    }
+}

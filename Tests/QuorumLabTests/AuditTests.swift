@@ -1,0 +1,184 @@
+import Foundation
+import Testing
+
+/// `quorum audit` against the lab after magnum-ha.yml (issue 7): no drift after apply; hand edits found
+/// exactly, with nothing written; removed options as findings; no password in any format.
+enum LabAudit {
+    static let passwords = ["Qu0rum-Adm1n", "lab-Magnum-db-Pa55", "keystone-Adm1n-Pa55", "lab-Magnum-ks-Pa55",
+                            "lab-Magnum-dom-Pa55", "lab-Rabbit-Pa55"]
+    static let conf = "/etc/magnum/magnum.conf"
+    static let memcached = "10.21.22.4:11211,10.21.22.5:11211,10.21.22.6:11211"
+
+    /// The audit's run: exit status, stdout, stderr, and the `--json FILE` document.
+    struct Run {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+        var json: [String: Any]
+        var raw: String
+
+        var hosts: [[String: Any]] { json["hosts"] as? [[String: Any]] ?? [] }
+        var summary: [String: Int] { json["summary"] as? [String: Int] ?? [:] }
+
+        /// (host, step) pairs reported as drift.
+        var drift: Set<String> {
+            Set(hosts.flatMap { host in
+                (host["drift"] as? [[String: Any]] ?? []).map { "\(host["host"] as? String ?? "")/\($0["step"] as? String ?? "")" }
+            })
+        }
+
+        func host(_ name: String) -> [String: Any] { hosts.first { $0["host"] as? String == name } ?? [:] }
+
+        func differences(_ host: String, _ step: String) -> [[String: Any]] {
+            let drift = self.host(host)["drift"] as? [[String: Any]] ?? []
+            return drift.first { $0["step"] as? String == step }?["differences"] as? [[String: Any]] ?? []
+        }
+
+        func findings(_ host: String) -> [[String: Any]] { self.host(host)["findings"] as? [[String: Any]] ?? [] }
+    }
+
+    static func audit(_ extra: [String] = []) throws -> Run {
+        let path = NSTemporaryDirectory() + "quorum-audit-\(UUID().uuidString).json"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let run = try QuorumCLI.run(["audit", LabTests.magnumPlaybook, "-i", Lab.inventory, "--json", path] + extra, json: false)
+        let data = FileManager.default.contents(atPath: path) ?? Data()
+        let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+        return Run(status: run.status, stdout: run.stdout, stderr: run.stderr, json: json, raw: String(decoding: data, as: UTF8.self))
+    }
+
+    /// What audit must never change on a controller: its private directories and its live iptables rules.
+    static func fingerprints() throws -> [String] {
+        try Lab.controllers.map { host in
+            try Lab.fingerprint(host) + HA.normalizedSave(try Lab.output(host, "iptables-save")).joined(separator: "\n")
+        }
+    }
+
+    /// magnum-ha.yml applied: from a fresh lab the first time, later from wherever the previous test left it
+    /// (hand-added options removed with the file, which apply writes again).
+    static func converge(fresh: Bool) throws {
+        if fresh {
+            try LabTests.resetMagnumLab()
+        } else {
+            for host in Lab.controllers { try Lab.exec(host, "rm -f \(conf)") }
+        }
+        let apply = try QuorumCLI.apply(LabTests.magnumPlaybook)
+        #expect(apply.status == 0, "apply failed:\n\(apply.all)")
+    }
+
+    static func deleteMagnumRule(_ host: String) throws {
+        _ = try Lab.output(host, #"n=$(iptables -w 5 -L INPUT -n --line-numbers | awk '/180 magnum-api/ {print $1; exit}'); [ -n "$n" ] && iptables -w 5 -D INPUT "$n""#)
+    }
+}
+
+extension LabTests {
+    @Test("audit after magnum-ha.yml: exit 0, no drift, no finding, nothing written, stdout is only the report")
+    func auditAfterApplyIsClean() throws {
+        try LabAudit.converge(fresh: true)
+        let before = try LabAudit.fingerprints()
+        let run = try LabAudit.audit()
+        #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
+        #expect(run.drift.isEmpty, "\(run.drift)")
+        #expect(run.summary["hosts"] == 3 && run.summary["drifted_steps"] == 0 && run.summary["findings"] == 0
+                && run.summary["failed"] == 0 && run.summary["unreachable"] == 0, "\(run.summary)")
+        #expect((run.summary["probes"] ?? 0) > 20, "\(run.summary)")
+        #expect(run.json["schema"] as? String == "quorum.audit/1")
+        #expect(run.hosts.allSatisfy { $0["status"] as? String == "clean" })
+        let lines = run.stdout.split(separator: "\n")
+        #expect(lines.first == "DRIFT  none")
+        #expect(lines.last?.hasPrefix("audit: 3 hosts, ") == true && lines.last?.contains("no drift, 0 warnings, 0 failed, 0 unreachable") == true,
+                "\(run.stdout)")
+        #expect(try LabAudit.fingerprints() == before, "the audit changed a controller")
+
+        let json = try QuorumCLI.run(["audit", Self.magnumPlaybook, "-i", Lab.inventory, "--format", "json"], json: false)
+        #expect(json.status == 0)
+        let document = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        #expect(document?["exit_code"] as? Int == 0, "stdout is not exactly the JSON document:\n\(json.stdout)")
+    }
+
+    @Test("audit after hand edits: exactly ctl3's magnum.conf and ctl1's firewall rule, with what differs; exit 4; nothing written")
+    func auditFindsHandEditsAndWritesNothing() throws {
+        try LabAudit.converge(fresh: false)
+        _ = try Lab.output("ctl3", "sed -i 's/^memcached_servers = .*/memcached_servers = 10.21.22.9:11211/' \(LabAudit.conf)")
+        try LabAudit.deleteMagnumRule("ctl1")
+        let before = try LabAudit.fingerprints()
+        let pids = try Lab.controllers.map { try HA.haproxyPid($0) }
+
+        let run = try LabAudit.audit()
+        #expect(run.status == 4, "\(run.stdout)\n\(run.stderr)")
+        // The two hand edits, plus their consequence: ctl3 would restart magnum-api for its changed magnum.conf.
+        #expect(run.drift == ["ctl3/magnum.conf", "ctl1/\(LabTests.magnumFirewallStep)", "ctl3/\(LabTests.magnumRestartStep)"], "\(run.drift)")
+        let conf = run.differences("ctl3", "magnum.conf")
+        #expect(conf.count == 1 && conf.first?["subject"] as? String == "[keystone_authtoken] memcached_servers"
+                && conf.first?["before"] as? String == "10.21.22.9:11211" && conf.first?["after"] as? String == LabAudit.memcached,
+                "\(conf)")
+        #expect(run.stdout.contains("[keystone_authtoken] memcached_servers: 10.21.22.9:11211 → \(LabAudit.memcached)"), "\(run.stdout)")
+        let rule = run.differences("ctl1", "Magnum API port in the firewall").first { $0["subject"] as? String == "rule `180 magnum-api`" }
+        #expect(rule?["before"] is NSNull, "\(String(describing: rule))")
+        #expect((rule?["after"] as? String)?.hasSuffix(", after `116 openvswitch db`") == true, "\(String(describing: rule))")
+        #expect(run.stdout.contains("rule `180 magnum-api`: (absent) → INPUT #"), "\(run.stdout)")
+        #expect(run.stdout.contains("audit: 3 hosts, ") && run.stdout.contains("drift in 3 steps on 2 hosts"), "\(run.stdout)")
+        #expect(run.summary["drifted_steps"] == 3 && run.summary["drifted_hosts"] == 2, "\(run.summary)")
+
+        #expect(try LabAudit.fingerprints() == before, "the audit changed a controller")
+        #expect(try Lab.controllers.map { try HA.haproxyPid($0) } == pids, "the audit restarted HAProxy")
+        #expect(try Lab.output("ctl3", "grep ^memcached_servers \(LabAudit.conf)") == "memcached_servers = 10.21.22.9:11211\n")
+        #expect(!(try HA.inputRules("ctl1")).contains { $0.contains("180 magnum-api") })
+    }
+
+    @Test("options current releases removed, added by hand: findings with replacements; exit 0, and 4 with --strict")
+    func auditNamesRemovedOptions() throws {
+        try LabAudit.converge(fresh: false)
+        _ = try Lab.output("ctl2", "printf '\\n[DEFAULT]\\nrabbit_hosts = 10.21.22.4:5672\\n\\n[keystone_authtoken]\\nauth_uri = http://10.21.22.2:5000\\n' >> \(LabAudit.conf)")
+
+        let run = try LabAudit.audit()
+        #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
+        #expect(run.drift.isEmpty, "options Quorum does not manage are not drift: \(run.drift)")
+        let findings = run.findings("ctl2")
+        #expect(findings.map { $0["subject"] as? String ?? "" } == ["[DEFAULT] rabbit_hosts", "[keystone_authtoken] auth_uri"], "\(findings)")
+        #expect(findings.map { $0["replacement"] as? String ?? "" } == ["[DEFAULT] transport_url", "[keystone_authtoken] www_authenticate_uri"])
+        #expect(findings.allSatisfy { $0["file"] as? String == LabAudit.conf && $0["severity"] as? String == "warning" })
+        #expect(run.findings("ctl1").isEmpty && run.findings("ctl3").isEmpty)
+        #expect(run.stdout.contains("ctl2  warning: /etc/magnum/magnum.conf: [DEFAULT] rabbit_hosts: removed in oslo.messaging 9.0.0 (Stein); use [DEFAULT] transport_url"),
+                "\(run.stdout)")
+        #expect(run.stdout.contains("no drift, 2 warnings"), "\(run.stdout)")
+
+        let strict = try LabAudit.audit(["--strict"])
+        #expect(strict.status == 4, "\(strict.stdout)")
+        #expect(strict.host("ctl2")["status"] as? String == "drift" && strict.json["strict"] as? Bool == true)
+    }
+
+    @Test("one drift run in table, json and junit: no lab password anywhere; secrets masked per field; the JUnit parses")
+    func auditOutputsHoldNoPassword() throws {
+        try LabAudit.converge(fresh: false)
+        _ = try Lab.output("ctl3", "sed -i 's/^password = .*/password = hand-Edited-Pa55/' \(LabAudit.conf)")
+        _ = try Lab.output("ctl2", "printf '\\n[oslo_messaging_rabbit]\\nrabbit_password = lab-Rabbit-Pa55\\n' >> \(LabAudit.conf)")
+        try LabAudit.deleteMagnumRule("ctl2")
+
+        var outputs: [String] = []
+        for format in ["table", "json", "junit"] {
+            let run = try LabAudit.audit(["--format", format])
+            #expect(run.status == 4, "\(format): \(run.stdout)\n\(run.stderr)")
+            #expect(run.drift == ["ctl3/magnum.conf", "ctl2/\(LabTests.magnumFirewallStep)", "ctl3/\(LabTests.magnumRestartStep)"], "\(run.drift)")
+            outputs += [run.stdout, run.stderr, run.raw]
+            switch format {
+            case "table":
+                #expect(run.stdout.contains("[keystone_authtoken] password: ******** → ******** (differs)"), "\(run.stdout)")
+                #expect(run.stdout.contains("[oslo_messaging_rabbit] rabbit_password"))
+            case "json":
+                #expect(run.stdout == run.raw, "stdout is exactly the document --json wrote")
+                let document = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
+                #expect(document?["schema"] as? String == "quorum.audit/1")
+                let password = run.differences("ctl3", "magnum.conf").first
+                #expect(password?["secret"] as? Bool == true && password?["before"] as? String == "********")
+            default:
+                let parsed = try Command.run(["python3", "-c", "import sys, xml.etree.ElementTree as E; r = E.fromstring(sys.stdin.read()); "
+                                              + "print(r.get('failures'), len(r.findall('testsuite')))"], stdin: run.stdout)
+                #expect(parsed.status == 0 && parsed.stdout == "2 3\n", "JUnit: \(parsed.stdout)\(parsed.stderr)\n\(run.stdout)")
+            }
+        }
+        let everything = outputs.joined(separator: "\n")
+        for secret in LabAudit.passwords + ["hand-Edited-Pa55"] {
+            #expect(!everything.contains(secret), "\(secret) leaked into an audit output")
+        }
+    }
+}

@@ -46,6 +46,8 @@ struct Report {
         var error: String?
         var isHandler: Bool
         var diffs: [[String: Any]]
+        /// Check mode only: why the step could not know its outcome without acting (a command is not run).
+        var unchecked: String?
     }
 
     var results: [Result]
@@ -59,7 +61,8 @@ struct Report {
         results = (object["results"] as? [[String: Any]] ?? []).map {
             Result(host: $0["host"] as? String ?? "", play: $0["play"] as? String ?? "", step: $0["step"] as? String ?? "", kind: $0["kind"] as? String ?? "",
                    outcome: $0["outcome"] as? String ?? "", error: $0["error"] as? String,
-                   isHandler: $0["isHandler"] as? Bool ?? false, diffs: $0["diffs"] as? [[String: Any]] ?? [])
+                   isHandler: $0["isHandler"] as? Bool ?? false, diffs: $0["diffs"] as? [[String: Any]] ?? [],
+                   unchecked: $0["unchecked"] as? String)
         }
         recap = (object["recap"] as? [String: [String: Int]]) ?? [:]
         exitCode = object["exit_code"] as? Int ?? -1

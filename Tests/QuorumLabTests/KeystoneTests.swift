@@ -55,6 +55,12 @@ enum LabKeystone {
     elif cmd == "set-password":
         u = [u for u in get("/users?name=" + sys.argv[3], "users")][0]
         print(call("PATCH", "/users/" + u["id"], {"user": {"password": sys.argv[4]}}, token=T)[0])
+    elif cmd == "delete-service":
+        for s in get("/services", "services"):
+            if s["type"] == sys.argv[3]: print(call("DELETE", "/services/" + s["id"], token=T)[0])
+    elif cmd == "project-role":  # HEAD (204: assigned, 404: not) or DELETE, then user role project
+        u, r, p = (get("/%s?name=%s" % (k, n), k)[0]["id"] for k, n in zip(("users", "roles", "projects"), sys.argv[4:7]))
+        print(call(sys.argv[3], "/projects/%s/users/%s/roles/%s" % (p, u, r), token=T)[0])
     elif cmd == "login":
         print(login(sys.argv[3], sys.argv[4], project=None)[0])
     """#

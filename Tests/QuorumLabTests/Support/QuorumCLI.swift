@@ -39,12 +39,15 @@ enum QuorumCLI {
 struct Report {
     struct Result {
         var host: String
+        var play: String
         var step: String
         var kind: String
         var outcome: String
         var error: String?
         var isHandler: Bool
         var diffs: [[String: Any]]
+        /// Check mode only: why the step could not know its outcome without acting (a command is not run).
+        var unchecked: String?
     }
 
     var results: [Result]
@@ -56,9 +59,10 @@ struct Report {
         raw = String(decoding: data, as: UTF8.self)
         guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else { throw LabError("bad JSON report") }
         results = (object["results"] as? [[String: Any]] ?? []).map {
-            Result(host: $0["host"] as? String ?? "", step: $0["step"] as? String ?? "", kind: $0["kind"] as? String ?? "",
+            Result(host: $0["host"] as? String ?? "", play: $0["play"] as? String ?? "", step: $0["step"] as? String ?? "", kind: $0["kind"] as? String ?? "",
                    outcome: $0["outcome"] as? String ?? "", error: $0["error"] as? String,
-                   isHandler: $0["isHandler"] as? Bool ?? false, diffs: $0["diffs"] as? [[String: Any]] ?? [])
+                   isHandler: $0["isHandler"] as? Bool ?? false, diffs: $0["diffs"] as? [[String: Any]] ?? [],
+                   unchecked: $0["unchecked"] as? String)
         }
         recap = (object["recap"] as? [String: [String: Int]]) ?? [:]
         exitCode = object["exit_code"] as? Int ?? -1

@@ -9,6 +9,9 @@ enum DriftMatrix {
     static var playbook: String { LabTests.magnumPlaybook }
 
     /// The lab inventory's passwords: never in a check's diff, output or report.
+    /// The matrix is about what check predicts, not about Magnum's API: it runs without restarting magnum-api
+    /// and without the final check (the Magnum tests cover both), which keeps each case to a few seconds.
+    static let extra = ["-e", "magnum_services=[]", "-e", "magnum_health_check=false"]
     static let secrets = ["lab-Magnum-db-Pa55", "lab-Rabbit-Pa55", "keystone-Adm1n-Pa55", "Qu0rum-Adm1n",
                           "lab-Magnum-ks-Pa55", "lab-Magnum-dom-Pa55"]
 
@@ -50,8 +53,8 @@ enum DriftMatrix {
     /// Applies the playbook unless the last case left the lab matching it; a second apply must change nothing.
     static func ensureApplied() throws {
         if applied.withLock({ $0 }) { return }
-        _ = try Drift.applied(playbook, secrets: secrets)
-        let again = try Drift.applied(playbook, secrets: secrets)
+        _ = try Drift.applied(playbook, extra, secrets: secrets)
+        let again = try Drift.applied(playbook, extra, secrets: secrets)
         #expect(again.isEmpty, "a second apply changed \(again.sorted())")
         applied.withLock { $0 = again.isEmpty }
     }
@@ -263,17 +266,17 @@ extension LabTests {
         DriftMatrix.applied.withLock { $0 = false }
         try scenario.inject()
 
-        let predicted = try Drift.predicted(DriftMatrix.playbook, secrets: DriftMatrix.secrets)
+        let predicted = try Drift.predicted(DriftMatrix.playbook, DriftMatrix.extra, secrets: DriftMatrix.secrets)
         #expect(predicted.pairs == DriftMatrix.expected(scenario.drift, predicted.report),
                 "predicted \(predicted.pairs.sorted()), expected \(scenario.drift.sorted())")
         for text in scenario.shows {
             #expect(predicted.output.contains(text), "the check's diff does not show `\(text)`:\n\(predicted.output)")
         }
-        let applied = try Drift.applied(DriftMatrix.playbook, secrets: DriftMatrix.secrets).subtracting(predicted.unchecked)
+        let applied = try Drift.applied(DriftMatrix.playbook, DriftMatrix.extra, secrets: DriftMatrix.secrets).subtracting(predicted.unchecked)
         #expect(applied == predicted.pairs, "check predicted \(predicted.pairs.sorted()), apply changed \(applied.sorted())")
         #expect(try scenario.fixed(), "the lab does not show the hand change repaired")
 
-        let after = try Drift.predicted(DriftMatrix.playbook, secrets: DriftMatrix.secrets)
+        let after = try Drift.predicted(DriftMatrix.playbook, DriftMatrix.extra, secrets: DriftMatrix.secrets)
         #expect(after.pairs.isEmpty, "a check right after apply predicts \(after.pairs.sorted())")
         try scenario.cleanup()
         DriftMatrix.applied.withLock { $0 = after.pairs.isEmpty }
@@ -286,7 +289,7 @@ extension LabTests {
         DriftMatrix.applied.withLock { $0 = false }
         let before = try LabSnapshot.take()
 
-        let predicted = try Drift.predicted(DriftMatrix.playbook, secrets: DriftMatrix.secrets)
+        let predicted = try Drift.predicted(DriftMatrix.playbook, DriftMatrix.extra, secrets: DriftMatrix.secrets)
         #expect(!predicted.pairs.isEmpty)
         // Each depends on an object an earlier step would create: the database, the service, the user, the domain.
         for step in [DriftMatrix.Step.account, DriftMatrix.Step.role, DriftMatrix.Step.endpoints,
@@ -296,10 +299,10 @@ extension LabTests {
         let after = try LabSnapshot.take()
         #expect(after == before, "check mode changed the lab")
 
-        let applied = try Drift.applied(DriftMatrix.playbook, secrets: DriftMatrix.secrets).subtracting(predicted.unchecked)
+        let applied = try Drift.applied(DriftMatrix.playbook, DriftMatrix.extra, secrets: DriftMatrix.secrets).subtracting(predicted.unchecked)
         let unchanged = predicted.pairs.subtracting(applied), unpredicted = applied.subtracting(predicted.pairs)
         #expect(applied == predicted.pairs, "predicted, not changed: \(unchanged.sorted()); changed, not predicted: \(unpredicted.sorted())")
-        let again = try Drift.predicted(DriftMatrix.playbook, secrets: DriftMatrix.secrets)
+        let again = try Drift.predicted(DriftMatrix.playbook, DriftMatrix.extra, secrets: DriftMatrix.secrets)
         #expect(again.pairs.isEmpty, "a check right after apply predicts \(again.pairs.sorted())")
     }
 }

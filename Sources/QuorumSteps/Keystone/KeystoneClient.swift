@@ -108,7 +108,7 @@ public final class KeystoneClient: Sendable, RunResource {
         self.tokenKey = "keystone-token " + credentials.cacheKey
     }
 
-    public func close() async {}
+    public func close() async { await transport.shutdown() }
 
     /// The client for this step's host and credentials, made once per run (one tunnel, one URLSession).
     public static func connect(_ connection: KeystoneConnection, _ context: StepContext) async throws -> KeystoneClient {

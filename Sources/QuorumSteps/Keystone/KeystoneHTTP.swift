@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -37,6 +38,12 @@ public struct HTTPResponse: Sendable, Equatable {
 public protocol HTTPTransport: Sendable {
     /// Sends the request; throws `HTTPTransportError` when no HTTP answer came back at all.
     func send(_ request: HTTPRequest) async throws -> HTTPResponse
+    /// Releases the connection machinery before the run's tunnels close and the process exits.
+    func shutdown() async
+}
+
+extension HTTPTransport {
+    public func shutdown() async {}
 }
 
 /// No HTTP answer: connection refused, reset, timed out.
@@ -49,6 +56,7 @@ public struct HTTPTransportError: Error, Sendable, CustomStringConvertible {
 /// Foundation's URLSession (FoundationNetworking on Linux): an ephemeral session (no cookies, no cache).
 public final class URLSessionTransport: HTTPTransport {
     private let session: URLSession
+    private let invalidation = InvalidationSignal()
     private let timeout: TimeInterval
 
     public init(timeout: TimeInterval = 30) {
@@ -58,11 +66,25 @@ public final class URLSessionTransport: HTTPTransport {
         configuration.httpCookieStorage = nil
         configuration.urlCache = nil
         configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
-        session = URLSession(configuration: configuration)
+        session = URLSession(configuration: configuration, delegate: invalidation, delegateQueue: nil)
         self.timeout = timeout
     }
 
-    deinit { session.finishTasksAndInvalidate() }
+    /// True once `shutdown` (or the end of the transport) has torn the session down.
+    var isInvalidated: Bool { invalidation.isInvalid }
+
+    deinit { if !invalidation.isInvalid { session.finishTasksAndInvalidate() } }
+
+    /// Invalidates the session and waits (up to 2 s) until FoundationNetworking has torn it down: left to the
+    /// process's exit, its curl thread could still be closing a connection over an SSH tunnel that is already
+    /// gone while the C libraries' exit handlers run.
+    public func shutdown() async {
+        session.invalidateAndCancel()
+        let deadline = ContinuousClock.now + .seconds(2)
+        while !invalidation.isInvalid, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+    }
 
     public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
         var urlRequest = URLRequest(url: request.url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: timeout)
@@ -103,5 +125,16 @@ public final class URLSessionTransport: HTTPTransport {
             }
         }
         return texts.isEmpty ? "\(ns.domain) error \(ns.code)" : texts.joined(separator: ": ")
+    }
+}
+
+/// Tells when a URLSession has finished invalidating (its delegate's last call).
+final class InvalidationSignal: NSObject, URLSessionDelegate, @unchecked Sendable {
+    private let invalid = Mutex(false)
+
+    var isInvalid: Bool { invalid.withLock { $0 } }
+
+    func urlSession(_ session: URLSession, didBecomeInvalidWithError error: (any Error)?) {
+        invalid.withLock { $0 = true }
     }
 }

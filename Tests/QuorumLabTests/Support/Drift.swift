@@ -68,7 +68,8 @@ enum Drift {
                 pairs.insert("\(host["host"] as? String ?? "?")/\(drift["step"] as? String ?? "?")")
             }
         }
-        return (pairs, audit.status, String(audit.all.suffix(3000)))
+        // A crash (status above 4) keeps the whole stderr: the crashed thread's backtrace is in its middle.
+        return (pairs, audit.status, audit.status > 4 ? audit.all : String(audit.all.suffix(3000)))
     }
 
     private static func expectNoFailure(_ run: QuorumCLI.Run, secrets: [String], sourceLocation: SourceLocation) {

@@ -4,7 +4,9 @@
 #   bash benchmarks/noop-run.sh [runs]
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-command -v swift >/dev/null || export PATH=/opt/swift/usr/bin:$PATH
+# The Swift toolchain, not OpenStack's object-store client that Debian's python3-swiftclient (pulled in
+# with magnum-api for the lab) installs as /usr/bin/swift.
+swift build --version >/dev/null 2>&1 || export PATH=/opt/swift/usr/bin:$PATH
 runs=${1:-9}
 
 bash lab/install.sh >/dev/null

@@ -75,12 +75,12 @@ public final class URLSessionTransport: HTTPTransport {
 
     deinit { if !invalidation.isInvalid { session.finishTasksAndInvalidate() } }
 
-    /// Invalidates the session and waits (up to 2 s) until FoundationNetworking has torn it down: left to the
+    /// Invalidates the session and waits (up to 5 s) until FoundationNetworking has torn it down: left to the
     /// process's exit, its curl thread could still be closing a connection over an SSH tunnel that is already
     /// gone while the C libraries' exit handlers run.
     public func shutdown() async {
         session.invalidateAndCancel()
-        let deadline = ContinuousClock.now + .seconds(2)
+        let deadline = ContinuousClock.now + .seconds(5)
         while !invalidation.isInvalid, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(5))
         }

@@ -4,12 +4,7 @@
 #   bash benchmarks/noop-run.sh [runs]
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-# The Swift toolchain, not OpenStack's object-store client that Debian's python3-swiftclient (pulled in
-# with magnum-api for the lab) installs as /usr/bin/swift.
-case "$(swift build --version 2>/dev/null || true)" in
-  *"Swift Package Manager"*) ;;
-  *) export PATH=/opt/swift/usr/bin:$PATH ;;
-esac
+source scripts/swift-toolchain.sh
 runs=${1:-9}
 
 bash lab/install.sh >/dev/null

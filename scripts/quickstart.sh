@@ -6,12 +6,7 @@
 # Another playbook: bash scripts/quickstart.sh playbooks/lab-demo.yml
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-# The Swift toolchain, not OpenStack's object-store client that Debian's python3-swiftclient (pulled in
-# with magnum-api for the lab) installs as /usr/bin/swift.
-case "$(swift build --version 2>/dev/null || true)" in
-  *"Swift Package Manager"*) ;;
-  *) export PATH=/opt/swift/usr/bin:$PATH ;;
-esac
+source scripts/swift-toolchain.sh
 
 bash lab/install.sh
 swift build

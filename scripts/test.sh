@@ -4,12 +4,7 @@
 #   sudo bash scripts/test.sh            (extra arguments go to `swift test`, e.g. --filter LabTests)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-# The Swift toolchain, not OpenStack's object-store client that Debian's python3-swiftclient (pulled in
-# with magnum-api for the lab) installs as /usr/bin/swift.
-case "$(swift build --version 2>/dev/null || true)" in
-  *"Swift Package Manager"*) ;;
-  *) export PATH=/opt/swift/usr/bin:$PATH ;;
-esac
+source scripts/swift-toolchain.sh
 
 bash lab/install.sh
 swift build --build-tests

@@ -32,6 +32,14 @@ let package = Package(
             pkgConfig: "libmariadb",
             providers: [.apt(["default-libmysqlclient-dev"])]
         ),
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+
+        // A serial executor on a dedicated thread, for the blocking calls of the C libraries.
+        .target(name: "QuorumThreading", swiftSettings: strict),
 
         // The SSH transport: sessions, exec, host keys, tunnels.
         .target(
@@ -42,7 +50,7 @@ let package = Package(
         // MySQL/MariaDB through libmysqlclient (MariaDB Connector/C): connections, escaping, queries.
         .target(
             name: "QuorumMySQL",
-            dependencies: ["CMariaDB"],
+            dependencies: ["CMariaDB", "QuorumThreading"],
             swiftSettings: strict
         ),
         // Vault files: passphrase-encrypted YAML (scrypt + AES-256-GCM from swift-crypto), the text format.
@@ -69,7 +77,7 @@ let package = Package(
         // One file per step kind.
         .target(
             name: "QuorumSteps",
-            dependencies: ["QuorumCore", "QuorumMySQL"],
+            dependencies: ["QuorumCore", "QuorumMySQL", "QuorumThreading", "CCurl"],
             swiftSettings: strict
         ),
         // The engine: connections, plays, batches, handlers, events and reporters.

@@ -1,4 +1,5 @@
 import CMariaDB
+import QuorumThreading
 
 /// Where and as whom to connect. `host` is always reached over TCP: "localhost" (which the client would
 /// take for the Unix socket) is replaced by 127.0.0.1.

@@ -110,7 +110,7 @@ public final class KeystoneClient: Sendable, RunResource {
 
     public func close() async { await transport.shutdown() }
 
-    /// The client for this step's host and credentials, made once per run (one tunnel, one URLSession).
+    /// The client for this step's host and credentials, made once per run (one tunnel, one HTTP connection).
     public static func connect(_ connection: KeystoneConnection, _ context: StepContext) async throws -> KeystoneClient {
         let credentials = connection.credentials
         let via = connection.via
@@ -121,7 +121,7 @@ public final class KeystoneClient: Sendable, RunResource {
         let check = context.check
         let cache = context.cache
         return try await context.cache.value(key, as: KeystoneClient.self) {
-            let transport = override ?? URLSessionTransport()
+            let transport = override ?? CurlTransport()
             switch via {
             case .direct:
                 return KeystoneClient(credentials: credentials, base: credentials.url, hostHeader: nil, route: "directly",

@@ -3,20 +3,20 @@ import Foundation
 /// A serial executor that runs every job on one dedicated thread of its own (never on Swift's cooperative
 /// pool), so that blocking C calls of a connection stay on one thread and never starve the pool.
 /// The thread ends after `shutdown()`, once the queued jobs ran, calling `onExit` on that thread last.
-final class ThreadExecutor: SerialExecutor, @unchecked Sendable {
+public final class ThreadExecutor: SerialExecutor, @unchecked Sendable {
     private let condition = NSCondition()
     private var jobs: [UnownedJob] = []
     private var stopping = false
     private let onExit: @Sendable () -> Void
 
-    init(name: String, onExit: @escaping @Sendable () -> Void = {}) {
+    public init(name: String, onExit: @escaping @Sendable () -> Void = {}) {
         self.onExit = onExit
         let thread = Thread { [self] in self.loop() }
         thread.name = name
         thread.start()
     }
 
-    func enqueue(_ job: consuming ExecutorJob) {
+    public func enqueue(_ job: consuming ExecutorJob) {
         let unowned = UnownedJob(job)
         condition.lock()
         jobs.append(unowned)
@@ -24,10 +24,10 @@ final class ThreadExecutor: SerialExecutor, @unchecked Sendable {
         condition.unlock()
     }
 
-    func asUnownedSerialExecutor() -> UnownedSerialExecutor { UnownedSerialExecutor(ordinary: self) }
+    public func asUnownedSerialExecutor() -> UnownedSerialExecutor { UnownedSerialExecutor(ordinary: self) }
 
     /// Lets the thread end once the jobs already queued have run.
-    func shutdown() {
+    public func shutdown() {
         condition.lock()
         stopping = true
         condition.signal()

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 /// `quorum audit` against the lab after magnum-ha.yml (issue 7): no drift after apply; hand edits found
@@ -65,6 +66,44 @@ enum LabAudit {
         #expect(apply.status == 0, "apply failed:\n\(apply.all)")
     }
 
+    /// CPU seconds one audit of magnum-ha.yml may use. Measured with libcurl: 0.X s each, three at once.
+    static let cpuAllowance = 3.0
+
+    /// `quorum audit` run `count` times at once; each with its status, output and CPU time (user + system,
+    /// from the shell's `times` for its child).
+    static func concurrentAudits(_ count: Int) throws -> [(status: Int32, stdout: String, stderr: String, cpuSeconds: Double)] {
+        // `times` in the shell itself (in a pipeline's subshell it would report nothing).
+        let script = #""$@" >"$OUT" 2>"$ERR"; status=$?; times; exit $status"#
+        let results = Mutex([(status: Int32, stdout: String, stderr: String, cpuSeconds: Double)]())
+        let failures = Mutex([String]())
+        DispatchQueue.concurrentPerform(iterations: count) { index in
+            let out = NSTemporaryDirectory() + "quorum-audit-\(UUID().uuidString)", err = out + ".err"
+            defer { for path in [out, err] { try? FileManager.default.removeItem(atPath: path) } }
+            do {
+                var environment = ProcessInfo.processInfo.environment
+                environment["OUT"] = out
+                environment["ERR"] = err
+                environment["NO_COLOR"] = "1"
+                environment.removeValue(forKey: "SSH_AUTH_SOCK")
+                let run = try Command.run(["bash", "-c", script, "audit", QuorumCLI.binary, "audit", LabTests.magnumPlaybook,
+                                           "-i", Lab.inventory], environment: environment)
+                // `times`' last line: the children's user and system time, e.g. "0m0.412s 0m0.120s".
+                let children = run.stdout.split(separator: "\n").last ?? ""
+                let cpu = children.split(separator: " ").compactMap { field -> Double? in
+                    guard let m = field.firstIndex(of: "m"), field.hasSuffix("s") else { return nil }
+                    return (Double(field[..<m]) ?? 0) * 60 + (Double(field[field.index(after: m)...].dropLast()) ?? 0)
+                }.reduce(0, +)
+                let stdout = String(decoding: FileManager.default.contents(atPath: out) ?? Data(), as: UTF8.self)
+                let stderr = String(decoding: FileManager.default.contents(atPath: err) ?? Data(), as: UTF8.self)
+                results.withLock { $0.append((run.status, stdout, stderr, cpu)) }
+            } catch {
+                failures.withLock { $0.append("\(error)") }
+            }
+        }
+        if let failure = failures.withLock({ $0.first }) { throw LabError(failure) }
+        return results.withLock { $0 }
+    }
+
     static func deleteMagnumRule(_ host: String) throws {
         _ = try Lab.output(host, #"n=$(iptables -w 5 -L INPUT -n --line-numbers | awk '/180 magnum-api/ {print $1; exit}'); [ -n "$n" ] && iptables -w 5 -D INPUT "$n""#)
     }
@@ -93,6 +132,15 @@ extension LabTests {
         #expect(json.status == 0)
         let document = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
         #expect(document?["exit_code"] as? Int == 0, "stdout is not exactly the JSON document:\n\(json.stdout)")
+
+        // Monitoring and an operator may audit at the same moment: three audits at once all come back clean,
+        // and waiting on Keystone costs little CPU (Foundation's URLSession spun Dispatch sources while it
+        // waited: three concurrent audits starved the 2-core machine and timed out after 30 s).
+        let concurrent = try LabAudit.concurrentAudits(3)
+        for audit in concurrent {
+            #expect(audit.status == 0 && audit.stdout.hasPrefix("DRIFT  none"), "a concurrent audit:\n\(audit.stdout)\n\(audit.stderr)")
+            #expect(audit.cpuSeconds < LabAudit.cpuAllowance, "a concurrent audit used \(audit.cpuSeconds) s of CPU")
+        }
     }
 
     @Test("audit after hand edits: exactly ctl3's magnum.conf and ctl1's firewall rule, with what differs; exit 4; nothing written")

@@ -375,3 +375,18 @@ extension VaultRunTests {
         #expect(bad.stdout.isEmpty)
     }
 }
+
+extension VaultRunTests {
+    @Test("command-line errors exit 1 with argument-parser's message and usage; --help exits 0")
+    func commandLineErrorsExitOne() throws {
+        let dir = try Scratch()
+        for arguments in [["apply", "--no-such-option"], ["audit"], ["audit", "site.yml", "--format", "xml"], ["no-such-command"]] {
+            let run = try QuorumBinary.run(arguments, in: dir.path)
+            #expect(run.status == 1, "quorum \(arguments): exit \(run.status)\n\(run.stderr)")
+            #expect(run.stderr.contains("Error: ") && run.stderr.contains("Usage: "), "quorum \(arguments):\n\(run.stderr)")
+            #expect(run.stdout.isEmpty)
+        }
+        let help = try QuorumBinary.run(["audit", "--help"], in: dir.path)
+        #expect(help.status == 0 && help.stdout.contains("USAGE: quorum audit"), "\(help.stdout)\n\(help.stderr)")
+    }
+}

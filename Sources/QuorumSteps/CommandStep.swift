@@ -110,8 +110,7 @@ public struct CommandStep: StepKind {
         let run = try await context.remote.change(script, stdin: Array((stdin ?? "").utf8), timeout: nil)
         let registered = Self.result(rc: Int(run.status), stdout: run.stdoutText, stderr: run.stderrText).result
         guard run.succeeded else {
-            let stderr = run.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)
-            throw StepFailure("command exited with status \(run.status)", detail: stderr.isEmpty ? nil : stderr, result: registered)
+            throw StepFailure("command exited with status \(run.status)", detail: Self.output(run), result: registered)
         }
         var outcome = StepOutcome(changed: true, message: "ran")
         outcome.result = registered
@@ -124,7 +123,7 @@ public struct CommandStep: StepKind {
             .map { String($0.trimmingCharacters(in: .whitespaces).prefix(300)) }.first { !$0.isEmpty }
     }
 
-    /// What a failed probe said: its stderr, else its stdout.
+    /// What a failed probe or command said: its stderr, else its stdout (a command that ends `2>&1`).
     private static func output(_ result: CommandResult) -> String? {
         for text in [result.stderrText, result.stdoutText] {
             let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)

@@ -70,6 +70,16 @@ import Testing
         }
     }
 
+    @Test func failureWithoutStderrShowsStdout() async throws {
+        let fake = FakeRemote()
+        fake.commandHandler = { _, _ in CommandResult(stdout: Array("INFO Running upgrade a -> b\nERROR duplicate column\n".utf8), status: 1) }
+        let step = try CommandStep(arguments: args(["cmd": "magnum-db-manage upgrade 2>&1"]))
+        let failure = await Self.failure(step, stepContext(fake))
+        #expect(failure?.message == "command exited with status 1")
+        #expect(failure?.detail == "INFO Running upgrade a -> b\nERROR duplicate column")
+        #expect(failure?.result["rc"] == .int(1))
+    }
+
     @Test func hostileChdirIsQuotedAndTheCommandKeptAsWritten() async throws {
         let fake = FakeRemote()
         let step = try CommandStep(arguments: args(["cmd": "ls | wc -l", "chdir": hostile]))

@@ -97,6 +97,43 @@ import Testing
         #expect(h.journal.writes().isEmpty)
     }
 
+    /// `unless` makes a command auditable: its read-only probe runs in check mode (here it exits 1 on c2 only).
+    static let probedPlaybook = """
+    - name: schema
+      hosts: controllers
+      steps:
+        - name: database schema
+          command: {cmd: "magnum-db-manage upgrade && hostname", unless: "schema-current FAIL-ON-c2"}
+          register: schema
+          # What apply would print is not known in check mode: undefined output counts as a change.
+          changed_when: "schema.stdout is undefined or schema.stdout != ''"
+        - name: unprobed
+          command: make
+    """
+
+    @Test("a command with `unless` is audited: the probe runs in check mode, exit 1 is drift, exit 0 is clean; apply runs the command only there")
+    func commandWithUnlessIsAudited() async throws {
+        let h = EngineHarness()
+        let summary = try await h.run(inventory: Self.inventory, playbook: Self.probedPlaybook, check: true)
+        #expect(h.journal.writes().isEmpty)
+        let report = AuditReport(summary: summary, command: "quorum audit", strict: false)
+        #expect(report.hosts.map(\.status) == [.clean, .drift, .clean])
+        #expect(report.hosts[1].drift.map(\.step) == ["database schema"])
+        #expect(report.hosts[1].drift.first?.message == "would run: `unless` probe exited 1: boom")
+        // Only the command without a probe is not audited.
+        #expect(report.hosts.allSatisfy { $0.notAudited.map(\.step) == ["unprobed"] })
+        #expect(report.summary.probes == 3 && report.summary.notAudited == 3 && report.exitStatus == .drift)
+        for host in ["c1", "c2", "c3"] {
+            #expect(h.journal.scripts(on: host) == ["schema-current FAIL-ON-c2"], "\(host): only the probe runs in check mode")
+        }
+
+        let apply = EngineHarness()
+        let applied = try await apply.run(inventory: Self.inventory, playbook: Self.probedPlaybook)
+        #expect(applied.outcomes("database schema") == ["c1": .ok, "c2": .changed, "c3": .ok])
+        #expect(apply.journal.writes(on: "c2") == ["magnum-db-manage upgrade && hostname", "make"])
+        #expect(apply.journal.writes(on: "c1") == ["make"] && apply.journal.writes(on: "c3") == ["make"])
+    }
+
     @Test("an unreachable host: exit 3, its error in the report, the others audited")
     func unreachable() async throws {
         let h = EngineHarness()

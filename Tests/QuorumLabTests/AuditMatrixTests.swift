@@ -38,6 +38,7 @@ enum DriftMatrix {
         static let folder = "configuration folder"
         static let conf = "magnum.conf"
         static let trust = "[trust] for Magnum up to 2026.1"
+        static let schema = "Magnum's database schema"
         static let firewall = "Magnum API port in the firewall"
         static let stanza = "HAProxy stanza"
         static let toggle = "restart haproxy through Pacemaker"
@@ -65,6 +66,8 @@ enum DriftMatrix {
         var inject: @Sendable () throws -> Void
         /// The (host, step) pairs that must be predicted and changed.
         var drift: Set<String>
+        /// The (host, step) pairs check mode cannot know without acting (audit: not audited); all others are audited.
+        var notAudited: Set<String> = []
         /// Text the check's --diff must show.
         var shows: [String] = []
         /// After apply: true when the lab itself shows the hand change repaired (or, for what is not drift, kept).
@@ -77,7 +80,8 @@ enum DriftMatrix {
         /// Several hand changes at once: their drift together, plus `also` (what they cause together).
         static func all(_ name: String, _ parts: [Scenario], also: Set<String> = []) -> Scenario {
             Scenario(name: name, inject: { for part in parts { try part.inject() } },
-                     drift: parts.reduce(into: also) { $0.formUnion($1.drift) }, shows: parts.flatMap(\.shows),
+                     drift: parts.reduce(into: also) { $0.formUnion($1.drift) },
+                     notAudited: parts.reduce(into: []) { $0.formUnion($1.notAudited) }, shows: parts.flatMap(\.shows),
                      fixed: { try parts.allSatisfy { try $0.fixed() } },
                      cleanup: { for part in parts { try part.cleanup() } })
         }
@@ -164,17 +168,19 @@ enum DriftMatrix {
         drift: ["ctl2/" + Step.firewall],
         fixed: { try rulePlaced("ctl2") })
 
+    /// Magnum's own account cannot read the database until the grant is back: the schema probe cannot tell (exit 3).
     static let grantRevoked = Scenario(
         name: "MySQL: the magnum grant revoked",
         inject: { _ = try LabMySQL.admin("REVOKE ALL PRIVILEGES ON magnum.* FROM 'magnum'@'%'") },
-        drift: [once(Step.account)],
+        drift: [once(Step.account)], notAudited: [once(Step.schema)],
         fixed: { try grants("%").contains(LabMySQL.allOnMagnum) })
 
-    /// MariaDB keeps grants on a dropped database: only the database is drift.
+    /// MariaDB keeps grants on a dropped database: the database is drift, and the schema that goes with it (a
+    /// database the run creates has none).
     static let databaseDropped = Scenario(
         name: "MySQL: the magnum database dropped",
         inject: { _ = try LabMySQL.admin("DROP DATABASE magnum") },
-        drift: [once(Step.database)],
+        drift: [once(Step.database), once(Step.schema)],
         fixed: { try LabMySQL.admin("SHOW DATABASES LIKE 'magnum'") == "magnum\n" })
 
     /// The grants depend on the database the run would create: a planned dependency, "would change".
@@ -184,7 +190,7 @@ enum DriftMatrix {
             _ = try LabMySQL.admin("DROP DATABASE magnum; REVOKE ALL PRIVILEGES ON magnum.* FROM 'magnum'@'%'; "
                                    + "REVOKE ALL PRIVILEGES ON magnum.* FROM 'magnum'@'localhost'")
         },
-        drift: [once(Step.database), once(Step.account)],
+        drift: [once(Step.database), once(Step.account), once(Step.schema)],
         fixed: {
             try LabMySQL.admin("SHOW DATABASES LIKE 'magnum'") == "magnum\n"
                 && grants("%").contains(LabMySQL.allOnMagnum) && grants("localhost").contains("ON `magnum`.*")
@@ -269,6 +275,7 @@ extension LabTests {
         let predicted = try Drift.predicted(DriftMatrix.playbook, DriftMatrix.extra, secrets: DriftMatrix.secrets)
         #expect(predicted.pairs == DriftMatrix.expected(scenario.drift, predicted.report),
                 "predicted \(predicted.pairs.sorted()), expected \(scenario.drift.sorted())")
+        #expect(predicted.unchecked == scenario.notAudited, "not audited: \(predicted.unchecked.sorted())")
         for text in scenario.shows {
             #expect(predicted.output.contains(text), "the check's diff does not show `\(text)`:\n\(predicted.output)")
         }
@@ -291,11 +298,13 @@ extension LabTests {
 
         let predicted = try Drift.predicted(DriftMatrix.playbook, DriftMatrix.extra, secrets: DriftMatrix.secrets)
         #expect(!predicted.pairs.isEmpty)
-        // Each depends on an object an earlier step would create: the database, the service, the user, the domain.
+        // Each depends on an object an earlier step would create: the database, the service, the user, the domain;
+        // the schema, on the database (audited: the probe is told the database is new).
         for step in [DriftMatrix.Step.account, DriftMatrix.Step.role, DriftMatrix.Step.endpoints,
-                     "trustee domain admin is admin of its domain"] {
+                     "trustee domain admin is admin of its domain", DriftMatrix.Step.schema] {
             #expect(predicted.pairs.contains(DriftMatrix.once(step)), "\(step) is not predicted: \(predicted.pairs.sorted())")
         }
+        #expect(predicted.unchecked.isEmpty, "not audited: \(predicted.unchecked.sorted())")
         let after = try LabSnapshot.take()
         #expect(after == before, "check mode changed the lab")
 

@@ -108,6 +108,9 @@ extension LabTests {
         #expect(try Lab.controllers.map { try HA.haproxyPid($0) } == pidsAfter, "HAProxy restarted on a no-change run")
         #expect(try Lab.controllers.map { try Self.magnumAPIPid($0) } == apiPids, "magnum-api restarted on a no-change run")
         #expect(second.report?.pairs("ok").contains("ctl3/Magnum API answers through HAProxy on the VIP") == true)
+        // The schema is current: its `unless` probe says so and magnum-db-manage does not run (MagnumSchemaTests).
+        let schema = second.report?.results.first { $0.step == MagnumSchema.step }
+        #expect(schema?.outcome == "ok" && schema?.message?.hasPrefix("not run: `unless` probe succeeded") == true, "\(schema?.message ?? "")")
     }
 
     @Test("magnum-ha.yml: release 2026.1 adds the trustee domain and [trust]; 2026.2 removes [trust] again")

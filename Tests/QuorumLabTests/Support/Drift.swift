@@ -6,7 +6,8 @@ import Testing
 enum Drift {
     /// `quorum apply PLAYBOOK --check --diff`: the pairs it predicts would change (handlers included), with the
     /// report they come from and what it printed. Steps the check says it cannot know without acting (a command
-    /// or a wait, not run in check mode; audit lists them as not audited) are apart, in `unchecked`: compare an apply's
+    /// without an `unless` probe or whose probe cannot tell yet, a wait, not run in check mode; audit lists them as
+    /// not audited) are apart, in `unchecked`: compare an apply's
     /// changes without them. Expects exit 4 when something would change and 0 otherwise, no failed step, and
     /// none of `secrets` in anything printed or in the --json report (secret diffs are masked).
     /// The one place where a prediction is read; when the binary has `quorum audit`, the same playbook's audit

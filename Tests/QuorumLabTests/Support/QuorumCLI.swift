@@ -48,6 +48,10 @@ struct Report {
         var diffs: [[String: Any]]
         /// Check mode only: why the step could not know its outcome without acting (a command is not run).
         var unchecked: String?
+        /// The step's note ("ran", "not run: …", "would run: …").
+        var message: String?
+        /// Seconds.
+        var duration: Double = 0
     }
 
     var results: [Result]
@@ -62,7 +66,8 @@ struct Report {
             Result(host: $0["host"] as? String ?? "", play: $0["play"] as? String ?? "", step: $0["step"] as? String ?? "", kind: $0["kind"] as? String ?? "",
                    outcome: $0["outcome"] as? String ?? "", error: $0["error"] as? String,
                    isHandler: $0["isHandler"] as? Bool ?? false, diffs: $0["diffs"] as? [[String: Any]] ?? [],
-                   unchecked: $0["unchecked"] as? String)
+                   unchecked: $0["unchecked"] as? String, message: $0["message"] as? String,
+                   duration: $0["duration"] as? Double ?? 0)
         }
         recap = (object["recap"] as? [String: [String: Int]]) ?? [:]
         exitCode = object["exit_code"] as? Int ?? -1

@@ -58,29 +58,41 @@ for list in "$here"/downloads.d/*.list; do
 done
 
 # ---- Python virtual environments ------------------------------------------------------------------
-# One venv per lab/venvs.d/<name>.txt (pip requirements) under lab/state/venvs/<name>, from PyPI.
-# A venv is rebuilt only when its requirements file changed (its sha256 is kept in the venv as
-# .quorum-requirements); otherwise this costs nothing.
+# One venv per lab/venvs.d/<name>.txt (pip requirements), from PyPI. Venvs are machine-wide, under
+# /var/cache/quorum-lab/venvs/<name>-<sha256 of the requirements and the Python version>, and
+# lab/state/venvs/<name> links to the one its requirements name: every checkout on the machine (a CI
+# clone, a second worktree) shares them instead of building its own (~2 minutes). A changed
+# requirements file is a new cache entry; the marker .quorum-requirements is written last, so a build
+# that failed half-way is rebuilt next time. (A venv cannot be built elsewhere and moved: its scripts
+# name their interpreter by absolute path, hence the link.)
 venvs="$here/state/venvs"
+cache=${QUORUM_LAB_VENV_CACHE:-/var/cache/quorum-lab/venvs}
+mkdir -p "$venvs" "$cache"
+exec 8>"$cache/.lock"
+flock -w 1800 8 || { echo "install: the venv cache stayed locked for 30 minutes" >&2; exit 1; }
+python_version=$(python3 -c 'import sys; print(sys.version)')
 for req in "$here"/venvs.d/*.txt; do
   [[ -e $req ]] || continue
   name=$(basename "$req" .txt)
-  venv="$venvs/$name"
-  sum=$(sha256sum "$req" | cut -d' ' -f1)
-  if [[ -x $venv/bin/python && -r $venv/.quorum-requirements && $(cat "$venv/.quorum-requirements") == "$sum" ]]; then
-    echo "install: venv $name present"
-    continue
+  sum=$( { cat "$req"; echo "$python_version"; } | sha256sum | cut -d' ' -f1)
+  shared="$cache/$name-${sum:0:16}"
+  link="$venvs/$name"
+  if [[ -x $shared/bin/python && -r $shared/.quorum-requirements && $(cat "$shared/.quorum-requirements") == "$sum" ]]; then
+    echo "install: venv $name present ($shared)"
+  else
+    echo "install: building venv $name in $shared (pip, PyPI)"
+    rm -rf "$shared"
+    python3 -m venv "$shared" || { echo "install: python3 -m venv failed for $name" >&2; exit 1; }
+    "$shared/bin/pip" install -q --disable-pip-version-check --upgrade pip ||
+      { echo "install: pip could not upgrade itself in venv $name" >&2; exit 1; }
+    "$shared/bin/pip" install -q --disable-pip-version-check -r "$req" ||
+      { echo "install: pip install -r $req failed" >&2; exit 1; }
+    echo "$sum" >"$shared/.quorum-requirements"
+    echo "install: venv $name done"
   fi
-  echo "install: building venv $name (pip, PyPI)"
-  # The marker is written last: a build that failed half-way is rebuilt next time. (A venv cannot be
-  # built elsewhere and moved: its scripts name their interpreter by absolute path.)
-  rm -rf "$venv"
-  mkdir -p "$venvs"
-  python3 -m venv "$venv" || { echo "install: python3 -m venv failed for $name" >&2; exit 1; }
-  "$venv/bin/pip" install -q --disable-pip-version-check --upgrade pip ||
-    { echo "install: pip could not upgrade itself in venv $name" >&2; exit 1; }
-  "$venv/bin/pip" install -q --disable-pip-version-check -r "$req" ||
-    { echo "install: pip install -r $req failed" >&2; exit 1; }
-  echo "$sum" >"$venv/.quorum-requirements"
-  echo "install: venv $name done"
+  if [[ $(readlink "$link" 2>/dev/null) != "$shared" ]]; then
+    rm -rf "$link"
+    ln -s "$shared" "$link"
+  fi
 done
+exec 8>&-

@@ -82,11 +82,9 @@ enum LabAudit {
             let out = NSTemporaryDirectory() + "quorum-audit-\(UUID().uuidString)", err = out + ".err"
             defer { for path in [out, err] { try? FileManager.default.removeItem(atPath: path) } }
             do {
-                var environment = ProcessInfo.processInfo.environment
+                var environment = QuorumCLI.environment
                 environment["OUT"] = out
                 environment["ERR"] = err
-                environment["NO_COLOR"] = "1"
-                environment.removeValue(forKey: "SSH_AUTH_SOCK")
                 let run = try Command.run(["bash", "-c", script, "audit", QuorumCLI.binary, "audit", LabTests.magnumPlaybook,
                                            "-i", Lab.inventory], environment: environment)
                 // `times`' last line: the children's user and system time, e.g. "0m0.412s 0m0.120s".

@@ -13,6 +13,14 @@ enum QuorumCLI {
         var all: String { stdout + stderr }
     }
 
+    /// The environment `quorum` runs with in the lab tests: no colour, and no SSH agent (keys come from the inventory).
+    static var environment: [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        environment["NO_COLOR"] = "1"
+        environment.removeValue(forKey: "SSH_AUTH_SOCK")
+        return environment
+    }
+
     /// `quorum ARGS… --json <temp>`; the report is decoded when the run wrote one.
     static func run(_ arguments: [String], json: Bool = true) throws -> Run {
         guard FileManager.default.isExecutableFile(atPath: binary) else {
@@ -21,9 +29,6 @@ enum QuorumCLI {
         let jsonPath = NSTemporaryDirectory() + "quorum-\(UUID().uuidString).json"
         defer { try? FileManager.default.removeItem(atPath: jsonPath) }
         let argv = [binary] + arguments + (json ? ["--json", jsonPath] : [])
-        var environment = ProcessInfo.processInfo.environment
-        environment["NO_COLOR"] = "1"
-        environment.removeValue(forKey: "SSH_AUTH_SOCK")
         let result = try Command.run(argv, environment: environment)
         var report: Report?
         if json, let data = FileManager.default.contents(atPath: jsonPath) { report = try Report(data) }

@@ -46,11 +46,8 @@ public struct KeystoneCredentials: Sendable, Equatable {
     }
 }
 
-/// How requests reach Keystone: through a `direct-tcpip` tunnel of the target's SSH session (Keystone as the
-/// controller sees it), or straight from the machine running Quorum.
-public enum KeystoneVia: String, Sendable, CaseIterable {
-    case tunnel, direct
-}
+/// How requests reach Keystone (see `HTTPVia`).
+public typealias KeystoneVia = HTTPVia
 
 /// A small JSON value for request bodies.
 public enum JSONBody: Sendable, Equatable, Encodable {
@@ -116,37 +113,13 @@ public final class KeystoneClient: Sendable, RunResource {
         let via = connection.via
         let key = "keystone-client \(via.rawValue) \(via == .tunnel ? context.host : "-") " + credentials.cacheKey
         let override = transportOverride
-        let remote = context.remote
-        let host = context.host
         let check = context.check
         let cache = context.cache
         return try await context.cache.value(key, as: KeystoneClient.self) {
             let transport = override ?? CurlTransport()
-            switch via {
-            case .direct:
-                return KeystoneClient(credentials: credentials, base: credentials.url, hostHeader: nil, route: "directly",
-                                      readOnly: check, transport: transport, cache: cache)
-            case .tunnel:
-                let url = credentials.url
-                guard url.scheme?.lowercased() == "http", let target = url.host else {
-                    throw StepFailure("Keystone at \(url.absoluteString): `via: tunnel` carries plain http only; use `via: direct` for https")
-                }
-                let port = url.port ?? 80
-                let local: Int
-                do {
-                    local = try await remote.tunnel(to: target, port: port)
-                } catch let failure as StepFailure {
-                    throw StepFailure("cannot open an SSH tunnel from \(host) to Keystone at \(target):\(port)", detail: failure.description)
-                }
-                var components = URLComponents()
-                components.scheme = "http"
-                components.host = "127.0.0.1"
-                components.port = local
-                components.path = url.path
-                guard let base = components.url else { throw StepFailure("cannot build the tunnel URL for \(url.absoluteString)") }
-                return KeystoneClient(credentials: credentials, base: base, hostHeader: url.port.map { "\(target):\($0)" } ?? target,
-                                      route: "through \(host)'s SSH tunnel", readOnly: check, transport: transport, cache: cache)
-            }
+            let route = try await HTTPRoute.open(credentials.url, via: via, service: "Keystone", context)
+            return KeystoneClient(credentials: credentials, base: route.base, hostHeader: route.hostHeader, route: route.description,
+                                  readOnly: check, transport: transport, cache: cache)
         }
     }
 

@@ -21,8 +21,7 @@ public struct KeystoneConnection: Sendable, Equatable {
 
     public static let fields: [ArgField] = [
         ArgField("auth", .object(authSchema), required: true, "Keystone admin credentials (usually play `defaults: {keystone: {auth: …}}`)"),
-        ArgField("via", .choice(KeystoneVia.allCases.map(\.rawValue)),
-                 "reach Keystone through the target's SSH session (`tunnel`, default) or from here (`direct`)"),
+        HTTPVia.field("Keystone"),
     ]
 
     public init(credentials: KeystoneCredentials, via: KeystoneVia = .tunnel) {
@@ -50,7 +49,7 @@ public struct KeystoneConnection: Sendable, Equatable {
             userDomain: try inner.string("user_domain") ?? "Default",
             projectDomain: try inner.string("project_domain") ?? "Default",
             region: try inner.string("region"))
-        via = KeystoneVia(rawValue: try arguments.choice("via", KeystoneVia.allCases.map(\.rawValue)) ?? "tunnel") ?? .tunnel
+        via = try HTTPVia(arguments)
     }
 }
 

@@ -6,10 +6,10 @@
 # Another playbook: bash scripts/quickstart.sh playbooks/lab-demo.yml
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-source scripts/swift-toolchain.sh
-
 bash lab/install.sh
-swift build
+# After the install: it may have put another program named swift on PATH.
+source scripts/swift-toolchain.sh
+"$SWIFT" build
 bash lab/lab.sh up
 playbook=${1:-playbooks/magnum-ha.yml}
 set +e

@@ -4,8 +4,8 @@
 #   sudo bash scripts/test.sh            (extra arguments go to `swift test`, e.g. --filter LabTests)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-source scripts/swift-toolchain.sh
-
 bash lab/install.sh
-swift build --build-tests
-bash lab/with-lab.sh swift test --skip-build "$@"
+# After the install: it may have put another program named swift on PATH.
+source scripts/swift-toolchain.sh
+"$SWIFT" build --build-tests
+bash lab/with-lab.sh "$SWIFT" test --skip-build "$@"

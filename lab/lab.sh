@@ -26,7 +26,9 @@ mac_of() { local IFS=.; read -r a b c d <<<"$1"; printf '02:00:%02x:%02x:%02x:%0
 
 # Private per controller: bind-mounted from lab/state/ctlN/fs/<path> (seeded from the host's copy
 # when the controller starts fresh). Service hooks may append to these arrays.
-PRIVATE_DIRS=(/etc/magnum /etc/haproxy /etc/iptables /var/log/magnum)
+# /etc/default is a directory, not per-file mounts: Quorum writes files there (/etc/default/magnum-api)
+# atomically, a temporary file renamed over the old one, which a file bind mount refuses (EBUSY).
+PRIVATE_DIRS=(/etc/magnum /etc/haproxy /etc/iptables /etc/default /var/log/magnum)
 PRIVATE_FILES=(/etc/hosts /etc/hostname /root/.bashrc)
 
 LABOP_USER=labop

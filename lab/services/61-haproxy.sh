@@ -4,7 +4,7 @@
 # net.ipv4.ip_nonlocal_bind=1 (as keepalived backups do). It is started and stopped by Pacemaker
 # (62-pacemaker.sh, clone p_haproxy), never by this hook.
 
-PRIVATE_FILES+=(/etc/default/haproxy)
+# /etc/default/haproxy lives in the controller's private /etc/default (lab.sh PRIVATE_DIRS).
 
 svc_haproxy_seed() { # CTL FSROOT
   local fs=$2

@@ -1,22 +1,19 @@
 # shellcheck shell=bash disable=SC2153  # LAB_DIR, CONTROLLERS... come from lab/lab.sh
-# Magnum's API in the controllers: Debian 12's magnum-api (lab/packages.d/magnum.list, installed on the
-# host; the controllers share its /usr). Inside each controller /etc/init.d/magnum-api is the lab's
-# lab/magnum-api.init (a private bind mount; the host keeps Debian's), which runs Magnum's own server
-# bound to [api] host:port of that controller's /etc/magnum/magnum.conf, so the playbook's `service`
-# steps and HAProxy on VIP:9511 work. Nothing is started by `up`: the playbook starts it (restart step).
-# No magnum-conductor: it needs RabbitMQ, which the lab has not.
+# Magnum in the controllers: Debian 12's magnum-api and magnum-conductor (lab/packages.d/magnum.list, installed
+# on the host; the controllers share its /usr), run by Debian's own init scripts, unchanged. What differs per
+# controller is private: /etc/magnum (magnum.conf, Debian's magnum-api-uwsgi.ini) and /etc/default/magnum-api,
+# which Debian's /etc/init.d/magnum-api sources and through which the playbook binds uwsgi to the controller's
+# own address. Nothing is started by `up`: the playbook starts both services (RabbitMQ is lab/services/35-rabbitmq.sh).
 # Sourced by lab/lab.sh (see lab/services/README.md).
 
-MAGNUM_INIT=/etc/init.d/magnum-api
-# Only when Debian's package is installed: PRIVATE_FILES would otherwise create an empty file on the host.
-if [[ -e $MAGNUM_INIT ]]; then PRIVATE_FILES+=("$MAGNUM_INIT"); fi
+MAGNUM_SERVICES=(magnum-api magnum-conductor)
 
 svc_magnum_seed() { # CTL FSROOT
   local fs=$2
-  # A controller starts without magnum.conf (Debian's package ships one on the host); api-paste.ini and
-  # policy.d stay, as a package install leaves them.
+  # A controller starts as a package install leaves it, without Quorum's magnum.conf (Debian's package ships
+  # one on the host) and without /etc/default/magnum-api; api-paste.ini, policy.d and the uwsgi ini stay.
   rm -f "$fs/etc/magnum/magnum.conf"
-  if [[ -e $MAGNUM_INIT ]]; then install -m 0755 "$LAB_DIR/magnum-api.init" "$fs$MAGNUM_INIT"; fi
+  rm -f "$fs/etc/default/magnum-api"
 }
 
 # Each controller holds the VIP for the Magnum API port only, so a connection from inside a controller to
@@ -42,14 +39,17 @@ svc_magnum_ctl_up() { # CTL
 }
 
 svc_magnum_status() {
-  local ctl line=
-  [[ -e $MAGNUM_INIT ]] || { echo "magnum-api: not installed (lab/install.sh)"; return 0; }
-  for ctl in "${CONTROLLERS[@]}"; do
-    if anchor_pid "$ctl" >/dev/null && ctl_exec "$ctl" service magnum-api status >/dev/null 2>&1; then
-      line+=" $ctl:running"
-    else
-      line+=" $ctl:stopped"
-    fi
+  local ctl service line
+  [[ -e /etc/init.d/magnum-api ]] || { echo "magnum: not installed (lab/install.sh)"; return 0; }
+  for service in "${MAGNUM_SERVICES[@]}"; do
+    line=
+    for ctl in "${CONTROLLERS[@]}"; do
+      if anchor_pid "$ctl" >/dev/null && ctl_exec "$ctl" service "$service" status >/dev/null 2>&1; then
+        line+=" $ctl:running"
+      else
+        line+=" $ctl:stopped"
+      fi
+    done
+    echo "$service:$line"
   done
-  echo "magnum-api:$line"
 }

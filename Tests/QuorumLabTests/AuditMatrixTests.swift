@@ -12,7 +12,7 @@ enum DriftMatrix {
     /// The matrix is about what check predicts, not about Magnum's API: it runs without restarting magnum-api
     /// and without the final check (the Magnum tests cover both), which keeps each case to a few seconds.
     static let extra = ["-e", "magnum_services=[]", "-e", "magnum_health_check=false"]
-    static let secrets = ["lab-Magnum-db-Pa55", "lab-Rabbit-Pa55", "keystone-Adm1n-Pa55", "Qu0rum-Adm1n",
+    static let secrets = ["lab-Magnum-db-Pa55", "lab-Magnum-mq-Pa55", "Qu0rum-Rabb1t", "keystone-Adm1n-Pa55", "Qu0rum-Adm1n",
                           "lab-Magnum-ks-Pa55", "lab-Magnum-dom-Pa55"]
 
     /// The play that restarts Magnum where magnum.conf changed. Its steps belong to a scenario's sets on the hosts
@@ -92,7 +92,7 @@ enum DriftMatrix {
     static let stanzaPath = "/etc/haproxy/conf.d/180-magnum.cfg"
     static let confPath = "/etc/magnum/magnum.conf"
     static let memcached = "memcached_servers = 10.21.22.4:11211,10.21.22.5:11211,10.21.22.6:11211"
-    static let rule = "INPUT -p tcp -m multiport --dports 9511 -m comment --comment '180 magnum-api' -j ACCEPT"
+    static let rule = "INPUT -s 10.21.22.0/24 -p tcp -m multiport --dports 9511 -m comment --comment '117 magnum-api from 10.21.22.0/24' -j ACCEPT"
     static let url = "http://10.21.22.2:9511/v1"
 
     static func sh(_ host: String, _ script: String) throws { _ = try Lab.output(host, script) }
@@ -108,7 +108,7 @@ enum DriftMatrix {
     static func rulePlaced(_ host: String) throws -> Bool {
         let rules = try HA.inputRules(host)
         guard let anchor = rules.firstIndex(where: { $0.contains("116 openvswitch db") }), anchor + 1 < rules.count else { return false }
-        return rules[anchor + 1].contains("180 magnum-api") && rules.filter { $0.contains("180 magnum-api") }.count == 1
+        return rules[anchor + 1].contains("117 magnum-api from 10.21.22.0/24") && rules.filter { $0.contains("117 magnum-api from 10.21.22.0/24") }.count == 1
     }
 
     static func grants(_ host: String) throws -> String { try LabMySQL.admin("SHOW GRANTS FOR 'magnum'@'\(host)'") }
@@ -157,13 +157,13 @@ enum DriftMatrix {
         cleanup: { try sh("ctl2", "sed -i '/^debug = true$/d' \(confPath)") })
 
     static let ruleDeleted = Scenario(
-        name: "iptables 180 magnum-api deleted on ctl1",
+        name: "iptables 117 magnum-api from 10.21.22.0/24 deleted on ctl1",
         inject: { try sh("ctl1", "iptables -w 5 -D \(rule)") },
         drift: ["ctl1/" + Step.firewall],
         fixed: { try rulePlaced("ctl1") })
 
     static let ruleMisplaced = Scenario(
-        name: "iptables 180 magnum-api moved to the end of INPUT on ctl2",
+        name: "iptables 117 magnum-api from 10.21.22.0/24 moved to the end of INPUT on ctl2",
         inject: { try sh("ctl2", "iptables -w 5 -D \(rule) && iptables -w 5 -A \(rule)") },
         drift: ["ctl2/" + Step.firewall],
         fixed: { try rulePlaced("ctl2") })
@@ -188,12 +188,12 @@ enum DriftMatrix {
         name: "MySQL: the magnum database dropped and its grants revoked",
         inject: {
             _ = try LabMySQL.admin("DROP DATABASE magnum; REVOKE ALL PRIVILEGES ON magnum.* FROM 'magnum'@'%'; "
-                                   + "REVOKE ALL PRIVILEGES ON magnum.* FROM 'magnum'@'localhost'")
+                                   + "REVOKE ALL PRIVILEGES ON magnum.* FROM 'magnum'@'controller'")
         },
         drift: [once(Step.database), once(Step.account), once(Step.schema)],
         fixed: {
             try LabMySQL.admin("SHOW DATABASES LIKE 'magnum'") == "magnum\n"
-                && grants("%").contains(LabMySQL.allOnMagnum) && grants("localhost").contains("ON `magnum`.*")
+                && grants("%").contains(LabMySQL.allOnMagnum) && grants("controller").contains("ON `magnum`.*")
         })
 
     static let endpointURL = Scenario(
@@ -234,10 +234,10 @@ enum DriftMatrix {
 
     /// The live rule is in place; only the saved rules lost it.
     static let savedRuleDeleted = Scenario(
-        name: "the 180 magnum-api rule deleted from rules.v4 on ctl3",
-        inject: { try sh("ctl3", "sed -i '/180 magnum-api/d' /etc/iptables/rules.v4") },
+        name: "the 117 magnum-api from 10.21.22.0/24 rule deleted from rules.v4 on ctl3",
+        inject: { try sh("ctl3", "sed -i '/117 magnum-api from 10.21.22.0/24/d' /etc/iptables/rules.v4") },
         drift: ["ctl3/" + Step.firewall],
-        fixed: { try succeeds("ctl3", "grep -q '180 magnum-api' /etc/iptables/rules.v4") })
+        fixed: { try succeeds("ctl3", "grep -q '117 magnum-api from 10.21.22.0/24' /etc/iptables/rules.v4") })
 
     static let folderMode = Scenario(
         name: "/etc/magnum mode 0755 on ctl1",
@@ -253,7 +253,7 @@ enum DriftMatrix {
              [stanzaEdited, stanzaDeleted], also: ["ctl1/" + Step.toggle]),
         .all("magnum.conf: memcached_servers edited on ctl3, password deleted on ctl1, an unmanaged option on ctl2 (no drift)",
              [memcachedEdited, passwordDeleted, unmanagedOption]),
-        .all("iptables: 180 magnum-api deleted on ctl1, moved to the end of INPUT on ctl2", [ruleDeleted, ruleMisplaced]),
+        .all("iptables: 117 magnum-api from 10.21.22.0/24 deleted on ctl1, moved to the end of INPUT on ctl2", [ruleDeleted, ruleMisplaced]),
         grantRevoked, databaseDropped, serviceDeleted,
         .all("Keystone: the public endpoint's URL changed, magnum's admin role on the service project removed", [endpointURL, roleRemoved]),
         .all("at once: the magnum database dropped and its grants revoked, the rule misplaced on ctl2, magnum.conf 0644 on ctl3",

@@ -6,7 +6,7 @@ import Testing
 /// exactly, with nothing written; removed options as findings; no password in any format.
 enum LabAudit {
     static let passwords = ["Qu0rum-Adm1n", "lab-Magnum-db-Pa55", "keystone-Adm1n-Pa55", "lab-Magnum-ks-Pa55",
-                            "lab-Magnum-dom-Pa55", "lab-Rabbit-Pa55"]
+                            "lab-Magnum-dom-Pa55", "lab-Rabbit-Pa55", "lab-Magnum-mq-Pa55", "Qu0rum-Rabb1t"]
     static let conf = "/etc/magnum/magnum.conf"
     static let memcached = "10.21.22.4:11211,10.21.22.5:11211,10.21.22.6:11211"
 
@@ -105,7 +105,7 @@ enum LabAudit {
     }
 
     static func deleteMagnumRule(_ host: String) throws {
-        _ = try Lab.output(host, #"n=$(iptables -w 5 -L INPUT -n --line-numbers | awk '/180 magnum-api/ {print $1; exit}'); [ -n "$n" ] && iptables -w 5 -D INPUT "$n""#)
+        _ = try Lab.output(host, #"n=$(iptables -w 5 -L INPUT -n --line-numbers | awk '/117 magnum-api/ {print $1; exit}'); [ -n "$n" ] && iptables -w 5 -D INPUT "$n""#)
     }
 }
 
@@ -160,17 +160,17 @@ extension LabTests {
                 && conf.first?["before"] as? String == "10.21.22.9:11211" && conf.first?["after"] as? String == LabAudit.memcached,
                 "\(conf)")
         #expect(run.stdout.contains("[keystone_authtoken] memcached_servers: 10.21.22.9:11211 → \(LabAudit.memcached)"), "\(run.stdout)")
-        let rule = run.differences("ctl1", "Magnum API port in the firewall").first { $0["subject"] as? String == "rule `180 magnum-api`" }
+        let rule = run.differences("ctl1", "Magnum API port in the firewall").first { $0["subject"] as? String == "rule `117 magnum-api from 10.21.22.0/24`" }
         #expect(rule?["before"] is NSNull, "\(String(describing: rule))")
         #expect((rule?["after"] as? String)?.hasSuffix(", after `116 openvswitch db`") == true, "\(String(describing: rule))")
-        #expect(run.stdout.contains("rule `180 magnum-api`: (absent) → INPUT #"), "\(run.stdout)")
+        #expect(run.stdout.contains("rule `117 magnum-api from 10.21.22.0/24`: (absent) → INPUT #"), "\(run.stdout)")
         #expect(run.stdout.contains("audit: 3 hosts, ") && run.stdout.contains("drift in 3 steps on 2 hosts"), "\(run.stdout)")
         #expect(run.summary["drifted_steps"] == 3 && run.summary["drifted_hosts"] == 2, "\(run.summary)")
 
         #expect(try LabAudit.fingerprints() == before, "the audit changed a controller")
         #expect(try Lab.controllers.map { try HA.haproxyPid($0) } == pids, "the audit restarted HAProxy")
         #expect(try Lab.output("ctl3", "grep ^memcached_servers \(LabAudit.conf)") == "memcached_servers = 10.21.22.9:11211\n")
-        #expect(!(try HA.inputRules("ctl1")).contains { $0.contains("180 magnum-api") })
+        #expect(!(try HA.inputRules("ctl1")).contains { $0.contains("117 magnum-api from 10.21.22.0/24") })
     }
 
     @Test("options current releases removed, added by hand: findings with replacements; exit 0, and 4 with --strict")

@@ -156,7 +156,7 @@ extension LabTests {
         // A haproxy that Pacemaker does not manage keeps running on ctl2 whatever pcs does.
         _ = try Lab.output("ctl2", "printf 'defaults\\n  mode tcp\\n  timeout connect 1s\\n  timeout client 1s\\n  timeout server 1s\\nlisten stray\\n  bind 127.0.0.1:19999\\n' >/tmp/stray.cfg && start-stop-daemon --start --quiet --background --make-pidfile --pidfile /tmp/stray.pid --startas /usr/sbin/haproxy -- -db -f /tmp/stray.cfg")
         defer { _ = try? Lab.exec("ctl2", "pkill -f '[s]tray[.]cfg'") }
-        let run = try QuorumCLI.apply(HA.stanzaPlaybook, ["-e", "haproxy_check_inter=3000", "-e", "haproxy_restart_timeout=5"])
+        let run = try QuorumCLI.apply(HA.stanzaPlaybook, ["-e", "magnum_haproxy_server_check=check inter 3s rise 3 fall 3", "-e", "haproxy_restart_timeout=5"])
         #expect(run.status == 2, "a stuck controller must fail the run:\n\(run.all)")
         let toggle = try #require(run.report?.results.first { $0.isHandler && $0.kind == "pcs_resource" })
         let error = toggle.error ?? ""

@@ -43,6 +43,8 @@ enum LabKeystone {
             if d["id"] != "default":
                 call("PATCH", "/domains/" + d["id"], {"domain": {"enabled": False}}, token=T)
                 call("DELETE", "/domains/" + d["id"], token=T)
+    elif cmd == "token":  # the admin's project-scoped token, for calls to other services' APIs
+        print(T)
     elif cmd == "counts":
         print(json.dumps({k: len(get("/" + k, k)) for k in ("domains", "projects", "users", "services", "endpoints", "role_assignments")}))
     elif cmd == "endpoints":

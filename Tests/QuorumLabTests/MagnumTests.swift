@@ -12,22 +12,26 @@ extension LabTests {
         try HA.resetIptables()
         try HA.resetHAProxy()
         for host in Lab.controllers {
-            _ = try Lab.output(host, "service magnum-api stop >/dev/null; rm -f /etc/magnum/magnum.conf")
+            _ = try Lab.output(host, "service magnum-api stop >/dev/null; service magnum-conductor stop >/dev/null; "
+                                   + "rm -f /etc/magnum/magnum.conf /etc/default/magnum-api")
         }
     }
 
     static func magnumConf(_ host: String) throws -> String { try Lab.output(host, "cat /etc/magnum/magnum.conf") }
 
-    /// The running magnum-api's PID on a controller (lab/magnum-api.init's pidfile), nil when it does not run.
-    static func magnumAPIPid(_ host: String) throws -> String? {
-        let out = try Lab.exec(host, "service magnum-api status >/dev/null && cat /run/magnum-api.pid").stdout
+    /// The running magnum-api's PID on a controller (the pidfile of Debian's init script), nil when it does not run.
+    static func magnumAPIPid(_ host: String) throws -> String? { try magnumPid(host, "magnum-api") }
+
+    /// The running PID of Debian's `service` (magnum-api, magnum-conductor) on a controller, nil when it does not run.
+    static func magnumPid(_ host: String, _ service: String) throws -> String? {
+        let out = try Lab.exec(host, "service \(service) status >/dev/null && cat /run/magnum/\(service).pid").stdout
         let pid = out.trimmingCharacters(in: .whitespacesAndNewlines)
         return pid.isEmpty ? nil : pid
     }
 
     /// When magnum-api last started on a controller (its pidfile's time, seconds since the epoch).
     static func magnumAPIStarted(_ host: String) throws -> Double {
-        try #require(Double(try Lab.output(host, "stat -c %.9Y /run/magnum-api.pid").trimmingCharacters(in: .whitespacesAndNewlines)))
+        try #require(Double(try Lab.output(host, "stat -c %.9Y /run/magnum/magnum-api.pid").trimmingCharacters(in: .whitespacesAndNewlines)))
     }
 
     /// Sessions HAProxy's magnum_api frontend on a controller has accepted since HAProxy started
@@ -58,14 +62,18 @@ extension LabTests {
         for host in Lab.controllers {
             let conf = try Lab.output(host, "cat /etc/magnum/magnum.conf")
             #expect(conf.contains("host = \(Lab.addresses[host]!)"), "\(host)'s [api] host")
-            #expect(conf.contains("transport_url = rabbit://openstack:lab-Rabbit-Pa55@10.21.22.4:5672,"))
+            #expect(conf.contains("transport_url = rabbit://magnum:lab-Magnum-mq-Pa55@10.21.22.2:5672/magnum\n"), "\(host): \(conf)")
+            #expect(conf.contains("host = \(host)\n") && conf.contains("driver = noop\n"), "\(host)'s [DEFAULT] host and notifications")
             #expect(conf.contains("connection = mysql+pymysql://magnum:lab-Magnum-db-Pa55@10.21.22.2:3306/magnum"))
             // 2025.2 is before 2026.1: Magnum still has the trustee domain and [trust].
             #expect(conf.contains("[trust]") && conf.contains("trustee_domain_admin_password = lab-Magnum-dom-Pa55"))
             #expect(try Lab.output(host, "stat -c %a /etc/magnum/magnum.conf") == "640\n")
             let rules = try HA.inputRules(host)
             let anchor = try #require(rules.firstIndex { $0.contains("116 openvswitch db") })
-            #expect(rules[anchor + 1].contains("180 magnum-api"), "\(host): \(rules)")
+            #expect(rules[anchor + 1] == Self.magnumRule, "\(host): \(rules)")
+            // Debian's own init script, told through the file it sources to bind uwsgi to this controller only.
+            #expect(try Lab.output(host, "cat /etc/default/magnum-api").contains(
+                "DAEMON_ARGS=\"--http-socket \(Lab.addresses[host]!):9511 --processes 1 --ini /etc/magnum/magnum-api-uwsgi.ini\""))
             #expect(try Lab.exec(host, "haproxy -c -f /etc/haproxy/haproxy.cfg -f /etc/haproxy/conf.d").status == 0)
         }
         let pidsAfter = try Lab.controllers.map { try HA.haproxyPid($0) }
@@ -74,6 +82,9 @@ extension LabTests {
         // Magnum's API runs on every controller, bound to its own address, and the final check went through
         // each controller's own HAProxy (its magnum_api frontend accepted the check's request).
         let apiPids = try Lab.controllers.map { try #require(try Self.magnumAPIPid($0), "magnum-api not running on \($0)") }
+        let conductorPids = try Lab.controllers.map {
+            try #require(try Self.magnumPid($0, "magnum-conductor"), "magnum-conductor not running on \($0)")
+        }
         for host in Lab.controllers {
             let answer = try Command.run(["curl", "-sS", "--max-time", "10", "http://\(Lab.addresses[host]!):9511/"])
             #expect(answer.stdout.contains("\"versions\""), "\(host)'s magnum-api: \(answer.stdout)\(answer.stderr)")
@@ -81,7 +92,10 @@ extension LabTests {
                 == ["10.21.22.2:9511", "\(Lab.addresses[host]!):9511"], "\(host): magnum-api must not bind 0.0.0.0")
             #expect(try Self.magnumFrontendSessions(host) >= 1, "the final check did not go through \(host)'s HAProxy")
         }
-        let finalChecks = first.report?.results.filter { $0.step == "Magnum API answers through HAProxy on the VIP" } ?? []
+        // The book's final check: Magnum's API through HAProxy on the VIP, with a token, lists one conductor per
+        // controller, up — from the run's own check and asked again here.
+        #expect(try LabMagnum.conductors() == ["ctl1": "up", "ctl2": "up", "ctl3": "up"])
+        let finalChecks = first.report?.results.filter { $0.step == Self.magnumServiceListStep } ?? []
         #expect(finalChecks.map(\.host).sorted() == Lab.controllers && finalChecks.allSatisfy { $0.outcome == "ok" },
                 "\(finalChecks.map { "\($0.host): \($0.outcome)" })")
         #expect(first.report?.pairs("changed").contains("ctl1/Magnum's database schema") == true, "the schema was not created")
@@ -97,7 +111,7 @@ extension LabTests {
         #expect(verdicts.last?.status == 1 && verdicts.last?.output.contains("lock_pth") == true, "negative control: \(verdicts.last?.output ?? "")")
         let authtoken = try MagnumConf.checkAuthtoken(confs, release: .debianMagnum15)
         #expect(authtoken.status == 0, "\(authtoken.stdout)\(authtoken.stderr)")
-        for secret in ["lab-Magnum-db-Pa55", "lab-Rabbit-Pa55", "keystone-Adm1n-Pa55", "Qu0rum-Adm1n", "lab-Magnum-ks-Pa55"] {
+        for secret in LabAudit.passwords {
             #expect(!first.all.contains(secret) && !(first.report?.raw.contains(secret) ?? false), "a password leaked")
         }
 
@@ -107,7 +121,9 @@ extension LabTests {
         #expect(!(second.report?.results.contains { $0.isHandler } ?? true), "a handler ran on a no-change run")
         #expect(try Lab.controllers.map { try HA.haproxyPid($0) } == pidsAfter, "HAProxy restarted on a no-change run")
         #expect(try Lab.controllers.map { try Self.magnumAPIPid($0) } == apiPids, "magnum-api restarted on a no-change run")
-        #expect(second.report?.pairs("ok").contains("ctl3/Magnum API answers through HAProxy on the VIP") == true)
+        #expect(try Lab.controllers.map { try Self.magnumPid($0, "magnum-conductor") } == conductorPids,
+                "magnum-conductor restarted on a no-change run")
+        #expect(second.report?.pairs("ok").contains("ctl3/\(Self.magnumServiceListStep)") == true)
         // The schema is current: its `unless` probe says so and magnum-db-manage does not run (MagnumSchemaTests).
         let schema = second.report?.results.first { $0.step == MagnumSchema.step }
         #expect(schema?.outcome == "ok" && schema?.message?.hasPrefix("not run: `unless` probe succeeded") == true, "\(schema?.message ?? "")")
@@ -151,6 +167,11 @@ extension LabTests {
     static let magnumFirewallStep = "Magnum API port in the firewall"
     static let magnumRestartStep = "restart Magnum's services"
     static let magnumAPIUpStep = "Magnum API answers on this controller"
+    static let magnumRunStep = "Magnum's services run"
+    /// The book's rule: Magnum's API from the management network only, right after `116 openvswitch db`.
+    static let magnumRule = #"-A INPUT -s 10.21.22.0/24 -p tcp -m multiport --dports 9511 -m comment --comment "117 magnum-api from 10.21.22.0/24" -j ACCEPT"#
+    static let magnumTokenStep = "Magnum's API on this controller accepts a token"
+    static let magnumServiceListStep = "Magnum's API and conductors answer through HAProxy on the VIP (magnum service-list)"
 
     /// Everything the playbook touches on a controller besides magnum.conf: HAProxy's files and process,
     /// the live and saved iptables rules.
@@ -214,7 +235,7 @@ extension LabTests {
         #expect(first.status == 0, "first apply failed:\n\(first.all)")
 
         _ = try Lab.output("ctl3", "sed -i 's/^memcached_servers = .*/memcached_servers = 10.21.22.9:11211/' /etc/magnum/magnum.conf")
-        let rule = try #require(try HA.inputRules("ctl1").first { $0.contains("180 magnum-api") })
+        let rule = try #require(try HA.inputRules("ctl1").first { $0.contains("117 magnum-api from 10.21.22.0/24") })
         _ = try Lab.output("ctl1", "iptables -w 5 " + rule.replacingOccurrences(of: "-A ", with: "-D ", options: .anchored))
         let fingerprints = try Lab.controllers.map { try Lab.fingerprint($0) + (try Lab.output($0, "iptables -w 5 -S")) }
         let apiPids = try Lab.controllers.map { try Self.magnumAPIPid($0) }

@@ -34,7 +34,7 @@ enum LabMySQL {
     }
 
     static func resetMagnum() throws {
-        _ = try admin("DROP DATABASE IF EXISTS magnum; DROP USER IF EXISTS 'magnum'@'%', 'magnum'@'localhost'")
+        _ = try admin("DROP DATABASE IF EXISTS magnum; DROP USER IF EXISTS 'magnum'@'%', 'magnum'@'localhost', 'magnum'@'controller'")
     }
 
     /// Server counters of statements that change databases and accounts, plus connections made.

@@ -14,13 +14,16 @@ extension LabTests {
                 // URL-special characters: they travel URL-encoded in magnum.conf's `connection`/`transport_url`.
                 "magnum_database_password": "Mdb\(round)-p@ss/w:rd%-\(tag)",
                 "rabbit_password": "Rb\(round)-p@ss/w:rd%-\(tag)",
+                // Magnum's own RabbitMQ user (the lab's inventory asks for it): set through the management API.
+                "magnum_rabbitmq_password": "Mmq\(round)-p@ss/w:rd%-\(tag)",
                 "magnum_keystone_password": "Mks\(round)-Kq8Zt-\(tag)",
                 "magnum_domain_admin_password": "Mdom\(round)-Vx3Lp-\(tag)",
                 // Not a secret by name: secret because a playbook lists it under `secrets:`.
                 "leak_label": "Declared\(round)-Zw7Qe-\(tag)",
             ]
         }
-        static let fixed = ["database_admin_password": LabMySQL.adminPassword, "keystone_admin_password": "keystone-Adm1n-Pa55"]
+        static let fixed = ["database_admin_password": LabMySQL.adminPassword, "keystone_admin_password": "keystone-Adm1n-Pa55",
+                            "rabbitmq_admin_password": "Qu0rum-Rabb1t"]
     }
 
     /// The lab inventory with absolute key paths and `values` in place of its own (new keys are added to

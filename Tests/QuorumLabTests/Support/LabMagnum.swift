@@ -1,0 +1,48 @@
+import Foundation
+import Testing
+
+/// Magnum as it runs in the lab: `magnum service-list` asked of its API the way the book does (a Keystone token,
+/// through a controller's HAProxy on the VIP), and RabbitMQ's view of Magnum's user.
+enum LabMagnum {
+    /// The conductors `GET /v1/mservices` lists, by host: their `state` (`up`, `down`), asked from `host`
+    /// (through its own HAProxy on VIP:9511).
+    static func conductors(from host: String = "ctl1") throws -> [String: String] {
+        let token = try LabKeystone.call(["token"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let body = try Lab.output(host, """
+            curl -fsS --max-time 20 -H 'X-Auth-Token: \(token)' -H 'OpenStack-API-Version: container-infra latest' \
+              http://10.21.22.2:9511/v1/mservices
+            """)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])
+        let services = try #require(object["mservices"] as? [[String: Any]], body)
+        var states: [String: String] = [:]
+        for service in services where service["binary"] as? String == "magnum-conductor" {
+            if let name = service["host"] as? String { states[name] = service["state"] as? String ?? "?" }
+        }
+        return states
+    }
+
+    /// Waits (bounded) until `condition` holds for the conductors' states.
+    static func waitForConductors(_ what: String, seconds: Int = 120, _ condition: ([String: String]) -> Bool) throws {
+        var last: [String: String] = [:]
+        for _ in 0..<(seconds / 2) {
+            last = (try? conductors()) ?? [:]
+            if condition(last) { return }
+            Thread.sleep(forTimeInterval: 2)
+        }
+        throw LabError("\(what): not within \(seconds) s (conductors: \(last))")
+    }
+
+    /// `rabbitmqctl` against the lab's broker (netns lab), through lab/lab.sh's environment for it.
+    static func rabbitmqctl(_ arguments: [String]) throws -> String {
+        let quoted = arguments.map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
+        let script = "set -e; cd \(Lab.root)/lab; LAB_NS=lab; STATE=\(Lab.stateDirectory); source services/35-rabbitmq.sh; rabbitmqctl_lab \(quoted)"
+        let result = try Command.run(["bash", "-c", script])
+        guard result.status == 0 else { throw LabError("rabbitmqctl \(arguments): \(result.stderr)\(result.stdout)") }
+        return result.stdout
+    }
+
+    /// True when RabbitMQ accepts `user`'s `password` (its own check: `rabbitmqctl authenticate_user`).
+    static func rabbitAccepts(_ user: String, _ password: String) throws -> Bool {
+        (try? rabbitmqctl(["authenticate_user", user, password])) != nil
+    }
+}

@@ -1,3 +1,4 @@
+import OrderedCollections
 import QuorumCore
 
 /// `service`: starts, stops, restarts or reloads a service, and enables or disables it at boot, through the
@@ -15,6 +16,7 @@ public struct ServiceStep: StepKind {
         ArgField("state", .choice(State.allCases.map(\.rawValue)),
                  "started/stopped are idempotent; restarted/reloaded always act"),
         ArgField("enabled", .bool, "start at boot (systemctl enable, or update-rc.d on SysV)"),
+        HAProxyDrain.field,
     ], freeForm: "name")
 
     public enum State: String, Sendable, CaseIterable { case started, stopped, restarted, reloaded }
@@ -23,12 +25,15 @@ public struct ServiceStep: StepKind {
     public let service: String
     public let state: State?
     public let enabled: Bool?
+    /// The `drain:` map, read per host when the step runs (its server name defaults to the host's).
+    let drain: OrderedDictionary<String, Value>?
 
     public init(arguments: Arguments) throws {
         service = try arguments.requiredString("name")
         try ServiceStep.validate(service)
         state = try arguments.choice("state", State.allCases.map(\.rawValue)).flatMap(State.init(rawValue:))
         enabled = try arguments.bool("enabled")
+        drain = try arguments.map("drain")
         guard state != nil || enabled != nil else {
             throw StepFailure("service \(service): give `state`, `enabled`, or both")
         }
@@ -166,7 +171,9 @@ public struct ServiceStep: StepKind {
             let isRunning = manager == .systemd ? "systemctl is-active --quiet \(q)" : "service \(q) status >/dev/null 2>&1"
             let showStatus = manager == .systemd ? "systemctl status --no-pager -n 20 \(q) 2>&1" : "service \(q) status 2>&1"
             script.append(manager == .systemd ? "systemctl \(action) \(q) 2>&1 || exit $?" : "service \(q) \(action) 2>&1 || exit $?")
-            script.append("if \(runningAfter ? "" : "! ")\(isRunning); then exit 0; fi")
+            // SysV scripts start daemons in the background (start-stop-daemon --background): give the state a
+            // moment (bounded, 10 s) to settle before calling the action a failure.
+            script.append("i=0; while [ $i -lt 50 ]; do if \(runningAfter ? "" : "! ")\(isRunning); then exit 0; fi; sleep 0.2; i=$((i + 1)); done")
             script.append("echo \(ServiceStep.notInState)")
             script.append(showStatus)
             script.append("exit 3")
@@ -197,21 +204,35 @@ public struct ServiceStep: StepKind {
             done.append(["start": "started", "stop": "stopped", "restart": "restarted", "reload": "reloaded"][action] ?? action)
         }
         if !context.check {
-            let outcome = try await context.remote.change(changeScript(plan, manager: status.manager))
-            let output = outcome.stdoutText.split(separator: "\n", omittingEmptySubsequences: false)
-            if output.contains(Substring(ServiceStep.notInState)) {
-                let detail = output.filter { $0 != Substring(ServiceStep.notInState) }.joined(separator: "\n").trimmingTrailingWhitespace()
-                throw StepFailure("service \(service): `\(plan.action ?? "")` succeeded but it is "
-                                  + (plan.runningAfter == true ? "not running" : "still running") + " afterwards",
-                                  detail: detail.isEmpty ? nil : detail)
-            }
-            guard outcome.succeeded else {
-                throw StepFailure("service \(service): \(done.joined(separator: " and ")) failed (exit \(outcome.status))",
-                                  detail: (outcome.stdoutText + outcome.stderrText).trimmingTrailingWhitespace())
+            let script = changeScript(plan, manager: status.manager)
+            let attempted = done.joined(separator: " and ")
+            if let drainMap = drain, plan.action == "restart" || plan.action == "reload" {
+                let drain = try HAProxyDrain(drainMap, host: context.host, location: context.location)
+                try await drain.around(context) { try await self.change(script, plan, done: attempted, context) }
+                done.append("drained in \(drain.backend)")
+            } else {
+                try await change(script, plan, done: attempted, context)
             }
         }
         return StepOutcome(changed: true, diffs: diffs, message: done.joined(separator: ", "),
                            result: .init(result, uniquingKeysWith: { a, _ in a }))
+    }
+
+    /// Runs the change script; throws when it failed or the service is not in the wanted state afterwards.
+    /// `done` says what was attempted ("enabled and restarted"), for the error.
+    func change(_ script: String, _ plan: Plan, done: String, _ context: StepContext) async throws {
+        let outcome = try await context.remote.change(script)
+        let output = outcome.stdoutText.split(separator: "\n", omittingEmptySubsequences: false)
+        if output.contains(Substring(ServiceStep.notInState)) {
+            let detail = output.filter { $0 != Substring(ServiceStep.notInState) }.joined(separator: "\n").trimmingTrailingWhitespace()
+            throw StepFailure("service \(service): `\(plan.action ?? "")` succeeded but it is "
+                              + (plan.runningAfter == true ? "not running" : "still running") + " afterwards",
+                              detail: detail.isEmpty ? nil : detail)
+        }
+        guard outcome.succeeded else {
+            throw StepFailure("service \(service): \(done) failed (exit \(outcome.status))",
+                              detail: (outcome.stdoutText + outcome.stderrText).trimmingTrailingWhitespace())
+        }
     }
 }
 

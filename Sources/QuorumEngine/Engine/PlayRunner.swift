@@ -135,9 +135,18 @@ struct PlayRunner {
         let peers = scope.hosts.reduce(into: [String: any HostSession]()) { result, name in
             if let peerSession = sessionsByHost[name] { result[name] = peerSession }
         }
+        // A host of the play outside this batch (a rolling play drains a server on every controller's HAProxy) is
+        // reached through the run's pool: the session it already has, or one made now.
+        let pool = self.pool
+        let planHosts = Set(scope.hosts)
+        let hostVariables = scope.variables
         let peer: @Sendable (String) async throws -> any Remote = { name in
-            guard let peerSession = peers[name] else { throw StepFailure("\(name) is not a reachable host of this play") }
-            return view(peerSession)
+            if let peerSession = peers[name] { return view(peerSession) }
+            guard planHosts.contains(name) else { throw StepFailure("\(name) is not a host of this play") }
+            switch await pool.session(for: name, variables: hostVariables[name] ?? [:]) {
+            case .connected(let peerSession): return view(peerSession)
+            case .unreachable(let reason): throw StepFailure("\(name) is unreachable", detail: reason)
+            }
         }
         return StepExecutor.Target(host: host, play: play, files: playbook.fileResolver, remote: view(session),
                                    variables: variables, isHandler: isHandler, runOnce: runOnce,

@@ -13,7 +13,7 @@ enum LabMagnum {
               http://10.21.22.2:9511/v1/mservices
             """)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])
-        let services = try #require(object["mservices"] as? [[String: Any]], body)
+        let services = try #require(object["mservices"] as? [[String: Any]], "\(body)")
         var states: [String: String] = [:]
         for service in services where service["binary"] as? String == "magnum-conductor" {
             if let name = service["host"] as? String { states[name] = service["state"] as? String ?? "?" }

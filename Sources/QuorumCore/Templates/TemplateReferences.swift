@@ -1,126 +1,185 @@
 import Stencil
 
-/// Finds the top-level variable names a template uses, for static checks before any host is contacted.
-enum TemplateReferences {
-    static func names(in text: String, requiredOnly: Bool) -> Set<String> {
-        guard TemplateRenderer.hasTemplateSyntax(text), let template = try? TemplateCache.shared.template(text) else {
-            return fallbackNames(in: text, requiredOnly: requiredOnly)
-        }
-        var names = Set<String>()
-        var bound = Set<String>()
-        collect(template.nodes, bound: &bound, requiredOnly: requiredOnly, into: &names)
-        return names
+/// A variable a template uses, with the tag that uses it (1-based line and column within the text).
+struct TemplateUse: Sendable, Hashable {
+    var name: String
+    var line: Int
+    var column: Int
+}
+
+/// Finds the top-level variables a template or a condition uses, for static checks before any host is
+/// contacted. Names the text binds itself (`set`, `for`) are left out.
+///
+/// When guards are honoured, a use counts only where the variable may be undefined when it is evaluated:
+/// not as the input of `default`/`d`/`defined` or of an `is defined`/`is undefined` test, not where a guard
+/// on the way proves it defined (`{% if x is defined %}`, the `else` of `{% if x is undefined %}`,
+/// `x is defined and …`, `x is undefined or …`, `… if x is defined else …`), and not in a branch that the
+/// facts show cannot run (see `GuardFacts`).
+struct TemplateReferences {
+    let honoursGuards: Bool
+    private(set) var uses: [TemplateUse] = []
+    /// The tag being walked, where its uses are reported.
+    private var line = 1
+    private var column = 1
+
+    private init(honoursGuards: Bool) {
+        self.honoursGuards = honoursGuards
     }
 
-    /// For a text that does not parse: the names of the output tags that do.
-    private static func fallbackNames(in text: String, requiredOnly: Bool) -> Set<String> {
-        var names = Set<String>()
-        for segment in (try? TemplateScanner.scan(text)) ?? [] where segment.kind == .output {
-            if let expression = try? ExprParser.parse(segment.content) {
-                collect(expression, bound: [], requiredOnly: requiredOnly, into: &names)
+    /// The uses in `text`, in the order written; `facts` says what is known before it.
+    static func uses(in text: String, honouringGuards: Bool, facts: GuardFacts = .undecided) -> [TemplateUse] {
+        var walker = TemplateReferences(honoursGuards: honouringGuards)
+        var facts = facts
+        if TemplateRenderer.hasTemplateSyntax(text), let template = try? TemplateCache.shared.template(text) {
+            walker.walk(template.nodes, &facts)
+        } else {
+            // A text that does not parse: the uses in the output tags that do.
+            for segment in (try? TemplateScanner.scan(text)) ?? [] where segment.kind == .output {
+                if let expression = try? TemplateCache.shared.expression(segment.content) {
+                    walker.at(segment)
+                    walker.walk(expression, facts)
+                }
             }
         }
-        return names
+        return walker.uses
     }
 
-    static func collect(_ nodes: [any NodeType], bound: inout Set<String>, requiredOnly: Bool, into names: inout Set<String>) {
+    /// The uses in a condition or one expression (all at line 1, column 1).
+    static func uses(in expression: TemplateExpr, honouringGuards: Bool, facts: GuardFacts = .undecided) -> [TemplateUse] {
+        var walker = TemplateReferences(honoursGuards: honouringGuards)
+        walker.walk(expression, facts)
+        return walker.uses
+    }
+
+    private mutating func at(_ segment: TemplateSegment) {
+        line = segment.line
+        column = segment.column
+    }
+
+    private mutating func walk(_ nodes: [any NodeType], _ facts: inout GuardFacts) {
         for node in nodes {
             switch node {
             case let output as OutputNode:
-                collect(output.expression, bound: bound, requiredOnly: requiredOnly, into: &names)
+                at(output.segment)
+                walk(output.expression, facts)
             case let set as SetNode:
-                collect(set.expression, bound: bound, requiredOnly: requiredOnly, into: &names)
-                bound.insert(set.name)
+                at(set.segment)
+                walk(set.expression, facts)
+                facts.bind([set.name])
             case let branching as IfNode:
-                let guarded = bound
-                for branch in branching.branches {
-                    if let condition = branch.condition {
-                        collect(condition, bound: guarded, requiredOnly: requiredOnly, into: &names)
-                    }
-                    var inner = guarded
-                    if requiredOnly, let condition = branch.condition { inner.formUnion(definedGuards(condition)) }
-                    collect(branch.nodes, bound: &inner, requiredOnly: requiredOnly, into: &names)
-                }
+                walk(branching, facts)
             case let loop as ForNode:
-                collect(loop.iterable, bound: bound, requiredOnly: requiredOnly, into: &names)
-                var inner = bound.union(loop.targets).union(["loop", "forloop"])
-                if let filter = loop.filter { collect(filter, bound: inner, requiredOnly: requiredOnly, into: &names) }
-                collect(loop.nodes, bound: &inner, requiredOnly: requiredOnly, into: &names)
-                var empty = bound
-                collect(loop.emptyNodes, bound: &empty, requiredOnly: requiredOnly, into: &names)
+                at(loop.segment)
+                walk(loop.iterable, facts)
+                var inner = facts
+                inner.bind(loop.targets + ["loop", "forloop"])
+                if let filter = loop.filter {
+                    walk(filter, inner)
+                    if honoursGuards { inner = inner.assuming(filter, is: true) }
+                }
+                walk(loop.nodes, &inner)
+                var empty = facts
+                walk(loop.emptyNodes, &empty)
             default:
                 break
             }
         }
     }
 
-    static func collect(_ expression: TemplateExpr, bound: Set<String>, requiredOnly: Bool, into names: inout Set<String>) {
-        func walk(_ e: TemplateExpr, _ bound: Set<String>) {
-            collect(e, bound: bound, requiredOnly: requiredOnly, into: &names)
+    /// Branches in order: each condition is evaluated only when the ones before it were false.
+    private mutating func walk(_ branching: IfNode, _ facts: GuardFacts) {
+        var facts = facts
+        for branch in branching.branches {
+            guard let condition = branch.condition else {
+                var inner = facts
+                walk(branch.nodes, &inner)
+                return
+            }
+            at(branch.segment)
+            walk(condition, facts)
+            let decided = honoursGuards ? facts.decide(condition) : nil
+            if decided != false {
+                var inner = honoursGuards ? facts.assuming(condition, is: true) : facts
+                walk(branch.nodes, &inner)
+            }
+            if decided == true { return }
+            if honoursGuards { facts = facts.assuming(condition, is: false) }
         }
+    }
+
+    private mutating func use(_ name: String, _ facts: GuardFacts) {
+        if facts.definedness(of: name) != .defined {
+            uses.append(TemplateUse(name: name, line: line, column: column))
+        }
+    }
+
+    private mutating func walk(_ expression: TemplateExpr, _ facts: GuardFacts) {
         switch expression {
         case .literal:
             break
         case .name(let name):
-            if !bound.contains(name) { names.insert(name) }
+            use(name, facts)
         case .member(let base, _):
-            walk(base, bound)
+            walk(base, facts)
         case .index(let base, let key):
-            walk(base, bound)
-            walk(key, bound)
+            walk(base, facts)
+            walk(key, facts)
         case .list(let items):
-            items.forEach { walk($0, bound) }
+            items.forEach { walk($0, facts) }
         case .dict(let pairs):
             for (key, value) in pairs {
-                walk(key, bound)
-                walk(value, bound)
+                walk(key, facts)
+                walk(value, facts)
             }
         case .not(let inner), .negate(let inner):
-            walk(inner, bound)
+            walk(inner, facts)
         case .and(let left, let right):
-            walk(left, bound)
-            walk(right, requiredOnly ? bound.union(definedGuards(left)) : bound)
+            walk(left, facts)
+            walkIf(left, is: true, then: right, facts)
         case .or(let left, let right):
-            walk(left, bound)
-            walk(right, bound)
+            walk(left, facts)
+            walkIf(left, is: false, then: right, facts)
         case .binary(let left, _, let right):
-            walk(left, bound)
-            walk(right, bound)
+            walk(left, facts)
+            walk(right, facts)
         case .filter(let input, let name, let arguments, let keywords):
-            if !(requiredOnly && ["default", "d", "defined"].contains(name)) { walk(input, bound) }
-            arguments.forEach { walk($0, bound) }
-            keywords.forEach { walk($0.1, bound) }
+            if ["default", "d", "defined"].contains(name) { walkLooked(input, facts) } else { walk(input, facts) }
+            arguments.forEach { walk($0, facts) }
+            keywords.forEach { walk($0.1, facts) }
         case .test(let input, let name, let arguments, _):
-            if !(requiredOnly && ["defined", "undefined"].contains(name)) { walk(input, bound) }
-            arguments.forEach { walk($0, bound) }
+            if ["defined", "undefined"].contains(name) { walkLooked(input, facts) } else { walk(input, facts) }
+            arguments.forEach { walk($0, facts) }
         case .conditional(let then, let condition, let otherwise):
-            walk(condition, bound)
-            walk(then, requiredOnly ? bound.union(definedGuards(condition)) : bound)
-            if let otherwise { walk(otherwise, bound) }
+            walk(condition, facts)
+            walkIf(condition, is: true, then: then, facts)
+            if let otherwise { walkIf(condition, is: false, then: otherwise, facts) }
         case .method(let base, _, let arguments):
-            walk(base, bound)
-            arguments.forEach { walk($0, bound) }
+            walk(base, facts)
+            arguments.forEach { walk($0, facts) }
         }
     }
 
-    /// Root names a condition proves defined when true: `x is defined`, `x.y is defined`, `x is not undefined`,
-    /// and the same inside `and` chains.
-    static func definedGuards(_ condition: TemplateExpr) -> Set<String> {
-        switch condition {
-        case .and(let left, let right):
-            return definedGuards(left).union(definedGuards(right))
-        case .test(let input, let name, _, let negated) where (name == "defined" && !negated) || (name == "undefined" && negated):
-            return root(of: input).map { [$0] } ?? []
+    /// `next`, which is evaluated only when `condition` is `truth`; skipped when the facts say it is not.
+    private mutating func walkIf(_ condition: TemplateExpr, is truth: Bool, then next: TemplateExpr, _ facts: GuardFacts) {
+        guard honoursGuards else { return walk(next, facts) }
+        guard let decided = facts.decide(condition) else { return walk(next, facts.assuming(condition, is: truth)) }
+        if decided == truth { walk(next, facts.assuming(condition, is: truth)) }
+    }
+
+    /// The input of `default`, `defined` or a definedness test: the variable itself may be undefined, but
+    /// the keys of its access path (`hostvars[h]`) and anything that is not a plain path are evaluated.
+    private mutating func walkLooked(_ input: TemplateExpr, _ facts: GuardFacts) {
+        guard honoursGuards else { return walk(input, facts) }
+        switch input {
+        case .name:
+            break
+        case .member(let base, _):
+            walkLooked(base, facts)
+        case .index(let base, let key):
+            walkLooked(base, facts)
+            walk(key, facts)
         default:
-            return []
-        }
-    }
-
-    private static func root(of expression: TemplateExpr) -> String? {
-        switch expression {
-        case .name(let name): return name
-        case .member(let base, _), .index(let base, _): return root(of: base)
-        default: return nil
+            walk(input, facts)
         }
     }
 }

@@ -85,24 +85,24 @@ public struct TemplateRenderer: Sendable {
     }
 
     /// The top-level variable names `text` refers to; names its own `for` loops and `set` tags bind are
-    /// left out. A text that does not parse gives the names found before the problem (use `check`).
+    /// left out. A text that does not parse gives the names found in the output tags that do (use `check`).
     public func referencedNames(in text: String) -> Set<String> {
-        TemplateReferences.names(in: text, requiredOnly: false)
+        Set(TemplateReferences.uses(in: text, honouringGuards: false).map(\.name))
     }
 
     /// Like `referencedNames(in:)`, minus the names that are only used guarded: as the input of
-    /// `default`/`d`/`defined`, tested with `is defined`/`is undefined`, or inside `{% if x is defined %}`
-    /// (and after `x is defined and …`). These are the names a static check should require.
+    /// `default`/`d`/`defined`, tested with `is defined`/`is undefined`, inside `{% if x is defined %}` or the
+    /// `else` of `{% if x is undefined %}`, after `x is defined and …`, in `… if x is defined else …`
+    /// (see `TemplateReferences`). Nothing is assumed about any variable: the static check itself also
+    /// decides guards from what the inventory and playbooks define (`StaticChecker`).
     public func requiredNames(in text: String) -> Set<String> {
-        TemplateReferences.names(in: text, requiredOnly: true)
+        Set(TemplateReferences.uses(in: text, honouringGuards: true).map(\.name))
     }
 
     /// The top-level variable names a condition refers to.
     public func referencedNames(inCondition condition: String) -> Set<String> {
-        guard let expression = try? ExprParser.parse(condition) else { return [] }
-        var names = Set<String>()
-        TemplateReferences.collect(expression, bound: [], requiredOnly: false, into: &names)
-        return names
+        guard let expression = try? TemplateCache.shared.expression(condition) else { return [] }
+        return Set(TemplateReferences.uses(in: expression, honouringGuards: false).map(\.name))
     }
 
     /// True when `text` contains template syntax (`{{`, `{%`).
@@ -146,14 +146,22 @@ extension Error {
     func located(at location: SourceLocation) -> TemplateError {
         if let error = self as? TemplateError { return error }
         guard let failure = self as? TemplateFailure else { return TemplateError(message: "\(self)", location: location) }
-        var where_ = location
-        if failure.line <= 1 {
-            where_.column = location.column + failure.column - 1
+        return TemplateError(message: failure.message, location: location.within(line: failure.line, column: failure.column),
+                             undefinedVariable: failure.undefinedVariable)
+    }
+}
+
+extension SourceLocation {
+    /// Where line `line`, column `column` of a text written here is: line 1 goes on from this column.
+    func within(line: Int, column: Int) -> SourceLocation {
+        var location = self
+        if line <= 1 {
+            location.column = self.column + column - 1
         } else {
-            where_.line = location.line + failure.line - 1
-            where_.column = failure.column
+            location.line = self.line + line - 1
+            location.column = column
         }
-        return TemplateError(message: failure.message, location: where_, undefinedVariable: failure.undefinedVariable)
+        return location
     }
 }
 

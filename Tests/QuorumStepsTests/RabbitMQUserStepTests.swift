@@ -294,6 +294,14 @@ import Testing
         #expect(RabbitMQClient.path(["permissions", "/", "ü?#%"]) == "/api/permissions/%2F/%C3%BC%3F%23%25")
     }
 
+    @Test("via: tunnel opens the host's SSH tunnel to the API's host and port; a failure names the host and the service")
+    func tunnelFailureIsClear() async throws {
+        var step = Self.magnum
+        step["via"] = "tunnel"
+        let error = await #expect(throws: StepFailure.self) { try await RabbitMQRun(FakeRabbitMQ()).run(step) }
+        #expect(error?.message == "cannot open an SSH tunnel from ctl1 to RabbitMQ's management API at 10.21.22.2:15672")
+    }
+
     @Test("arguments: api fields, URL normalisation, via, vhost or permissions, empty password; schema and catalog")
     func arguments() throws {
         let api: Value = .map(["url": "http://10.0.0.10:15672/", "username": "admin", "password": "pw"])

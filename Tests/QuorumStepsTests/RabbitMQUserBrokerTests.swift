@@ -54,8 +54,17 @@ struct RabbitMQUserBrokerTests {
         #expect(try await whoami(broker, "magnum", second) == 200)
         #expect(!(try await run(false, magnum)).changed)
 
-        // Tags alone keep the password (the stored hash is sent back); permissions with regexps, another vhost.
+        // Tags alone: the user is updated in place, its password (the stored hash is sent back) and permissions kept.
         magnum["tags"] = .list(["management", "monitoring"])
+        let beforeTags = try snapshot(broker)
+        let tagged = try await run(false, magnum)
+        #expect(tagged.diffs == [Diff(subject: "tags of rabbitmq user magnum", before: "management", after: "management, monitoring")])
+        let afterTags = try snapshot(broker)
+        #expect(afterTags.permissions == beforeTags.permissions && afterTags.vhosts == beforeTags.vhosts)
+        #expect(afterTags.users.contains("magnum\t[management, monitoring]"), "\(afterTags.users)")
+        #expect(try await whoami(broker, "magnum", second) == 200)
+
+        // Permissions with regexps, on another vhost as well.
         magnum["vhost"] = nil
         magnum["permissions"] = .list([.map(["vhost": "/magnum", "configure": "^magnum-.*", "write": ".*", "read": ".*"]),
                                        .map(["vhost": "/", "configure": "^$", "write": "^$", "read": "^amq\\.status$"])])
@@ -63,7 +72,6 @@ struct RabbitMQUserBrokerTests {
         let apply = try await run(false, magnum)
         #expect(check.diffs == apply.diffs)
         #expect(apply.diffs == [
-            Diff(subject: "tags of rabbitmq user magnum", before: "management", after: "management, monitoring"),
             Diff(subject: "permissions of magnum on /magnum", before: "configure .* write .* read .*",
                  after: "configure ^magnum-.* write .* read .*"),
             Diff(subject: "permissions of magnum on /", before: "(none)", after: "configure ^$ write ^$ read ^amq\\.status$"),

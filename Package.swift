@@ -77,7 +77,11 @@ let package = Package(
         // One file per step kind.
         .target(
             name: "QuorumSteps",
-            dependencies: ["QuorumCore", "QuorumMySQL", "QuorumThreading", "CCurl"],
+            dependencies: [
+                "QuorumCore", "QuorumMySQL", "QuorumThreading", "CCurl",
+                // RabbitMQ password hashes are compared locally (SHA-256/512, MD5).
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: strict
         ),
         // The engine: connections, plays, batches, handlers, events and reporters.

@@ -10,8 +10,9 @@ struct AuditCommand: AsyncParsableCommand {
         commandName: "audit",
         abstract: "Report drift between the hosts and the playbooks, writing nothing.",
         discussion: """
-        Exit codes: 0 no drift, 4 drift found (findings too with --strict), 2 a probe failed, \
-        3 a host unreachable (3 wins over 2, 2 over 4), 1 usage or validation error.
+        Exit codes: 0 no drift, 4 drift found (findings too with --strict), 5 a health check failed \
+        (configuration as declared, service not working), 2 a probe failed, 3 a host unreachable \
+        (3 wins over 2, 2 over 4, 4 over 5), 1 usage or validation error.
         """
     )
 

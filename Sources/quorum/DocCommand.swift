@@ -21,6 +21,7 @@ struct DocCommand: ParsableCommand {
         print("\(kind.name): \(kind.summary)")
         if let family = kind.defaultsFamily { print("  shared arguments may come from the play's `defaults: {\(family): …}`") }
         if kind.runsOncePerPlay { print("  runs once per play (a shared service)") }
+        if kind.isHealthCheck { print("  a health check: read-only, runs alike in check mode and audits; a failure there is health (exit 5)") }
         print(describe(kind.schema, indent: "  "), terminator: "")
     }
 

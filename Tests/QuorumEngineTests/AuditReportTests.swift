@@ -74,7 +74,7 @@ import Testing
             "  ctl2  step \"firewall\" (pb.yml:10:7): cannot read the iptables rules (exit 1)",
             "UNREACHABLE",
             "  ctl3  ctl3: connection refused",
-            "audit: 3 hosts, 6 probes, drift in 3 steps on 1 host, 1 warning, 1 failed, 1 unreachable, 1 not audited (1.50s, exit 3)",
+            "audit: 3 hosts, 6 probes, drift in 3 steps on 1 host, 1 warning, 1 failed, 1 unreachable, 0 unhealthy, 1 not audited (1.50s, exit 3)",
         ]
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
         var position = 0
@@ -90,6 +90,7 @@ import Testing
         #expect(bind.map { lines[$0 + 1] } == "    ~ handler: restart haproxy  (pcs_resource, pb.yml:10:7)", "no blank line after a file diff")
         #expect(!text.contains("Leaked"))
         #expect(!text.contains("packages"), "a step skipped by its condition is not in the report")
+        #expect(!text.contains("HEALTH"), "no health check failed: no HEALTH section")
     }
 
     @Test("JSON: exactly the documented keys, null where absent, secrets as ********, and a lossless round trip")
@@ -104,11 +105,11 @@ import Testing
         #expect(object["exit_code"] as? Int == 3)
         let summary = try #require(object["summary"] as? [String: Int])
         #expect(summary == ["hosts": 3, "probes": 6, "drifted_steps": 3, "drifted_hosts": 1, "findings": 1, "failed": 1,
-                            "unreachable": 1, "not_audited": 1])
+                            "unreachable": 1, "not_audited": 1, "unhealthy": 0])
         let hosts = try #require(object["hosts"] as? [[String: Any]])
         #expect(hosts.map { $0["status"] as? String } == ["drift", "failed", "unreachable"])
         for host in hosts {
-            #expect(Set(host.keys) == ["host", "status", "error", "drift", "findings", "failures", "not_audited"])
+            #expect(Set(host.keys) == ["host", "status", "error", "drift", "findings", "failures", "not_audited", "health"])
         }
         #expect(hosts[0]["error"] is NSNull)
         let drift = try #require((hosts[0]["drift"] as? [[String: Any]])?.first)
@@ -174,12 +175,16 @@ import Testing
         #expect(document.rootElement()?.attribute(forName: "a")?.stringValue == "a<b>&\"c\"'d'\n\te\u{FFFD}f]]>")
     }
 
-    @Test("exit codes: unreachable 3 over failed 2 over drift 4; findings are drift only with --strict", arguments: [
+    @Test("exit codes: unreachable 3 over failed 2 over drift 4 over unhealthy 5; findings are drift only with --strict", arguments: [
         ([AuditReport.Status.clean, .clean], 0),
         ([.clean, .drift], 4),
         ([.drift, .failed], 2),
         ([.failed, .unreachable, .drift], 3),
         ([.unreachable, .clean], 3),
+        ([.clean, .unhealthy], 5),
+        ([.unhealthy, .drift, .unhealthy], 4),
+        ([.unhealthy, .failed], 2),
+        ([.unhealthy, .unreachable], 3),
     ])
     func exitCodes(statuses: [AuditReport.Status], code: Int) {
         let hosts = statuses.enumerated().map { AuditReport.Host(host: "h\($0.offset)", status: $0.element) }
@@ -194,5 +199,74 @@ import Testing
         let strict = AuditReport(summary: summary, command: "", strict: true)
         #expect(strict.exitCode == 4)
         #expect(AuditTable(strict).summaryLine.contains("1 warning (strict)"))
+    }
+
+    /// ctl1: a health check failed (and another passed); ctl2: the same failure, but also drift and a finding.
+    static func healthSummary() -> RunSummary {
+        func unhealthy(_ host: String) -> StepReport {
+            var report = step(host, "conductors up", kind: "http_check", .failed,
+                              error: "GET http://vip:9511/v1/mservices (directly): magnum-conductor on ctl2: state down (want up)")
+            report.unhealthy = true
+            return report
+        }
+        let reports = [
+            unhealthy("ctl1"),
+            step("ctl1", "API answers", kind: "http_check", .ok),
+            unhealthy("ctl2"),
+            step("ctl2", "magnum.conf", .changed, diffs: [Diff(subject: "[api] port", before: "9999", after: "9511")], findings: [rabbitHosts]),
+        ]
+        var recap = ["ctl1": HostRecap(), "ctl2": HostRecap()]
+        for report in reports { recap[report.host]?.count(report) }
+        return RunSummary(recap: recap, hosts: ["ctl1", "ctl2"], reports: reports, check: true, duration: 0.5, unreachableErrors: [:])
+    }
+
+    @Test("health: its own section, status, JSON entries and JUnit failure type; passing checks are probes; drift wins the exit code")
+    func health() throws {
+        let summary = Self.healthSummary()
+        let report = AuditReport(summary: summary, command: "quorum audit", strict: false)
+        #expect(report.hosts.map(\.status) == [.unhealthy, .drift])
+        #expect(report.exitCode == 4 && summary.exitStatus == .drift)
+        #expect(report.summary.unhealthy == 2 && report.summary.failed == 0 && report.summary.probes == 4)
+        #expect(report.hosts.allSatisfy { $0.failures.isEmpty })
+        let problem = "GET http://vip:9511/v1/mservices (directly): magnum-conductor on ctl2: state down (want up)"
+        #expect(report.hosts[0].health == [AuditReport.Health(step: "conductors up", location: "pb.yml:10:7", problem: problem)])
+
+        let text = AuditTable(report).render()
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let at = try #require(lines.firstIndex(of: "HEALTH"))
+        #expect(lines[at + 1] == "  ctl1  step \"conductors up\" (pb.yml:10:7): " + problem)
+        #expect(lines[at + 2] == "  ctl2  step \"conductors up\" (pb.yml:10:7): " + problem)
+        #expect(at < lines.firstIndex(of: "FINDINGS") ?? 0 && (lines.firstIndex(of: "DRIFT") ?? 99) < at)
+        #expect(!lines.contains("FAILED"))
+        #expect(AuditTable(report).summaryLine.hasPrefix("audit: 2 hosts, 4 probes, drift in 1 step on 1 host, 1 warning, 0 failed, 0 unreachable, 2 unhealthy, 0 not audited"))
+
+        let object = try #require(try JSONSerialization.jsonObject(with: report.jsonData()) as? [String: Any])
+        let hosts = try #require(object["hosts"] as? [[String: Any]])
+        #expect(hosts.map { $0["status"] as? String } == ["unhealthy", "drift"])
+        let entry = try #require((hosts[0]["health"] as? [[String: String]])?.first)
+        #expect(entry == ["step": "conductors up", "location": "pb.yml:10:7", "problem": problem])
+        #expect((object["summary"] as? [String: Int])?["unhealthy"] == 2)
+        #expect(try JSONDecoder().decode(AuditReport.self, from: report.jsonData()) == report)
+
+        let document = try XMLDocument(xmlString: AuditJUnit(report: report, results: summary.reports).render(), options: [])
+        let suites = try #require(document.rootElement()).elements(forName: "testsuite")
+        let ctl1 = suites[0].elements(forName: "testcase")
+        let failure = try #require(ctl1.first?.elements(forName: "failure").first)
+        #expect(failure.attribute(forName: "type")?.stringValue == "health")
+        #expect(failure.attribute(forName: "message")?.stringValue == "health: " + problem && failure.stringValue == problem)
+        #expect(ctl1.first?.elements(forName: "error").isEmpty == true)
+        #expect(ctl1.last?.elements(forName: "failure").isEmpty == true, "a passing check is a passing testcase")
+        #expect(suites[0].attribute(forName: "failures")?.stringValue == "1" && suites[0].attribute(forName: "errors")?.stringValue == "0")
+
+        // Without the drift: 5, for the audit and for `apply --check`; apply itself says 2.
+        let healthOnly = summary.reports.filter { $0.kind == "http_check" }
+        var recap = ["ctl1": HostRecap(), "ctl2": HostRecap()]
+        for result in healthOnly { recap[result.host]?.count(result) }
+        let check = RunSummary(recap: recap, hosts: ["ctl1", "ctl2"], reports: healthOnly, check: true, duration: 0.1, unreachableErrors: [:])
+        #expect(AuditReport(summary: check, command: "", strict: false).exitCode == 5 && check.exitStatus == .unhealthy)
+        var apply = check
+        apply.check = false
+        #expect(apply.exitStatus == .stepFailed)
+        #expect(recap["ctl1"]?.failed == 1 && recap["ctl1"]?.unhealthy == 1, "a failed health check counts in failed and in unhealthy")
     }
 }

@@ -35,15 +35,16 @@ import Testing
     server.serve_forever()
     """#
 
-    /// The server process and its base URL; ended (by its PID) when the test ends.
+    /// The server process and its base URL; ended (by its PID) when the test ends. `script` prints its port,
+    /// then serves (the echo server by default).
     final class EchoServer {
         let process = Process()
         let base: URL
 
-        init() throws {
+        init(script: String = CurlTransportTests.serverScript) throws {
             let output = Pipe()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-            process.arguments = ["-c", CurlTransportTests.serverScript]
+            process.arguments = ["-c", script]
             process.standardOutput = output
             try process.run()
             var line = Data()

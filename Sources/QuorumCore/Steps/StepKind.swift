@@ -12,6 +12,11 @@ public protocol StepKind: Sendable {
     static var defaultsFamily: String? { get }
     /// Steps on a shared service (the database, Keystone, Pacemaker) run once per play by default.
     static var runsOncePerPlay: Bool { get }
+    /// A read-only check of a running service (`http_check`): it runs alike in apply and check mode, never
+    /// changes anything, and its failures marked `health` are reported apart from drift and probe failures.
+    /// Check mode and audits run it once (the state now); in apply, `retries` without `until` retry it until
+    /// it passes (a restarted service may need a few seconds).
+    static var isHealthCheck: Bool { get }
 
     /// Builds the step from arguments already rendered for one host; throws `StepFailure` when they
     /// are wrong in a way the schema cannot express.
@@ -25,6 +30,7 @@ public protocol StepKind: Sendable {
 extension StepKind {
     public static var defaultsFamily: String? { nil }
     public static var runsOncePerPlay: Bool { false }
+    public static var isHealthCheck: Bool { false }
 }
 
 /// Everything a step may use while it runs on one host.
@@ -142,11 +148,21 @@ public struct StepFailure: Error, Sendable, CustomStringConvertible {
     /// What the step observed before failing (e.g. a command's `rc`, `stdout`, `stderr`), so that
     /// `register`, `failed_when` and `until` can look at it.
     public var result: OrderedDictionary<String, Value>
+    /// The service a health check looked at does not work as declared (no answer, a wrong status, a member
+    /// down), as opposed to the check itself going wrong (bad arguments, no credentials): check mode and
+    /// audits report it as health (exit 5), apply as a failed step (exit 2).
+    public var health: Bool
 
-    public init(_ message: String, detail: String? = nil, result: OrderedDictionary<String, Value> = [:]) {
+    public init(_ message: String, detail: String? = nil, result: OrderedDictionary<String, Value> = [:], health: Bool = false) {
         self.message = message
         self.detail = detail
         self.result = result
+        self.health = health
+    }
+
+    /// A failure of the service a health check looked at (see `health`).
+    public static func unhealthy(_ message: String, detail: String? = nil, result: OrderedDictionary<String, Value> = [:]) -> StepFailure {
+        StepFailure(message, detail: detail, result: result, health: true)
     }
 
     public var description: String {

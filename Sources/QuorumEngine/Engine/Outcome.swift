@@ -32,6 +32,9 @@ public struct StepReport: Sendable, Codable {
     public var findings: [Finding] = []
     /// Set in check mode when the step could not know its outcome without acting: not audited, with why.
     public var unchecked: String? = nil
+    /// True when a health check failed because the service it looked at does not work (`StepFailure.health`):
+    /// the outcome is `failed`; check mode and audits count it as unhealthy (exit 5), apply as failed (exit 2).
+    public var unhealthy: Bool = false
 }
 
 /// Per-host totals for the recap.
@@ -42,6 +45,8 @@ public struct HostRecap: Sendable, Codable, Equatable {
     public var skipped = 0
     public var unreachable = 0
     public var ignored = 0
+    /// Failed health checks (also counted in `failed`).
+    public var unhealthy = 0
 
     public init() {}
 
@@ -50,7 +55,13 @@ public struct HostRecap: Sendable, Codable, Equatable {
         case .ok: ok += 1
         case .changed: changed += 1
         case .skipped: skipped += 1
-        case .failed: if report.ignored { ignored += 1 } else { failed += 1 }
+        case .failed:
+            if report.ignored {
+                ignored += 1
+            } else {
+                failed += 1
+                if report.unhealthy { unhealthy += 1 }
+            }
         case .unreachable: unreachable += 1
         }
     }
@@ -68,6 +79,9 @@ public enum ExitStatus: Int32, Sendable, Codable {
     case unreachable = 3
     /// Check or audit found changes to make (drift).
     case drift = 4
+    /// Check or audit: a health check failed, and nothing worse (no drift, no other failure): the configuration
+    /// is as declared but the service does not work. Apply reports a failed health check as `stepFailed`.
+    case unhealthy = 5
 }
 
 /// The end of a run.
@@ -80,10 +94,13 @@ public struct RunSummary: Sendable, Codable {
     public var duration: Double
     public var unreachableErrors: [String: String]
 
+    /// 3 unreachable, else 2 failed, else (check mode) 4 drift, else (check mode) 5 unhealthy. In check mode a
+    /// failed health check is not a failed probe: drift, which apply repairs, often explains it, so 4 wins.
     public var exitStatus: ExitStatus {
         if recap.values.contains(where: { $0.unreachable > 0 }) { return .unreachable }
-        if recap.values.contains(where: { $0.failed > 0 }) { return .stepFailed }
+        if recap.values.contains(where: { $0.failed - (check ? $0.unhealthy : 0) > 0 }) { return .stepFailed }
         if check && recap.values.contains(where: { $0.changed > 0 }) { return .drift }
+        if recap.values.contains(where: { $0.unhealthy > 0 }) { return .unhealthy }
         return .success
     }
 

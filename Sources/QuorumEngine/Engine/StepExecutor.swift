@@ -98,9 +98,11 @@ struct StepExecutor: Sendable {
         } catch {
             report.outcome = .failed
             report.error = describe(error)
+            report.unhealthy = (error as? StepFailure)?.health == true
             registered["failed"] = .bool(true)
             registered["msg"] = .string(report.error ?? "")
-            if step.ignoreErrors { report.ignored = true } else { hostFailed = true }
+            // An audit reports the state now: a service found not working does not stop the host's other probes.
+            if step.ignoreErrors { report.ignored = true } else if !(check && report.unhealthy) { hostFailed = true }
         }
 
         report.duration = (clock.now - start).seconds
@@ -142,7 +144,11 @@ struct StepExecutor: Sendable {
                                   variables: variables, templates: templates, files: target.files, location: step.location,
                                   planned: planned, cache: cache, playHosts: target.playHosts, peer: target.peer)
 
-        let attempts = (step.until != nil ? (step.retries ?? 3) : 0) + 1
+        // A health check retries (in apply) until it passes when `retries` comes without `until`; check mode
+        // runs it once: an audit reports the service as it is now.
+        let retriesUntilPass = kind.isHealthCheck && step.until == nil && step.retries != nil
+        let waits = (step.until != nil || retriesUntilPass) && !(check && kind.isHealthCheck)
+        let attempts = (waits ? (step.retries ?? 3) : 0) + 1
         var single = Single(changed: false, skipped: nil, diffs: [], message: nil, registered: [:], failure: nil)
         for attempt in 1...attempts {
             single = await attemptOnce(instance, context: context)
@@ -152,7 +158,7 @@ struct StepExecutor: Sendable {
             if let failedWhen = step.failedWhen {
                 let failed = try all(failedWhen, scope)
                 if failed {
-                    single.failure = single.failure ?? StepFailure("`failed_when` condition is true")
+                    single.failure = single.failure ?? StepFailure("`failed_when` condition is true", health: kind.isHealthCheck)
                 } else if single.failure is StepFailure {
                     single.failure = nil
                 }
@@ -164,11 +170,17 @@ struct StepExecutor: Sendable {
             single.registered["failed"] = .bool(single.failure != nil)
             if single.skipped != nil { single.registered["skipped"] = .bool(true) }
 
-            guard let until = step.until else { break }
-            if single.failure == nil || step.failedWhen != nil, try all(until, scope) { break }
+            if let until = step.until {
+                if single.failure == nil || step.failedWhen != nil, try all(until, scope) { break }
+            } else if single.failure == nil {
+                break
+            }
             if let failure = single.failure as? RemoteError, failure.kind == .unreachable { break }
             if attempt == attempts {
-                single.failure = single.failure ?? StepFailure("`until` condition still false after \(attempts) attempts")
+                if step.until != nil {
+                    single.failure = single.failure
+                        ?? StepFailure("`until` condition still false after \(attempts) attempts", health: kind.isHealthCheck)
+                }
                 break
             }
             try await Task.sleep(for: .milliseconds(Int((step.delay ?? 5) * 1000)))
@@ -187,8 +199,9 @@ struct StepExecutor: Sendable {
         } catch let failure as StepFailure {
             var registered = failure.result
             registered["msg"] = .string(failure.description)
-            // A command that ran and failed did run: `failed_when: false` turns it into a change.
-            return Single(changed: !failure.result.isEmpty, skipped: nil, diffs: [], message: nil,
+            // A command that ran and failed did run: `failed_when: false` turns it into a change (a health
+            // check changes nothing, whatever it found).
+            return Single(changed: !failure.result.isEmpty && !failure.health, skipped: nil, diffs: [], message: nil,
                           registered: registered, failure: failure)
         } catch {
             return Single(changed: false, skipped: nil, diffs: [], message: nil,

@@ -3,7 +3,8 @@ import QuorumCore
 
 /// The audit as JUnit XML (`--format junit`), so CI systems show drift as failing tests: one testsuite
 /// per host, one testcase per step probed (classname = play, name = step). Drift is a `<failure>` with the
-/// difference lines, a failed probe or an unreachable host an `<error>`, a step not audited `<skipped>`;
+/// difference lines, a failed health check a `<failure type="health">` with what is wrong, a failed probe or
+/// an unreachable host an `<error>`, a step not audited `<skipped>`;
 /// findings go to the step's `<system-out>`, or into its `<failure>` with `--strict`.
 public struct AuditJUnit: Sendable {
     public let report: AuditReport
@@ -93,7 +94,12 @@ public struct AuditJUnit: Sendable {
             testcase.failure = ("drift", "drift: " + (result.message ?? "would change"), lines.joined(separator: "\n"))
         case .failed:
             if result.ignored { break }
-            testcase.error = ("failed", result.error ?? "failed")
+            if result.unhealthy {
+                let problem = result.error ?? "unhealthy"
+                testcase.failure = ("health", "health: " + problem, problem)
+            } else {
+                testcase.error = ("failed", result.error ?? "failed")
+            }
         case .unreachable:
             testcase.error = ("unreachable", result.error ?? "unreachable")
         case .skipped:

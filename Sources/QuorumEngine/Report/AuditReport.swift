@@ -1,8 +1,8 @@
 import Foundation
 import QuorumCore
 
-/// What `quorum audit` found: a check-mode run folded per host into drift, findings, failures and steps
-/// not audited, with the exit code. Encoded, it is the documented `quorum.audit/1` JSON document (README,
+/// What `quorum audit` found: a check-mode run folded per host into drift, health checks that failed,
+/// findings, failures and steps not audited, with the exit code. Encoded, it is the documented `quorum.audit/1` JSON document (README,
 /// "quorum audit"); everything in it comes from already redacted step reports, and secret differences
 /// carry `********` (or null when absent), never a value.
 public struct AuditReport: Sendable, Codable, Equatable {
@@ -28,15 +28,18 @@ public struct AuditReport: Sendable, Codable, Equatable {
         public var failed = 0
         public var unreachable = 0
         public var notAudited = 0
+        /// Health checks that failed, over all hosts.
+        public var unhealthy = 0
 
         enum CodingKeys: String, CodingKey {
-            case hosts, probes, findings, failed, unreachable
+            case hosts, probes, findings, failed, unreachable, unhealthy
             case driftedSteps = "drifted_steps", driftedHosts = "drifted_hosts", notAudited = "not_audited"
         }
     }
 
+    /// A host's worst result: unreachable, then failed, drift, unhealthy, clean.
     public enum Status: String, Sendable, Codable {
-        case clean, drift, failed, unreachable
+        case clean, drift, failed, unreachable, unhealthy
     }
 
     public struct Host: Sendable, Codable, Equatable {
@@ -48,9 +51,11 @@ public struct AuditReport: Sendable, Codable, Equatable {
         public var findings: [Finding] = []
         public var failures: [Failure] = []
         public var notAudited: [NotAudited] = []
+        /// Health checks that found the service not working.
+        public var health: [Health] = []
 
         enum CodingKeys: String, CodingKey {
-            case host, status, error, drift, findings, failures
+            case host, status, error, drift, findings, failures, health
             case notAudited = "not_audited"
         }
     }
@@ -91,6 +96,13 @@ public struct AuditReport: Sendable, Codable, Equatable {
         public var error: String
     }
 
+    /// A health check that failed: what is wrong with the running service.
+    public struct Health: Sendable, Codable, Equatable {
+        public var step: String
+        public var location: String
+        public var problem: String
+    }
+
     public struct NotAudited: Sendable, Codable, Equatable {
         public var step: String
         public var reason: String
@@ -125,6 +137,9 @@ public struct AuditReport: Sendable, Codable, Equatable {
                     host.drift.append(Drift(play: report.play, step: report.step, kind: report.kind, location: report.location,
                                             handler: report.isHandler, message: report.message,
                                             differences: report.diffs.map(Difference.init)))
+                case .failed where !report.ignored && report.unhealthy:
+                    host.health.append(Health(step: report.displayStep, location: report.location,
+                                              problem: report.error ?? "unhealthy"))
                 case .failed where !report.ignored:
                     host.failures.append(Failure(step: report.displayStep, location: report.location,
                                                  error: report.error ?? "failed"))
@@ -138,6 +153,7 @@ public struct AuditReport: Sendable, Codable, Equatable {
             host.status = host.error != nil ? .unreachable
                 : !host.failures.isEmpty ? .failed
                 : !host.drift.isEmpty || strict && !host.findings.isEmpty ? .drift
+                : !host.health.isEmpty ? .unhealthy
                 : .clean
             totals.driftedSteps += host.drift.count
             totals.driftedHosts += host.drift.isEmpty ? 0 : 1
@@ -145,6 +161,7 @@ public struct AuditReport: Sendable, Codable, Equatable {
             totals.failed += host.failures.count
             totals.unreachable += host.status == .unreachable ? 1 : 0
             totals.notAudited += host.notAudited.count
+            totals.unhealthy += host.health.count
             hosts.append(host)
         }
         totals.hosts = hosts.count
@@ -153,12 +170,15 @@ public struct AuditReport: Sendable, Codable, Equatable {
         exitCode = Self.exitCode(hosts).rawValue
     }
 
-    /// 3 a host unreachable, else 2 a probe failed, else 4 drift (findings too, when strict), else 0.
+    /// 3 a host unreachable, else 2 a probe failed, else 4 drift (findings too, when strict), else 5 a health
+    /// check failed, else 0. Drift wins over health: it is what apply repairs, and often why a service fails;
+    /// 5 alone means the configuration is as declared and the service still does not work.
     static func exitCode(_ hosts: [Host]) -> ExitStatus {
         let statuses = Set(hosts.map(\.status))
         if statuses.contains(.unreachable) { return .unreachable }
         if statuses.contains(.failed) { return .stepFailed }
         if statuses.contains(.drift) { return .drift }
+        if statuses.contains(.unhealthy) { return .unhealthy }
         return .success
     }
 

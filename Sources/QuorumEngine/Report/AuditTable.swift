@@ -2,7 +2,7 @@ import Foundation
 import QuorumCore
 
 /// The audit's report for people (`--format table`): drift per host and step with what differs, then
-/// findings, steps not audited, failures, unreachable hosts, and one summary line.
+/// failed health checks, findings, steps not audited, failures, unreachable hosts, and one summary line.
 public struct AuditTable: Sendable {
     public let report: AuditReport
     public let color: Bool
@@ -35,6 +35,7 @@ public struct AuditTable: Sendable {
                 }
             }
         }
+        section("HEALTH", \.health, into: &out) { "step \"\($0.step)\" (\($0.location)): \($0.problem)" }
         section("FINDINGS", \.findings, into: &out) { finding in
             "\(finding.severity.rawValue): \(finding.file): \(finding.message)"
         }
@@ -51,14 +52,14 @@ public struct AuditTable: Sendable {
         return out.joined(separator: "\n") + "\n"
     }
 
-    /// `audit: 3 hosts, 57 probes, drift in 2 steps on 2 hosts, 1 warning, 0 failed, 0 unreachable, …`
+    /// `audit: 3 hosts, 57 probes, drift in 2 steps on 2 hosts, 1 warning, 0 failed, 0 unreachable, 1 unhealthy, …`
     public var summaryLine: String {
         let s = report.summary
         var parts = ["\(s.hosts) host\(s.hosts == 1 ? "" : "s")", "\(s.probes) probe\(s.probes == 1 ? "" : "s")"]
         parts.append(s.driftedSteps == 0 ? "no drift"
             : "drift in \(s.driftedSteps) step\(s.driftedSteps == 1 ? "" : "s") on \(s.driftedHosts) host\(s.driftedHosts == 1 ? "" : "s")")
         parts.append("\(s.findings) warning\(s.findings == 1 ? "" : "s")" + (report.strict && s.findings > 0 ? " (strict)" : ""))
-        parts += ["\(s.failed) failed", "\(s.unreachable) unreachable", "\(s.notAudited) not audited"]
+        parts += ["\(s.failed) failed", "\(s.unreachable) unreachable", "\(s.unhealthy) unhealthy", "\(s.notAudited) not audited"]
         return "audit: " + parts.joined(separator: ", ") + String(format: " (%.2fs, exit %d)", report.duration, report.exitCode)
     }
 

@@ -27,6 +27,7 @@ public final class ConsoleReporter: RunObserver, Sendable {
     public func stepFinished(_ report: StepReport) {
         var word = report.outcome.rawValue
         if report.outcome == .changed && report.isHandlerOrCheck(checkWord: false) { word = "changed" }
+        if report.unhealthy { word = "unhealthy" }
         let style: Style = switch report.outcome {
         case .ok: .green
         case .changed: .yellow
@@ -45,7 +46,8 @@ public final class ConsoleReporter: RunObserver, Sendable {
         if let message = report.message, verbose { line += "  — \(message)" }
         var text = line
         if let error = report.error {
-            text += "\n" + paint("      \(report.outcome == .unreachable ? "unreachable" : "error"): \(report.host), step \"\(report.step)\" (\(report.location)): ", .red)
+            let label = report.outcome == .unreachable ? "unreachable" : report.unhealthy ? "unhealthy" : "error"
+            text += "\n" + paint("      \(label): \(report.host), step \"\(report.step)\" (\(report.location)): ", .red)
                 + error.replacingOccurrences(of: "\n", with: "\n      ")
             if report.ignored { text += paint(" (ignored)", .cyan) }
         }
@@ -77,6 +79,7 @@ public final class ConsoleReporter: RunObserver, Sendable {
             line += "  " + paint("failed=\(r.failed)", r.failed > 0 ? .red : .plain)
             line += "  skipped=\(r.skipped)  " + paint("unreachable=\(r.unreachable)", r.unreachable > 0 ? .red : .plain)
             if r.ignored > 0 { line += "  ignored=\(r.ignored)" }
+            if r.unhealthy > 0 { line += "  " + paint("unhealthy=\(r.unhealthy)", .red) }
             text += "\n" + line
         }
         text += String(format: "\n  %.2fs, exit %d", summary.duration, summary.exitStatus.rawValue)

@@ -16,9 +16,8 @@ extension SessionCore {
         let loginDeadline = Deadline(at: monotonicNow() + nanos(options.loginTimeout)) { [label, options] in
             SSHError(.connectTimeout, "SSH login to \(label) did not finish within \(options.loginTimeout)")
         }
-        let knownHosts = try KnownHosts(session: session, files: hostKeys.knownHostsFiles, logger: logger)
-        defer { knownHosts.free() }
-        preferRecordedHostKeyTypes(knownHosts)
+        let knownHosts = KnownHosts(files: hostKeys.knownHostsFiles)
+        preferRecordedHostKeyTypes(knownHosts, alias: hostKeys.hostKeyAlias)
 
         let op = newOp()
         defer { endOp(op) }

@@ -26,10 +26,9 @@ public struct SSHRoute: Sendable {
         self.target = target
     }
 
-    /// `user@host:port via bastion (user@b:22)` for messages.
+    /// `user@host:port via user@jump:port …` (last jump first), for messages beside the hop names.
     public var description: String {
-        guard !jumps.isEmpty else { return target.endpoint.description }
-        return "\(target.endpoint) via " + jumps.reversed().map { "\($0.name) (\($0.endpoint))" }.joined(separator: " via ")
+        ([target.endpoint] + jumps.reversed().map(\.endpoint)).map(\.description).joined(separator: " via ")
     }
 }
 

@@ -208,7 +208,7 @@ func configProblems(_ body: () throws -> Void) -> [SSHConfigError.Problem] {
         // IdentitiesOnly: no agent for inner; a missing config IdentityFile is skipped.
         #expect(route.jumps[1].auth.isEmpty)
         #expect(route.jumps[0].auth.count == 1)  // the agent only (no default keys in /home/op)
-        #expect(route.description == "root@ctl1:22 via edge (ops@10.2.0.1:2201) via inner (op@10.1.0.1:22) via outer (gate@outer.example:22)")
+        #expect(route.description == "root@ctl1:22 via ops@10.2.0.1:2201 via op@10.1.0.1:22 via gate@outer.example:22")
     }
 
     @Test func optionsWinAndNoneDisablesTheJump() throws {

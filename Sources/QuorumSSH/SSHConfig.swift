@@ -39,12 +39,7 @@ public struct SSHConfig: Sendable {
 
     /// Reads `path`; a missing file is an empty configuration when `optional`.
     public static func load(_ path: String, optional: Bool = false) throws -> SSHConfig {
-        var config = SSHConfig()
-        var parser = SSHConfigParser(config: config)
-        try parser.readFile(path, conditions: [], depth: 0, optional: optional)
-        try parser.finish()
-        config = parser.config
-        return config
+        try read([path], optional: optional)
     }
 
     /// Parses `text` as if read from `path` (includes are resolved on disk).
@@ -56,10 +51,15 @@ public struct SSHConfig: Sendable {
         return parser.config
     }
 
-    /// These files in order (OpenSSH reads `~/.ssh/config` then `/etc/ssh/ssh_config`; the first value wins).
+    /// These files in order, missing ones skipped (OpenSSH reads `~/.ssh/config` then `/etc/ssh/ssh_config`;
+    /// the first value wins).
     public static func load(chain paths: [String]) throws -> SSHConfig {
+        try read(paths, optional: true)
+    }
+
+    private static func read(_ paths: [String], optional: Bool) throws -> SSHConfig {
         var parser = SSHConfigParser(config: SSHConfig())
-        for path in paths { try parser.readFile(path, conditions: [], depth: 0, optional: true) }
+        for path in paths { parser.readFile(path, conditions: [], depth: 0, optional: optional) }
         try parser.finish()
         return parser.config
     }
@@ -97,13 +97,12 @@ struct SSHConfigParser {
         if !problems.isEmpty { throw SSHConfigError(problems) }
     }
 
-    mutating func readFile(_ path: String, conditions: [SSHConfig.Condition], depth: Int, optional: Bool,
-                           includedFrom: String? = nil) throws {
+    mutating func readFile(_ path: String, conditions: [SSHConfig.Condition], depth: Int, optional: Bool) {
         let expanded = expandTilde(path)
         guard let data = FileManager.default.contents(atPath: expanded) else {
             if optional { return }
             let reason = FileManager.default.fileExists(atPath: expanded) ? "cannot be read" : "does not exist"
-            problems.append(.init(location: includedFrom ?? expanded, message: "ssh_config file \(expanded) \(reason)"))
+            problems.append(.init(location: expanded, message: "ssh_config file \(expanded) \(reason)"))
             return
         }
         config.noteFile(expanded)
@@ -147,7 +146,7 @@ struct SSHConfigParser {
                 let inner = outer + (block.map { [$0] } ?? [])
                 for pattern in arguments {
                     for file in Self.includeFiles(pattern, includingFile: path) {
-                        try? readFile(file, conditions: inner, depth: depth + 1, optional: false, includedFrom: location)
+                        readFile(file, conditions: inner, depth: depth + 1, optional: true)
                     }
                 }
             default:
@@ -203,13 +202,13 @@ struct SSHConfigParser {
     }
 
     /// `Include` arguments: `~` expanded, relative names under `~/.ssh` (user files) or `/etc/ssh`, globs.
+    /// As in OpenSSH, a name that matches no file is skipped without error.
     static func includeFiles(_ pattern: String, includingFile: String) -> [String] {
         var path = expandTilde(pattern)
         if !path.hasPrefix("/") {
             let base = includingFile.hasPrefix("/etc/ssh/") ? "/etc/ssh" : expandTilde("~/.ssh")
             path = base + "/" + path
         }
-        guard path.contains(where: { "*?[".contains($0) }) else { return [path] }
         var result = glob_t()
         defer { globfree(&result) }
         guard glob(path, 0, nil, &result) == 0 else { return [] }

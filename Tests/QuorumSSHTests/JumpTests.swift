@@ -45,6 +45,16 @@ extension QuorumSSHTests {
             #expect(clients.isSubset(of: Set(bastion.sessionPIDs())))
             #expect(!clients.contains(getpid()))
 
+            // Idle, the two session threads wait in poll(): no busy pumping.
+            func cpuSeconds() -> Double {
+                var usage = rusage()
+                getrusage(RUSAGE_SELF.rawValue, &usage)
+                return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+            }
+            let before = cpuSeconds()
+            try await Task.sleep(for: .seconds(1))
+            #expect(cpuSeconds() - before < 0.2)
+
             // Bulk data both ways through the pumped channel.
             let payload = [UInt8]((0 ..< (3 * 1024 * 1024 + 5)).map { UInt8(truncatingIfNeeded: $0 &* 31) })
             let counted = try await connection.run("wc -c; head -c 2000000 /dev/zero | tr '\\0' x", stdin: payload)

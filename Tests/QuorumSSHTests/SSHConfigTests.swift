@@ -114,7 +114,7 @@ func configProblems(_ body: () throws -> Void) -> [SSHConfigError.Problem] {
         try scratch.write("bastions.conf", "Host bastion\n  User jump\nHost *\n  Port 2022\n")
         try scratch.write("glob-a.conf", "Host a\n  User from-glob\n")
         let main = try scratch.write("config", """
-            Include \(scratch.path)/glob-*.conf
+            Include \(scratch.path)/glob-*.conf \(scratch.path)/no-such-file.conf
             Host lab-*
                 Include \(scratch.path)/bastions.conf
             Host *

@@ -44,7 +44,11 @@ let package = Package(
         // The SSH transport: sessions, exec, host keys, tunnels.
         .target(
             name: "QuorumSSH",
-            dependencies: ["CLibSSH2", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "CLibSSH2",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: strict
         ),
         // MySQL/MariaDB through libmysqlclient (MariaDB Connector/C): connections, escaping, queries.

@@ -2,11 +2,15 @@ import CLibSSH2
 import Foundation
 
 extension SessionCore {
-    /// TCP connect, handshake, host key check and authentication. Runs on the session thread.
-    func establish(auth: [SSHAuthMethod], hostKeys: HostKeyPolicy) throws {
+    /// TCP connect (or take `stream`, a socket already connected through a jump host, which the session then
+    /// owns), handshake, host key check and authentication. Runs on the session thread.
+    func establish(auth: [SSHAuthMethod], hostKeys: HostKeyPolicy, stream: Int32? = nil) throws {
+        if let stream { fd = stream }
         guard libssh2Ready else { throw SSHError(.protocolError, "libssh2_init failed; cannot connect to \(label)") }
-        fd = try Self.tcpConnect(endpoint, timeout: options.connectTimeout, keepaliveInterval: options.keepaliveInterval,
-                                 keepaliveCountMax: options.keepaliveCountMax)
+        if stream == nil {
+            fd = try Self.tcpConnect(endpoint, timeout: options.connectTimeout, keepaliveInterval: options.keepaliveInterval,
+                                     keepaliveCountMax: options.keepaliveCountMax)
+        }
         guard let session = quorum_session_new(ctx) else {
             throw SSHError(.protocolError, "Cannot create an SSH session for \(label)")
         }
@@ -16,9 +20,8 @@ extension SessionCore {
         let loginDeadline = Deadline(at: monotonicNow() + nanos(options.loginTimeout)) { [label, options] in
             SSHError(.connectTimeout, "SSH login to \(label) did not finish within \(options.loginTimeout)")
         }
-        let knownHosts = try KnownHosts(session: session, files: hostKeys.knownHostsFiles, logger: logger)
-        defer { knownHosts.free() }
-        preferRecordedHostKeyTypes(knownHosts)
+        let knownHosts = KnownHosts(files: hostKeys.knownHostsFiles)
+        preferRecordedHostKeyTypes(knownHosts, alias: hostKeys.hostKeyAlias)
 
         let op = newOp()
         defer { endOp(op) }

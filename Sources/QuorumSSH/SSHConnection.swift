@@ -11,13 +11,15 @@ public actor SSHConnection {
     private let executor: SessionThread
     private let core: SessionCore
     public nonisolated let endpoint: SSHEndpoint
+    /// The jump hosts' connections this one runs through (first hop first); closed after this one.
+    private var jumps: [SSHConnection] = []
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
-    private init(endpoint: SSHEndpoint, options: SSHOptions) {
+    private init(endpoint: SSHEndpoint, options: SSHOptions, via: String? = nil) {
         self.endpoint = endpoint
         executor = SessionThread(name: "ssh \(endpoint.hostPort)")
-        core = SessionCore(endpoint: endpoint, options: options)
+        core = SessionCore(endpoint: endpoint, options: options, via: via)
     }
 
     deinit {
@@ -41,9 +43,68 @@ public actor SSHConnection {
         return connection
     }
 
-    private func open(auth: [SSHAuthMethod], hostKeys: HostKeyPolicy) throws {
+    /// Connects along `route`: the first jump host directly, each next hop through a `direct-tcpip` channel of
+    /// the previous one, the target last. Every hop's host key is checked and every hop authenticates.
+    ///
+    /// Errors name the hop: a jump host that cannot be reached (or whose key is unknown or changed) is
+    /// `jump host NAME: …`; a hop its jump host cannot reach is `NAME is unreachable behind jump host PREV: …`.
+    public static func connect(_ route: SSHRoute, options: SSHOptions = SSHOptions()) async throws -> SSHConnection {
+        guard !route.jumps.isEmpty else {
+            return try await connect(route.target.endpoint, auth: route.target.auth, hostKeys: route.target.hostKeys, options: options)
+        }
+        var chain: [SSHConnection] = []
+        do {
+            for (index, hop) in (route.jumps + [route.target]).enumerated() {
+                let isTarget = index == route.jumps.count
+                guard let previous = chain.last else {
+                    do {
+                        chain.append(try await connect(hop.endpoint, auth: hop.auth, hostKeys: hop.hostKeys, options: options))
+                    } catch let error as SSHError {
+                        throw SSHError(error.kind, "jump host \(hop.name): \(error.message)", libraryCode: error.libraryCode)
+                    }
+                    continue
+                }
+                let previousName = route.jumps[index - 1].name
+                let stream: Int32
+                do {
+                    stream = try await previous.openStream(toHost: hop.endpoint.host, port: hop.endpoint.port)
+                } catch let error as SSHError {
+                    throw SSHError(error.kind == .forwardingRefused ? .forwardingRefused : .connectFailed,
+                                   "\(hop.name) is unreachable behind jump host \(previousName): \(error.message)",
+                                   libraryCode: error.libraryCode)
+                }
+                let connection = SSHConnection(endpoint: hop.endpoint, options: options, via: previousName)
+                do {
+                    try await connection.open(auth: hop.auth, hostKeys: hop.hostKeys, stream: stream)
+                } catch let error as SSHError {
+                    await connection.close()
+                    throw isTarget ? error : SSHError(error.kind, "jump host \(hop.name): \(error.message)", libraryCode: error.libraryCode)
+                } catch {
+                    await connection.close()
+                    throw error
+                }
+                chain.append(connection)
+            }
+        } catch {
+            for connection in chain.reversed() { await connection.close() }
+            throw error
+        }
+        guard let target = chain.popLast() else { throw SSHError(.protocolError, "empty route") }
+        await target.adoptJumps(chain)
+        return target
+    }
+
+    private func adoptJumps(_ connections: [SSHConnection]) { jumps = connections }
+
+    private func open(auth: [SSHAuthMethod], hostKeys: HostKeyPolicy, stream: Int32? = nil) throws {
         executor.service = core
-        try core.establish(auth: auth, hostKeys: hostKeys)
+        try core.establish(auth: auth, hostKeys: hostKeys, stream: stream)
+    }
+
+    /// A socket connected to `host:port` as seen from this server (a `direct-tcpip` channel pumped by this
+    /// connection's thread); the caller owns the descriptor.
+    func openStream(toHost host: String, port: Int) throws -> Int32 {
+        try core.openStream(toHost: host, port: port)
     }
 
     /// Runs `command` through the remote user's shell on a new channel, feeds it `stdin` and collects stdout and
@@ -73,9 +134,12 @@ public actor SSHConnection {
     /// Whether the session is still usable (false after `close()` or once the connection was lost).
     public var isConnected: Bool { core.failure == nil && !core.closed && core.session != nil }
 
-    /// Disconnects politely and frees the session. Idempotent.
-    public func close() {
+    /// Disconnects politely and frees the session, then the jump hosts' sessions. Idempotent.
+    public func close() async {
         core.shutdown()
+        let jumps = self.jumps
+        self.jumps = []
+        for jump in jumps.reversed() { await jump.close() }
     }
 }
 

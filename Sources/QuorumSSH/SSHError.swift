@@ -6,6 +6,8 @@ public struct SSHError: Error, CustomStringConvertible, Sendable {
         case connectTimeout
         case hostKeyUnknown
         case hostKeyChanged
+        /// The presented key is marked `@revoked` in known_hosts.
+        case hostKeyRevoked
         case authenticationFailed
         case commandTimeout
         case channelFailure

@@ -70,7 +70,9 @@ final class SessionCore: IdleService {
     let endpoint: SSHEndpoint
     let options: SSHOptions
     var logger: Logger
-    var label: String { endpoint.hostPort }
+    /// The jump host this session is tunnelled through (its name), for messages.
+    let via: String?
+    var label: String { via.map { "\(endpoint.hostPort) via \($0)" } ?? endpoint.hostPort }
 
     var fd: Int32 = -1
     var session: OpaquePointer?
@@ -93,9 +95,10 @@ final class SessionCore: IdleService {
     let scratch: UnsafeMutableRawBufferPointer
     static let scratchSize = 64 * 1024
 
-    init(endpoint: SSHEndpoint, options: SSHOptions) {
+    init(endpoint: SSHEndpoint, options: SSHOptions, via: String? = nil) {
         self.endpoint = endpoint
         self.options = options
+        self.via = via
         var logger = Logger(label: "quorum.ssh")
         logger[metadataKey: "host"] = "\(endpoint.hostPort)"
         self.logger = logger

@@ -28,10 +28,12 @@ final class TunnelClient {
     }
 }
 
-/// A local listener on 127.0.0.1 forwarding each connection to `host:port` as seen from the SSH server.
+/// A local listener on 127.0.0.1 forwarding each connection to `host:port` as seen from the SSH server; or,
+/// without a listening socket (`fd` -1), the one socketpair stream a jump hands to the next session.
 final class TunnelListener {
     let id: Int
     let fd: Int32
+    var isStream: Bool { fd < 0 }
     let host: String
     let port: Int
     var clients: [TunnelClient] = []
@@ -51,32 +53,37 @@ final class TunnelListener {
 
     func closeAll() {
         dropClients()
-        close(fd)
+        if !isStream { close(fd) }
     }
 }
 
 extension SessionCore {
-    /// Checks that sshd forwards to `host:port` (one probe channel, closed at once) and starts listening.
-    func openTunnel(toHost host: String, port: Int) throws -> (id: Int, port: Int) {
+    /// Opens a `direct-tcpip` channel to `host:port` for `op`, bounded by the login timeout; a refused open
+    /// says whether sshd forbids forwarding or could not reach the destination.
+    func openDirectChannel(_ op: Int, toHost host: String, port: Int, timeoutKind: SSHError.Kind) throws -> OpaquePointer {
         try checkUsable()
         guard let session else { throw SSHError(.disconnected, "Connection to \(label) is closed") }
         guard (1 ... 65535).contains(port) else {
-            throw SSHError(.channelFailure, "Invalid tunnel destination port \(port) (via \(label))")
+            throw SSHError(.channelFailure, "Invalid destination port \(port) (via \(label))")
         }
-        let op = newOp()
-        defer { endOp(op) }
         let deadline = Deadline(at: monotonicNow() + nanos(options.loginTimeout)) { [label, options] in
-            SSHError(.commandTimeout, "sshd on \(label) did not answer a forwarding request within \(options.loginTimeout)")
+            SSHError(timeoutKind, "sshd on \(label) did not answer a forwarding request to \(host):\(port) within \(options.loginTimeout)")
         }
-        let probe: OpaquePointer
         do {
-            probe = try openChannel(op, deadline: deadline, failureKind: .forwardingRefused,
-                                    what: "Cannot open a tunnel to \(host):\(port)") {
+            return try openChannel(op, deadline: deadline, failureKind: .forwardingRefused,
+                                   what: "Cannot open a channel to \(host):\(port)") {
                 libssh2_channel_direct_tcpip_ex(session, host, Int32(port), "127.0.0.1", 0)
             }
         } catch let error as SSHError where error.kind == .forwardingRefused {
             throw tunnelError(error, host: host, port: port)
         }
+    }
+
+    /// Checks that sshd forwards to `host:port` (one probe channel, closed at once) and starts listening.
+    func openTunnel(toHost host: String, port: Int) throws -> (id: Int, port: Int) {
+        let op = newOp()
+        defer { endOp(op) }
+        let probe = try openDirectChannel(op, toHost: host, port: port, timeoutKind: .commandTimeout)
         orphan(op: newOp(), channel: probe, reopen: nil)
 
         let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
@@ -109,7 +116,7 @@ extension SessionCore {
     }
 
     /// A refused `direct-tcpip` open: say whether sshd forbids forwarding or could not reach the destination.
-    private func tunnelError(_ error: SSHError, host: String, port: Int) -> SSHError {
+    func tunnelError(_ error: SSHError, host: String, port: Int) -> SSHError {
         let detail = error.message.lowercased()
         if detail.contains("connect failed") || detail.contains("connection refused") {
             return SSHError(.channelFailure, "sshd on \(label) could not connect to \(host):\(port): \(error.message)",
@@ -124,7 +131,7 @@ extension SessionCore {
     func closeTunnel(_ id: Int) {
         guard let index = tunnels.firstIndex(where: { $0.id == id }) else { return }
         let tunnel = tunnels.remove(at: index)
-        close(tunnel.fd)
+        if !tunnel.isStream { close(tunnel.fd) }
         for client in tunnel.clients { finish(client) }
         tunnel.clients.removeAll()
     }
@@ -152,7 +159,7 @@ extension SessionCore {
 
     func appendTunnelPollFDs(_ fds: inout [pollfd]) {
         for tunnel in tunnels {
-            fds.append(pollfd(fd: tunnel.fd, events: Int16(POLLIN), revents: 0))
+            if !tunnel.isStream { fds.append(pollfd(fd: tunnel.fd, events: Int16(POLLIN), revents: 0)) }
             for client in tunnel.clients {
                 var events = Int16(0)
                 if !client.localEOF, client.toChannel.count < TunnelClient.bufferCap { events |= Int16(POLLIN) }
@@ -167,7 +174,7 @@ extension SessionCore {
         guard !tunnels.isEmpty, failure == nil else { return false }
         var progress = false
         for tunnel in tunnels {
-            if accept(on: tunnel) { progress = true }
+            if !tunnel.isStream, accept(on: tunnel) { progress = true }
             for client in tunnel.clients where !client.finished {
                 do {
                     if try pump(client, tunnel) { progress = true }
@@ -179,6 +186,8 @@ extension SessionCore {
             }
             tunnel.clients.removeAll { $0.finished }
         }
+        // A stream whose one connection ended is done.
+        tunnels.removeAll { $0.isStream && $0.clients.isEmpty }
         return progress
     }
 

@@ -29,12 +29,15 @@ public enum SSHAuthMethod: Sendable {
 
 /// How server host keys are checked against OpenSSH `known_hosts` files.
 public struct HostKeyPolicy: Sendable {
-    /// Read in order; plain, `[host]:port` and hashed (`|1|salt|hash`) entries are understood.
+    /// The user's and the global files, all consulted (see `KnownHosts`): plain, wildcard, `[host]:port` and
+    /// hashed (`|1|salt|hash`) entries, `@revoked` keys (refused) and `@cert-authority` lines (unsupported).
     public var knownHostsFiles: [String]
     /// An unknown host is refused unless this is true; then its key is appended to `recordFile`.
     public var acceptNew: Bool
     /// Where newly accepted keys are appended (one line each; the file is never rewritten).
     public var recordFile: String
+    /// `HostKeyAlias`: the name to look up and record instead of `host`/`[host]:port`.
+    public var hostKeyAlias: String?
 
     public init(knownHostsFiles: [String], acceptNew: Bool = false, recordFile: String? = nil) {
         self.knownHostsFiles = knownHostsFiles

@@ -34,6 +34,10 @@ struct RunArguments: ParsableArguments {
     @Option(name: .customLong("connect-timeout"), help: "Seconds to wait for a host to accept a connection.")
     var connectTimeout: Int = 10
 
+    @Option(name: [.customShort("F"), .customLong("ssh-config")],
+            help: "ssh_config file to use instead of ~/.ssh/config and /etc/ssh/ssh_config (and any the inventory names).")
+    var sshConfig: String?
+
     @OptionGroup var vault: VaultOptions
 
     /// Loads and checks everything (exit 1 on any diagnostic, before contacting a host), then runs the engine.
@@ -62,11 +66,23 @@ struct RunArguments: ParsableArguments {
         options.connectTimeout = .seconds(connectTimeout)
         options.vault = keyring
 
+        let sshConfigs = try Self.sshConfigs(file: sshConfig, inventory: loaded.inventory, acceptNewHostKeys: acceptNewHostKeys)
         let connector = SSHConnector(inventoryDirectory: loaded.inventory.directory, acceptNewHostKeys: acceptNewHostKeys,
-                                     connectTimeout: options.connectTimeout, commandTimeout: options.commandTimeout)
+                                     connectTimeout: options.connectTimeout, commandTimeout: options.commandTimeout,
+                                     sshConfigs: sshConfigs)
         let engine = Engine(inventory: loaded.inventory, playbooks: loaded.playbooks, catalog: StepCatalog.byName,
                             options: options, connector: connector, observer: observer, redactor: redactor)
         return await engine.run()
+    }
+
+    /// Reads the ssh_config files and checks every host's route (exit 1 with every problem located, before any
+    /// host is contacted).
+    static func sshConfigs(file: String?, inventory: Inventory, acceptNewHostKeys: Bool) throws -> SSHConfigCatalog {
+        let (catalog, diagnostics) = SSHConfigCatalog.prepare(commandLineFile: file, inventory: inventory,
+                                                              acceptNewHostKeys: acceptNewHostKeys)
+        Frontend.report(diagnostics)
+        if diagnostics.contains(where: { $0.severity == .error }) { throw ExitCode(1) }
+        return catalog
     }
 
     static func tagSet(_ list: String?) -> Set<String> {

@@ -34,6 +34,10 @@ struct RunArguments: ParsableArguments {
     @Option(name: .customLong("connect-timeout"), help: "Seconds to wait for a host to accept a connection.")
     var connectTimeout: Int = 10
 
+    @Flag(name: .customLong("skip-preflight"),
+          help: "Do not run the read-only preflight (what the run needs, checked before the first write).")
+    var skipPreflight = false
+
     @OptionGroup var vault: VaultOptions
 
     /// Loads and checks everything (exit 1 on any diagnostic, before contacting a host), then runs the engine.
@@ -61,6 +65,7 @@ struct RunArguments: ParsableArguments {
         options.acceptNewHostKeys = acceptNewHostKeys
         options.connectTimeout = .seconds(connectTimeout)
         options.vault = keyring
+        options.skipPreflight = skipPreflight
 
         let connector = SSHConnector(inventoryDirectory: loaded.inventory.directory, acceptNewHostKeys: acceptNewHostKeys,
                                      connectTimeout: options.connectTimeout, commandTimeout: options.commandTimeout)

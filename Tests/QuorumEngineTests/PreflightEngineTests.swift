@@ -177,6 +177,62 @@ import Testing
         #expect(report.hosts.allSatisfy { $0.failures.contains { $0.step == "preflight: Magnum API port in the firewall" } })
     }
 
+    /// The `magnum_release` check proposed for playbooks/magnum-ha.yml's configuration play: Magnum's `[trust]`
+    /// exists up to 2026.1 (Magnum 22), so a release declared on the other side of that line than the Magnum on
+    /// the host (or the one apt would install) would strip `[trust]` from a working cloud, or write it for a
+    /// Magnum that has none. Nothing installed and nothing to install: nothing to compare.
+    static let magnumReleaseCheck = """
+      preflight:
+        - name: Magnum on the host is on magnum_release's side of 2026.1 ([trust])
+          command: >-
+            v=$(dpkg-query -W -f '${Version}' python3-magnum 2>/dev/null);
+            [ -n "$v" ] || v=$(apt-cache policy python3-magnum 2>/dev/null | sed -n 's/^ *Candidate: *//p');
+            case "$v" in ''|'(none)') exit 0;; esac;
+            major=${v#*:}; major=${major%%.*};
+            {% if magnum_release is version('2026.1', '>') %}[ "$major" -ge 23 ]{% else %}[ "$major" -le 22 ]{% endif %} || {
+            echo "magnum_release {{ magnum_release }} does not match Magnum $v on this host: {{ 'a release after 2026.1 (no [trust]) needs Magnum 23 or later' if magnum_release is version('2026.1', '>') else 'a release up to 2026.1 (with [trust]) needs Magnum 22 or earlier' }}" >&2; exit 1; }
+    """
+
+    @Test("the magnum_release check renders to a script that passes and fails as it should (run by /bin/sh with stand-in dpkg-query and apt-cache)")
+    func magnumReleaseCheck() async throws {
+        let stubs = NSTemporaryDirectory() + "quorum-dpkg-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: stubs, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: stubs) }
+        try "#!/bin/sh\nprintf '%s' \"$STUB_DPKG\"\n".write(toFile: stubs + "/dpkg-query", atomically: true, encoding: .utf8)
+        try "#!/bin/sh\nprintf 'python3-magnum:\\n  Candidate: %s\\n' \"${STUB_APT:-(none)}\"\n"
+            .write(toFile: stubs + "/apt-cache", atomically: true, encoding: .utf8)
+        for tool in ["dpkg-query", "apt-cache"] { chmod(stubs + "/" + tool, 0o755) }
+
+        func script(release: String) async throws -> String {
+            let h = EngineHarness()
+            let playbook = Self.play("", preflight: Self.magnumReleaseCheck)
+                .replacingOccurrences(of: "  hosts: controllers", with: "  hosts: controllers\n  vars: {magnum_release: \"\(release)\"}")
+            _ = try await h.run(inventory: EngineHarness.threeHosts, playbook: playbook)
+            return try #require(h.journal.scripts(on: "c1").first { $0.contains("dpkg-query") })
+        }
+        func run(_ script: String, dpkg: String, apt: String = "") throws -> (Int32, String) {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", script]
+            process.environment = ["PATH": stubs + ":/usr/bin:/bin", "STUB_DPKG": dpkg, "STUB_APT": apt]
+            let errors = Pipe()
+            process.standardError = errors
+            try process.run()
+            let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            return (process.terminationStatus, message)
+        }
+        let after = try await script(release: "2026.2"), upTo = try await script(release: "2025.2")
+        #expect(try run(after, dpkg: "23.0.0-1").0 == 0)
+        let stripped = try run(after, dpkg: "2:22.0.0-1")
+        #expect(stripped.0 == 1)
+        #expect(stripped.1 == "magnum_release 2026.2 does not match Magnum 2:22.0.0-1 on this host: a release after 2026.1 (no [trust]) needs Magnum 23 or later\n")
+        #expect(try run(after, dpkg: "", apt: "22.0.0-1").0 == 1, "about to install the older one")
+        #expect(try run(after, dpkg: "").0 == 0, "nothing installed, nothing to install")
+        #expect(try run(upTo, dpkg: "15.0.0-4").0 == 0, "the lab: Debian's Magnum 15 with 2025.2")
+        #expect(try run(upTo, dpkg: "23.0.0-1").0 == 1)
+    }
+
     @Test("`preflight:` in a playbook: bad shapes are diagnostics with file:line:col")
     func loaderDiagnostics() throws {
         let dir = NSTemporaryDirectory() + "quorum-preflight-\(UUID().uuidString.prefix(8))"

@@ -262,6 +262,14 @@ public struct IptablesStep: StepKind {
         return copies > 1 ? text + " (\(copies) copies)" : text
     }
 
+    /// The chain's rules in the live filter table (a built-in chain may have none yet).
+    func liveRules(_ live: IptablesSave) throws -> [IptablesSave.Rule] {
+        guard let rules = live.rules(table: "filter", chain: chain) ?? (["INPUT", "FORWARD", "OUTPUT"].contains(chain) ? [] : nil) else {
+            throw StepFailure("chain \(chain) does not exist in the filter table")
+        }
+        return rules
+    }
+
     // MARK: run
 
     public func run(_ context: StepContext) async throws -> StepOutcome {
@@ -271,9 +279,7 @@ public struct IptablesStep: StepKind {
             throw StepFailure("cannot read the iptables rules (exit \(result.status))",
                               detail: result.stderrText.trimmingTrailingWhitespace())
         }
-        guard let rules = observed.live.rules(table: "filter", chain: chain) ?? (["INPUT", "FORWARD", "OUTPUT"].contains(chain) ? [] : nil) else {
-            throw StepFailure("chain \(chain) does not exist in the filter table")
-        }
+        let rules = try liveRules(observed.live)
         let plan = try plan(rules, checkSucceeded: observed.checkSucceeded)
         let liveChanges = !plan.commands.isEmpty
         var fileStale = false

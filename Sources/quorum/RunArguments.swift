@@ -37,6 +37,9 @@ struct RunArguments: ParsableArguments {
     @Option(name: [.customShort("F"), .customLong("ssh-config")],
             help: "ssh_config file to use instead of ~/.ssh/config and /etc/ssh/ssh_config (and any the inventory names).")
     var sshConfig: String?
+    @Flag(name: .customLong("skip-preflight"),
+          help: "Do not run the read-only preflight (what the run needs, checked before the first write).")
+    var skipPreflight = false
 
     @OptionGroup var vault: VaultOptions
 
@@ -65,6 +68,7 @@ struct RunArguments: ParsableArguments {
         options.acceptNewHostKeys = acceptNewHostKeys
         options.connectTimeout = .seconds(connectTimeout)
         options.vault = keyring
+        options.skipPreflight = skipPreflight
 
         let sshConfigs = try Self.sshConfigs(file: sshConfig, inventory: loaded.inventory, acceptNewHostKeys: acceptNewHostKeys)
         let connector = SSHConnector(inventoryDirectory: loaded.inventory.directory, acceptNewHostKeys: acceptNewHostKeys,

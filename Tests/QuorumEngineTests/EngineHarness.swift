@@ -18,31 +18,70 @@ struct EngineHarness {
         func scripts(on host: String) -> [String] { entries.withLock { $0.filter { $0.host == host }.map(\.script) } }
         /// Files every host already has (path → text), for steps that read before they write.
         let files = Mutex<[String: String]>([:])
+        /// Files one host holds ("host:path" → text) that the engine's own bookkeeping writes (the pending
+        /// handlers): they persist across the runs of one harness, like a controller's disk.
+        let hostFiles = Mutex<[String: String]>([:])
+        func hostFile(_ host: String, _ path: String) -> String? { hostFiles.withLock { $0["\(host):\(path)"] } }
     }
 
-    /// A host that answers every command with exit 0 unless the script contains `FAIL-ON-<host>`.
+    static let pendingPath = "/var/lib/quorum/pending-handlers"
+
+    /// A host that answers every command with exit 0 unless the script contains `FAIL-ON-<host>`; a script with
+    /// `DIE-ON-<host>` loses the connection, one with `BLOCK` waits until the run is cancelled (an interrupt), and
+    /// nothing runs once it is. The engine's pending-handlers scripts are carried out on `journal.hostFiles`.
     struct MemoryRemote: Remote {
         let host: String
         let journal: Journal
         /// Files the host has: path → text, or "host:path" → text for one host only.
         var files: [String: String] = [:]
+        /// Canned output: a script containing the key prints the value (exit 0).
+        var answers: [String: String] = [:]
         var isReadOnly: Bool { false }
 
         func probe(_ script: String, stdin: [UInt8], timeout: Duration?) async throws -> CommandResult {
+            try await arrive(script)
             journal.add(host, script, write: false)
             return result(script)
         }
         func change(_ script: String, stdin: [UInt8], timeout: Duration?) async throws -> CommandResult {
+            try await arrive(script)
             journal.add(host, script, write: true)
+            keepPendingHandlers(script, lines: String(decoding: stdin, as: UTF8.self))
             return result(script)
+        }
+        func arrive(_ script: String) async throws {
+            try Task.checkCancellation()
+            if script.contains("DIE-ON-\(host)") { throw RemoteError(.unreachable, "\(host): connection lost") }
+            if script.contains("BLOCK") {
+                journal.add(host, script, write: false)
+                try await Task.sleep(for: .seconds(60))
+            }
+        }
+        /// What the record and clear scripts do to the host's file (lines appended; exact lines removed).
+        func keepPendingHandlers(_ script: String, lines: String) {
+            let key = "\(host):\(EngineHarness.pendingPath)"
+            journal.hostFiles.withLock { files in
+                if script.hasPrefix("# quorum: record pending handlers") {
+                    files[key, default: ""] += lines
+                } else if script.hasPrefix("# quorum: clear pending handlers") {
+                    let done = Set(lines.split(separator: "\n"))
+                    let kept = (files[key] ?? "").split(separator: "\n").filter { !done.contains($0) }
+                    files[key] = kept.isEmpty ? nil : kept.map { $0 + "\n" }.joined()
+                }
+            }
         }
         func result(_ script: String) -> CommandResult {
             if script.contains("FAIL-ON-\(host)") { return CommandResult(stdout: [], stderr: Array("boom".utf8), status: 1) }
             if script.contains("hostname") { return CommandResult(stdout: Array("\(host)\n".utf8)) }
+            if let answer = answers.first(where: { script.contains($0.key) }) { return CommandResult(stdout: Array(answer.value.utf8)) }
             return CommandResult()
         }
         func stat(_ path: String) async throws -> FileInfo? { try await readFile(path)?.info }
         func readFile(_ path: String) async throws -> RemoteFile? {
+            try Task.checkCancellation()
+            if let text = journal.hostFile(host, path) {
+                return RemoteFile(content: Array(text.utf8), info: FileInfo(kind: .file, mode: 0o600, owner: "root", group: "root"))
+            }
             if let text = files["\(host):\(path)"] ?? files[path] {
                 return RemoteFile(content: Array(text.utf8), info: FileInfo(kind: .file, mode: 0o644, owner: "root", group: "root"))
             }
@@ -65,9 +104,10 @@ struct EngineHarness {
         let journal: Journal
         let unreachable: Set<String>
         var files: [String: String] = [:]
+        var answers: [String: String] = [:]
         func connect(host: String, variables: Variables) async throws -> any HostSession {
             if unreachable.contains(host) { throw RemoteError(.unreachable, "\(host): connection refused") }
-            return Session(remote: MemoryRemote(host: host, journal: journal, files: files))
+            return Session(remote: MemoryRemote(host: host, journal: journal, files: files, answers: answers))
         }
     }
 
@@ -88,7 +128,8 @@ struct EngineHarness {
     /// them and runs the engine; vault files among them are read with `vault`.
     func run(inventory: String, playbook: String, check: Bool = false, unreachable: Set<String> = [],
              files: [String: String] = [:], vault: VaultKeyring? = nil,
-             remoteFiles: [String: String] = [:]) async throws -> RunSummary {
+             remoteFiles: [String: String] = [:], skipPreflight: Bool = false,
+             answers: [String: String] = [:]) async throws -> RunSummary {
         let dir = NSTemporaryDirectory() + "quorum-engine-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -104,8 +145,10 @@ struct EngineHarness {
         var options = RunOptions()
         options.check = check
         options.vault = vault
+        options.skipPreflight = skipPreflight
         let engine = Engine(inventory: loadedInventory, playbooks: [loadedPlaybook], catalog: StepCatalog.byName,
-                            options: options, connector: Connector(journal: journal, unreachable: unreachable, files: remoteFiles),
+                            options: options, connector: Connector(journal: journal, unreachable: unreachable, files: remoteFiles,
+                                                                answers: answers),
                             observer: recorder, redactor: redactor)
         return await engine.run()
     }

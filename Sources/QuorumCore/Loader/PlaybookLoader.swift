@@ -8,7 +8,7 @@ public struct PlaybookLoader: Sendable {
     public init(catalog: [String: any StepKind.Type]) { self.catalog = catalog }
 
     static let playKeys = ["name", "hosts", "vars", "vars_files", "defaults", "serial", "become", "become_user",
-                           "steps", "handlers", "tags", "secrets"]
+                           "steps", "handlers", "tags", "secrets", "preflight"]
     /// Ansible words that mean something else here, with what to write instead.
     static let playAliases = ["tasks": "steps", "module_defaults": "defaults", "pre_tasks": "steps",
                               "post_tasks": "steps", "roles": "steps"]
@@ -109,6 +109,7 @@ public struct PlaybookLoader: Sendable {
             case "handlers": play.handlers = parseSteps(value, isHandler: true, defaulted: defaulted, &diagnostics)
             case "tags": play.tags = stringList(value, key, &diagnostics)
             case "secrets": play.secrets = parseSecrets(value, &diagnostics)
+            case "preflight": play.preflight = parsePreflight(value, &diagnostics)
             default:
                 let hint = Self.playAliases[key].map { "did you mean `\($0)`?" }
                     ?? DidYouMean.hint(for: key, among: Self.playKeys)
@@ -242,6 +243,46 @@ public struct PlaybookLoader: Sendable {
             names.append(Located(name, at: item.location))
         }
         return names
+    }
+
+    static let preflightKeys = ["name", "command", "when"]
+
+    /// `preflight: [{name: …, command: …, when: …}, …]`: the play's own read-only checks.
+    func parsePreflight(_ node: SourceNode, _ diagnostics: inout DiagnosticCollector) -> [PreflightCheck] {
+        guard let items = node.items else {
+            if case .scalar(.null) = node.kind { return [] }
+            diagnostics.error("`preflight` must be a list of checks such as `- {name: …, command: …}`, found a \(node.shapeName)",
+                              at: node.location)
+            return []
+        }
+        return items.compactMap { item in
+            guard let entries = item.entries else {
+                diagnostics.error("a preflight check must be a map with `command:` (and `name:`), found a \(item.shapeName)", at: item.location)
+                return nil
+            }
+            var check = PreflightCheck(name: nil, command: "", location: item.location)
+            var sawCommand = false
+            for entry in entries {
+                switch entry.name {
+                case "name": check.name = scalarString(entry.value, "name", &diagnostics)
+                case "command":
+                    sawCommand = true
+                    if let command = scalarString(entry.value, "command", &diagnostics) {
+                        if command.isEmpty { diagnostics.error("`command` must not be empty", at: entry.value.location) }
+                        check.command = command
+                    }
+                case "when": check.when = conditions(entry.value, "when", &diagnostics)
+                default:
+                    diagnostics.error("unknown preflight keyword `\(entry.name)`", at: entry.key.location,
+                                      hint: DidYouMean.hint(for: entry.name, among: Self.preflightKeys))
+                }
+            }
+            guard sawCommand else {
+                diagnostics.error("the preflight check has no `command:`", at: item.location)
+                return nil
+            }
+            return check.command.isEmpty ? nil : check
+        }
     }
 
     func parseSerial(_ node: SourceNode, _ diagnostics: inout DiagnosticCollector) -> [BatchSize] {

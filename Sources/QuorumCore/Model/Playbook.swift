@@ -38,12 +38,14 @@ public struct Play: Sendable {
     /// Variables whose values are secrets although their names do not say so (`secrets: [rabbit_user]`).
     /// Names are run-wide: a name listed in any play is masked in every play of the run.
     public var secrets: [Located<String>]
+    /// Read-only checks of what the run needs, run before anything is written (`preflight:`).
+    public var preflight: [PreflightCheck]
     public var location: SourceLocation
 
     public init(name: String, hosts: String, vars: [NamedValue] = [], varsFiles: [Located<String>] = [],
                 defaults: OrderedDictionary<String, Value> = [:], serial: [BatchSize] = [], become: Become? = nil,
                 steps: [Step] = [], handlers: [Step] = [], tags: [String] = [], secrets: [Located<String>] = [],
-                location: SourceLocation) {
+                preflight: [PreflightCheck] = [], location: SourceLocation) {
         self.name = name
         self.hosts = hosts
         self.vars = vars
@@ -55,6 +57,7 @@ public struct Play: Sendable {
         self.handlers = handlers
         self.tags = tags
         self.secrets = secrets
+        self.preflight = preflight
         self.location = location
     }
 }

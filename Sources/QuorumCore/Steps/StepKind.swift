@@ -25,12 +25,21 @@ public protocol StepKind: Sendable {
     /// Probes, then (unless `context.check`) changes the host. In check mode `context.remote` is read-only,
     /// and the outcome predicts exactly what apply would do.
     func run(_ context: StepContext) async throws -> StepOutcome
+
+    /// Preflight: read-only checks of what this step will need (an anchor rule, a Pacemaker resource, a
+    /// database login…), run before the run writes anything, with a check-mode context (read-only Remote,
+    /// `check` true, the preflight's own `planned` objects and `cache`). Throws `StepFailure` naming the
+    /// missing need. A step that creates something a later step needs records it in `context.planned`,
+    /// so that the later step's preflight finds it. The default checks nothing.
+    func preflight(_ context: StepContext) async throws
 }
 
 extension StepKind {
     public static var defaultsFamily: String? { nil }
     public static var runsOncePerPlay: Bool { false }
     public static var isHealthCheck: Bool { false }
+
+    public func preflight(_ context: StepContext) async throws {}
 }
 
 /// Everything a step may use while it runs on one host.

@@ -44,11 +44,14 @@ public struct Engine: Sendable {
         let pool = ConnectionPool(connector: connector)
         let planned = PlannedObjects()
         let cache = RunCache()
+        let pending = PendingHandlers()
         var ledger = RunLedger()
 
-        for playbook in playbooks {
+        let preflightPassed = await preflight(pool: pool, cache: cache, ledger: &ledger)
+        for playbook in playbooks where preflightPassed {
             for play in playbook.plays {
-                let runner = PlayRunner(engine: self, play: play, playbook: playbook, pool: pool, planned: planned, cache: cache)
+                let runner = PlayRunner(engine: self, play: play, playbook: playbook, pool: pool, planned: planned, cache: cache,
+                                        pending: pending)
                 await runner.run(into: &ledger)
             }
         }

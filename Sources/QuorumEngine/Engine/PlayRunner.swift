@@ -10,6 +10,8 @@ struct PlayRunner {
     let pool: ConnectionPool
     let planned: PlannedObjects
     let cache: RunCache
+    /// Handlers notified but not run yet, per host, kept on the hosts (durable handlers).
+    let pending: PendingHandlers
 
     var options: RunOptions { engine.options }
 
@@ -41,7 +43,8 @@ struct PlayRunner {
                 engine.observer.playStopped(name: play.name, reason: "a host of the previous batch failed; not touched: \(rest)")
                 break
             }
-            let sessions = await connect(batch.filter(ledger.isActive), scope: scope, ledger: &ledger)
+            let connected = await connect(batch.filter(ledger.isActive), scope: scope, ledger: &ledger)
+            let sessions = await loadPendingHandlers(connected, scope: scope, ledger: &ledger)
             var notified: [String: Set<String>] = [:]
             for (index, step) in play.steps.enumerated() where isSelected(step) {
                 await runStep(step, index: index, sessions: sessions, scope: scope, isHandler: false,
@@ -49,13 +52,17 @@ struct PlayRunner {
             }
             var handlerRunOnce: [Int: Value] = [:]  // a run_once handler runs once per batch that notified it
             for (offset, handler) in play.handlers.enumerated() {
-                let topics = Set((handler.name.map { [$0] } ?? []) + handler.listen)
-                let hostsNotified = sessions.keys.filter { !(notified[$0] ?? []).isDisjoint(with: topics) }
+                // Notified in this run, or left pending on the host by an earlier run that ended before it ran.
+                let owed = await pendingRecords(of: handler, on: Array(sessions.keys))
+                let hostsNotified = sessions.keys.filter { !(notified[$0] ?? []).isDisjoint(with: handler.topics) || owed[$0] != nil }
                 guard !hostsNotified.isEmpty else { continue }
                 let handlerSessions = sessions.filter { hostsNotified.contains($0.key) }
+                let reportsBefore = ledger.reports.count
                 // Peers: every host of the batch, not only the notified ones (a toggle waits on all controllers).
                 await runStep(handler, index: offset, sessions: handlerSessions, scope: scope, isHandler: true,
-                              runOnceResults: &handlerRunOnce, notified: &notified, ledger: &ledger, peers: sessions)
+                              runOnceResults: &handlerRunOnce, notified: &notified, ledger: &ledger, peers: sessions, owed: owed)
+                await clearPendingHandler(handler, notified: hostsNotified, reports: ledger.reports[reportsBefore...],
+                                          sessions: sessions, scope: scope)
             }
         }
     }
@@ -64,11 +71,11 @@ struct PlayRunner {
 
     func runStep(_ step: Step, index: Int, sessions: [String: any HostSession], scope: PlayScope, isHandler: Bool,
                  runOnceResults: inout [Int: Value], notified: inout [String: Set<String>], ledger: inout RunLedger,
-                 peers: [String: any HostSession]? = nil) async {
+                 peers: [String: any HostSession]? = nil, owed: [String: PendingHandler] = [:]) async {
         let peerSessions = peers ?? sessions
         let active = scope.hosts.filter { sessions[$0] != nil && ledger.isActive($0) }
         guard !active.isEmpty else { return }
-        let runOnce = step.runOnce ?? engine.catalog[step.kind]?.runsOncePerPlay ?? false
+        let runOnce = runsOnce(step)
         let executor = StepExecutor(catalog: engine.catalog, templates: engine.templates, redactor: engine.redactor,
                                     check: options.check, diff: options.diff, planned: planned, cache: cache,
                                     secretNames: engine.secretNames)
@@ -82,7 +89,9 @@ struct PlayRunner {
             guard let host = active.first, let session = sessions[host] else { return }
             let target = makeTarget(step, host: host, session: session, scope: scope, ledger: ledger,
                                     isHandler: isHandler, runOnce: true, sessionsByHost: peerSessions)
-            let execution = await executor.execute(step, on: target)
+            var execution = await recordPendingHandlers(await executor.execute(step, on: target), step: step, remote: target.remote)
+            // Run once for the play: the oldest record of any notified host says why.
+            if let record = owed[host] ?? owed.values.min(by: { $0.time < $1.time }) { execution.notePending(record, check: options.check) }
             runOnceResults[index] = execution.registered
             fold(execution, step: step, hosts: active, notified: &notified, ledger: &ledger)
             return
@@ -92,8 +101,10 @@ struct PlayRunner {
             sessions[host].map { makeTarget(step, host: host, session: $0, scope: scope, ledger: ledger,
                                             isHandler: isHandler, runOnce: false, sessionsByHost: peerSessions) }
         }
-        let executions = await concurrentMap(targets, limit: options.forks ?? targets.count) { target in
-            await executor.execute(step, on: target)
+        let executions = await concurrentMap(targets, limit: options.forks ?? targets.count) { [self] target in
+            var execution = await recordPendingHandlers(await executor.execute(step, on: target), step: step, remote: target.remote)
+            if let record = owed[target.host] { execution.notePending(record, check: options.check) }
+            return execution
         }
         for execution in executions {
             fold(execution, step: step, hosts: [execution.report.host], notified: &notified, ledger: &ledger)
@@ -153,15 +164,18 @@ struct PlayRunner {
                                    playHosts: scope.hosts, peer: peer)
     }
 
-    /// `become` from the step, else the play, else the host's `ansible_become`.
-    func becomeSettings(_ step: Step, variables: Variables) -> BecomeSettings? {
+    /// `become` from the step (nil: the play's own), else the play, else the host's `ansible_become`.
+    func becomeSettings(_ step: Step?, variables: Variables) -> BecomeSettings? {
         let hostBecome = variables["ansible_become"]?.isTruthy ?? false
-        let enabled = step.become?.enabled ?? play.become?.enabled ?? hostBecome
+        let enabled = step?.become?.enabled ?? play.become?.enabled ?? hostBecome
         guard enabled else { return nil }
-        let user = step.become?.user ?? play.become?.user ?? variables["ansible_become_user"]?.scalarText ?? "root"
+        let user = step?.become?.user ?? play.become?.user ?? variables["ansible_become_user"]?.scalarText ?? "root"
         let password = (variables["ansible_become_password"] ?? variables["ansible_become_pass"])?.scalarText
         return BecomeSettings(user: user, password: password)
     }
+
+    /// `run_once` as written, else the kind's default (shared services run once per play).
+    func runsOnce(_ step: Step) -> Bool { step.runOnce ?? engine.catalog[step.kind]?.runsOncePerPlay ?? false }
 
     // MARK: hosts, batches, tags
 

@@ -23,6 +23,8 @@ public struct RunOptions: Sendable {
     public var commandTimeout: Duration = .seconds(900)
     /// Decrypts `vars_files` that are vault files (nil: no passphrase was given).
     public var vault: VaultKeyring?
+    /// Skip the read-only preflight that runs before the first play (`--skip-preflight`).
+    public var skipPreflight = false
 
     public init() {}
 }

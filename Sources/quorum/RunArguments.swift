@@ -64,9 +64,11 @@ struct RunArguments: ParsableArguments {
 
         let connector = SSHConnector(inventoryDirectory: loaded.inventory.directory, acceptNewHostKeys: acceptNewHostKeys,
                                      connectTimeout: options.connectTimeout, commandTimeout: options.commandTimeout)
+        let interruption = RunInterruption()
         let engine = Engine(inventory: loaded.inventory, playbooks: loaded.playbooks, catalog: StepCatalog.byName,
-                            options: options, connector: connector, observer: observer, redactor: redactor)
-        return await engine.run()
+                            options: options, connector: connector, observer: observer, redactor: redactor,
+                            interruption: interruption)
+        return await InterruptSignals.during(interruption) { await engine.run() }
     }
 
     static func tagSet(_ list: String?) -> Set<String> {

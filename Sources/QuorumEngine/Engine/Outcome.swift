@@ -68,6 +68,8 @@ public enum ExitStatus: Int32, Sendable, Codable {
     case unreachable = 3
     /// Check or audit found changes to make (drift).
     case drift = 4
+    /// The run was interrupted (SIGINT, SIGTERM): 128 + SIGINT, as shells report it.
+    case interrupted = 130
 }
 
 /// The end of a run.
@@ -79,8 +81,11 @@ public struct RunSummary: Sendable, Codable {
     public var check: Bool
     public var duration: Double
     public var unreachableErrors: [String: String]
+    /// Set when the run was asked to stop: why, and what it left undone.
+    public var interruption: InterruptionSummary? = nil
 
     public var exitStatus: ExitStatus {
+        if interruption != nil { return .interrupted }
         if recap.values.contains(where: { $0.unreachable > 0 }) { return .unreachable }
         if recap.values.contains(where: { $0.failed > 0 }) { return .stepFailed }
         if check && recap.values.contains(where: { $0.changed > 0 }) { return .drift }

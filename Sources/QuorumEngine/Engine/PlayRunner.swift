@@ -33,6 +33,10 @@ struct PlayRunner {
         var runOnceResults: [Int: Value] = [:]
         let allBatches = batches(of: hosts)
         for (batchIndex, batch) in allBatches.enumerated() {
+            if interruption.isStopRequested {
+                leaveRest(hosts: batch.filter(ledger.isActive), fromStep: 0, fromHandler: 0, notified: [:], into: &ledger)
+                continue
+            }
             // A rolling play (serial) stops after a batch with a failure: the next controllers are left as
             // they are rather than broken the same way.
             if batchIndex > 0, !play.serial.isEmpty,
@@ -44,11 +48,20 @@ struct PlayRunner {
             let sessions = await connect(batch.filter(ledger.isActive), scope: scope, ledger: &ledger)
             var notified: [String: Set<String>] = [:]
             for (index, step) in play.steps.enumerated() where isSelected(step) {
+                if interruption.isStopRequested {
+                    leaveRest(hosts: batch.filter(ledger.isActive), fromStep: index, fromHandler: 0, notified: notified, into: &ledger)
+                    break
+                }
                 await runStep(step, index: index, sessions: sessions, scope: scope, isHandler: false,
                               runOnceResults: &runOnceResults, notified: &notified, ledger: &ledger)
             }
             var handlerRunOnce: [Int: Value] = [:]  // a run_once handler runs once per batch that notified it
             for (offset, handler) in play.handlers.enumerated() {
+                if interruption.isStopRequested {
+                    leaveRest(hosts: batch.filter(ledger.isActive), fromStep: play.steps.count, fromHandler: offset,
+                              notified: notified, into: &ledger)
+                    break
+                }
                 let topics = Set((handler.name.map { [$0] } ?? []) + handler.listen)
                 let hostsNotified = sessions.keys.filter { !(notified[$0] ?? []).isDisjoint(with: topics) }
                 guard !hostsNotified.isEmpty else { continue }
@@ -82,9 +95,9 @@ struct PlayRunner {
             guard let host = active.first, let session = sessions[host] else { return }
             let target = makeTarget(step, host: host, session: session, scope: scope, ledger: ledger,
                                     isHandler: isHandler, runOnce: true, sessionsByHost: peerSessions)
-            let execution = await executor.execute(step, on: target)
+            let (execution, interrupted) = await guarded(executor, step, on: target)
             runOnceResults[index] = execution.registered
-            fold(execution, step: step, hosts: active, notified: &notified, ledger: &ledger)
+            fold(execution, step: step, hosts: active, notified: &notified, ledger: &ledger, interrupted: interrupted)
             return
         }
 
@@ -92,19 +105,36 @@ struct PlayRunner {
             sessions[host].map { makeTarget(step, host: host, session: $0, scope: scope, ledger: ledger,
                                             isHandler: isHandler, runOnce: false, sessionsByHost: peerSessions) }
         }
+        let interruption = self.interruption
         let executions = await concurrentMap(targets, limit: options.forks ?? targets.count) { target in
-            await executor.execute(step, on: target)
+            // With --forks, hosts wait for a slot: none starts once the run is asked to stop.
+            interruption.isStopRequested ? nil : await guarded(executor, step, on: target)
         }
-        for execution in executions {
-            fold(execution, step: step, hosts: [execution.report.host], notified: &notified, ledger: &ledger)
+        for (target, result) in zip(targets, executions) {
+            guard let (execution, interrupted) = result else {
+                let name = step.name ?? step.kind
+                ledger.leave(isHandler ? LeftUndone(play: play.name, steps: [], handlers: [name]) : LeftUndone(play: play.name, steps: [name]),
+                             on: target.host)
+                continue
+            }
+            fold(execution, step: step, hosts: [execution.report.host], notified: &notified, ledger: &ledger, interrupted: interrupted)
         }
     }
 
-    /// Records one execution; for `run_once` its result (and a failure) applies to every host of the play.
+    /// Records one execution; for `run_once` its result (and a failure) applies to every host of the play. An
+    /// execution cut short by a stop request is left undone on those hosts (the host is not marked failed).
     func fold(_ execution: StepExecution, step: Step, hosts: [String], notified: inout [String: Set<String>],
-              ledger: inout RunLedger) {
+              ledger: inout RunLedger, interrupted: Bool = false) {
         ledger.record(execution.report)
         engine.observer.stepFinished(execution.report)
+        if interrupted {
+            let name = execution.report.step + " (interrupted)"
+            for host in hosts {
+                ledger.leave(execution.report.isHandler ? LeftUndone(play: play.name, steps: [], handlers: [name])
+                                                        : LeftUndone(play: play.name, steps: [name]), on: host)
+            }
+            return
+        }
         let host = execution.report.host
         if execution.unreachable {
             ledger.unreachable[host] = execution.report.error ?? "unreachable"

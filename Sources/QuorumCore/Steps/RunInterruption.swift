@@ -11,6 +11,12 @@ public final class RunInterruption: Sendable {
         public var what: String
         /// What may be left, and what to run about it, e.g. "p_haproxy may be left disabled: run `pcs resource enable p_haproxy`".
         public var ifLeft: String
+
+        public init(host: String, what: String, ifLeft: String) {
+            self.host = host
+            self.what = what
+            self.ifLeft = ifLeft
+        }
     }
 
     private struct State {

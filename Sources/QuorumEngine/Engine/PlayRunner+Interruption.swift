@@ -1,3 +1,4 @@
+import Foundation
 import QuorumCore
 
 /// What a play does once the run is asked to stop: start nothing more, give running steps a grace period, and
@@ -39,7 +40,7 @@ extension PlayRunner {
         if own.hasPrefix("interrupted") {
             // The step's own account (a critical section finished or undone) says more than anything added here.
         } else if abandoned {
-            interrupted.report.error = "interrupted: abandoned \(Int(interruption.grace.seconds))s after the stop request; "
+            interrupted.report.error = "interrupted: abandoned \(String(format: "%g", interruption.grace.seconds))s after the stop request; "
                 + "a command it started may still be running on \(target.host)"
         } else {
             interrupted.report.error = "interrupted: " + (own.isEmpty ? "failed" : own)

@@ -42,8 +42,8 @@ private struct SlowStep: StepKind {
 @Suite struct InterruptTests {
     let journal = EngineHarness.Journal()
 
-    /// Runs `playbook` on c1..c3 with the fake steps in the catalog; `stopWhen` sees every script as the hosts
-    /// receive it and returns true when the run must be asked to stop (as SIGINT would).
+    /// Runs `playbook` on c1..c3 with the fake steps in the catalog; once a host has received a script `stopWhen`
+    /// picks, the run is asked to stop (as SIGINT would).
     func run(_ playbook: String, forks: Int? = nil, interruption: RunInterruption,
              stopWhen: @escaping @Sendable (String) -> Bool) async throws -> RunSummary {
         let dir = NSTemporaryDirectory() + "quorum-interrupt-\(UUID().uuidString.prefix(8))"
@@ -58,8 +58,19 @@ private struct SlowStep: StepKind {
         options.forks = forks
         let engine = Engine(inventory: try Inventory.load(dir + "/inv.yml", vault: nil),
                             playbooks: [try PlaybookLoader(catalog: catalog).load(dir + "/pb.yml")], catalog: catalog,
-                            options: options, connector: StoppingConnector(journal: journal, interruption: interruption, stopWhen: stopWhen),
+                            options: options, connector: EngineHarness.Connector(journal: journal, unreachable: []),
                             observer: EngineHarness.Recorder(), redactor: SecretRedactor(), interruption: interruption)
+        let journal = self.journal
+        let watcher = Task {
+            while !Task.isCancelled {
+                if journal.entries.withLock({ $0.contains { stopWhen($0.script) } }) {
+                    interruption.requestStop("SIGINT")
+                    return
+                }
+                try? await Task.sleep(for: .milliseconds(5))
+            }
+        }
+        defer { watcher.cancel() }
         return await engine.run()
     }
 
@@ -149,46 +160,4 @@ private struct SlowStep: StepKind {
         #expect(summary.reports.isEmpty && summary.exitStatus == .interrupted)
         #expect(summary.interruption?.leftUndone["c2"]?.map(\.playNotStarted) == [true, true])
     }
-}
-
-/// Hands out the harness's in-memory hosts, and asks the run to stop when a host receives a script `stopWhen` picks.
-private struct StoppingConnector: HostConnector {
-    let journal: EngineHarness.Journal
-    let interruption: RunInterruption
-    let stopWhen: @Sendable (String) -> Bool
-
-    func connect(host: String, variables: Variables) async throws -> any HostSession {
-        Session(remote: StoppingRemote(base: EngineHarness.MemoryRemote(host: host, journal: journal), interruption: interruption,
-                                       stopWhen: stopWhen))
-    }
-
-    struct Session: HostSession {
-        let remote: StoppingRemote
-        func remote(become: BecomeSettings?) -> any Remote { remote }
-        func close() async {}
-    }
-}
-
-private struct StoppingRemote: Remote {
-    let base: EngineHarness.MemoryRemote
-    let interruption: RunInterruption
-    let stopWhen: @Sendable (String) -> Bool
-
-    var host: String { base.host }
-    var isReadOnly: Bool { false }
-
-    func probe(_ script: String, stdin: [UInt8], timeout: Duration?) async throws -> CommandResult {
-        defer { if stopWhen(script) { interruption.requestStop("SIGINT") } }
-        return try await base.probe(script, stdin: stdin, timeout: timeout)
-    }
-    func change(_ script: String, stdin: [UInt8], timeout: Duration?) async throws -> CommandResult {
-        defer { if stopWhen(script) { interruption.requestStop("SIGINT") } }
-        return try await base.change(script, stdin: stdin, timeout: timeout)
-    }
-    func stat(_ path: String) async throws -> FileInfo? { try await base.stat(path) }
-    func readFile(_ path: String) async throws -> RemoteFile? { try await base.readFile(path) }
-    func writeFile(_ path: String, content: [UInt8], attributes: FileAttributes, validate: String?) async throws {
-        try await base.writeFile(path, content: content, attributes: attributes, validate: validate)
-    }
-    func tunnel(to host: String, port: Int) async throws -> Int { try await base.tunnel(to: host, port: port) }
 }

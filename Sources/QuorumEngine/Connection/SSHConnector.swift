@@ -25,6 +25,7 @@ public struct SSHConnector: HostConnector {
                                    recordFile: settings.knownHostsFiles.first ?? settings.defaultKnownHosts)
         var options = SSHOptions()
         options.connectTimeout = connectTimeout
+        try KeepaliveSettings(host: host, variables: variables).apply(to: &options)
         do {
             let connection = try await SSHConnection.connect(endpoint, auth: settings.authMethods, hostKeys: policy, options: options)
             return SSHSession(host: host, connection: connection, commandTimeout: commandTimeout, tunnels: TunnelRegistry())

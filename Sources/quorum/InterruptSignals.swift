@@ -61,7 +61,7 @@ enum InterruptSignals {
     static func secondInterruptMessage(_ name: String, open: [RunInterruption.OpenSection]) -> String {
         guard !open.isEmpty else { return "quorum: second \(name): exiting now; no critical section was open" }
         return (["quorum: second \(name): exiting now, in the middle of:"]
-                + open.map { "  \($0.host): \($0.what): \($0.ifLeft)" }).joined(separator: "\n")
+                + open.map { "  \($0.host): \($0.ifLeft)" }).joined(separator: "\n")
     }
 
     private static func report(_ text: String) {

@@ -9,22 +9,41 @@ import QuorumCore
 ///   handler: it always acts when it runs, so a run in which nothing notified it never toggles.
 /// - `disable` / `enable`: only when the resource's target role says otherwise (idempotent), then the same waits.
 /// - `cleanup`: only when Pacemaker shows failed operations of the resource.
+/// - `state: started` (declarative, instead of `action`): the resource is enabled and runs where `running_on` says
+///   (`all`: on every controller of the play, the default; `any`: somewhere), and `wait_process` runs there too.
+///   Repaired by `pcs resource enable`, then `pcs resource cleanup` when it is enabled but not running where it
+///   should (or has failed operations), then a bounded wait until it runs everywhere. `state: stopped`: disabled
+///   and running nowhere (`pcs resource disable`, then the same wait as `disable`). Check mode and audits report
+///   a difference as a change ("would enable p_haproxy") and write nothing.
 /// A wait that times out names the controllers still (or not yet) running the process; after a failed stop the
-/// resource is enabled again so that a stuck controller does not leave every API down.
+/// resource is enabled again so that a stuck controller does not leave every API down. The toggle's disabled
+/// stretch is a critical section: an interrupt (SIGINT, SIGTERM) lets it finish or enables the resource again and
+/// waits (bounded, `undoTimeout`) before the run ends.
 public struct PcsResourceStep: StepKind {
     public static let name = "pcs_resource"
-    public static let summary = "Toggle (disable, wait, enable, wait), disable, enable or clean up a Pacemaker resource, once per play"
+    public static let summary = "Toggle (disable, wait, enable, wait), disable, enable or clean up a Pacemaker resource, or declare it started everywhere, once per play"
     public static let runsOncePerPlay = true
     public static let actions = ["restart_by_toggle", "disable", "enable", "cleanup"]
+    public static let states = ["started", "stopped"]
+    public static let placements = ["all", "any"]
     public static let schema = ArgSchema([
         ArgField("resource", .string, required: true, "resource id, e.g. p_haproxy (a clone's primitive or the clone)"),
         ArgField("action", .choice(actions), "restart_by_toggle (default), disable, enable or cleanup"),
+        ArgField("state", .choice(states), "declarative instead of `action`: started (enabled and running) or stopped (disabled, running nowhere)"),
+        ArgField("running_on", .choice(placements), "with state: started, where it must run: all (every controller of the play, default) or any"),
         ArgField("wait_process", .string, "process name (pgrep -x) to wait for on every controller of the play, e.g. haproxy"),
         ArgField("timeout", .int, "seconds allowed for each phase: pcs --wait, and each wait for the process (default 120)"),
-    ])
+    ], mutuallyExclusive: [["action", "state"]])
+
+    /// The bound of the wait after an interrupted toggle enables the resource again.
+    public static let undoTimeout = 60
 
     public let resource: String
     public let action: String
+    /// The declared state (`started`, `stopped`), nil for the imperative `action` form.
+    public let state: String?
+    /// With `state: started`: `all` (every controller of the play) or `any`.
+    public let runningOn: String
     public let waitProcess: String?
     public let timeout: Int
 
@@ -35,7 +54,11 @@ public struct PcsResourceStep: StepKind {
         }) else {
             throw StepFailure("argument `resource` must be a Pacemaker id (letters, digits, `_`, `.`, `:`, `-`), got `\(resource)`")
         }
+        state = try arguments.choice("state", PcsResourceStep.states)
+        if state != nil, arguments.has("action") { throw StepFailure("give `action` or `state`, not both") }
         action = try arguments.choice("action", PcsResourceStep.actions) ?? "restart_by_toggle"
+        runningOn = try arguments.choice("running_on", PcsResourceStep.placements) ?? "all"
+        if arguments.has("running_on"), state != "started" { throw StepFailure("argument `running_on` only applies to `state: started`") }
         waitProcess = try arguments.string("wait_process")
         if let waitProcess {
             guard !waitProcess.isEmpty, waitProcess.utf8.count <= 15, !waitProcess.contains("\n") else {
@@ -99,7 +122,8 @@ public struct PcsResourceStep: StepKind {
     /// Waits (bounded, one remote loop per controller, all in parallel) until `name` is gone (`running: false`)
     /// or runs (`running: true`) on every controller; throws naming the controllers that did not get there.
     func wait(for name: String, running: Bool, on controllers: [(host: String, remote: any Remote)],
-              _ context: StepContext) async throws -> Double {
+              _ context: StepContext, timeout: Int? = nil) async throws -> Double {
+        let timeout = timeout ?? self.timeout
         let start = ContinuousClock.now
         let waiter = try WaitForStep(arguments: Arguments([
             "process": .string(name), "state": .string(running ? "started" : "stopped"), "timeout": .int(timeout),
@@ -136,9 +160,9 @@ public struct PcsResourceStep: StepKind {
 
     // MARK: changes
 
-    func pcs(_ remote: any Remote, _ words: [String]) async throws {
+    func pcs(_ remote: any Remote, _ words: [String], timeout: Int? = nil) async throws {
         let result = try await remote.change(PcsResourceStep.path + "\n" + Shell.join(["pcs"] + words),
-                                             stdin: [], timeout: .seconds(timeout + 60))
+                                             stdin: [], timeout: .seconds((timeout ?? self.timeout) + 60))
         guard result.succeeded else {
             throw StepFailure("`pcs \(words.joined(separator: " "))` failed on \(remote.host) (exit \(result.status))",
                               detail: (result.stderrText + result.stdoutText).trimmingTrailingWhitespace())
@@ -158,6 +182,7 @@ public struct PcsResourceStep: StepKind {
     // MARK: run
 
     public func run(_ context: StepContext) async throws -> StepOutcome {
+        if let state { return try await converge(to: state, context) }
         let remote = context.remote
         let status = try await status(remote)
         let controllers = waitProcess == nil ? [] : try await controllers(context)
@@ -212,13 +237,28 @@ public struct PcsResourceStep: StepKind {
                 let wait = waitProcess.map { ", wait until \($0) is gone on \(hostList)" } ?? ""
                 return StepOutcome(changed: true, diffs: [diff], message: "would toggle \(resource): disable\(wait), enable")
             }
-            let clock = ContinuousClock()
-            let disabledAt = clock.now
+            let (stopSeconds, startSeconds) = try await toggle(controllers, context)
+            let message = waitProcess.map { "toggled \(resource): disabled, \($0) gone on \(hostList) after \(Self.seconds(stopSeconds)); enabled, running again after \(Self.seconds(startSeconds))" }
+                ?? "toggled \(resource)"
+            return StepOutcome(changed: true, diffs: [diff], message: message,
+                               result: ["toggled": .bool(true), "cleaned_up": .bool(false),
+                                        "stop_seconds": .double(stopSeconds), "start_seconds": .double(startSeconds)])
+        }
+    }
+
+    /// Disable, wait until the process is gone, enable, wait until it runs: a critical section whose undo enables
+    /// the resource again and waits (bounded) until the process runs on every controller. Returns the seconds of
+    /// the stop and of the start.
+    func toggle(_ controllers: [(host: String, remote: any Remote)], _ context: StepContext) async throws -> (Double, Double) {
+        let remote = context.remote
+        return try await context.critical("\(resource) disabled",
+                                          ifLeft: "\(resource) may be left disabled: run `pcs resource enable \(resource)`",
+                                          undo: { try await restore(controllers, context) }) { section in
+            let disabledAt = ContinuousClock.now
             try await disable(remote)
-            var stopSeconds = 0.0, startSeconds = 0.0
             if let name = waitProcess {
                 do {
-                    _ = try await wait(for: name, running: false, on: controllers, context)
+                    _ = try await section.interruptible { try await wait(for: name, running: false, on: controllers, context) }
                 } catch let failure as StepFailure {
                     // Do not leave every controller's service down because one of them is stuck.
                     let reenabled = (try? await pcs(remote, ["resource", "enable", resource])) != nil
@@ -226,19 +266,24 @@ public struct PcsResourceStep: StepKind {
                                       detail: failure.detail)
                 }
             }
-            stopSeconds = Self.seconds(since: disabledAt)
-            let enabledAt = clock.now
+            let stopSeconds = Self.seconds(since: disabledAt)
+            let enabledAt = ContinuousClock.now
             try await enable(remote)
             if let name = waitProcess {
-                _ = try await wait(for: name, running: true, on: controllers, context)
+                _ = try await section.interruptible { try await wait(for: name, running: true, on: controllers, context) }
             }
-            startSeconds = Self.seconds(since: enabledAt)
-            let message = waitProcess.map { "toggled \(resource): disabled, \($0) gone on \(hostList) after \(Self.seconds(stopSeconds)); enabled, running again after \(Self.seconds(startSeconds))" }
-                ?? "toggled \(resource)"
-            return StepOutcome(changed: true, diffs: [diff], message: message,
-                               result: ["toggled": .bool(true), "cleaned_up": .bool(false),
-                                        "stop_seconds": .double(stopSeconds), "start_seconds": .double(startSeconds)])
+            return (stopSeconds, Self.seconds(since: enabledAt))
         }
+    }
+
+    /// The undo of an interrupted toggle: enable again, wait (at most `undoTimeout`) until the process runs on every
+    /// controller. Returns what it saw, for the report.
+    func restore(_ controllers: [(host: String, remote: any Remote)], _ context: StepContext) async throws -> String {
+        let bound = Self.undoTimeout
+        try await pcs(context.remote, ["resource", "enable", resource] + (waitProcess == nil ? ["--wait=\(bound)"] : []), timeout: bound)
+        guard let name = waitProcess else { return "\(resource) enabled again" }
+        let seconds = try await wait(for: name, running: true, on: controllers, context, timeout: bound)
+        return "\(resource) enabled again, \(name) running on \(controllers.map(\.host).joined(separator: ", ")) after \(Self.seconds(seconds))"
     }
 
     func describe(_ status: CrmMonStatus, _ processHosts: [String]) -> String {

@@ -12,7 +12,7 @@ struct AuditCommand: AsyncParsableCommand {
         discussion: """
         Exit codes: 0 no drift, 4 drift found (findings too with --strict), 5 a health check failed \
         (configuration as declared, service not working), 2 a probe failed, 3 a host unreachable \
-        (3 wins over 2, 2 over 4, 4 over 5), 1 usage or validation error.
+        (3 wins over 2, 2 over 4, 4 over 5), 1 usage or validation error, 130 interrupted.
         """
     )
 
@@ -53,6 +53,15 @@ struct AuditCommand: AsyncParsableCommand {
             output = Data(AuditJUnit(report: report, results: summary.reports).render().utf8)
         }
         FileHandle.standardOutput.write(output)
+        if let interruption = summary.interruption {
+            // The report covers what ran before the stop; say so apart from it (stdout may be a JSON document).
+            var text = "quorum audit: interrupted (\(interruption.reason)): the report above is partial"
+            for host in summary.hosts {
+                for left in interruption.leftUndone[host] ?? [] { text += "\n  \(host): not audited in \"\(left.play)\": \(left)" }
+            }
+            Frontend.printError(text)
+            throw ExitCode(ExitStatus.interrupted.rawValue)
+        }
         if report.exitCode != 0 { throw ExitCode(report.exitCode) }
     }
 }

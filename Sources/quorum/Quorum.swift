@@ -8,7 +8,7 @@ struct Quorum: AsyncParsableCommand {
         abstract: "Deploy and audit highly-available OpenStack control planes over SSH.",
         discussion: """
         Exit codes: 0 success (no drift), 1 usage or validation error (nothing contacted), 2 a step failed,
-        3 a host was unreachable, 4 check or audit found drift.
+        3 a host was unreachable, 4 check or audit found drift, 130 interrupted (SIGINT, SIGTERM).
         """,
         subcommands: [ApplyCommand.self, AuditCommand.self, ValidateCommand.self, InventoryCommand.self, DocCommand.self, VaultCommand.self]
     )
@@ -19,6 +19,7 @@ extension Quorum {
     /// 1, the status Quorum documents for every input error found before a host is contacted, instead of the
     /// library's 64. The message is the library's, usage included.
     static func main() async {
+        if InterruptSignals.applies(to: CommandLine.arguments) { InterruptSignals.install() }
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {

@@ -74,9 +74,11 @@ struct RunArguments: ParsableArguments {
         let connector = SSHConnector(inventoryDirectory: loaded.inventory.directory, acceptNewHostKeys: acceptNewHostKeys,
                                      connectTimeout: options.connectTimeout, commandTimeout: options.commandTimeout,
                                      sshConfigs: sshConfigs)
+        let interruption = RunInterruption()
         let engine = Engine(inventory: loaded.inventory, playbooks: loaded.playbooks, catalog: StepCatalog.byName,
-                            options: options, connector: connector, observer: observer, redactor: redactor)
-        return await engine.run()
+                            options: options, connector: connector, observer: observer, redactor: redactor,
+                            interruption: interruption)
+        return await InterruptSignals.during(interruption) { await engine.run() }
     }
 
     /// Reads the ssh_config files and checks every host's route (exit 1 with every problem located, before any

@@ -17,6 +17,10 @@ private final class FakeCluster: Sendable {
         var disabled = false
         var failed = false
         var stuck: Set<String> = []
+        /// Controllers where Pacemaker shows the resource started but the process is gone (killed by hand).
+        var processDead: Set<String> = []
+        /// Controllers where the process dies as soon as it starts, whatever Pacemaker does.
+        var broken: Set<String> = []
         var pcs: [String] = []
     }
     let hosts = ["ctl1", "ctl2", "ctl3"]
@@ -41,32 +45,41 @@ private final class FakeCluster: Sendable {
     func handle(_ host: String, _ script: String) -> CommandResult {
         if script.contains("crm_mon -1 --output-as=xml") { return CommandResult(stdout: Array(crmMon().utf8)) }
         if script.contains(WaitForStep.done) {
-            let runs = state.withLock { $0.running.contains(host) }
+            let runs = processRuns(on: host)
             let wantRunning = !script.contains("if ! check;")
             if runs == wantRunning { return CommandResult(stdout: Array("\(WaitForStep.done) 0\n".utf8)) }
             return CommandResult(stdout: Array("\(WaitForStep.timedOut)\n42 /usr/sbin/haproxy -W -db\n".utf8), status: 1)
         }
-        if script.contains("pgrep -x") { return CommandResult(status: state.withLock { $0.running.contains(host) } ? 0 : 1) }
+        if script.contains("pgrep -x") { return CommandResult(status: processRuns(on: host) ? 0 : 1) }
         if let line = script.split(separator: "\n").last, line.hasPrefix("pcs ") {
             state.withLock { s in
                 s.pcs.append("\(host): \(line)")
                 if line.contains("resource disable") { s.disabled = true; s.running = s.stuck }
                 if line.contains("resource enable") { s.disabled = false; s.running = Set(hosts) }
-                if line.contains("resource cleanup") { s.failed = false }
+                if line.contains("resource cleanup") {
+                    s.failed = false
+                    if !s.disabled { s.running = Set(hosts); s.processDead = [] }
+                }
             }
             return CommandResult()
         }
         return CommandResult(stderr: Array("unexpected script".utf8), status: 99)
     }
 
-    func context(check: Bool = false, on host: String = "ctl1") -> (StepContext, [String: FakeRemote]) {
+    func processRuns(on host: String) -> Bool {
+        state.withLock { $0.running.contains(host) && !$0.processDead.contains(host) && !$0.broken.contains(host) }
+    }
+
+    /// `wrap` stands between the step and each fake controller (e.g. to interrupt the run at a given command).
+    func context(check: Bool = false, on host: String = "ctl1",
+                 wrap: @escaping @Sendable (any Remote) -> any Remote = { $0 }) -> (StepContext, [String: FakeRemote]) {
         var remotes: [String: FakeRemote] = [:]
         for h in hosts {
             let r = FakeRemote(host: h)
             r.commandHandler = { script, _ in self.handle(h, script) }
             remotes[h] = r
         }
-        let view: @Sendable (FakeRemote) -> any Remote = { check ? ReadOnlyRemote($0) : $0 }
+        let view: @Sendable (FakeRemote) -> any Remote = { check ? ReadOnlyRemote(wrap($0)) : wrap($0) }
         let frozen = remotes
         let context = StepContext(remote: view(remotes[host]!), host: host, check: check, wantsDiff: true, variables: [:],
                                   templates: TemplateRenderer(), files: FileResolver(searchPath: []), location: nil,
@@ -166,4 +179,201 @@ private let toggle: [(String, Value)] = [("resource", .string("p_haproxy")), ("a
         #expect(CrmMonStatus.parse(xml, resource: "p_haproxy-clone").runningOn == ["ctl1", "ctl2", "ctl3"])
         #expect(!CrmMonStatus.parse(xml, resource: "p_hap").exists)
     }
+
+    // MARK: running state as desired state
+
+    static let started: [(String, Value)] = [("resource", .string("p_haproxy")), ("state", .string("started")),
+                                             ("running_on", .string("all")), ("wait_process", .string("haproxy")), ("timeout", .int(5))]
+
+    @Test func startedEverywhereIsUnchanged() async throws {
+        let cluster = FakeCluster()
+        let (ctx, remotes) = cluster.context()
+        let outcome = try await pcsResource(Self.started).run(ctx)
+        #expect(!outcome.changed && remotes.values.allSatisfy { $0.writes.isEmpty })
+    }
+
+    @Test func aDisabledResourceIsDriftThatCheckPredictsAndApplyEnables() async throws {
+        let cluster = FakeCluster()
+        cluster.state.withLock { $0.disabled = true; $0.running = [] }
+        let (check, checkRemotes) = cluster.context(check: true)
+        let predicted = try await pcsResource(Self.started).run(check)
+        #expect(predicted.changed && predicted.message == "would enable p_haproxy so that it runs on ctl1, ctl2, ctl3")
+        #expect(checkRemotes.values.allSatisfy { $0.writes.isEmpty } && cluster.state.withLock { $0.pcs }.isEmpty)
+        #expect(predicted.diffs.first?.before == "disabled, started nowhere, haproxy running nowhere")
+        #expect(predicted.diffs.first?.after == "enabled, started on ctl1, ctl2, ctl3")
+
+        let applied = try await pcsResource(Self.started).run(cluster.context().0)
+        #expect(applied.changed && applied.message?.hasPrefix("enabled p_haproxy: started on ctl1, ctl2, ctl3 after") == true)
+        #expect(cluster.state.withLock { $0.pcs } == ["ctl1: pcs resource enable p_haproxy"])
+        #expect(try await !pcsResource(Self.started).run(cluster.context().0).changed)
+    }
+
+    @Test func enabledButStoppedOnOneControllerIsCleanedUp() async throws {
+        let cluster = FakeCluster()
+        cluster.state.withLock { $0.running = ["ctl1", "ctl2"] }
+        let predicted = try await pcsResource(Self.started).run(cluster.context(check: true).0)
+        #expect(predicted.message == "would clean up p_haproxy so that it runs on ctl3")
+        let applied = try await pcsResource(Self.started).run(cluster.context().0)
+        #expect(applied.changed && cluster.state.withLock { $0.pcs } == ["ctl1: pcs resource cleanup p_haproxy"])
+        #expect(cluster.state.withLock { $0.running } == ["ctl1", "ctl2", "ctl3"])
+    }
+
+    @Test func aProcessKilledByHandIsNotRunningThere() async throws {
+        let cluster = FakeCluster()
+        cluster.state.withLock { $0.processDead = ["ctl2"] }
+        let predicted = try await pcsResource(Self.started).run(cluster.context(check: true).0)
+        #expect(predicted.changed && predicted.message == "would clean up p_haproxy so that it runs on ctl2")
+        _ = try await pcsResource(Self.started).run(cluster.context().0)
+        #expect(cluster.processRuns(on: "ctl2"))
+        // Without wait_process only Pacemaker's view counts.
+        cluster.state.withLock { $0.processDead = ["ctl2"] }
+        let pacemakerOnly = try pcsResource([("resource", .string("p_haproxy")), ("state", .string("started"))])
+        #expect(try await !pacemakerOnly.run(cluster.context().0).changed)
+    }
+
+    @Test func runningOnAnyIsSatisfiedBySomewhere() async throws {
+        let cluster = FakeCluster()
+        cluster.state.withLock { $0.running = ["ctl2"] }
+        let any = try pcsResource([("resource", .string("p_haproxy")), ("state", .string("started")), ("running_on", .string("any"))])
+        #expect(try await !any.run(cluster.context().0).changed)
+    }
+
+    @Test func aResourceThatNeverStartsTimesOutNamingTheControllers() async throws {
+        let cluster = FakeCluster()
+        cluster.state.withLock { $0.running = ["ctl1", "ctl2"]; $0.broken = ["ctl3"] }
+        let step = try pcsResource(Self.started.filter { $0.0 != "timeout" } + [("timeout", .int(1))])
+        do {
+            _ = try await step.run(cluster.context().0)
+            Issue.record("expected a timeout")
+        } catch let failure as StepFailure {
+            #expect(failure.message == "timed out after 1s: p_haproxy not running on ctl3")
+        }
+        #expect(cluster.state.withLock { $0.pcs } == ["ctl1: pcs resource cleanup p_haproxy"])
+    }
+
+    @Test func stoppedIsTheDisabledStateAndIdempotent() async throws {
+        let cluster = FakeCluster()
+        let stopped = try pcsResource([("resource", .string("p_haproxy")), ("state", .string("stopped")), ("wait_process", .string("haproxy"))])
+        #expect(try await stopped.run(cluster.context(check: true).0).message == "would disable p_haproxy")
+        #expect(try await stopped.run(cluster.context().0).changed)
+        #expect(try await !stopped.run(cluster.context().0).changed)
+    }
+
+    @Test func declarativeArgumentsAreChecked() {
+        #expect(throws: StepFailure.self) { try pcsResource([("resource", .string("p")), ("state", .string("started")), ("action", .string("enable"))]) }
+        #expect(throws: StepFailure.self) { try pcsResource([("resource", .string("p")), ("running_on", .string("all"))]) }
+        #expect(throws: StepFailure.self) { try pcsResource([("resource", .string("p")), ("state", .string("stopped")), ("running_on", .string("all"))]) }
+        #expect(throws: StepFailure.self) { try pcsResource([("resource", .string("p")), ("state", .string("up"))]) }
+        #expect(PcsResourceStep.schema.mutuallyExclusive.contains(["action", "state"]))
+    }
+
+    // MARK: the toggle as a critical section
+
+    /// Runs the toggle inside a run whose stop is requested when a controller receives a script containing `trigger`.
+    fileprivate func interruptedToggle(at trigger: String, _ cluster: FakeCluster) async throws -> (StepFailure?, RunInterruption) {
+        let interruption = RunInterruption(grace: .milliseconds(50))
+        let (ctx, _) = cluster.context(wrap: { remote in
+            FaultyRemote(base: remote, slowWhen: trigger) { script in
+                if script.contains(trigger) { interruption.requestStop("SIGINT") }
+            }
+        })
+        let step = try pcsResource(toggle)
+        let failure = await RunInterruption.$current.withValue(interruption) { () -> StepFailure? in
+            do {
+                _ = try await step.run(ctx)
+                return nil
+            } catch {
+                return error as? StepFailure
+            }
+        }
+        return (failure, interruption)
+    }
+
+    @Test func aStopDuringTheWaitEnablesTheResourceAgainAndWaits() async throws {
+        let cluster = FakeCluster()
+        let (failure, interruption) = try await interruptedToggle(at: "if ! check;", cluster)
+        #expect(failure?.message.hasPrefix("interrupted while p_haproxy disabled: undone, p_haproxy enabled again, haproxy running on ctl1, ctl2, ctl3 after") == true,
+                "\(String(describing: failure))")
+        #expect(cluster.state.withLock { $0.pcs } == ["ctl1: pcs resource disable p_haproxy --wait=5", "ctl1: pcs resource enable p_haproxy"])
+        #expect(cluster.state.withLock { !$0.disabled && $0.running == ["ctl1", "ctl2", "ctl3"] })
+        #expect(interruption.openSections.isEmpty)
+    }
+
+    @Test func aStopDuringTheDisableCommandLetsItFinishThenUndoes() async throws {
+        let cluster = FakeCluster()
+        let (failure, _) = try await interruptedToggle(at: "resource disable", cluster)
+        #expect(failure?.message.hasPrefix("interrupted while p_haproxy disabled: undone") == true, "\(String(describing: failure))")
+        #expect(cluster.state.withLock { $0.pcs } == ["ctl1: pcs resource disable p_haproxy --wait=5", "ctl1: pcs resource enable p_haproxy"])
+        #expect(cluster.state.withLock { !$0.disabled })
+    }
+
+    @Test func aStopDuringTheEnableFinishesTheSection() async throws {
+        let cluster = FakeCluster()
+        let (failure, _) = try await interruptedToggle(at: "resource enable p_haproxy --wait", cluster)
+        // The enable ran; the wait that followed was cut short, so the undo enabled (harmlessly) once more and waited.
+        #expect(failure?.message.hasPrefix("interrupted while p_haproxy disabled: undone, p_haproxy enabled again") == true)
+        #expect(cluster.state.withLock { !$0.disabled && $0.running.count == 3 })
+    }
+
+    @Test func aStopBeforeTheToggleTouchesNothing() async throws {
+        let cluster = FakeCluster()
+        let interruption = RunInterruption()
+        interruption.requestStop("SIGINT")
+        let (ctx, _) = cluster.context()
+        await RunInterruption.$current.withValue(interruption) {
+            await #expect(throws: StepFailure.self) { try await pcsResource(toggle).run(ctx) }
+        }
+        #expect(cluster.state.withLock { $0.pcs }.isEmpty)
+    }
+
+    @Test func theOpenSectionNamesWhatToRun() async throws {
+        let cluster = FakeCluster()
+        let interruption = RunInterruption()
+        let seen = Mutex<[RunInterruption.OpenSection]>([])
+        let (ctx, _) = cluster.context(wrap: { remote in
+            FaultyRemote(base: remote) { script in
+                if script.contains("resource disable") { seen.withLock { $0 = interruption.openSections } }
+            }
+        })
+        _ = try await RunInterruption.$current.withValue(interruption) { try await pcsResource(toggle).run(ctx) }
+        #expect(seen.withLock { $0 } == [.init(host: "ctl1", what: "p_haproxy disabled",
+                                               ifLeft: "p_haproxy may be left disabled: run `pcs resource enable p_haproxy`")])
+        #expect(interruption.openSections.isEmpty)
+    }
+}
+
+/// Stands between a step and a fake controller: calls `before` with every script, and when a script contains
+/// `slowWhen`, takes 30 s (cancellable) before answering, like a wait that is still waiting.
+private struct FaultyRemote: Remote {
+    let base: any Remote
+    var slowWhen: String?
+    let before: @Sendable (String) -> Void
+
+    init(base: any Remote, slowWhen: String? = nil, before: @escaping @Sendable (String) -> Void) {
+        self.base = base
+        self.slowWhen = slowWhen
+        self.before = before
+    }
+
+    var host: String { base.host }
+    var isReadOnly: Bool { base.isReadOnly }
+
+    func pause(_ script: String) async throws {
+        before(script)
+        if let slowWhen, script.contains(slowWhen), !script.contains("pcs resource") { try await Task.sleep(for: .seconds(30)) }
+    }
+    func probe(_ script: String, stdin: [UInt8], timeout: Duration?) async throws -> CommandResult {
+        try await pause(script)
+        return try await base.probe(script, stdin: stdin, timeout: timeout)
+    }
+    func change(_ script: String, stdin: [UInt8], timeout: Duration?) async throws -> CommandResult {
+        try await pause(script)
+        return try await base.change(script, stdin: stdin, timeout: timeout)
+    }
+    func stat(_ path: String) async throws -> FileInfo? { try await base.stat(path) }
+    func readFile(_ path: String) async throws -> RemoteFile? { try await base.readFile(path) }
+    func writeFile(_ path: String, content: [UInt8], attributes: FileAttributes, validate: String?) async throws {
+        try await base.writeFile(path, content: content, attributes: attributes, validate: validate)
+    }
+    func tunnel(to host: String, port: Int) async throws -> Int { try await base.tunnel(to: host, port: port) }
 }

@@ -34,6 +34,7 @@ public struct SSHConnector: HostConnector {
         let route = settings.route
         var options = SSHOptions()
         options.connectTimeout = connectTimeout
+        try KeepaliveSettings(host: host, variables: variables).apply(to: &options)
         do {
             let connection = try await SSHConnection.connect(route, options: options)
             return SSHSession(host: host, connection: connection, commandTimeout: commandTimeout, tunnels: TunnelRegistry())

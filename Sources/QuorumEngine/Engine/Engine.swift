@@ -20,12 +20,16 @@ public struct Engine: Sendable {
     public let connector: any HostConnector
     public let observer: any RunObserver
     public let redactor: SecretRedactor
+    /// The run's stop request: set it (the signal thread does, on SIGINT or SIGTERM) and the run starts no new
+    /// step, lets critical sections finish or undo, and ends with an interrupted recap.
+    public let interruption: RunInterruption
     /// Variables the playbooks declare secret (`secrets:`), masked in every play of the run.
     let secretNames: Set<String>
     let templates = TemplateRenderer()
 
     public init(inventory: Inventory, playbooks: [Playbook], catalog: [String: any StepKind.Type], options: RunOptions,
-                connector: any HostConnector, observer: any RunObserver, redactor: SecretRedactor) {
+                connector: any HostConnector, observer: any RunObserver, redactor: SecretRedactor,
+                interruption: RunInterruption = RunInterruption()) {
         self.inventory = inventory
         self.playbooks = playbooks
         self.catalog = catalog
@@ -33,12 +37,17 @@ public struct Engine: Sendable {
         self.connector = connector
         self.observer = observer
         self.redactor = redactor
+        self.interruption = interruption
         secretNames = playbooks.reduce(into: Set()) { $0.formUnion($1.secretNames) }
         redactor.register(contentsOf: inventory.vaultSecrets)
     }
 
     /// Runs every play of every playbook and returns the summary (also given to the observer).
     public func run() async -> RunSummary {
+        await RunInterruption.$current.withValue(interruption) { await runPlays() }
+    }
+
+    private func runPlays() async -> RunSummary {
         let clock = ContinuousClock()
         let start = clock.now
         let pool = ConnectionPool(connector: connector)
@@ -52,6 +61,10 @@ public struct Engine: Sendable {
             for play in playbook.plays {
                 let runner = PlayRunner(engine: self, play: play, playbook: playbook, pool: pool, planned: planned, cache: cache,
                                         pending: pending)
+                if interruption.isStopRequested {
+                    runner.leaveNotStarted(into: &ledger)
+                    continue
+                }
                 await runner.run(into: &ledger)
             }
         }
@@ -61,7 +74,8 @@ public struct Engine: Sendable {
         await pool.closeAll()
         let summary = RunSummary(recap: ledger.recap, hosts: ledger.hostOrder, reports: ledger.reports,
                                  check: options.check, duration: (clock.now - start).seconds,
-                                 unreachableErrors: ledger.unreachable)
+                                 unreachableErrors: ledger.unreachable,
+                                 interruption: interruption.reason.map { InterruptionSummary(reason: $0, leftUndone: ledger.leftUndone) })
         observer.runFinished(summary)
         return summary
     }
@@ -78,6 +92,8 @@ struct RunLedger {
     var unreachable: [String: String] = [:]
     /// Registered variables per host; they live for the whole run, as in Ansible.
     var registered: [String: Variables] = [:]
+    /// After a stop request: per host, what the run did not do.
+    var leftUndone: [String: [LeftUndone]] = [:]
 
     mutating func see(_ host: String) {
         if recap[host] == nil {
@@ -90,6 +106,20 @@ struct RunLedger {
         see(report.host)
         recap[report.host, default: HostRecap()].count(report)
         reports.append(report)
+    }
+
+    /// Adds to what `host` was left without in `entry.play` (one entry per host and play).
+    mutating func leave(_ entry: LeftUndone, on host: String) {
+        guard !entry.steps.isEmpty || !entry.handlers.isEmpty else { return }
+        see(host)
+        var entries = leftUndone[host, default: []]
+        if let index = entries.firstIndex(where: { $0.play == entry.play }) {
+            entries[index].steps += entry.steps
+            entries[index].handlers += entry.handlers.filter { !entries[index].handlers.contains($0) }
+        } else {
+            entries.append(entry)
+        }
+        leftUndone[host] = entries
     }
 
     func isActive(_ host: String) -> Bool { !failed.contains(host) && unreachable[host] == nil }

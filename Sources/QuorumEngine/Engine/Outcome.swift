@@ -82,6 +82,8 @@ public enum ExitStatus: Int32, Sendable, Codable {
     /// Check or audit: a health check failed, and nothing worse (no drift, no other failure): the configuration
     /// is as declared but the service does not work. Apply reports a failed health check as `stepFailed`.
     case unhealthy = 5
+    /// The run was interrupted (SIGINT, SIGTERM): 128 + SIGINT, as shells report it.
+    case interrupted = 130
 }
 
 /// The end of a run.
@@ -93,10 +95,13 @@ public struct RunSummary: Sendable, Codable {
     public var check: Bool
     public var duration: Double
     public var unreachableErrors: [String: String]
+    /// Set when the run was asked to stop: why, and what it left undone.
+    public var interruption: InterruptionSummary? = nil
 
     /// 3 unreachable, else 2 failed, else (check mode) 4 drift, else (check mode) 5 unhealthy. In check mode a
     /// failed health check is not a failed probe: drift, which apply repairs, often explains it, so 4 wins.
     public var exitStatus: ExitStatus {
+        if interruption != nil { return .interrupted }
         if recap.values.contains(where: { $0.unreachable > 0 }) { return .unreachable }
         if recap.values.contains(where: { $0.failed - (check ? $0.unhealthy : 0) > 0 }) { return .stepFailed }
         if check && recap.values.contains(where: { $0.changed > 0 }) { return .drift }

@@ -35,6 +35,10 @@ struct PlayRunner {
         var runOnceResults: [Int: Value] = [:]
         let allBatches = batches(of: hosts)
         for (batchIndex, batch) in allBatches.enumerated() {
+            if interruption.isStopRequested {
+                leaveRest(hosts: batch.filter(ledger.isActive), fromStep: 0, fromHandler: 0, notified: [:], into: &ledger)
+                continue
+            }
             // A rolling play (serial) stops after a batch with a failure: the next controllers are left as
             // they are rather than broken the same way.
             if batchIndex > 0, !play.serial.isEmpty,
@@ -47,11 +51,20 @@ struct PlayRunner {
             let sessions = await loadPendingHandlers(connected, scope: scope, ledger: &ledger)
             var notified: [String: Set<String>] = [:]
             for (index, step) in play.steps.enumerated() where isSelected(step) {
+                if interruption.isStopRequested {
+                    leaveRest(hosts: batch.filter(ledger.isActive), fromStep: index, fromHandler: 0, notified: notified, into: &ledger)
+                    break
+                }
                 await runStep(step, index: index, sessions: sessions, scope: scope, isHandler: false,
                               runOnceResults: &runOnceResults, notified: &notified, ledger: &ledger)
             }
             var handlerRunOnce: [Int: Value] = [:]  // a run_once handler runs once per batch that notified it
             for (offset, handler) in play.handlers.enumerated() {
+                if interruption.isStopRequested {
+                    leaveRest(hosts: batch.filter(ledger.isActive), fromStep: play.steps.count, fromHandler: offset,
+                              notified: notified, into: &ledger)
+                    break
+                }
                 // Notified in this run, or left pending on the host by an earlier run that ended before it ran.
                 let owed = await pendingRecords(of: handler, on: Array(sessions.keys))
                 let hostsNotified = sessions.keys.filter { !(notified[$0] ?? []).isDisjoint(with: handler.topics) || owed[$0] != nil }
@@ -89,11 +102,12 @@ struct PlayRunner {
             guard let host = active.first, let session = sessions[host] else { return }
             let target = makeTarget(step, host: host, session: session, scope: scope, ledger: ledger,
                                     isHandler: isHandler, runOnce: true, sessionsByHost: peerSessions)
-            var execution = await recordPendingHandlers(await executor.execute(step, on: target), step: step, remote: target.remote)
+            let (guardedExecution, interrupted) = await guarded(executor, step, on: target)
+            var execution = await recordPendingHandlers(guardedExecution, step: step, remote: target.remote)
             // Run once for the play: the oldest record of any notified host says why.
             if let record = owed[host] ?? owed.values.min(by: { $0.time < $1.time }) { execution.notePending(record, check: options.check) }
             runOnceResults[index] = execution.registered
-            fold(execution, step: step, hosts: active, notified: &notified, ledger: &ledger)
+            fold(execution, step: step, hosts: active, notified: &notified, ledger: &ledger, interrupted: interrupted)
             return
         }
 
@@ -101,21 +115,40 @@ struct PlayRunner {
             sessions[host].map { makeTarget(step, host: host, session: $0, scope: scope, ledger: ledger,
                                             isHandler: isHandler, runOnce: false, sessionsByHost: peerSessions) }
         }
-        let executions = await concurrentMap(targets, limit: options.forks ?? targets.count) { [self] target in
-            var execution = await recordPendingHandlers(await executor.execute(step, on: target), step: step, remote: target.remote)
+        let interruption = self.interruption
+        let executions = await concurrentMap(targets, limit: options.forks ?? targets.count) { [self] target -> (StepExecution, Bool)? in
+            // With --forks, hosts wait for a slot: none starts once the run is asked to stop.
+            guard !interruption.isStopRequested else { return nil }
+            let (guardedExecution, interrupted) = await guarded(executor, step, on: target)
+            var execution = await recordPendingHandlers(guardedExecution, step: step, remote: target.remote)
             if let record = owed[target.host] { execution.notePending(record, check: options.check) }
-            return execution
+            return (execution, interrupted)
         }
-        for execution in executions {
-            fold(execution, step: step, hosts: [execution.report.host], notified: &notified, ledger: &ledger)
+        for (target, result) in zip(targets, executions) {
+            guard let (execution, interrupted) = result else {
+                let name = step.name ?? step.kind
+                ledger.leave(isHandler ? LeftUndone(play: play.name, steps: [], handlers: [name]) : LeftUndone(play: play.name, steps: [name]),
+                             on: target.host)
+                continue
+            }
+            fold(execution, step: step, hosts: [execution.report.host], notified: &notified, ledger: &ledger, interrupted: interrupted)
         }
     }
 
-    /// Records one execution; for `run_once` its result (and a failure) applies to every host of the play.
+    /// Records one execution; for `run_once` its result (and a failure) applies to every host of the play. An
+    /// execution cut short by a stop request is left undone on those hosts (the host is not marked failed).
     func fold(_ execution: StepExecution, step: Step, hosts: [String], notified: inout [String: Set<String>],
-              ledger: inout RunLedger) {
+              ledger: inout RunLedger, interrupted: Bool = false) {
         ledger.record(execution.report)
         engine.observer.stepFinished(execution.report)
+        if interrupted {
+            let name = execution.report.step + " (interrupted)"
+            for host in hosts {
+                ledger.leave(execution.report.isHandler ? LeftUndone(play: play.name, steps: [], handlers: [name])
+                                                        : LeftUndone(play: play.name, steps: [name]), on: host)
+            }
+            return
+        }
         let host = execution.report.host
         if execution.unreachable {
             ledger.unreachable[host] = execution.report.error ?? "unreachable"

@@ -25,16 +25,30 @@ public final class ConsoleReporter: RunObserver, Sendable {
     }
 
     public func stepFinished(_ report: StepReport) {
+        emit(stepText(report))
+    }
+
+    /// The words the first column can hold, and its width: the longest word and two spaces, so a word never
+    /// runs into the host name (`unreachable  ctl3`, not `unreachablectl3`).
+    static let columnWords = Outcome.allCases.map(\.rawValue) + ["stopped", "interrupted"]
+    static let columnWidth = (columnWords.map(\.count).max() ?? 11) + 2
+
+    static func column(_ word: String) -> String {
+        word.padding(toLength: max(columnWidth, word.count + 2), withPad: " ", startingAt: 0)
+    }
+
+    func stepText(_ report: StepReport) -> String {
         var word = report.outcome.rawValue
         if report.outcome == .changed && report.isHandlerOrCheck(checkWord: false) { word = "changed" }
         if report.unhealthy { word = "unhealthy" }
+        if report.outcome == .failed, report.error?.hasPrefix("interrupted") == true { word = "interrupted" }
         let style: Style = switch report.outcome {
         case .ok: .green
         case .changed: .yellow
         case .skipped: .cyan
         case .failed, .unreachable: .red
         }
-        var line = "  " + paint(word.padding(toLength: 11, withPad: " ", startingAt: 0), style)
+        var line = "  " + paint(Self.column(word), style)
         line += report.host.padding(toLength: max(8, report.host.count + 2), withPad: " ", startingAt: 0)
         line += (report.isHandler ? "handler: " : "") + report.step
         if let items = report.items { line += " (\(items) items)" }
@@ -57,20 +71,28 @@ public final class ConsoleReporter: RunObserver, Sendable {
         for finding in report.findings where warned.withLock({ $0.insert(report.host + "\u{0}" + finding.key).inserted }) {
             text += "\n" + paint("      \(finding.severity.rawValue): \(finding.file): \(finding.message)", .yellow)
         }
-        emit(text)
+        return text
     }
 
     public func hostUnreachable(host: String, play: String, reason: String) {
         // Reported through the step line for mid-run failures; connection failures print here.
-        if !reason.isEmpty { emit("  " + paint("unreachable".padding(toLength: 11, withPad: " ", startingAt: 0), .red) + "\(host)  \(reason)") }
+        if !reason.isEmpty { emit("  " + paint(Self.column("unreachable"), .red) + "\(host)  \(reason)") }
     }
 
     public func playStopped(name: String, reason: String) {
-        emit("  " + paint("stopped", .red) + "    \(name): \(reason)")
+        emit("  " + paint(Self.column("stopped"), .red) + "\(name): \(reason)")
     }
 
     public func runFinished(_ summary: RunSummary) {
-        var text = "\n" + paint("RECAP", .bold) + (summary.check ? " (check mode: `changed` means would change)" : "")
+        emit(recapText(summary))
+    }
+
+    func recapText(_ summary: RunSummary) -> String {
+        var text = "\n" + paint("RECAP", .bold)
+        if let interruption = summary.interruption {
+            text += paint(" — interrupted (\(interruption.reason)): no step was started after the stop request", .red)
+        }
+        text += summary.check ? " (check mode: `changed` means would change)" : ""
         let width = (summary.hosts.map(\.count).max() ?? 4) + 2
         for host in summary.hosts {
             let r = summary.recap[host] ?? HostRecap()
@@ -81,9 +103,15 @@ public final class ConsoleReporter: RunObserver, Sendable {
             if r.ignored > 0 { line += "  ignored=\(r.ignored)" }
             if r.unhealthy > 0 { line += "  " + paint("unhealthy=\(r.unhealthy)", .red) }
             text += "\n" + line
+            for left in summary.interruption?.leftUndone[host] ?? [] {
+                text += "\n" + paint("      left undone in \"\(left.play)\": ", .yellow) + left.description
+            }
+        }
+        if let interruption = summary.interruption, interruption.leftUndone.isEmpty {
+            text += "\n  nothing was left undone"
         }
         text += String(format: "\n  %.2fs, exit %d", summary.duration, summary.exitStatus.rawValue)
-        emit(text)
+        return text
     }
 
     func render(_ diff: Diff) -> String {

@@ -12,6 +12,10 @@ public struct JSONReport: Codable, Sendable {
     public var results: [StepReport]
     public var recap: [String: HostRecap]
     public var unreachable: [String: String]
+    /// True when the run was asked to stop (SIGINT, SIGTERM) and ended early: exit code 130.
+    public var interrupted: Bool
+    /// After an interrupt: per host, the steps not done and the handlers still pending, per play.
+    public var leftUndone: [String: [LeftUndone]]?
 
     public init(command: String, summary: RunSummary) {
         self.command = command
@@ -21,10 +25,13 @@ public struct JSONReport: Codable, Sendable {
         self.results = summary.reports
         self.recap = summary.recap
         self.unreachable = summary.unreachableErrors
+        self.interrupted = summary.interruption != nil
+        self.leftUndone = summary.interruption?.leftUndone
     }
 
     enum CodingKeys: String, CodingKey {
-        case version, command, check, duration, results, recap, unreachable
+        case version, command, check, duration, results, recap, unreachable, interrupted
+        case leftUndone = "left_undone"
         case exitCode = "exit_code"
     }
 

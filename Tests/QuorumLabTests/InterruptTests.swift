@@ -1,0 +1,176 @@
+import Foundation
+import Testing
+
+/// SIGINT during a Magnum apply that toggles HAProxy through Pacemaker (issue 14): whenever it comes, p_haproxy
+/// is enabled and haproxy runs on all three controllers within 60 s of the exit, the recap says interrupted,
+/// and the next apply converges. And a p_haproxy disabled by hand is drift that audit finds and apply repairs.
+enum LabInterrupt {
+    /// A `quorum apply` running in the background, its output in files.
+    struct Running {
+        let process: Process
+        let stdout: String
+        let stderr: String
+        let json: String
+
+        var output: String { (try? String(contentsOfFile: stdout, encoding: .utf8)) ?? "" }
+        var errors: String { (try? String(contentsOfFile: stderr, encoding: .utf8)) ?? "" }
+
+        func interrupt() { kill(process.processIdentifier, SIGINT) }
+
+        /// Waits (at most `seconds`) for the run to end; its exit status, or nil when it did not end (then killed).
+        func end(within seconds: Double) -> Int32? {
+            let deadline = Date().addingTimeInterval(seconds)
+            while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+            if process.isRunning {
+                process.terminate()
+                process.waitUntilExit()
+                return nil
+            }
+            return process.terminationStatus
+        }
+    }
+
+    static func start(_ arguments: [String]) throws -> Running {
+        let base = NSTemporaryDirectory() + "quorum-interrupt-\(UUID().uuidString.prefix(8))"
+        let running = Running(process: Process(), stdout: base + ".out", stderr: base + ".err", json: base + ".json")
+        for path in [running.stdout, running.stderr] { _ = FileManager.default.createFile(atPath: path, contents: nil) }
+        running.process.executableURL = URL(fileURLWithPath: QuorumCLI.binary)
+        running.process.arguments = arguments + ["--json", running.json]
+        running.process.environment = QuorumCLI.environment
+        running.process.standardOutput = FileHandle(forWritingAtPath: running.stdout)
+        running.process.standardError = FileHandle(forWritingAtPath: running.stderr)
+        running.process.standardInput = FileHandle.nullDevice
+        try running.process.run()
+        return running
+    }
+
+    /// p_haproxy's target role is Stopped (crm_mon's view from ctl1).
+    static func pHAProxyDisabled() throws -> Bool {
+        let xml = try Lab.output("ctl1", "crm_mon -1 --output-as=xml")
+        return xml.split(separator: "\n").contains { $0.contains("p_haproxy") && $0.contains(#"target_role="Stopped""#) }
+    }
+
+    static func haproxyRunningOn() throws -> [String] {
+        try Lab.controllers.filter { try HA.haproxyPid($0) != nil }
+    }
+
+    /// When to send SIGINT, seen from outside while the run goes on.
+    enum Moment: String, CaseIterable, CustomTestStringConvertible {
+        case beforeToggle, duringDisable, duringWait, duringEnable, duringRollingRestart
+
+        var testDescription: String { rawValue }
+
+        /// True once the moment has come (polled every 0.1 s or so).
+        func hasCome(_ run: Running) throws -> Bool {
+            switch self {
+            case .beforeToggle:
+                return run.output.contains("PLAY Magnum's configuration")
+            case .duringDisable:
+                return try pHAProxyDisabled()
+            case .duringWait:
+                return try pHAProxyDisabled() && haproxyRunningOn().count < 3
+            case .duringEnable:
+                // The toggle has not finished, the resource is enabled again, and haproxy is not yet back everywhere.
+                let toggleDone = run.output.contains("restart haproxy through Pacemaker")
+                let enabling = try Lab.exec("ctl1", "pgrep -f 'pcs resource enable'").status == 0
+                let partial = try haproxyRunningOn().count < 3
+                return try !toggleDone && enabling && partial && !pHAProxyDisabled()
+            case .duringRollingRestart:
+                return run.output.contains("restart Magnum's services")
+            }
+        }
+    }
+
+    /// The Magnum lab applied, then the stanza removed on every controller so that the next apply writes it again
+    /// and its handler toggles p_haproxy.
+    static func readyForAToggle() throws {
+        let converge = try QuorumCLI.apply(LabTests.magnumPlaybook)
+        #expect(converge.status == 0, "setup apply failed:\n\(converge.all)")
+        for host in Lab.controllers { _ = try Lab.output(host, "rm -f \(HA.stanza)") }
+    }
+
+    /// p_haproxy enabled and haproxy running on all three controllers, within 60 s.
+    static func expectHAProxyBack(_ context: String) throws {
+        do {
+            try HA.waitUntil("p_haproxy enabled and haproxy running on ctl1, ctl2, ctl3", seconds: 60) {
+                try !pHAProxyDisabled() && haproxyRunningOn() == Lab.controllers
+            }
+        } catch {
+            Issue.record("\(context): \(error)")
+            try HA.resetHAProxy()
+        }
+    }
+}
+
+extension LabTests {
+    @Test("SIGINT at any moment of a Magnum apply that toggles HAProxy: HAProxy back within 60 s, recap interrupted, next apply converges",
+          arguments: LabInterrupt.Moment.allCases)
+    func interruptAtAnyMomentLeavesHAProxyUp(moment: LabInterrupt.Moment) throws {
+        try Self.resetMagnumLab()
+        try LabInterrupt.readyForAToggle()
+        let run = try LabInterrupt.start(["apply", Self.magnumPlaybook, "-i", Lab.inventory])
+        let deadline = Date().addingTimeInterval(180)
+        var came = false
+        while run.process.isRunning && Date() < deadline {
+            if try moment.hasCome(run) { came = true; break }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        #expect(came, "\(moment): the moment never came before the run ended:\n\(run.output)")
+        run.interrupt()
+        let status = run.end(within: 120)
+        #expect(status == 130, "\(moment): exit \(String(describing: status))\n\(run.output)\n\(run.errors)")
+        #expect(run.output.contains("RECAP — interrupted (SIGINT)"), "\(moment):\n\(run.output)")
+        let report = try Report(Data(contentsOf: URL(fileURLWithPath: run.json)))
+        #expect(report.raw.contains(#""interrupted" : true"#), "\(moment): \(report.raw.prefix(400))")
+        try LabInterrupt.expectHAProxyBack("\(moment)")
+
+        // The next apply finishes the job (the stanza may still be missing or the restart pending).
+        let next = try QuorumCLI.apply(Self.magnumPlaybook)
+        #expect(next.status == 0, "\(moment): the next apply did not converge:\n\(next.all)")
+        let again = try QuorumCLI.apply(Self.magnumPlaybook)
+        #expect(again.status == 0 && (again.report?.results.contains { $0.isHandler } == false), "\(moment): not converged:\n\(again.all)")
+        #expect(try LabInterrupt.haproxyRunningOn() == Lab.controllers)
+    }
+
+    @Test("a second SIGINT during the toggle exits at once and says how to enable p_haproxy")
+    func secondInterruptNamesTheCommand() throws {
+        try Self.resetMagnumLab()
+        try LabInterrupt.readyForAToggle()
+        let run = try LabInterrupt.start(["apply", Self.magnumPlaybook, "-i", Lab.inventory])
+        try HA.waitUntil("p_haproxy disabled by the toggle", seconds: 180) { try LabInterrupt.pHAProxyDisabled() || !run.process.isRunning }
+        run.interrupt()
+        Thread.sleep(forTimeInterval: 0.2)
+        run.interrupt()
+        let status = run.end(within: 5)
+        #expect(status == 130)
+        #expect(run.errors.contains("p_haproxy may be left disabled: run `pcs resource enable p_haproxy`"), "\(run.errors)")
+        // Put it right as the message says.
+        _ = try Lab.output("ctl1", "pcs resource enable p_haproxy")
+        try LabInterrupt.expectHAProxyBack("after a second SIGINT and the advised command")
+    }
+
+    @Test("p_haproxy disabled by hand: audit finds it as drift, apply enables it and haproxy runs everywhere again")
+    func disabledHAProxyIsDriftThatApplyRepairs() throws {
+        try Self.resetMagnumLab()
+        let first = try QuorumCLI.apply(Self.magnumPlaybook)
+        #expect(first.status == 0, "setup apply failed:\n\(first.all)")
+        _ = try Lab.output("ctl1", "pcs resource disable p_haproxy --wait=60")
+        defer { _ = try? Lab.exec("ctl1", "pcs resource enable p_haproxy") }
+        try HA.waitUntil("haproxy gone", seconds: 60) { try LabInterrupt.haproxyRunningOn().isEmpty }
+
+        let audit = try LabAudit.audit()
+        #expect(audit.status == 4, "audit must report the disabled resource as drift:\n\(audit.stdout)\n\(audit.stderr)")
+        let check = try QuorumCLI.apply(Self.magnumPlaybook, ["--check"])
+        let declared = try #require(check.report?.results.first { $0.kind == "pcs_resource" && !$0.isHandler },
+                                    "magnum-ha.yml declares no p_haproxy state (pcs_resource with state: started)")
+        #expect(declared.outcome == "changed" && declared.message?.contains("would enable p_haproxy") == true, "\(declared)")
+        #expect(try LabInterrupt.pHAProxyDisabled(), "check mode enabled p_haproxy")
+
+        let repair = try QuorumCLI.apply(Self.magnumPlaybook)
+        #expect(repair.status == 0, "apply did not repair:\n\(repair.all)")
+        #expect(repair.report?.results.contains { $0.kind == "pcs_resource" && !$0.isHandler && $0.outcome == "changed" } == true)
+        #expect(try !LabInterrupt.pHAProxyDisabled() && LabInterrupt.haproxyRunningOn() == Lab.controllers)
+        let after = try LabAudit.audit()
+        #expect(after.status == 0, "audit after the repair:\n\(after.stdout)")
+    }
+}

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Tests the Debian package in a clean Debian 12 root: a minimal root from debootstrap with only the package's
 # Depends and man-db, `dpkg -i` of the .deb inside it, then, in the root, `quorum --version`, `quorum doc`,
-# `man quorum`, the bash completion, and `quorum validate playbooks/magnum-ha.yml -i inventory/lab.yml`
-# (playbooks/, files/ and inventory/ copied in). Prints what each printed; exits 1 if any failed.
+# `man quorum` (and a subcommand's page), the bash completion, and
+# `quorum validate playbooks/magnum-ha.yml -i inventory/lab.yml` (playbooks/, files/ and inventory/ copied in);
+# then the tarball beside the package, unpacked into the root's /usr/local, and dist/SHA256SUMS.
+# Prints what each printed; exits 1 if any failed.
 #
 #   bash scripts/package-test.sh [--apply-lab] [dist/quorum_<version>_<arch>.deb]   (as root; default: newest in dist/)
 #
@@ -124,17 +126,33 @@ check() {
 }
 
 echo "== package $(basename "$deb"): Depends: $packages; root: $cache"
+if [[ -f $(dirname "$deb")/SHA256SUMS ]]; then
+  echo
+  echo "== sha256sum -c SHA256SUMS"
+  (cd "$(dirname "$deb")" && sha256sum -c SHA256SUMS) || failures+=("SHA256SUMS")
+fi
 check "dpkg -i $(basename "$deb")" "dpkg -i /tmp/$(basename "$deb")" "^Setting up quorum \(${version//./\\.}\)"
 check "ldd /usr/bin/quorum" "ldd /usr/bin/quorum" "libc\.so" "not found|/opt/"
 check "quorum --version" "quorum --version" "^quorum ${version//./\\.} \(commit [^ )]+\)$"
 check "quorum doc" "quorum doc" "^template +"
 check "man quorum | head -n 20" 'page=$(man quorum) && printf "%s\n" "$page" | head -n 20' "^NAME"
+check "man -w quorum.apply quorum.vault.edit (a page per subcommand)" "man -w quorum.apply quorum.vault.edit" "quorum\.vault\.edit\.1\.gz$"
 check "bash completion" '. /usr/share/bash-completion/completions/quorum && complete -p quorum' "^complete .* quorum$"
 check "quorum validate playbooks/magnum-ha.yml -i inventory/lab.yml" \
   "cd /srv/quorum && quorum validate playbooks/magnum-ha.yml -i inventory/lab.yml"
 if $apply_lab; then
   check "quorum apply playbooks/magnum-ha.yml -i inventory/lab.yml" \
     "cd /srv/quorum && quorum apply playbooks/magnum-ha.yml -i inventory/lab.yml"
+fi
+
+# The tarball of the same version, when it sits beside the package: unpacked into /usr/local, as the README says.
+tarball=$(dirname "$deb")/quorum-$version-linux-$(uname -m).tar.gz
+if [[ -f $tarball ]]; then
+  cp "$tarball" "$root/tmp/"
+  check "tarball into /usr/local" "tar -xzf /tmp/$(basename "$tarball") -C /usr/local --strip-components=1 &&
+    /usr/local/bin/quorum --version && cd /usr/local/share && ls man/man1/quorum.1.gz bash-completion/completions/quorum \
+    zsh/site-functions/_quorum fish/vendor_completions.d/quorum.fish doc/quorum/copyright" \
+    "^quorum ${version//./\\.} \(commit [^ )]+\)$"
 fi
 
 echo

@@ -36,7 +36,7 @@ if [[ -z $commit ]] && git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
   git diff --quiet HEAD -- || commit+=-dirty
 fi
 [[ -z $commit || $commit =~ ^[0-9A-Za-z._-]+$ ]] || die "QUORUM_COMMIT must be letters, digits, . _ or -: $commit"
-# Dates inside the packages: the commit's, so two builds of one commit give the same files.
+# Dates inside the packages (file times, the man pages' date): the commit's, not the build's.
 epoch=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}
 export SOURCE_DATE_EPOCH=$epoch
 

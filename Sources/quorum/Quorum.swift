@@ -10,6 +10,7 @@ struct Quorum: AsyncParsableCommand {
         Exit codes: 0 success (no drift), 1 usage or validation error (nothing contacted), 2 a step failed,
         3 a host was unreachable, 4 check or audit found drift, 130 interrupted (SIGINT, SIGTERM).
         """,
+        version: QuorumVersion.line,
         subcommands: [ApplyCommand.self, AuditCommand.self, ValidateCommand.self, InventoryCommand.self, DocCommand.self, VaultCommand.self]
     )
 }

@@ -28,7 +28,8 @@ mac_of() { local IFS=.; read -r a b c d <<<"$1"; printf '02:00:%02x:%02x:%02x:%0
 # when the controller starts fresh). Service hooks may append to these arrays.
 # /etc/default is a directory, not per-file mounts: Quorum writes files there (/etc/default/magnum-api)
 # atomically, a temporary file renamed over the old one, which a file bind mount refuses (EBUSY).
-PRIVATE_DIRS=(/etc/magnum /etc/haproxy /etc/iptables /etc/default /var/log/magnum)
+# /var/lib/quorum: Quorum's own state on a controller (handlers still owed by an interrupted run).
+PRIVATE_DIRS=(/etc/magnum /etc/haproxy /etc/iptables /etc/default /var/log/magnum /var/lib/quorum)
 PRIVATE_FILES=(/etc/hosts /etc/hostname /root/.bashrc)
 
 LABOP_USER=labop

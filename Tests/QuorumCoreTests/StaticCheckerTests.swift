@@ -181,33 +181,50 @@ struct StaticCheckerTests {
     static func magnumErrors(_ change: (inout Variables) -> Void) throws -> [String] {
         var inventory = try Inventory.load(repository + "/inventory/lab.yml")
         let controllers = try #require(inventory.groups["controllers"])
-        #expect(["rabbit_hosts", "rabbit_user", "rabbit_password"].allSatisfy { controllers.variables[$0] != nil })
-        #expect(controllers.variables["transport_url"] == nil)
+        // As shipped, the lab gives Magnum's own RabbitMQ user (its password) and the brokers, no transport_url.
+        #expect(["rabbit_hosts", "magnum_rabbitmq_password", "rabbitmq_api_url"].allSatisfy { controllers.variables[$0] != nil })
+        #expect(controllers.variables["transport_url"] == nil && controllers.variables["rabbit_user"] == nil)
         change(&inventory.groups["controllers", default: controllers].variables)
         let playbook = try PlaybookLoader(catalog: StepCatalog.byName).load(repository + "/playbooks/magnum-ha.yml")
         return errors(StaticChecker(inventory: inventory).check([playbook]), in: repository)
     }
 
+    /// Every variable transport_url can be built from.
     static func dropRabbit(_ variables: inout Variables) {
-        for name in ["rabbit_hosts", "rabbit_user", "rabbit_password"] { variables[name] = nil }
+        for name in ["rabbit_hosts", "rabbit_user", "rabbit_password", "magnum_rabbitmq_password", "rabbitmq_api_url",
+                     "rabbitmq_admin_user", "rabbitmq_admin_password"] { variables[name] = nil }
     }
 
-    @Test("magnum-ha.yml validates with transport_url and no rabbit_*, with rabbit_* and no transport_url")
+    /// The line of `magnum_transport_url: >-` in the playbook (a block scalar is located at its indicator).
+    static func transportURLLine() throws -> Int {
+        let text = try String(contentsOfFile: repository + "/playbooks/magnum-ha.yml", encoding: .utf8)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        return try #require(lines.firstIndex { $0.contains("magnum_transport_url: >-") }) + 1
+    }
+
+    @Test("magnum-ha.yml validates with Magnum's own RabbitMQ user, with transport_url alone, with the shared rabbit_* account")
     func magnumEitherWay() throws {
         #expect(try Self.magnumErrors { _ in } == [])
         #expect(try Self.magnumErrors { variables in
             Self.dropRabbit(&variables)
             variables["transport_url"] = .string("rabbit://openstack:secret@10.21.22.4:5672/")
         } == [])
+        #expect(try Self.magnumErrors { variables in
+            Self.dropRabbit(&variables)
+            variables["rabbit_hosts"] = .list([.string("10.21.22.4:5672")])
+            variables["rabbit_user"] = .string("openstack")
+            variables["rabbit_password"] = .string("secret")
+        } == [])
     }
 
-    @Test("magnum-ha.yml with neither: an error per rabbit_* variable with file:line:col, none for transport_url")
+    @Test("magnum-ha.yml with none of them: an error per rabbit_* variable with file:line:col, none for transport_url")
     func magnumNeither() throws {
         let errors = try Self.magnumErrors(Self.dropRabbit)
-        #expect(errors.map { $0.split(separator: " ").last } == ["`rabbit_hosts`", "`rabbit_user`", "`rabbit_password`"])
-        // Line 93 holds `magnum_transport_url: >-`: a block scalar's text is located from its indicator (as
-        // rendering errors are), the column from there by the tag's column in the text.
-        #expect(errors.allSatisfy { $0.hasPrefix("playbooks/magnum-ha.yml:93:") }, "\(errors)")
+        #expect(errors.map { $0.split(separator: " ").last } == ["`rabbit_hosts`", "`rabbit_user`", "`rabbit_password`"], "\(errors)")
+        // A block scalar's text is located from its indicator (as rendering errors are), the column from there by
+        // the tag's column in the text.
+        let line = try Self.transportURLLine()
+        #expect(errors.allSatisfy { $0.hasPrefix("playbooks/magnum-ha.yml:\(line):") }, "\(errors)")
         #expect(!errors.contains { $0.contains("transport_url") })
 
         // Rendering agrees: the value fails on rabbit_hosts without either, and is transport_url with it.

@@ -102,7 +102,9 @@ private struct SlowStep: StepKind {
         let summary = try await run(Self.rolling, interruption: interruption) { $0 == "fake disable" }
         #expect(ContinuousClock.now - start < .seconds(60), "the stop did not cut the 120 s wait short")
 
-        #expect(journal.writes(on: "c1") == ["echo before", "fake disable", "fake enable (undo)"])
+        // (The pending-handler record that "echo before" notified is a write of its own; durable handlers test it.)
+        let writes = journal.writes(on: "c1").filter { !$0.hasPrefix("# quorum: record pending handlers") }
+        #expect(writes == ["echo before", "fake disable", "fake enable (undo)"])
         for host in ["c1", "c2", "c3"] {
             let scripts = journal.scripts(on: host)
             #expect(!scripts.contains("echo after") && !scripts.contains("echo restart") && !scripts.contains("echo later"), "\(host): \(scripts)")

@@ -64,11 +64,21 @@ private final class LoopbackHAProxy {
             """]
         let pipe = Pipe()
         backend.standardOutput = pipe
+        backend.standardError = FileHandle.nullDevice   // a leaked child must not hold the test runner's output open
         try backend.run()
         processes.append(backend)
-        let line = String(decoding: pipe.fileHandleForReading.availableData, as: UTF8.self)
+        var line = ""
+        while !line.hasSuffix("\n") {   // the two ports, on one line that may arrive in pieces
+            let chunk = pipe.fileHandleForReading.availableData
+            guard !chunk.isEmpty else { break }
+            line += String(decoding: chunk, as: UTF8.self)
+        }
         let ports = line.split(separator: " ").compactMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-        guard ports.count == 2 else { throw StepFailure("no backend port: \(line)") }
+        guard ports.count == 2 else {
+            backend.terminate()
+            backend.waitUntilExit()
+            throw StepFailure("no backend port: \(line)")
+        }
         let port = ports[0]
         backendPort = port
         let config = """

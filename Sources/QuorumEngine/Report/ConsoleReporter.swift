@@ -30,7 +30,7 @@ public final class ConsoleReporter: RunObserver, Sendable {
 
     /// The words the first column can hold, and its width: the longest word and two spaces, so a word never
     /// runs into the host name (`unreachable  ctl3`, not `unreachablectl3`).
-    static let columnWords = Outcome.allCases.map(\.rawValue) + ["stopped", "interrupted"]
+    static let columnWords = Outcome.allCases.map(\.rawValue) + ["stopped", "interrupted", "unhealthy"]
     static let columnWidth = (columnWords.map(\.count).max() ?? 11) + 2
 
     static func column(_ word: String) -> String {

@@ -16,6 +16,7 @@ iptables_seed_rules() {
 -A INPUT -p udp -m multiport --dports 5404,5405 -m state --state NEW -m comment --comment "105 corosync" -j ACCEPT
 -A INPUT -p tcp -m multiport --dports 2224,3121,21064 -m state --state NEW -m comment --comment "106 pacemaker" -j ACCEPT
 -A INPUT -p tcp -m multiport --dports 5000 -m state --state NEW -m comment --comment "111 keystone" -j ACCEPT
+-A INPUT -p tcp -m multiport --dports 11211 -m state --state NEW -m comment --comment "112 memcached" -j ACCEPT
 -A INPUT -p tcp -m multiport --dports 6641,6642 -m state --state NEW -m comment --comment "116 openvswitch db" -j ACCEPT
 -A INPUT -p tcp -m multiport --dports 8081 -m state --state NEW -m comment --comment "120 quorum demo" -j ACCEPT
 -A INPUT -m comment --comment "999 drop all" -j DROP

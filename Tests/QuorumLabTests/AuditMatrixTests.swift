@@ -120,9 +120,9 @@ enum DriftMatrix {
 
     static let stanzaEdited = Scenario(
         name: "HAProxy stanza edited on ctl2",
-        inject: { try sh("ctl2", "sed -i 's/inter 2000/inter 3000/' \(stanzaPath) && grep -q 'inter 3000' \(stanzaPath)") },
+        inject: { try sh("ctl2", "sed -i 's/inter 10s/inter 13s/' \(stanzaPath) && grep -q 'inter 13s' \(stanzaPath)") },
         drift: ["ctl2/" + Step.stanza], shows: ["-    server ctl1 10.21.22.4:9511 check inter 3000"],
-        fixed: { try !succeeds("ctl2", "grep -q 'inter 3000' \(stanzaPath)") && succeeds("ctl2", "grep -q 'inter 2000' \(stanzaPath)") })
+        fixed: { try !succeeds("ctl2", "grep -q 'inter 13s' \(stanzaPath)") && succeeds("ctl2", "grep -q 'inter 10s' \(stanzaPath)") })
 
     static let stanzaDeleted = Scenario(
         name: "HAProxy stanza deleted on ctl1",
@@ -234,7 +234,7 @@ enum DriftMatrix {
     /// The live rule is in place; only the saved rules lost it.
     static let savedRuleDeleted = Scenario(
         name: "the 117 magnum-api from 10.21.22.0/24 rule deleted from rules.v4 on ctl3",
-        inject: { try sh("ctl3", "sed -i '/117 magnum-api from 10.21.22.0/24/d' /etc/iptables/rules.v4") },
+        inject: { try sh("ctl3", "sed -i '/117 magnum-api from 10.21.22.0\\/24/d' /etc/iptables/rules.v4") },
         drift: ["ctl3/" + Step.firewall],
         fixed: { try succeeds("ctl3", "grep -q '117 magnum-api from 10.21.22.0/24' /etc/iptables/rules.v4") })
 

@@ -117,7 +117,7 @@ extension LabTests {
             #expect(try Lab.output(host, "ss -Hltn 'sport = :9511'").contains("10.21.22.2:9511"), "\(host) does not listen on VIP:9511")
             let new = try HA.haproxyPid(host)
             #expect(new != nil && new != old, "\(host): haproxy pid \(old) -> \(new ?? "none")")
-            #expect(try Lab.output(host, "cat \(HA.stanza)").contains("server ctl3 10.21.22.6:9511 check inter 2000 rise 2 fall 5"))
+            #expect(try Lab.output(host, "cat \(HA.stanza)").contains("server ctl3 10.21.22.6:9511 check inter 10s fastinter 2s downinter 3s rise 3 fall 3"))
         }
 
         let after = try Lab.controllers.map { try HA.haproxyPid($0) }

@@ -138,7 +138,14 @@ extension LabTests {
         #expect(withTrust.contains("trustee_domain_name = magnum"))
         #expect(try LabKeystone.counts()["domains"] == 2, "the trustee domain `magnum` was not created")
 
-        let new = try QuorumCLI.apply(Self.magnumPlaybook, ["-e", "magnum_release=2026.2"])
+        // The lab's Magnum is Debian's 15 (2023.1): declaring 2026.2 over it would strip [trust] from a working cloud,
+        // so the playbook's preflight refuses before any write; the render is wanted here to validate it with
+        // Magnum 23's own option definitions, hence --skip-preflight for the second run.
+        let refused = try QuorumCLI.apply(Self.magnumPlaybook, ["-e", "magnum_release=2026.2"])
+        #expect(refused.status == 2 && refused.all.contains("does not match Magnum"), "\(refused.all)")
+        #expect(refused.report?.totalChanged == 0, "the preflight let a change through")
+        #expect(try Self.magnumConf("ctl2") == withTrust, "magnum.conf changed after a failed preflight")
+        let new = try QuorumCLI.apply(Self.magnumPlaybook, ["-e", "magnum_release=2026.2", "--skip-preflight"])
         #expect(new.status == 0, "\(new.all)")
         #expect(!(try Lab.output("ctl2", "cat /etc/magnum/magnum.conf").contains("trustee_")), "[trust] options left behind")
         let changed = new.report?.pairs("changed") ?? []

@@ -21,7 +21,7 @@ extension LabTests {
         // At once: the declared running state is drift on ctl2 (exit 4), nothing else.
         let audit = try LabAudit.audit()
         #expect(audit.status == 4 && audit.drift == ["ctl2/\(Self.magnumRunStep)"], "\(audit.drift.sorted())\n\(audit.stdout)")
-        #expect(audit.stdout.contains("service magnum-conductor: stopped → started"), "\(audit.stdout)")
+        #expect(audit.stdout.contains("service magnum-conductor: stopped → running"), "\(audit.stdout)")
 
         // Magnum marks the conductor down once it missed its reports (every 60 s; service_down_time 90 s in the lab): the
         // health check says so, in the table, the JSON and the exit code's priority (drift 4 stays first).

@@ -12,8 +12,9 @@ extension LabTests {
         try HA.resetIptables()
         try HA.resetHAProxy()
         for host in Lab.controllers {
+            // (and no handler owed by an earlier test's interrupted run: a fresh controller has none)
             _ = try Lab.output(host, "service magnum-api stop >/dev/null; service magnum-conductor stop >/dev/null; "
-                                   + "rm -f /etc/magnum/magnum.conf /etc/default/magnum-api")
+                                   + "rm -f /etc/magnum/magnum.conf /etc/default/magnum-api /var/lib/quorum/pending-handlers")
         }
     }
 

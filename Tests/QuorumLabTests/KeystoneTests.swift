@@ -253,7 +253,8 @@ extension LabTests {
         let wrong = try LabKeystone.apply(ws, playbook: LabKeystone.playbook(adminPassword: "wrong-Adm1n-pass"))
         #expect(wrong.status == 2, "\(wrong.all)")
         let failed = try #require(wrong.report?.results.first { $0.outcome == "failed" })
-        #expect(failed.host == "ctl1" && failed.step == "magnum user")
+        // Found by the preflight, before any write.
+        #expect(failed.host == "ctl1" && failed.step == "preflight: magnum user", "\(failed.step)")
         #expect(failed.error?.contains("refused the credentials of user admin") == true, "\(failed.error ?? "")")
         #expect(failed.error?.contains("HTTP 401") == true, "\(failed.error ?? "")")
         LabKeystone.expectNoSecret(wrong)

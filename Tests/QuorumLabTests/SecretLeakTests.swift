@@ -15,7 +15,9 @@ extension LabTests {
                 "magnum_database_password": "Mdb\(round)-p@ss/w:rd%-\(tag)",
                 "rabbit_password": "Rb\(round)-p@ss/w:rd%-\(tag)",
                 // Magnum's own RabbitMQ user (the lab's inventory asks for it): set through the management API.
-                "magnum_rabbitmq_password": "Mmq\(round)-p@ss/w:rd%-\(tag)",
+                // No `/` or `%`: oslo.messaging unquotes the whole transport_url before splitting it, so a password
+                // holding them breaks the conductors whatever the encoding (seen: "Port could not be cast to integer").
+                "magnum_rabbitmq_password": "Mmq\(round)-p@ss:w+rd-\(tag)",
                 "magnum_keystone_password": "Mks\(round)-Kq8Zt-\(tag)",
                 "magnum_domain_admin_password": "Mdom\(round)-Vx3Lp-\(tag)",
                 // Not a secret by name: secret because a playbook lists it under `secrets:`.

@@ -6,6 +6,7 @@ import Testing
 extension LabTests {
     /// The lab after a successful apply of magnum-ha.yml (applied only when an audit finds it differs).
     static func ensureMagnumApplied() throws {
+        _ = try Command.run(["bash", Lab.root + "/lab/lab.sh", "up"])   // an earlier test may have stopped a service
         if try LabAudit.audit().status == 0 { return }
         let apply = try QuorumCLI.apply(Self.magnumPlaybook)
         #expect(apply.status == 0, "apply failed:\n\(apply.all)")

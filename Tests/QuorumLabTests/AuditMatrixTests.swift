@@ -121,7 +121,7 @@ enum DriftMatrix {
     static let stanzaEdited = Scenario(
         name: "HAProxy stanza edited on ctl2",
         inject: { try sh("ctl2", "sed -i 's/inter 10s/inter 13s/' \(stanzaPath) && grep -q 'inter 13s' \(stanzaPath)") },
-        drift: ["ctl2/" + Step.stanza], shows: ["-    server ctl1 10.21.22.4:9511 check inter 3000"],
+        drift: ["ctl2/" + Step.stanza], shows: ["-    server ctl1 10.21.22.4:9511 check inter 13s"],
         fixed: { try !succeeds("ctl2", "grep -q 'inter 13s' \(stanzaPath)") && succeeds("ctl2", "grep -q 'inter 10s' \(stanzaPath)") })
 
     static let stanzaDeleted = Scenario(

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 extension LabTests {
-    @Test("a controller whose link is cut mid-run is reported unreachable; the two others finish")
+    @Test("a controller whose link is cut mid-run is reported unreachable within 15 s of the cut; the two others finish")
     func linkCutMidRun() throws {
         let ws = try Workspace("linkcut")
         defer { ws.remove() }
@@ -27,14 +27,18 @@ extension LabTests {
         Thread.sleep(forTimeInterval: 2)
         let cut = try Command.run(["bash", Lab.root + "/lab/lab.sh", "cut", "ctl3"])
         #expect(cut.status == 0, "\(cut.stderr)")
-        while process.isRunning && clock.now - start < .seconds(120) { Thread.sleep(forTimeInterval: 0.2) }
+        let cutAt = clock.now
+        while process.isRunning && clock.now - start < .seconds(120) { Thread.sleep(forTimeInterval: 0.1) }
         if process.isRunning { process.terminate() }
         process.waitUntilExit()
-        let elapsed = clock.now - start
-        #expect(elapsed < .seconds(120), "the run hung on the cut controller")
+        let afterCut = clock.now - cutAt
+        print("link cut: the run ended \(afterCut) after the cut")
+        // Keepalives every 3 s, three unanswered: about 11 s of silence names the controller.
+        #expect(afterCut <= .seconds(15), "the cut controller was named \(afterCut) after the cut")
         #expect(process.terminationStatus == 3)
         let report = try Report(try Data(contentsOf: URL(fileURLWithPath: jsonPath)))
-        #expect(report.results.contains { $0.host == "ctl3" && $0.outcome == "unreachable" }, "\(report.raw)")
+        let lost = report.results.first { $0.host == "ctl3" && $0.outcome == "unreachable" }
+        #expect(lost?.error?.contains("keepalives") == true, "\(report.raw)")
         #expect(!report.results.contains { $0.host == "ctl3" && $0.step == "three" })
         for host in ["ctl1", "ctl2"] {
             #expect(report.changed(on: host) == 4, "\(host) did not finish: \(report.recap[host] ?? [:])")

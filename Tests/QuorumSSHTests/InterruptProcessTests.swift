@@ -149,10 +149,12 @@ extension QuorumSSHTests {
             let pids = sshd.sessionPIDs()
             for pid in pids { kill(pid, SIGSTOP) }
             defer { for pid in pids { kill(pid, SIGCONT) } }
+            #expect(!pids.isEmpty, "the session's sshd processes were found")
             let start = ContinuousClock.now
             let error = await sshError { _ = try await connection.run("echo hi") }
-            #expect(error?.kind == .disconnected)
-            #expect(elapsed(since: start) <= 15)
+            let seconds = elapsed(since: start)
+            #expect(error?.kind == .disconnected, "\(String(describing: error)) after \(seconds) s")
+            #expect(seconds <= 15, "\(String(describing: error))")
             await connection.close()
         }
 

@@ -29,11 +29,25 @@ extension Quorum {
                 try command.run()
             }
         } catch {
-            if exitCode(for: error) == .validationFailure {
-                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
-                Foundation.exit(1)
+            let code = exitCode(for: error)
+            let message = fullMessage(for: error)
+            if !message.isEmpty {
+                // Help and --version are answers (stdout); everything else is an error (stderr).
+                let stream = code == .success ? FileHandle.standardOutput : FileHandle.standardError
+                stream.write(Data((message.hasSuffix("\n") ? message : message + "\n").utf8))
             }
-            exit(withError: error)
+            finish(code == .validationFailure ? 1 : code.rawValue)
         }
+        finish(0)
+    }
+
+    /// Ends the process once everything is printed, without the C library's exit-time handlers: session
+    /// threads (libssh2, libcurl, MariaDB's) may still be winding down when a command returns, and OpenSSL's
+    /// cleanup at `exit` freeing what they still use crashed concurrent audits after their report was printed
+    /// ("double free or corruption", seen in the lab). Nothing of Quorum's needs those handlers: files are
+    /// written and closed, and temporary files removed, before a command returns.
+    static func finish(_ status: Int32) -> Never {
+        fflush(nil)   // every C stream (`print` goes through stdout's buffer)
+        _exit(status)
     }
 }

@@ -37,6 +37,8 @@ enum DriftMatrix {
         static let endpoints = "container-infra endpoints"
         static let folder = "configuration folder"
         static let conf = "magnum.conf"
+        /// The inventory's `magnum_conf_overrides`, an ini step of its own on the same file.
+        static let overrides = "magnum.conf overrides"
         static let trust = "[trust] for Magnum up to 2026.1"
         static let schema = "Magnum's database schema"
         static let firewall = "Magnum API port in the firewall"
@@ -228,7 +230,7 @@ enum DriftMatrix {
     static let confDeleted = Scenario(
         name: "magnum.conf deleted on ctl2",
         inject: { try sh("ctl2", "rm \(confPath)") },
-        drift: ["ctl2/" + Step.conf, "ctl2/" + Step.trust],
+        drift: ["ctl2/" + Step.conf, "ctl2/" + Step.overrides, "ctl2/" + Step.trust],
         fixed: { try succeeds("ctl2", "grep -q '^trustee_domain_name = magnum' \(confPath) && grep -qx '\(memcached)' \(confPath)") })
 
     /// The live rule is in place; only the saved rules lost it.

@@ -76,17 +76,23 @@ enum LabInterrupt {
                 let partial = try haproxyRunningOn().count < 3
                 return try !toggleDone && enabling && partial && !pHAProxyDisabled()
             case .duringRollingRestart:
-                return run.output.contains("restart Magnum's services")
+                // The first controller restarted, the others not yet.
+                return run.output.contains("PLAY Rolling restart") && run.output.split(separator: "\n").contains {
+                    $0.contains("changed") && $0.contains("ctl1") && $0.contains("Magnum")
+                }
             }
         }
     }
 
     /// The Magnum lab applied, then the stanza removed on every controller so that the next apply writes it again
-    /// and its handler toggles p_haproxy.
-    static func readyForAToggle() throws {
-        let converge = try QuorumCLI.apply(LabTests.magnumPlaybook)
-        #expect(converge.status == 0, "setup apply failed:\n\(converge.all)")
-        for host in Lab.controllers { _ = try Lab.output(host, "rm -f \(HA.stanza)") }
+    /// and its handler toggles p_haproxy; with `reRender`, magnum.conf is also edited by hand on every controller,
+    /// so that the apply writes it again and restarts Magnum in a roll.
+    static func readyForAToggle(reRender: Bool = false) throws {
+        try LabTests.ensureMagnumApplied()
+        for host in Lab.controllers {
+            _ = try Lab.output(host, "rm -f \(HA.stanza)")
+            if reRender { _ = try Lab.output(host, "sed -i 's/^memcached_servers = .*/memcached_servers = 127.0.0.1:11211/' /etc/magnum/magnum.conf") }
+        }
     }
 
     /// p_haproxy enabled and haproxy running on all three controllers, within 60 s.
@@ -106,8 +112,7 @@ extension LabTests {
     @Test("SIGINT at any moment of a Magnum apply that toggles HAProxy: HAProxy back within 60 s, recap interrupted, next apply converges",
           arguments: LabInterrupt.Moment.allCases)
     func interruptAtAnyMomentLeavesHAProxyUp(moment: LabInterrupt.Moment) throws {
-        try Self.resetMagnumLab()
-        try LabInterrupt.readyForAToggle()
+        try LabInterrupt.readyForAToggle(reRender: moment == .duringRollingRestart)
         let run = try LabInterrupt.start(["apply", Self.magnumPlaybook, "-i", Lab.inventory])
         let deadline = Date().addingTimeInterval(180)
         var came = false
@@ -130,11 +135,17 @@ extension LabTests {
         let again = try QuorumCLI.apply(Self.magnumPlaybook)
         #expect(again.status == 0 && (again.report?.results.contains { $0.isHandler } == false), "\(moment): not converged:\n\(again.all)")
         #expect(try LabInterrupt.haproxyRunningOn() == Lab.controllers)
+        // An interrupted roll is finished by the next apply: no controller runs a configuration older than its file.
+        for host in Lab.controllers {
+            for service in ["magnum-api", "magnum-conductor"] {
+                let margin = try LabMagnum.startedAfterWrite(host, service)
+                #expect(margin > 0, "\(moment): \(service) on \(host) started \(-margin) s before magnum.conf was written")
+            }
+        }
     }
 
     @Test("a second SIGINT during the toggle exits at once and says how to enable p_haproxy")
     func secondInterruptNamesTheCommand() throws {
-        try Self.resetMagnumLab()
         try LabInterrupt.readyForAToggle()
         let run = try LabInterrupt.start(["apply", Self.magnumPlaybook, "-i", Lab.inventory])
         try HA.waitUntil("p_haproxy disabled by the toggle", seconds: 180) { try LabInterrupt.pHAProxyDisabled() || !run.process.isRunning }
@@ -151,9 +162,7 @@ extension LabTests {
 
     @Test("p_haproxy disabled by hand: audit finds it as drift, apply enables it and haproxy runs everywhere again")
     func disabledHAProxyIsDriftThatApplyRepairs() throws {
-        try Self.resetMagnumLab()
-        let first = try QuorumCLI.apply(Self.magnumPlaybook)
-        #expect(first.status == 0, "setup apply failed:\n\(first.all)")
+        try Self.ensureMagnumApplied()
         _ = try Lab.output("ctl1", "pcs resource disable p_haproxy --wait=60")
         defer { _ = try? Lab.exec("ctl1", "pcs resource enable p_haproxy") }
         try HA.waitUntil("haproxy gone", seconds: 60) { try LabInterrupt.haproxyRunningOn().isEmpty }

@@ -21,6 +21,20 @@ enum LabMagnum {
         return states
     }
 
+    /// Seconds by which `service` (its pidfile's process) on `host` started after `file` was last written: negative
+    /// when it runs a configuration older than the file. Read inside the controller in one script (the process's
+    /// start from /proc against the boot clock, the file's time against the wall clock).
+    static func startedAfterWrite(_ host: String, _ service: String, _ file: String = "/etc/magnum/magnum.conf") throws -> Double {
+        let out = try Lab.output(host, """
+            pid=$(cat /run/magnum/\(service).pid); st=$(sed 's/.*) //' /proc/$pid/stat | cut -d' ' -f20)
+            echo "$(date +%s.%N) $(cut -d' ' -f1 /proc/uptime) $st $(getconf CLK_TCK) $(stat -c %.9Y \(file))"
+            """)
+        let f = out.split(separator: " ").compactMap { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        try #require(f.count == 5, "\(host) \(service): \(out)")
+        let started = f[0] - (f[1] - f[2] / f[3])
+        return started - f[4]
+    }
+
     /// Waits (bounded) until `condition` holds for the conductors' states.
     static func waitForConductors(_ what: String, seconds: Int = 120, _ condition: ([String: String]) -> Bool) throws {
         var last: [String: String] = [:]

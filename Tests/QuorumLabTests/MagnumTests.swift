@@ -74,7 +74,9 @@ extension LabTests {
             #expect(rules[anchor + 1] == Self.magnumRule, "\(host): \(rules)")
             // Debian's own init script, told through the file it sources to bind uwsgi to this controller only.
             #expect(try Lab.output(host, "cat /etc/default/magnum-api").contains(
-                "DAEMON_ARGS=\"--http-socket \(Lab.addresses[host]!):9511 --processes 1 --ini /etc/magnum/magnum-api-uwsgi.ini\""))
+                "DAEMON_ARGS=\"--http-socket \(Lab.addresses[host]!):9511 --ini /etc/magnum/magnum-api-uwsgi.ini --processes 1\""))
+            // …and its worker count honoured: uwsgi's master and one worker, not the ini's eight.
+            #expect(try Lab.output(host, "pgrep -c -f '^/usr/bin/uwsgi_python3[0-9]* --http-socket '") == "2\n", "\(host): uwsgi processes")
             #expect(try Lab.exec(host, "haproxy -c -f /etc/haproxy/haproxy.cfg -f /etc/haproxy/conf.d").status == 0)
         }
         let pidsAfter = try Lab.controllers.map { try HA.haproxyPid($0) }

@@ -78,7 +78,10 @@ extension LabTests {
         #expect(toggles.first?.message?.hasPrefix("pending since") == true)
         let newPids = try Lab.controllers.map { try HA.haproxyPid($0) }
         for (old, new) in zip(pids, newPids) { #expect(old != new, "HAProxy restarted with the stanza") }
-        for host in Lab.controllers { #expect(try Lab.exec(host, "test -e \(LabPreflight.pending)").status != 0, "\(host): cleared") }
+        for host in Lab.controllers {
+            let left = try Lab.exec(host, "cat \(LabPreflight.pending)")
+            #expect(left.status != 0, "\(host): not cleared, still pending:\n\(left.stdout)\n\(second.all)")
+        }
 
         let third = try QuorumCLI.apply(LabTests.magnumPlaybook)
         #expect(third.status == 0 && third.report?.results.contains { $0.isHandler && $0.outcome == "changed" } == false, "\(third.all)")

@@ -76,7 +76,7 @@ enum LabInterrupt {
                 let partial = try haproxyRunningOn().count < 3
                 return try !toggleDone && enabling && partial && !pHAProxyDisabled()
             case .duringRollingRestart:
-                return run.output.contains("restart Magnum's services")
+                return run.output.contains(LabTests.magnumRestartStep)
             }
         }
     }

@@ -156,6 +156,8 @@ public struct IniStep: StepKind {
         guard changed else { return StepOutcome(changed: false, result: ["path": .string(path)], findings: findings) }
         if !context.check {
             try await remote.writeFile(path, content: document.bytes, attributes: attributes, validate: nil)
+        } else {
+            PlannedFiles.record(path, context)  // apply rewrites the file, attributes-only changes too
         }
         var parts: [String] = []
         if existing == nil { parts.append("created") }

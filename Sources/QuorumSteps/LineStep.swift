@@ -54,7 +54,10 @@ public struct LineStep: StepKind {
 
         let diff = Diff.file(path, before: current?.text, after: String(decoding: edited, as: UTF8.self))
         let what = current == nil ? "create" : present ? "add a line to" : "remove lines from"
-        if context.check { return StepOutcome(changed: true, diffs: [diff], message: "would \(what) \(path)") }
+        if context.check {
+            PlannedFiles.record(path, context)
+            return StepOutcome(changed: true, diffs: [diff], message: "would \(what) \(path)")
+        }
         try await context.remote.writeFile(path, content: edited, attributes: FileAttributes(), validate: nil)
         return StepOutcome(changed: true, diffs: [diff], message: "\(what == "create" ? "created" : "edited") \(path)")
     }

@@ -7,7 +7,8 @@ import QuorumCore
 ///
 /// One probe detects the manager and reads the service's state; one change script (action, then a check that
 /// the service really is running, or stopped) when something must happen. `started`/`stopped` are idempotent;
-/// `restarted`/`reloaded` always act, as handlers expect (a stopped service is started instead).
+/// `restarted`/`reloaded` always act, as handlers expect (a stopped service is started instead). `started` with
+/// `restart_if_older_than` also restarts a running service older than its files (see `ServiceFreshness`).
 public struct ServiceStep: StepKind {
     public static let name = "service"
     public static let summary = "Start, stop, restart or reload a service and enable it at boot (systemd or SysV init)"
@@ -17,7 +18,7 @@ public struct ServiceStep: StepKind {
                  "started/stopped are idempotent; restarted/reloaded always act"),
         ArgField("enabled", .bool, "start at boot (systemctl enable, or update-rc.d on SysV)"),
         HAProxyDrain.field,
-    ], freeForm: "name")
+    ] + ServiceFreshness.fields, freeForm: "name")
 
     public enum State: String, Sendable, CaseIterable { case started, stopped, restarted, reloaded }
     public enum Manager: String, Sendable { case systemd, sysv }
@@ -27,6 +28,8 @@ public struct ServiceStep: StepKind {
     public let enabled: Bool?
     /// The `drain:` map, read per host when the step runs (its server name defaults to the host's).
     let drain: OrderedDictionary<String, Value>?
+    /// `restart_if_older_than` (with `pidfile`), nil without it or with `state: restarted`.
+    let freshness: ServiceFreshness?
 
     public init(arguments: Arguments) throws {
         service = try arguments.requiredString("name")
@@ -34,6 +37,7 @@ public struct ServiceStep: StepKind {
         state = try arguments.choice("state", State.allCases.map(\.rawValue)).flatMap(State.init(rawValue:))
         enabled = try arguments.bool("enabled")
         drain = try arguments.map("drain")
+        freshness = try ServiceFreshness(arguments: arguments, service: service, state: state)
         guard state != nil || enabled != nil else {
             throw StepFailure("service \(service): give `state`, `enabled`, or both")
         }
@@ -57,6 +61,8 @@ public struct ServiceStep: StepKind {
         /// `systemctl is-enabled` word, or `yes`/`no` for the SysV boot links.
         public var enabledState: String
         public var output: String
+        /// With `restart_if_older_than`, of a running service: when its main process started, and what changed since.
+        var freshness: ServiceFreshness.Reading?
     }
 
     private var quoted: String { Shell.quote(service) }
@@ -72,6 +78,7 @@ public struct ServiceStep: StepKind {
           echo "load$(systemctl show -p LoadState \(q) 2>/dev/null | sed -n 's/^LoadState//p')"
           echo "active=$(systemctl is-active \(q) 2>/dev/null)"
           echo "enabled=$(systemctl is-enabled \(q) 2>/dev/null)"
+        \(freshness?.probe(.systemd, service: service) ?? ":")
         else
           echo manager=sysv
           if [ -x /etc/init.d/\(q) ]; then echo load=loaded; else echo load=not-found; fi
@@ -79,6 +86,7 @@ public struct ServiceStep: StepKind {
           echo "status=$?"
           en=no; for f in \(sysvBootLinks); do [ -e "$f" ] && en=yes; done
           echo "enabled=$en"
+        \(freshness?.probe(.sysv, service: service) ?? ":")
           echo --output--
           printf '%s\\n' "$out"
         fi
@@ -108,22 +116,27 @@ public struct ServiceStep: StepKind {
             throw StepFailure(load == "not-found" ? "no systemd unit \(service) on this host"
                                                   : "systemd unit \(service) cannot be loaded (LoadState=\(load))")
         }
+        var status: Status
         switch manager {
         case .systemd:
             let active = fields["active"] ?? ""
             let enabledWord = fields["enabled"] ?? ""
-            return Status(manager: .systemd, running: ["active", "activating", "reloading"].contains(active),
-                          enabled: ["enabled", "enabled-runtime", "static", "alias", "indirect", "generated"].contains(enabledWord),
-                          enabledState: enabledWord, output: active)
+            status = Status(manager: .systemd, running: ["active", "activating", "reloading"].contains(active),
+                            enabled: ["enabled", "enabled-runtime", "static", "alias", "indirect", "generated"].contains(enabledWord),
+                            enabledState: enabledWord, output: active)
         case .sysv:
             // LSB: 0 running; 1 dead with a pid file; 2 dead with a lock file; 3 not running; 4 unknown.
             guard let code = fields["status"].flatMap({ Int($0) }), (0...3).contains(code) else {
                 throw StepFailure("`service \(service) status` could not tell whether it runs (exit \(fields["status"] ?? "?"))",
                                   detail: text)
             }
-            return Status(manager: .sysv, running: code == 0, enabled: fields["enabled"] == "yes",
-                          enabledState: fields["enabled"] ?? "no", output: text)
+            status = Status(manager: .sysv, running: code == 0, enabled: fields["enabled"] == "yes",
+                            enabledState: fields["enabled"] ?? "no", output: text)
         }
+        if let freshness, status.running {
+            status.freshness = try freshness.reading(fields, service: service, manager: manager)
+        }
+        return status
     }
 
     /// What would be done: boot enablement first, then the state action.
@@ -147,6 +160,7 @@ public struct ServiceStep: StepKind {
         }
         switch state {
         case .started where !status.running: plan.action = "start"; plan.runningAfter = true
+        case .started where status.freshness?.isStale == true: plan.action = "restart"; plan.runningAfter = true
         case .stopped where status.running: plan.action = "stop"; plan.runningAfter = false
         case .restarted: plan.action = status.running ? "restart" : "start"; plan.runningAfter = true
         case .reloaded: plan.action = status.running ? "reload" : "start"; plan.runningAfter = true
@@ -184,7 +198,8 @@ public struct ServiceStep: StepKind {
     static let notInState = "__quorum_service_not_in_state__"
 
     public func run(_ context: StepContext) async throws -> StepOutcome {
-        let status = try parseProbe(try await context.remote.probe(probeScript))
+        var status = try parseProbe(try await context.remote.probe(probeScript))
+        if let freshness, let reading = status.freshness { status.freshness = freshness.predicting(reading, context) }
         let plan = try plan(for: status)
         let result: [(String, Value)] = [("manager", .string(status.manager.rawValue)),
                                          ("status", .string((plan.runningAfter ?? status.running) ? "running" : "stopped")),
@@ -198,23 +213,29 @@ public struct ServiceStep: StepKind {
             diffs.append(Diff(subject: "service \(service) enabled", before: String(status.enabled), after: String(enable)))
             done.append(enable ? "enabled" : "disabled")
         }
+        // The restart of a process older than its files says which file and when, in the diff too (a looped
+        // step's report keeps the diffs, not the message).
+        let stale = plan.action == "restart" ? status.freshness.flatMap { $0.isStale ? $0 : nil } : nil
         if let action = plan.action {
             let after = action == "restart" || action == "reload" ? action + "ed" : (plan.runningAfter == true ? "running" : "stopped")
-            diffs.append(Diff(subject: "service \(service)", before: status.running ? "running" : "stopped", after: after))
+            diffs.append(stale?.diff(service)
+                         ?? Diff(subject: "service \(service)", before: status.running ? "running" : "stopped", after: after))
             done.append(["start": "started", "stop": "stopped", "restart": "restarted", "reload": "reloaded"][action] ?? action)
         }
+        var message = done
+        if let stale { message[message.count - 1] = stale.reason(service) + (context.check ? ": would restart" : ": restarted") }
         if !context.check {
             let script = changeScript(plan, manager: status.manager)
             let attempted = done.joined(separator: " and ")
             if let drainMap = drain, plan.action == "restart" || plan.action == "reload" {
                 let drain = try HAProxyDrain(drainMap, host: context.host, location: context.location)
                 try await drain.around(context) { try await self.change(script, plan, done: attempted, context) }
-                done.append("drained in \(drain.backend)")
+                message.append("drained in \(drain.backend)")
             } else {
                 try await change(script, plan, done: attempted, context)
             }
         }
-        return StepOutcome(changed: true, diffs: diffs, message: done.joined(separator: ", "),
+        return StepOutcome(changed: true, diffs: diffs, message: message.joined(separator: ", "),
                            result: .init(result, uniquingKeysWith: { a, _ in a }))
     }
 

@@ -31,7 +31,8 @@ import Testing
             process.standardError = errors
             process.standardOutput = FileHandle.nullDevice
             try process.run()
-            input.fileHandleForWriting.write(Data(stdin))
+            // A script that fails before reading its stdin (`unwritable`) closes the pipe: a broken pipe is not an error.
+            try? input.fileHandleForWriting.write(contentsOf: Data(stdin))
             try input.fileHandleForWriting.close()
             let stderr = errors.fileHandleForReading.readDataToEndOfFile()
             process.waitUntilExit()

@@ -78,7 +78,7 @@ enum LabInterrupt {
             case .duringRollingRestart:
                 // The first controller restarted, the others not yet.
                 return run.output.contains("PLAY Rolling restart") && run.output.split(separator: "\n").contains {
-                    $0.contains("changed") && $0.contains("ctl1") && $0.contains("Magnum")
+                    $0.contains("changed") && $0.contains("ctl1") && $0.contains(LabTests.magnumRestartStep)
                 }
             }
         }

@@ -21,7 +21,7 @@ extension LabTests {
 
         // At once: the declared running state is drift on ctl2 (exit 4), nothing else.
         let audit = try LabAudit.audit()
-        #expect(audit.status == 4 && audit.drift == ["ctl2/\(Self.magnumRunStep)"], "\(audit.drift.sorted())\n\(audit.stdout)")
+        #expect(audit.status == 4 && audit.drift == ["ctl2/\(Self.magnumRestartStep)"], "\(audit.drift.sorted())\n\(audit.stdout)")
         #expect(audit.stdout.contains("service magnum-conductor: stopped → running"), "\(audit.stdout)")
 
         // Magnum marks the conductor down once it missed its reports (every 60 s; service_down_time 90 s in the lab): the
@@ -38,7 +38,7 @@ extension LabTests {
 
         let repair = try QuorumCLI.apply(Self.magnumPlaybook)
         #expect(repair.status == 0, "\(repair.all)")
-        #expect(repair.report?.pairs("changed") == ["ctl2/\(Self.magnumRunStep)"], "\(repair.report?.pairs("changed").sorted() ?? [])")
+        #expect(repair.report?.pairs("changed") == ["ctl2/\(Self.magnumRestartStep)"], "\(repair.report?.pairs("changed").sorted() ?? [])")
         #expect(try LabMagnum.conductors() == ["ctl1": "up", "ctl2": "up", "ctl3": "up"])
         #expect(try LabAudit.audit().status == 0)
     }

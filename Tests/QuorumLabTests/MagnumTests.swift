@@ -177,9 +177,9 @@ extension LabTests {
 
 extension LabTests {
     static let magnumFirewallStep = "Magnum API port in the firewall"
-    static let magnumRestartStep = "restart Magnum's services"
+    /// One step declares Magnum's services running and restarts those older than their configuration files.
+    static let magnumRestartStep = "Magnum's services run with the current configuration"
     static let magnumAPIUpStep = "Magnum API answers on this controller"
-    static let magnumRunStep = "Magnum's services run"
     /// The book's rule: Magnum's API from the management network only, right after `116 openvswitch db`.
     static let magnumRule = #"-A INPUT -s 10.21.22.0/24 -p tcp -m multiport --dports 9511 -m comment --comment "117 magnum-api from 10.21.22.0/24" -j ACCEPT"#
     static let magnumTokenStep = "Magnum's API on this controller accepts a token"

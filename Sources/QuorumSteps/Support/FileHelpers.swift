@@ -131,6 +131,7 @@ struct ManagedFile: Sendable {
         let (would, did) = current == nil ? ("would create", "created")
             : contentDiffers ? ("would update", "updated") : ("would fix attributes of", "fixed attributes of")
         if context.check {
+            if contentDiffers { PlannedFiles.record(dest, context) }
             return StepOutcome(changed: true, diffs: diffs, message: "\(would) \(dest)")
         }
         var outcome = StepOutcome(changed: true, diffs: diffs, message: "\(did) \(dest)")

@@ -24,6 +24,9 @@ public enum VaultError: Error, Sendable, Equatable, CustomStringConvertible {
     case wrongPassphraseOrModified
     /// No passphrase was given, or the one given is empty.
     case noPassphrase
+    /// An Ansible vault whose HMAC matches under none of the passwords given (their vault ids, in the
+    /// order tried): a wrong password, or a changed byte.
+    case noMatchingPassword(tried: [String])
 
     public var description: String {
         switch self {
@@ -32,6 +35,8 @@ public enum VaultError: Error, Sendable, Equatable, CustomStringConvertible {
         case .malformed(let what): "the file was modified or is damaged (\(what))"
         case .wrongPassphraseOrModified: "wrong passphrase or the file was modified"
         case .noPassphrase: "no vault passphrase was given"
+        case .noMatchingPassword(let tried):
+            "wrong vault password or the file was modified (the HMAC does not match; tried vault id\(tried.count == 1 ? "" : "s") \(tried.joined(separator: ", ")))"
         }
     }
 }

@@ -12,7 +12,8 @@ enum Frontend {
         var playbooks: [Playbook]
     }
 
-    /// Vault files among `group_vars/`, `host_vars/` and `vars_files` are decrypted with `vault`.
+    /// Vault files (the inventory, `group_vars/`, `host_vars/`, `vars_files`) and inline `!vault` values are
+    /// decrypted with `vault`.
     static func load(inventory path: String, playbooks paths: [String], extraVars: Set<String>,
                      vault: VaultKeyring) throws -> Loaded {
         var diagnostics = DiagnosticCollector()
@@ -23,7 +24,7 @@ enum Frontend {
         } catch let error as ConfigurationError {
             diagnostics.append(contentsOf: error.diagnostics)
         }
-        let loader = PlaybookLoader(catalog: StepCatalog.byName)
+        let loader = PlaybookLoader(catalog: StepCatalog.byName, vault: vault)
         let playbooks = paths.map { loader.loadCollecting($0, into: &diagnostics) }
         if let inventory, !diagnostics.hasErrors {
             diagnostics.append(contentsOf: StaticChecker(inventory: inventory, extraVars: extraVars, vault: vault).check(playbooks))

@@ -23,8 +23,9 @@ struct InventoryCommand: AsyncParsableCommand {
 
     func run() async throws {
         let loaded: Inventory
+        let keyring = try vault.keyring()
         do {
-            loaded = try Inventory.load(inventory, vault: try vault.keyring())
+            loaded = try Inventory.load(inventory, vault: keyring)
         } catch let error as ConfigurationError {
             Frontend.report(error.diagnostics)
             throw ExitCode(1)
@@ -37,7 +38,7 @@ struct InventoryCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         var diagnostics = DiagnosticCollector()
-        let loader = PlaybookLoader(catalog: StepCatalog.byName)
+        let loader = PlaybookLoader(catalog: StepCatalog.byName, vault: keyring)
         let declared = playbooks.reduce(into: Set<String>()) { $0.formUnion(loader.loadCollecting($1, into: &diagnostics).secretNames) }
         if diagnostics.hasErrors {
             Frontend.report(diagnostics.diagnostics)
@@ -45,6 +46,7 @@ struct InventoryCommand: AsyncParsableCommand {
         }
         let redactor = SecretRedactor()
         redactor.register(contentsOf: loaded.vaultSecrets)
+        redactor.register(contentsOf: keyring.revealedSecrets)
         // Every host's secrets are known before anything is printed.
         for name in loaded.hosts {
             redactor.register(variables: loaded.variables(for: name))

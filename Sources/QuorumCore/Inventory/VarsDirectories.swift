@@ -2,8 +2,9 @@ import QuorumVault
 
 /// `group_vars/` and `host_vars/` beside the inventory: for a name, the files `NAME`, `NAME.yml`,
 /// `NAME.yaml`, `NAME.json` and every such file under a directory `NAME/` (in name order, recursively),
-/// each a YAML map of variables; later files win. A file may be a vault file (decrypted with `vault`); the
-/// values it holds are collected in the builder's `vaultSecrets`.
+/// each a YAML map of variables; later files win. A file may be a vault file, Quorum's or Ansible's, and hold
+/// inline `!vault` values (decrypted with `vault`); the values of a vault file are collected in the builder's
+/// `vaultSecrets` (inline values by the keyring).
 enum VarsDirectories {
     static let extensions = ["", ".yml", ".yaml", ".json"]
 
@@ -50,7 +51,6 @@ enum VarsDirectories {
         var values = Variables()
         var sources: [String: SourceLocation] = [:]
         for path in files(for: name, in: directory) {
-            let start = SourceLocation(file: path, line: 1, column: 1)
             let contents: VaultFiles.Contents
             do {
                 contents = try VaultFiles.readText(path, vault: vault)
@@ -58,14 +58,9 @@ enum VarsDirectories {
                 builder.diagnostics.append(contentsOf: error.diagnostics)
                 continue
             }
-            if contents.text.hasPrefix("$ANSIBLE_VAULT;") {
-                builder.diagnostics.error("\(path) is encrypted with Ansible Vault, which Quorum cannot read",
-                                          at: start, hint: "re-encrypt it with `quorum vault encrypt`")
-                continue
-            }
             let root: SourceNode?
             do {
-                root = try YAMLInventoryParser.parseText(contents.text, path: path)
+                root = try YAMLInventoryParser.parseText(contents.text, path: path, vault: vault)
             } catch {
                 builder.diagnostics.append(contentsOf: error.diagnostics)
                 continue

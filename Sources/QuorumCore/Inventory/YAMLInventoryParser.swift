@@ -1,3 +1,5 @@
+import QuorumVault
+
 /// Reads Ansible's YAML inventory format:
 /// `all: {hosts: {h: {var: value}}, vars: {...}, children: {group: {hosts, vars, children}}}`.
 /// Top-level keys other than `all` are groups too.
@@ -93,9 +95,9 @@ enum YAMLInventoryParser {
     }
 
     /// Parses YAML text like `YAMLFile.parse`, adding a hint when the error sits on a tab-indented line.
-    static func parseText(_ text: String, path: String) throws(ConfigurationError) -> SourceNode? {
+    static func parseText(_ text: String, path: String, vault: VaultKeyring? = nil) throws(ConfigurationError) -> SourceNode? {
         do {
-            return try YAMLFile.parse(text, path: path)
+            return try YAMLFile.parse(text, path: path, vault: vault)
         } catch let error as ConfigurationError {
             let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
             throw ConfigurationError(error.diagnostics.map { diagnostic in

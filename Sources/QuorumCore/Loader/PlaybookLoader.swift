@@ -1,11 +1,17 @@
 import OrderedCollections
+import QuorumVault
 
 /// Reads playbook files into the model. Every problem is collected with file:line:col; nothing is
 /// thrown until the whole file has been read, so an operator sees all mistakes at once.
 public struct PlaybookLoader: Sendable {
     public let catalog: [String: any StepKind.Type]
+    /// Opens inline `!vault` values (under a play's `vars:`, say); nil: such a value is an error.
+    public let vault: VaultKeyring?
 
-    public init(catalog: [String: any StepKind.Type]) { self.catalog = catalog }
+    public init(catalog: [String: any StepKind.Type], vault: VaultKeyring? = nil) {
+        self.catalog = catalog
+        self.vault = vault
+    }
 
     static let playKeys = ["name", "hosts", "vars", "vars_files", "defaults", "serial", "become", "become_user",
                            "steps", "handlers", "tags", "secrets", "preflight"]
@@ -30,7 +36,7 @@ public struct PlaybookLoader: Sendable {
     public func loadCollecting(_ path: String, into diagnostics: inout DiagnosticCollector) -> Playbook {
         let root: SourceNode?
         do {
-            root = try YAMLFile.load(path)
+            root = try YAMLFile.load(path, vault: vault)
         } catch let error as ConfigurationError {
             diagnostics.append(contentsOf: error.diagnostics)
             return Playbook(path: path, plays: [])

@@ -1,10 +1,18 @@
 import Foundation
+import QuorumVault
 import Yams
 
 /// Reads YAML files into `SourceNode` trees, turning syntax errors into diagnostics with file:line:col.
+/// Every YAML value Quorum reads is built here, so this is where inline Ansible Vault values
+/// (`!vault |` scalars) are decrypted, with the run's keyring; the keyring remembers their plaintext as secrets.
 public enum YAMLFile {
+    /// The tag of an inline Ansible Vault value.
+    public static let vaultTag = "!vault"
+
     /// Parses `text` (read from `path`, which only names it in diagnostics). An empty document is `nil`.
-    public static func parse(_ text: String, path: String) throws -> SourceNode? {
+    /// An inline `!vault` value is decrypted with `vault`; without one (or when no password opens it) it is an
+    /// error at its line and column.
+    public static func parse(_ text: String, path: String, vault: VaultKeyring? = nil) throws -> SourceNode? {
         let root: Node?
         do {
             root = try Yams.compose(yaml: text)
@@ -13,17 +21,17 @@ public enum YAMLFile {
         }
         guard let root else { return nil }
         var collector = DiagnosticCollector()
-        let node = convert(root, path: path, diagnostics: &collector)
+        let node = convert(root, path: path, vault: vault, diagnostics: &collector)
         try collector.throwIfErrors()
         return node
     }
 
     /// Reads and parses a file from disk.
-    public static func load(_ path: String) throws -> SourceNode? {
+    public static func load(_ path: String, vault: VaultKeyring? = nil) throws -> SourceNode? {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigurationError([.error("cannot read \(path)", at: SourceLocation(file: path, line: 1, column: 1))])
         }
-        return try parse(String(decoding: data, as: UTF8.self), path: path)
+        return try parse(String(decoding: data, as: UTF8.self), path: path, vault: vault)
     }
 
     static func diagnostic(for error: YamlError, path: String) -> Diagnostic {
@@ -41,19 +49,21 @@ public enum YAMLFile {
         }
     }
 
-    static func convert(_ node: Node, path: String, diagnostics: inout DiagnosticCollector) -> SourceNode {
+    static func convert(_ node: Node, path: String, vault: VaultKeyring?, diagnostics: inout DiagnosticCollector) -> SourceNode {
         let location = SourceLocation(file: path, line: node.mark?.line ?? 1, column: node.mark?.column ?? 1)
         switch node {
+        case .scalar(let scalar) where scalar.tag.rawValue == vaultTag:
+            return SourceNode(.scalar(decryptInline(scalar.string, at: location, vault: vault, diagnostics: &diagnostics)), at: location)
         case .scalar(let scalar):
             return SourceNode(.scalar(resolve(scalar)), at: location)
         case .sequence(let sequence):
-            return SourceNode(.sequence(sequence.map { convert($0, path: path, diagnostics: &diagnostics) }), at: location)
+            return SourceNode(.sequence(sequence.map { convert($0, path: path, vault: vault, diagnostics: &diagnostics) }), at: location)
         case .mapping(let mapping):
             var entries: [SourceNode.Entry] = []
             var seen: [String: SourceLocation] = [:]
             for (key, value) in mapping {
-                let keyNode = convert(key, path: path, diagnostics: &diagnostics)
-                let entry = SourceNode.Entry(key: keyNode, value: convert(value, path: path, diagnostics: &diagnostics))
+                let keyNode = convert(key, path: path, vault: vault, diagnostics: &diagnostics)
+                let entry = SourceNode.Entry(key: keyNode, value: convert(value, path: path, vault: vault, diagnostics: &diagnostics))
                 if case .scalar = keyNode.kind {} else {
                     diagnostics.error("a map key must be a plain word, not a \(keyNode.shapeName)", at: keyNode.location)
                 }
@@ -68,6 +78,23 @@ public enum YAMLFile {
             // Yams resolves aliases while composing; an unresolved one is kept as an empty scalar.
             return SourceNode(.scalar(.null), at: location)
         }
+    }
+
+    /// The plaintext of an inline `!vault` value (always a string, as in Ansible); an error at its location
+    /// (and an empty string) when it cannot be opened. Messages never carry plaintext.
+    static func decryptInline(_ text: String, at location: SourceLocation, vault: VaultKeyring?,
+                              diagnostics: inout DiagnosticCollector) -> Value {
+        do throws(VaultError) {
+            guard let vault else { throw .noPassphrase }
+            return .string(try vault.revealInline(text))
+        } catch .noPassphrase {
+            diagnostics.error("an inline `!vault` value and no vault password was given", at: location, hint: VaultFiles.passphraseHint)
+        } catch .notAVault {
+            diagnostics.error("a `!vault` value must hold an Ansible Vault text (`$ANSIBLE_VAULT;1.1;AES256` …)", at: location)
+        } catch {
+            diagnostics.error("cannot decrypt the inline `!vault` value in \(location.file): \(error)", at: location)
+        }
+        return .string("")
     }
 
     /// YAML 1.2 core schema for plain scalars; quoted scalars are always strings.

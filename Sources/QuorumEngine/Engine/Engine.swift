@@ -40,6 +40,8 @@ public struct Engine: Sendable {
         self.interruption = interruption
         secretNames = playbooks.reduce(into: Set()) { $0.formUnion($1.secretNames) }
         redactor.register(contentsOf: inventory.vaultSecrets)
+        // Inline `!vault` values read so far (inventory, playbooks); `PlayScope` adds those of `vars_files`.
+        redactor.register(contentsOf: options.vault?.revealedSecrets ?? [])
     }
 
     /// Runs every play of every playbook and returns the summary (also given to the observer).

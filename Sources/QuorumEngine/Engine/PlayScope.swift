@@ -64,6 +64,7 @@ struct PlayScope: Sendable {
                 if encrypted { engine.redactor.register(contentsOf: VaultFiles.secretTexts(in: entry.value.value)) }
             }
         }
+        engine.redactor.register(contentsOf: engine.options.vault?.revealedSecrets ?? [])
         engine.redactor.register(variables: playVars)
         engine.redactor.register(declared: engine.secretNames, in: playVars)
 

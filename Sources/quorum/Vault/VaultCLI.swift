@@ -26,7 +26,8 @@ enum VaultCLI {
     static func readVault(_ path: String) throws -> String {
         let bytes = try readBytes(path)
         guard VaultFormat.isVault(bytes: bytes) else {
-            throw failure("\(path) is not a Quorum vault file" + (bytes.starts(with: Array("$ANSIBLE_VAULT;".utf8)) ? " (it is an Ansible Vault file)" : ""))
+            throw failure("\(path) is not a Quorum vault file" + (AnsibleVaultFormat.isVault(bytes: bytes)
+                ? " (it is an Ansible Vault file: `quorum vault view` reads it, `quorum vault rekey --from-ansible` converts it)" : ""))
         }
         return String(decoding: bytes, as: UTF8.self)
     }
@@ -36,6 +37,25 @@ enum VaultCLI {
         do {
             return try VaultFormat.decrypt(text, passphrase: passphrase)
         } catch {
+            throw failure("cannot decrypt \(path): \(error)")
+        }
+    }
+
+    /// The plaintext of the Ansible vault file at `path`, opened with every password `vault` gives.
+    static func decryptAnsible(_ path: String, vault: VaultOptions) throws -> [UInt8] {
+        let bytes = try readBytes(path)
+        guard AnsibleVaultFormat.isVault(bytes: bytes) else {
+            throw failure("\(path) is not an Ansible Vault file (no `\(AnsibleVaultFormat.magic)` header)")
+        }
+        let text = String(decoding: bytes, as: UTF8.self)
+        do {
+            _ = try AnsibleVaultFormat.header(of: text)
+        } catch {
+            throw failure("cannot decrypt \(path): \(error)")
+        }
+        do {
+            return try vault.requiredKeyring().decryptAnsible(text)
+        } catch let error as VaultError {
             throw failure("cannot decrypt \(path): \(error)")
         }
     }
@@ -56,7 +76,8 @@ enum VaultCLI {
     /// Replaces (or creates) `path` with `bytes`: a temporary file in the same directory gets the mode
     /// (the old file's, or 0600 for a new one) and owner before it is renamed over the target, so the
     /// target is never half-written and never readable by others for a moment. A symbolic link is followed.
-    static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
+    /// `mode` given: the file gets that mode whatever it had (0600 for a file of secrets).
+    static func writeAtomically(_ bytes: [UInt8], to path: String, mode forcedMode: mode_t? = nil) throws {
         var target = path
         if let resolved = realpath(path, nil) {
             target = String(cString: resolved)
@@ -69,6 +90,7 @@ enum VaultCLI {
             mode = info.st_mode & 0o7777
             owner = (info.st_uid, info.st_gid)
         }
+        if let forcedMode { mode = forcedMode }
         let directory = (target as NSString).deletingLastPathComponent
         let name = (target as NSString).lastPathComponent
         var template = Array(((directory.isEmpty ? "." : directory) + "/.\(name).quorum-XXXXXX").utf8CString)

@@ -14,8 +14,8 @@ struct VaultEncryptCommand: AsyncParsableCommand {
     func run() async throws {
         let plaintext = try VaultCLI.readBytes(file)
         guard !VaultFormat.isVault(bytes: plaintext) else { throw VaultCLI.failure("\(file) is already a vault file") }
-        if plaintext.starts(with: Array("$ANSIBLE_VAULT;".utf8)) {
-            throw VaultCLI.failure("\(file) is an Ansible Vault file: decrypt it with ansible-vault first")
+        if AnsibleVaultFormat.isVault(bytes: plaintext) {
+            throw VaultCLI.failure("\(file) is an Ansible Vault file: convert it with `quorum vault rekey --from-ansible \(file)`")
         }
         let passphrase = try vault.requiredPassphrase(confirm: true)
         try VaultCLI.writeAtomically(try VaultCLI.encrypt(plaintext, passphrase: passphrase), to: file)

@@ -82,8 +82,11 @@ svc_rabbitmq_down() {
   fi
   stop_pid "$RABBITMQ_PIDS" 30
   # epmd, started by the broker in netns lab: ours alone there.
-  ip netns pids "$LAB_NS" 2>/dev/null | while read -r pid; do
-    [[ $(cat /proc/"$pid"/comm 2>/dev/null) == epmd ]] && kill -TERM "$pid" 2>/dev/null
+  # (an `if`, not `&&`: the loop's status is its last test's, and under `set -e` a false one ended `lab.sh down`
+  # here, leaving MariaDB, Keystone and the controllers up.)
+  local pid
+  for pid in $(ip netns pids "$LAB_NS" 2>/dev/null); do
+    if [[ $(cat /proc/"$pid"/comm 2>/dev/null) == epmd ]]; then kill -TERM "$pid" 2>/dev/null || true; fi
   done
   return 0
 }

@@ -39,10 +39,15 @@ actor ConnectionPool {
         entries[host] = .unreachable(reason)
     }
 
+    /// Closes every session, all at once: each close waits for its own host only.
     func closeAll() async {
-        for (_, entry) in entries {
-            if case .connected(let session) = entry { await session.close() }
+        let sessions = entries.values.compactMap { entry -> (any HostSession)? in
+            if case .connected(let session) = entry { return session }
+            return nil
         }
         entries.removeAll()
+        await withTaskGroup(of: Void.self) { group in
+            for session in sessions { group.addTask { await session.close() } }
+        }
     }
 }

@@ -69,7 +69,8 @@ struct PlayRunner {
                 let owed = await pendingRecords(of: handler, on: Array(sessions.keys))
                 let hostsNotified = sessions.keys.filter { !(notified[$0] ?? []).isDisjoint(with: handler.topics) || owed[$0] != nil }
                 guard !hostsNotified.isEmpty else { continue }
-                let handlerSessions = sessions.filter { hostsNotified.contains($0.key) }
+                let notifiedSet = Set(hostsNotified)
+                let handlerSessions = sessions.filter { notifiedSet.contains($0.key) }
                 let reportsBefore = ledger.reports.count
                 // Peers: every host of the batch, not only the notified ones (a toggle waits on all controllers).
                 await runStep(handler, index: offset, sessions: handlerSessions, scope: scope, isHandler: true,
@@ -85,7 +86,8 @@ struct PlayRunner {
     func runStep(_ step: Step, index: Int, sessions: [String: any HostSession], scope: PlayScope, isHandler: Bool,
                  runOnceResults: inout [Int: Value], notified: inout [String: Set<String>], ledger: inout RunLedger,
                  peers: [String: any HostSession]? = nil, owed: [String: PendingHandler] = [:]) async {
-        let peerSessions = peers ?? sessions
+        // Other hosts of the play, for steps that coordinate controllers: the same for every host of the step.
+        let peerSessions = PeerSessions(hosts: scope.hosts, sessions: peers ?? sessions)
         let active = scope.hosts.filter { sessions[$0] != nil && ledger.isActive($0) }
         guard !active.isEmpty else { return }
         let runOnce = runsOnce(step)
@@ -101,7 +103,7 @@ struct PlayRunner {
             }
             guard let host = active.first, let session = sessions[host] else { return }
             let target = makeTarget(step, host: host, session: session, scope: scope, ledger: ledger,
-                                    isHandler: isHandler, runOnce: true, sessionsByHost: peerSessions)
+                                    isHandler: isHandler, runOnce: true, peerSessions: peerSessions)
             let (guardedExecution, interrupted) = await guarded(executor, step, on: target)
             var execution = await recordPendingHandlers(guardedExecution, step: step, remote: target.remote)
             // Run once for the play: the oldest record of any notified host says why.
@@ -113,7 +115,7 @@ struct PlayRunner {
 
         let targets = active.compactMap { host in
             sessions[host].map { makeTarget(step, host: host, session: $0, scope: scope, ledger: ledger,
-                                            isHandler: isHandler, runOnce: false, sessionsByHost: peerSessions) }
+                                            isHandler: isHandler, runOnce: false, peerSessions: peerSessions) }
         }
         let interruption = self.interruption
         let executions = await concurrentMap(targets, limit: options.forks ?? targets.count) { [self] target -> (StepExecution, Bool)? in
@@ -166,7 +168,7 @@ struct PlayRunner {
     }
 
     func makeTarget(_ step: Step, host: String, session: any HostSession, scope: PlayScope, ledger: RunLedger,
-                    isHandler: Bool, runOnce: Bool, sessionsByHost: [String: any HostSession]) -> StepExecutor.Target {
+                    isHandler: Bool, runOnce: Bool, peerSessions: PeerSessions) -> StepExecutor.Target {
         var variables = scope.variables[host] ?? [:]
         for (name, value) in ledger.registered[host] ?? [:] { variables[name] = value }
         let become = becomeSettings(step, variables: variables)
@@ -176,13 +178,11 @@ struct PlayRunner {
             return check ? ReadOnlyRemote(base) : base
         }
         // Other hosts of the play, for steps that coordinate controllers (same become, same check mode).
-        let peers = scope.hosts.reduce(into: [String: any HostSession]()) { result, name in
-            if let peerSession = sessionsByHost[name] { result[name] = peerSession }
-        }
+        let peers = peerSessions.sessions
         // A host of the play outside this batch (a rolling play drains a server on every controller's HAProxy) is
         // reached through the run's pool: the session it already has, or one made now.
         let pool = self.pool
-        let planHosts = Set(scope.hosts)
+        let planHosts = peerSessions.planHosts
         let hostVariables = scope.variables
         let peer: @Sendable (String) async throws -> any Remote = { name in
             if let peerSession = peers[name] { return view(peerSession) }
@@ -195,6 +195,20 @@ struct PlayRunner {
         return StepExecutor.Target(host: host, play: play, files: playbook.fileResolver, remote: view(session),
                                    variables: variables, isHandler: isHandler, runOnce: runOnce,
                                    playHosts: scope.hosts, peer: peer)
+    }
+
+    /// The sessions of the play's hosts a step's host may reach (`peer`), and the play's hosts: built once per
+    /// step, shared by every host's target.
+    struct PeerSessions: Sendable {
+        let sessions: [String: any HostSession]
+        let planHosts: Set<String>
+
+        init(hosts: [String], sessions: [String: any HostSession]) {
+            self.sessions = hosts.reduce(into: [:]) { result, name in
+                if let session = sessions[name] { result[name] = session }
+            }
+            planHosts = Set(hosts)
+        }
     }
 
     /// `become` from the step (nil: the play's own), else the play, else the host's `ansible_become`.

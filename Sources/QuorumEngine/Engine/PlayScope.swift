@@ -29,6 +29,11 @@ struct PlayScope: Sendable {
             "inventory_dir": .string(inventory.directory),
         ]
 
+        // Values every host shares (the host lists, `hostvars`) are looked at once, not once per host: which
+        // hold no template (rendering leaves them as they are), and their secrets (registering them again
+        // changes nothing). Each host's own variables are still all looked at.
+        var shared = SharedValues(common)
+
         // Every host's inventory variables, rendered: `hostvars` gives them to templates.
         var hostvars = OrderedDictionary<String, Value>()
         var inventoryScopes: [String: Variables] = [:]
@@ -37,9 +42,9 @@ struct PlayScope: Sendable {
             for (name, value) in engine.options.extraVars { merged[name] = value }
             for (name, value) in common { merged[name] = value }
             for (name, value) in Self.magic(host: host, inventory: inventory) { merged[name] = value }
-            engine.redactor.register(variables: merged)
+            engine.redactor.register(variables: shared.unregistered(merged))
             engine.redactor.register(declared: engine.secretNames, in: merged)
-            let resolved = try resolver.resolve(merged, locations: [:], fallback: play.location)
+            let resolved = try resolver.resolve(merged, locations: [:], fallback: play.location, settled: shared.settled)
             engine.redactor.register(declared: engine.secretNames, in: resolved)
             inventoryScopes[host] = resolved
             hostvars[host] = .map(resolved)
@@ -68,6 +73,8 @@ struct PlayScope: Sendable {
         engine.redactor.register(variables: playVars)
         engine.redactor.register(declared: engine.secretNames, in: playVars)
 
+        let hostvarsValue = Value.map(hostvars)
+        shared = SharedValues(common.merging(["hostvars": hostvarsValue]) { $1 })
         var variables: [String: Variables] = [:]
         for host in hosts {
             var merged = inventory.variables(for: host)
@@ -75,13 +82,37 @@ struct PlayScope: Sendable {
             for (name, value) in engine.options.extraVars { merged[name] = value }
             for (name, value) in common { merged[name] = value }
             for (name, value) in Self.magic(host: host, inventory: inventory) { merged[name] = value }
-            merged["hostvars"] = .map(hostvars)
-            let resolved = try resolver.resolve(merged, locations: locations, fallback: play.location)
-            engine.redactor.register(variables: resolved)
+            merged["hostvars"] = hostvarsValue
+            let resolved = try resolver.resolve(merged, locations: locations, fallback: play.location, settled: shared.settled)
+            engine.redactor.register(variables: shared.unregistered(resolved))
             engine.redactor.register(declared: engine.secretNames, in: resolved)
             variables[host] = resolved
         }
         self.variables = variables
+    }
+
+    /// Variables set to the same value on every host of the play, and what is known about them once.
+    struct SharedValues {
+        /// The shared names whose values hold no template syntax: rendering keeps them as they are.
+        let settled: Set<String>
+        /// Whether the shared values' secrets are registered (with the first host's variables).
+        private var registered = false
+
+        init(_ values: Variables) {
+            settled = Set(values.filter { !VariableResolver.containsTemplate($0.value) }.keys)
+        }
+
+        /// `variables` (a host's, holding the shared values as they are) to register secrets from: all of them
+        /// the first time; later, without the settled shared values (already registered with the same value,
+        /// so registering them again would do nothing). Shared values holding templates render per host and
+        /// stay.
+        mutating func unregistered(_ variables: Variables) -> Variables {
+            guard registered else {
+                registered = true
+                return variables
+            }
+            return variables.filter { !settled.contains($0.key) }
+        }
     }
 
     static func magic(host: String, inventory: Inventory) -> Variables {

@@ -8,9 +8,13 @@ struct VariableResolver {
 
     /// `layers` from low to high precedence; each layer's values may refer to any variable. Returns the
     /// merged, fully rendered variables. `locations` tells where a variable was written, for errors.
-    func resolve(_ merged: Variables, locations: [String: SourceLocation], fallback: SourceLocation) throws -> Variables {
+    /// `settled` names variables the caller already knows hold no template (values shared by every host,
+    /// looked at once): they are taken as they are, without walking them again.
+    func resolve(_ merged: Variables, locations: [String: SourceLocation], fallback: SourceLocation,
+                 settled: Set<String> = []) throws -> Variables {
         var result = merged
         var state: [String: Bool] = [:]  // false = in progress, true = done
+        for name in settled where merged[name] != nil { state[name] = true }
 
         func visit(_ name: String, chain: [String]) throws {
             if state[name] == true { return }

@@ -37,7 +37,9 @@ final class LocalRemote: Remote, Sendable {
 /// HAProxy (Debian's, from the lab's packages) on loopback in front of one Python HTTP server, with an admin
 /// stats socket in a temporary folder: started per test, killed by PID. `masterWorker` runs it as the lab does
 /// (`-W -db`, pidfile `haproxy.pid`, the stats socket exposing the listeners); else as one process (`-db`).
-/// The backend answers `GET /` at once and `GET /slow` once the file `release` exists in the folder.
+/// The backend answers `GET /` at once and `GET /slow` once the file `release` exists in the folder. Timeouts
+/// are long and a server is DOWN after three failed checks: a machine busy with other tests must not make
+/// HAProxy drop a request (the reload's tests count them).
 final class LoopbackHAProxy {
     let folder: String
     let socket: String
@@ -99,12 +101,13 @@ final class LoopbackHAProxy {
             defaults
                 mode http
                 timeout connect 2s
-                timeout client 30s
-                timeout server 30s
+                timeout client 300s
+                timeout server 300s
+                timeout check 10s
             listen test_api
                 bind 127.0.0.1:\(frontendPort)
                 option httpchk GET /
-                server s1 127.0.0.1:\(backendPort) check inter 300 rise 1 fall 1
+                server s1 127.0.0.1:\(backendPort) check inter 300 rise 1 fall 3
             """
         try (text + "\n").write(toFile: config, atomically: true, encoding: .utf8)
         haproxy = Process()

@@ -70,11 +70,12 @@ enum LabInterrupt {
             case .duringWait:
                 return try pHAProxyDisabled() && haproxyRunningOn().count < 3
             case .duringEnable:
-                // The toggle has not finished, the resource is enabled again, and haproxy is not yet back everywhere.
-                let toggleDone = run.output.contains("restart haproxy through Pacemaker")
-                let enabling = try Lab.exec("ctl1", "pgrep -f 'pcs resource enable'").status == 0
-                let partial = try haproxyRunningOn().count < 3
-                return try !toggleDone && enabling && partial && !pHAProxyDisabled()
+                // The toggle has not finished and the resource is being enabled again: `pcs resource enable` runs, or
+                // it ran and haproxy is not yet back everywhere. (Either alone: on a quiet machine the two overlap for
+                // less than one poll of this loop.)
+                guard !run.output.contains("restart haproxy through Pacemaker") else { return false }
+                if try Lab.exec("ctl1", "pgrep -f 'pcs resource enable'").status == 0 { return true }
+                return try !pHAProxyDisabled() && haproxyRunningOn().count < 3
             case .duringRollingRestart:
                 // The first controller restarted, the others not yet.
                 return run.output.contains("PLAY Rolling restart") && run.output.split(separator: "\n").contains {

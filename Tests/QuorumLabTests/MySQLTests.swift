@@ -33,8 +33,14 @@ enum LabMySQL {
         return result.status == 0 && result.stdout == account + "\n"
     }
 
+    /// No magnum database and no magnum account, and Magnum's services stopped as on a fresh lab: a conductor
+    /// whose database went away under it never registers again in the new one (it keeps updating its old row;
+    /// seen: `magnum service-list` without conductors minutes later), so the next apply starts them anew.
     static func resetMagnum() throws {
         _ = try admin("DROP DATABASE IF EXISTS magnum; DROP USER IF EXISTS 'magnum'@'%', 'magnum'@'localhost', 'magnum'@'controller'")
+        for host in Lab.controllers {
+            _ = try Lab.output(host, "service magnum-api stop >/dev/null; service magnum-conductor stop >/dev/null; true")
+        }
     }
 
     /// Server counters of statements that change databases and accounts, plus connections made.

@@ -73,8 +73,9 @@ enum LabInterrupt {
                 // The toggle has not finished and the resource is being enabled again: `pcs resource enable` runs, or
                 // it ran and haproxy is not yet back everywhere. (Either alone: on a quiet machine the two overlap for
                 // less than one poll of this loop.)
-                guard !run.output.contains("restart haproxy through Pacemaker") else { return false }
-                if try Lab.exec("ctl1", "pgrep -f 'pcs resource enable'").status == 0 { return true }
+                // ([p]: the pattern must not match the shell that runs pgrep.)
+                guard run.output.contains("HAProxy stanza"), !run.output.contains("restart haproxy through Pacemaker") else { return false }
+                if try Lab.exec("ctl1", "pgrep -f '[p]cs resource enable'").status == 0 { return true }
                 return try !pHAProxyDisabled() && haproxyRunningOn().count < 3
             case .duringRollingRestart:
                 // The first controller restarted, the others not yet.

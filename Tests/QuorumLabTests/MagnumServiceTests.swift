@@ -109,7 +109,7 @@ extension LabTests {
         // counters also move with HAProxy's health checks and other traffic.)
         func reachedDrop(_ source: String) throws -> Int {
             let line = try Lab.output("ctl1", "iptables -w 5 -L INPUT -v -n -x | grep -F 'quorum-lab-test: \(source) reached the drop'")
-            return try #require(Int(line.split(separator: " ", omittingEmptySubsequences: true)[0]), line)
+            return try #require(Int(line.split(separator: " ", omittingEmptySubsequences: true)[0]), "\(line)")
         }
         let sources = ["10.21.22.5", "10.99.0.5"]
         for source in sources {

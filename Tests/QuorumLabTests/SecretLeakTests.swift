@@ -116,7 +116,8 @@ extension LabTests {
         #expect(apply1.stdout.contains("********"), "nothing was masked: the diffs were not printed\n\(apply1.stdout)")
         // Positive control: the controllers and the services really got the secrets.
         let conf1 = try Lab.output("ctl1", "cat /etc/magnum/magnum.conf")
-        #expect(conf1.contains("transport_url = rabbit://openstack:Rb1-p%40ss%2Fw%3Ard%25-\(secrets.tag)@10.21.22.4:5672,"), "\(conf1)")
+        // Magnum's own RabbitMQ user (the lab inventory asks for one): its password URL-encoded in transport_url.
+        #expect(conf1.contains("transport_url = rabbit://magnum:Mmq1-p%40ss%3Aw%2Brd-\(secrets.tag)@10.21.22.2:5672/magnum\n"), "\(conf1)")
         #expect(conf1.contains("connection = mysql+pymysql://magnum:Mdb1-p%40ss%2Fw%3Ard%25-\(secrets.tag)@"))
         #expect(conf1.contains("password = \(round1["magnum_keystone_password"]!)"))
         #expect(conf1.contains("trustee_domain_admin_password = \(round1["magnum_domain_admin_password"]!)"))
@@ -149,7 +150,7 @@ extension LabTests {
         // Failures whose output is the secrets themselves.
         let echo = try quorum("echo-failures", ["apply", echoing, "-i", inventory2, "--diff", "-v"])
         #expect(echo.status == 2, "\(echo.all)")
-        #expect(echo.all.contains("openstack:********@10.21.22.4"), "the command's output was not shown:\n\(echo.all)")
+        #expect(echo.all.contains("rabbit://magnum:********@10.21.22.2:5672/magnum"), "the command's output was not shown:\n\(echo.all)")
         #expect(echo.all.contains("label = ******** and ********"), "the validate output was not shown:\n\(echo.all)")
         #expect(try Lab.exec("ctl1", "test -e /etc/magnum/leak-test.conf").status != 0, "a file that failed validation was installed")
 

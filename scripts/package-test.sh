@@ -8,9 +8,12 @@
 #
 #   bash scripts/package-test.sh [--apply-lab] [dist/quorum_<version>_<arch>.deb]   (as root; default: newest in dist/)
 #
-# --apply-lab also runs `quorum apply playbooks/magnum-ha.yml -i inventory/lab.yml` from inside the root
-# against the lab, which must be up (lab/lab.sh up): the root shares this machine's network, and lab/state's
-# id_ed25519 and known_hosts are copied beside the inventory as it names them (../lab/state/).
+# --apply-lab also runs, from inside the root against the lab, which must be up (lab/lab.sh up), with ctl2 and ctl3
+# refusing SSH from this machine (an iptables REJECT put in them for the while) and an ssh_config sending them
+# through ctl1 (ProxyJump): the control (ctl2 straight is unreachable, exit 3), `quorum apply
+# playbooks/magnum-ha.yml -i inventory/lab.yml -F lab/state/ssh_config` twice (the second changes nothing) and
+# `quorum audit` likewise. The root shares this machine's network, and lab/state's id_ed25519 and known_hosts
+# are copied beside the inventory as it names them (../lab/state/).
 #
 # The root is made once per package list and mirror and kept in /var/cache/quorum-package-root; every run
 # works on a copy of it, removed at the end. The mirror is the one apt on this machine uses for the suite
@@ -141,8 +144,35 @@ check "bash completion" '. /usr/share/bash-completion/completions/quorum && comp
 check "quorum validate playbooks/magnum-ha.yml -i inventory/lab.yml" \
   "cd /srv/quorum && quorum validate playbooks/magnum-ha.yml -i inventory/lab.yml"
 if $apply_lab; then
-  check "quorum apply playbooks/magnum-ha.yml -i inventory/lab.yml" \
-    "cd /srv/quorum && quorum apply playbooks/magnum-ha.yml -i inventory/lab.yml"
+  # Through a bastion, as operators reach a management network: ctl2 and ctl3 reset SSH from this machine while
+  # the applies and the audit run, and the ssh_config sends them through ctl1 (ProxyJump).
+  cat >"$root/srv/quorum/lab/state/ssh_config" <<'CONFIG'
+Host 10.21.22.5 10.21.22.6
+  ProxyJump root@10.21.22.4
+Host 10.21.22.4
+  IdentityFile /srv/quorum/lab/state/id_ed25519
+  UserKnownHostsFile /srv/quorum/lab/state/known_hosts
+CONFIG
+  block="INPUT -s 10.21.22.1 -p tcp --dport 22 -m comment --comment quorum-package-test -j REJECT --reject-with tcp-reset"
+  unblock() {
+    local ctl
+    for ctl in ctl2 ctl3; do bash lab/lab.sh exec "$ctl" -- sh -c "while iptables -w 5 -D $block 2>/dev/null; do :; done" || true; done
+  }
+  trap 'unblock; remove_tree "$work"' EXIT
+  for ctl in ctl2 ctl3; do bash lab/lab.sh exec "$ctl" -- sh -c "iptables -w 5 -I $block" || die "cannot block SSH to $ctl"; done
+  through="-i inventory/lab.yml -F lab/state/ssh_config"
+  echo
+  echo "== the control: ctl2 straight (without the ssh_config) is unreachable, exit 3"
+  status=0
+  output=$(in_root "cd /srv/quorum && quorum audit playbooks/magnum-ha.yml -i inventory/lab.yml --limit ctl2" 2>&1) || status=$?
+  printf '%s\n' "$output" | tail -n 4
+  if ((status == 3)); then echo "-- ok (exit 3)"; else failures+=("ctl2 straight: exit $status, not 3"); echo "-- FAILED: ${failures[-1]}"; fi
+  check "quorum apply playbooks/magnum-ha.yml $through (ctl2, ctl3 through ctl1)" \
+    "cd /srv/quorum && quorum apply playbooks/magnum-ha.yml $through" "ctl3 +ok=[0-9]+ +changed=[0-9]+ +failed=0"
+  check "again: no change" "cd /srv/quorum && quorum apply playbooks/magnum-ha.yml $through" \
+    "ctl3 +ok=[0-9]+ +changed=0 +failed=0" "changed=[1-9]"
+  check "quorum audit playbooks/magnum-ha.yml $through" "cd /srv/quorum && quorum audit playbooks/magnum-ha.yml $through"
+  unblock
 fi
 
 # The tarball of the same version, when it sits beside the package: unpacked into /usr/local, as the README says.

@@ -11,6 +11,12 @@ enum LabInterrupt {
         let stdout: String
         let stderr: String
         let json: String
+        let started = Date()
+
+        /// A console line matching the regular expression.
+        func hasLine(_ pattern: String) -> Bool {
+            output.split(separator: "\n").contains { $0.range(of: pattern, options: .regularExpression) != nil }
+        }
 
         var output: String { (try? String(contentsOfFile: stdout, encoding: .utf8)) ?? "" }
         var errors: String { (try? String(contentsOfFile: stderr, encoding: .utf8)) ?? "" }
@@ -54,17 +60,32 @@ enum LabInterrupt {
         try Lab.controllers.filter { try HA.haproxyPid($0) != nil }
     }
 
-    /// When to send SIGINT, seen from outside while the run goes on.
+    /// When to send SIGINT, seen from outside while the run goes on: ten moments from the connection to the final
+    /// check, five of them inside the HAProxy toggle or the rolling restart.
     enum Moment: String, CaseIterable, CustomTestStringConvertible {
-        case beforeToggle, duringDisable, duringWait, duringEnable, duringRollingRestart
+        case whileConnecting, beforeToggle, afterMagnumConfWritten, afterStanzaWritten, duringDisable, duringWait,
+             duringEnable, duringRollingRestart, duringSecondRestart, duringFinalCheck
 
         var testDescription: String { rawValue }
+
+        /// The moments that need magnum.conf to be written again (so that the run restarts Magnum in a roll).
+        var needsReRender: Bool {
+            [.afterMagnumConfWritten, .duringRollingRestart, .duringSecondRestart].contains(self)
+        }
 
         /// True once the moment has come (polled every 0.1 s or so).
         func hasCome(_ run: Running) throws -> Bool {
             switch self {
+            case .whileConnecting:
+                // Half a second in: the run is connecting or in its preflight, nothing written yet.
+                return Date().timeIntervalSince(run.started) >= 0.5
             case .beforeToggle:
                 return run.output.contains("PLAY Magnum's configuration")
+            case .afterMagnumConfWritten:
+                return run.hasLine(#"changed\s+ctl1\s+magnum\.conf\s+[0-9.]+s$"#)
+            case .afterStanzaWritten:
+                // The stanza is new on a controller; its handler (the toggle) has not run or is starting.
+                return run.hasLine(#"changed\s+ctl[123]\s+HAProxy stanza\s+[0-9.]+s$"#)
             case .duringDisable:
                 return try pHAProxyDisabled()
             case .duringWait:
@@ -77,11 +98,13 @@ enum LabInterrupt {
                 guard run.output.contains("HAProxy stanza"), !run.output.contains("restart haproxy through Pacemaker") else { return false }
                 if try Lab.exec("ctl1", "pgrep -f '[p]cs resource enable'").status == 0 { return true }
                 return try !pHAProxyDisabled() && haproxyRunningOn().count < 3
-            case .duringRollingRestart:
-                // The first controller restarted, the others not yet.
-                return run.output.contains("PLAY Rolling restart") && run.output.split(separator: "\n").contains {
-                    $0.contains("changed") && $0.contains("ctl1") && $0.contains(LabTests.magnumRestartStep)
-                }
+            case .duringRollingRestart, .duringSecondRestart:
+                // That controller restarted (and its API is awaited), the ones after it not yet.
+                let host = self == .duringRollingRestart ? "ctl1" : "ctl2"
+                return run.output.contains("PLAY Rolling restart")
+                    && run.hasLine(#"changed\s+\#(host)\s+\#(NSRegularExpression.escapedPattern(for: LabTests.magnumRestartStep))"#)
+            case .duringFinalCheck:
+                return run.output.contains("PLAY Final check")
             }
         }
     }
@@ -114,7 +137,7 @@ extension LabTests {
     @Test("SIGINT at any moment of a Magnum apply that toggles HAProxy: HAProxy back within 60 s, recap interrupted, next apply converges",
           arguments: LabInterrupt.Moment.allCases)
     func interruptAtAnyMomentLeavesHAProxyUp(moment: LabInterrupt.Moment) throws {
-        try LabInterrupt.readyForAToggle(reRender: moment == .duringRollingRestart)
+        try LabInterrupt.readyForAToggle(reRender: moment.needsReRender)
         let run = try LabInterrupt.start(["apply", Self.magnumPlaybook, "-i", Lab.inventory])
         let deadline = Date().addingTimeInterval(180)
         var came = false
@@ -130,10 +153,20 @@ extension LabTests {
         let report = try Report(Data(contentsOf: URL(fileURLWithPath: run.json)))
         #expect(report.raw.contains(#""interrupted" : true"#), "\(moment): \(report.raw.prefix(400))")
         try LabInterrupt.expectHAProxyBack("\(moment)")
+        // A restart interrupted while its API server was drained put the server back before the exit.
+        try LabAvailability.expectEveryServerReady("\(moment)")
 
+        // The toggle is owed when a stanza is still missing (the next apply writes it) or one was written and its
+        // toggle is recorded as pending; then the next apply toggles exactly once, else not at all.
+        let owed = try Lab.controllers.contains { host in
+            try Lab.exec(host, "test -e \(HA.stanza)").status != 0
+                || Lab.exec(host, "grep -q 'restart haproxy through Pacemaker' \(LabPreflight.pending)").status == 0
+        }
         // The next apply finishes the job (the stanza may still be missing or the restart pending).
         let next = try QuorumCLI.apply(Self.magnumPlaybook)
         #expect(next.status == 0, "\(moment): the next apply did not converge:\n\(next.all)")
+        let toggles = next.report?.results.filter { $0.isHandler && $0.step.contains("through Pacemaker") && $0.outcome == "changed" } ?? []
+        #expect(toggles.count == (owed ? 1 : 0), "\(moment): the toggle was \(owed ? "" : "not ")owed, the next apply ran it \(toggles.count) times:\n\(next.all)")
         let again = try QuorumCLI.apply(Self.magnumPlaybook)
         #expect(again.status == 0 && (again.report?.results.contains { $0.isHandler } == false), "\(moment): not converged:\n\(again.all)")
         #expect(try LabInterrupt.haproxyRunningOn() == Lab.controllers)

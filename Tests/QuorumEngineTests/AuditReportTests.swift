@@ -169,7 +169,7 @@ import Testing
     @Test("XML escaping keeps markup, quotes, line breaks and control characters from breaking the document")
     func escaping() throws {
         let nasty = "a<b>&\"c\"'d'\n\te\u{01}f]]>"
-        let escaped = AuditJUnit.escape(nasty)
+        let escaped = JUnitDocument.escape(nasty)
         #expect(!escaped.contains("<") && !escaped.contains("\u{01}"))
         let document = try XMLDocument(xmlString: "<x a=\"\(escaped)\">\(escaped)</x>", options: [])
         #expect(document.rootElement()?.attribute(forName: "a")?.stringValue == "a<b>&\"c\"'d'\n\te\u{FFFD}f]]>")

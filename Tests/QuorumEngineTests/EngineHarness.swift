@@ -125,11 +125,13 @@ struct EngineHarness {
     let redactor = SecretRedactor()
 
     /// Writes `inventory` and `playbook` (and `files`, relative path → text) to a temporary folder, loads
-    /// them and runs the engine; vault files among them are read with `vault`.
+    /// them and runs the engine; vault files among them are read with `vault`; `limit`, `tags` and `skipTags`
+    /// as on the command line.
     func run(inventory: String, playbook: String, check: Bool = false, unreachable: Set<String> = [],
              files: [String: String] = [:], vault: VaultKeyring? = nil,
              remoteFiles: [String: String] = [:], skipPreflight: Bool = false,
-             answers: [String: String] = [:]) async throws -> RunSummary {
+             answers: [String: String] = [:], limit: String? = nil, tags: Set<String> = [],
+             skipTags: Set<String> = []) async throws -> RunSummary {
         let dir = NSTemporaryDirectory() + "quorum-engine-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -146,6 +148,9 @@ struct EngineHarness {
         options.check = check
         options.vault = vault
         options.skipPreflight = skipPreflight
+        options.limit = limit
+        options.tags = tags
+        options.skipTags = skipTags
         let engine = Engine(inventory: loadedInventory, playbooks: [loadedPlaybook], catalog: StepCatalog.byName,
                             options: options, connector: Connector(journal: journal, unreachable: unreachable, files: remoteFiles,
                                                                 answers: answers),

@@ -23,6 +23,8 @@ public struct Engine: Sendable {
     /// The run's stop request: set it (the signal thread does, on SIGINT or SIGTERM) and the run starts no new
     /// step, lets critical sections finish or undo, and ends with an interrupted recap.
     public let interruption: RunInterruption
+    /// The hosts and steps `--limit`, `--tags` and `--skip-tags` leave to each play.
+    let selection: RunSelection
     /// Variables the playbooks declare secret (`secrets:`), masked in every play of the run.
     let secretNames: Set<String>
     let templates = TemplateRenderer()
@@ -38,6 +40,7 @@ public struct Engine: Sendable {
         self.observer = observer
         self.redactor = redactor
         self.interruption = interruption
+        selection = RunSelection(inventory: inventory, options: options)
         secretNames = playbooks.reduce(into: Set()) { $0.formUnion($1.secretNames) }
         redactor.register(contentsOf: inventory.vaultSecrets)
         // Inline `!vault` values read so far (inventory, playbooks); `PlayScope` adds those of `vars_files`.

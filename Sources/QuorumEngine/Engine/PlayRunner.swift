@@ -226,14 +226,7 @@ struct PlayRunner {
 
     // MARK: hosts, batches, tags
 
-    func selectHosts() -> [String] {
-        guard var hosts = try? engine.inventory.select(play.hosts) else { return [] }
-        if let limit = options.limit {
-            let allowed = Set((try? engine.inventory.select(limit)) ?? [])
-            hosts = hosts.filter(allowed.contains)
-        }
-        return hosts
-    }
+    func selectHosts() -> [String] { engine.selection.hosts(of: play) }
 
     func batches(of hosts: [String]) -> [[String]] {
         guard !play.serial.isEmpty else { return [hosts] }
@@ -249,12 +242,7 @@ struct PlayRunner {
         return result
     }
 
-    func isSelected(_ step: Step) -> Bool {
-        let tags = Set(step.tags + play.tags)
-        if !options.skipTags.isDisjoint(with: tags) { return false }
-        if options.tags.isEmpty || tags.contains("always") { return true }
-        return !options.tags.isDisjoint(with: tags)
-    }
+    func isSelected(_ step: Step) -> Bool { engine.selection.isSelected(step, in: play) }
 
     // MARK: connections
 

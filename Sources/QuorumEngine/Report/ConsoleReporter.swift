@@ -2,21 +2,25 @@ import Foundation
 import QuorumCore
 import Synchronization
 
-/// Prints a line per step per host as results arrive, diffs when asked, and a recap per host at the end.
-/// Colour only on a terminal and without `NO_COLOR`.
+/// Prints a line per step per host as results arrive, diffs when asked, and a recap per host at the end: on
+/// stdout, or on stderr when stdout carries a document (`apply --format json|junit`). Colour only on a terminal
+/// and without `NO_COLOR`.
 public final class ConsoleReporter: RunObserver, Sendable {
     private let showDiff: Bool
     private let color: Bool
     private let verbose: Bool
+    private let toStandardError: Bool
     private let lock = Mutex(())
     /// Findings already printed, per host: three `ini` steps on one file name each finding once.
     private let warned = Mutex<Set<String>>([])
 
-    public init(showDiff: Bool, verbose: Bool = false,
-                color: Bool = isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil) {
+    /// `color` nil: when the stream written to is a terminal and `NO_COLOR` is not set.
+    public init(showDiff: Bool, verbose: Bool = false, toStandardError: Bool = false, color: Bool? = nil) {
         self.showDiff = showDiff
-        self.color = color
+        self.color = color ?? (isatty(toStandardError ? STDERR_FILENO : STDOUT_FILENO) == 1
+                               && ProcessInfo.processInfo.environment["NO_COLOR"] == nil)
         self.verbose = verbose
+        self.toStandardError = toStandardError
     }
 
     public func playStarted(name: String, hosts: [String], check: Bool) {
@@ -136,7 +140,7 @@ public final class ConsoleReporter: RunObserver, Sendable {
 
     func emit(_ text: String) {
         lock.withLock { _ in
-            FileHandle.standardOutput.write(Data((text + "\n").utf8))
+            (toStandardError ? FileHandle.standardError : FileHandle.standardOutput).write(Data((text + "\n").utf8))
         }
     }
 }

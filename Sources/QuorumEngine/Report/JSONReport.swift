@@ -35,13 +35,18 @@ public struct JSONReport: Codable, Sendable {
         case exitCode = "exit_code"
     }
 
-    /// Writes the document atomically to `path` ("-" for stdout).
-    public func write(to path: String) throws {
+    /// The document, keys sorted, ending in a newline.
+    public func data() throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let data = try encoder.encode(self)
+        return try encoder.encode(self) + Data("\n".utf8)
+    }
+
+    /// Writes the document atomically to `path` ("-" for stdout).
+    public func write(to path: String) throws {
+        let data = try data()
         if path == "-" {
-            FileHandle.standardOutput.write(data + Data("\n".utf8))
+            FileHandle.standardOutput.write(data)
         } else {
             try data.write(to: URL(fileURLWithPath: path), options: .atomic)
         }

@@ -16,14 +16,10 @@ struct AuditCommand: AsyncParsableCommand {
         """
     )
 
-    enum Format: String, ExpressibleByArgument, CaseIterable {
-        case table, json, junit
-    }
-
     @OptionGroup var common: RunArguments
 
     @Option(help: "Report format on stdout: table (default), json (schema quorum.audit/1) or junit (JUnit XML).")
-    var format: Format = .table
+    var format: ReportFormat = .table
 
     @Option(help: "Also write the JSON report (schema quorum.audit/1) to this file, whatever the format.")
     var json: String?
@@ -36,6 +32,7 @@ struct AuditCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if common.isListing { return try common.list() }
         let redactor = SecretRedactor()
         let summary = try await common.run(check: true, diff: true, observer: AuditProgress(), redactor: redactor)
         let report = AuditReport(summary: summary, command: RunArguments.commandLine(redactor), strict: strict)

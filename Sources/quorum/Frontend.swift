@@ -45,19 +45,4 @@ enum Frontend {
     static func printError(_ text: String) {
         FileHandle.standardError.write(Data((text + "\n").utf8))
     }
-
-    /// Parses `-e name=value` pairs; values are read as YAML scalars (`-e port=9511` is a number).
-    static func extraVariables(_ pairs: [String]) throws -> Variables {
-        var variables = Variables()
-        for pair in pairs {
-            guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else {
-                throw ValidationError("-e takes name=value, got `\(pair)`")
-            }
-            let name = String(pair[..<equals])
-            let text = String(pair[pair.index(after: equals)...])
-            let value = (try? YAMLFile.parse(text, path: "-e"))?.flatMap { $0.value } ?? .string(text)
-            variables[name] = value.isNull ? .string(text) : value
-        }
-        return variables
-    }
 }

@@ -25,7 +25,9 @@ struct RunArguments: ParsableArguments {
     @Option(help: "How many hosts to work on at once (default: every host of the batch).")
     var forks: Int?
 
-    @Option(name: [.short, .customLong("extra-vars")], help: "Set a variable (name=value); highest precedence.")
+    @Option(name: [.short, .customLong("extra-vars")],
+            help: ArgumentHelp("Set variables, highest precedence: name=value, @FILE (YAML or JSON; vault files are decrypted) or a map ({\"name\": value}). Repeatable; later wins.",
+                               valueName: "vars"))
     var extraVars: [String] = []
 
     @Flag(name: .customLong("accept-new-host-keys"), help: "Record unknown host keys instead of refusing them.")
@@ -41,13 +43,59 @@ struct RunArguments: ParsableArguments {
           help: "Do not run the read-only preflight (what the run needs, checked before the first write).")
     var skipPreflight = false
 
+    @Flag(name: .customLong("list-hosts"), help: "Print each play's hosts (after --limit) and exit; no host is contacted.")
+    var listHosts = false
+
+    @Flag(name: [.customLong("list-steps"), .customLong("list-tasks")],
+          help: "Print each play's steps (after --tags/--skip-tags) with their tags, and the handlers they may notify, and exit.")
+    var listSteps = false
+
+    @Flag(name: .customLong("list-tags"), help: "Print the tags of each play's selected steps and exit.")
+    var listTags = false
+
     @OptionGroup var vault: VaultOptions
+
+    /// True when a `--list-…` flag asks for a listing instead of a run.
+    var isListing: Bool { listHosts || listSteps || listTags }
 
     /// Loads and checks everything (exit 1 on any diagnostic, before contacting a host), then runs the engine.
     func run(check: Bool, diff: Bool, observer: any RunObserver, redactor: SecretRedactor) async throws -> RunSummary {
-        let extra = try Frontend.extraVariables(extraVars)
+        try await prepare(redactor: redactor).run(check: check, diff: diff, observer: observer)
+    }
+
+    /// Everything a run needs, loaded and checked once (exit 1 on any diagnostic, before contacting a host): a
+    /// `--confirm` apply runs it twice, the plan and the apply, asking for the vault password once.
+    func prepare(redactor: SecretRedactor) throws -> PreparedRun {
+        let (loaded, options) = try load(redactor: redactor)
+        let sshConfigs = try Self.sshConfigs(file: sshConfig, inventory: loaded.inventory, acceptNewHostKeys: acceptNewHostKeys)
+        let connector = SSHConnector(inventoryDirectory: loaded.inventory.directory, acceptNewHostKeys: acceptNewHostKeys,
+                                     connectTimeout: options.connectTimeout, commandTimeout: options.commandTimeout,
+                                     sshConfigs: sshConfigs)
+        return PreparedRun(loaded: loaded, options: options, connector: connector, redactor: redactor)
+    }
+
+    /// `--list-hosts`, `--list-steps`, `--list-tags`: printed after loading and validation; no host is contacted
+    /// (nor its ssh_config read).
+    func list() throws {
+        let (loaded, options) = try load(redactor: SecretRedactor())
+        let listing = RunListing(playbooks: loaded.playbooks, selection: RunSelection(inventory: loaded.inventory, options: options),
+                                 hosts: listHosts, steps: listSteps, tags: listTags)
+        print(listing.render(), terminator: "")
+    }
+
+    /// The vault, `-e` (values from vault files registered as secrets), inventory and playbooks, `--limit`, and
+    /// the run's options.
+    private func load(redactor: SecretRedactor) throws -> (Frontend.Loaded, RunOptions) {
         let keyring = try vault.keyring()
-        let loaded = try Frontend.load(inventory: inventory, playbooks: playbooks, extraVars: Set(extra.keys), vault: keyring)
+        let extra: ExtraVars
+        do throws(ConfigurationError) {
+            extra = try ExtraVars.parse(extraVars, vault: keyring)
+        } catch {
+            Frontend.report(error.diagnostics)
+            throw ExitCode(1)
+        }
+        redactor.register(contentsOf: extra.secrets)
+        let loaded = try Frontend.load(inventory: inventory, playbooks: playbooks, extraVars: Set(extra.variables.keys), vault: keyring)
         if let limit {
             do {
                 _ = try loaded.inventory.select(limit)
@@ -58,27 +106,16 @@ struct RunArguments: ParsableArguments {
         }
 
         var options = RunOptions()
-        options.check = check
-        options.diff = diff
         options.limit = limit
         options.tags = Self.tagSet(tags)
         options.skipTags = Self.tagSet(skipTags)
         options.forks = forks
-        options.extraVars = extra
+        options.extraVars = extra.variables
         options.acceptNewHostKeys = acceptNewHostKeys
         options.connectTimeout = .seconds(connectTimeout)
         options.vault = keyring
         options.skipPreflight = skipPreflight
-
-        let sshConfigs = try Self.sshConfigs(file: sshConfig, inventory: loaded.inventory, acceptNewHostKeys: acceptNewHostKeys)
-        let connector = SSHConnector(inventoryDirectory: loaded.inventory.directory, acceptNewHostKeys: acceptNewHostKeys,
-                                     connectTimeout: options.connectTimeout, commandTimeout: options.commandTimeout,
-                                     sshConfigs: sshConfigs)
-        let interruption = RunInterruption()
-        let engine = Engine(inventory: loaded.inventory, playbooks: loaded.playbooks, catalog: StepCatalog.byName,
-                            options: options, connector: connector, observer: observer, redactor: redactor,
-                            interruption: interruption)
-        return await InterruptSignals.during(interruption) { await engine.run() }
+        return (loaded, options)
     }
 
     /// Reads the ssh_config files and checks every host's route (exit 1 with every problem located, before any

@@ -31,6 +31,14 @@ enum ChangeWindow {
         #expect(setup.status == 0, "setup apply failed:\n\(setup.all)")
     }
 
+    /// The playbook applied, then `file` edited by hand on ctl2.
+    static func editedByHandOnCtl2() throws -> (Workspace, String) {
+        let (workspace, playbook) = try workspace()
+        try converge(playbook)
+        try Lab.exec("ctl2", "echo 'edited by hand' >> \(file)")
+        return (workspace, playbook)
+    }
+
     static func removeFile() {
         for host in Lab.controllers { _ = try? Lab.exec(host, "rm -f \(file)") }
     }
@@ -44,10 +52,8 @@ enum ChangeWindow {
 extension LabTests {
     @Test("apply --confirm --yes after a hand edit on ctl2: the plan shows that one file, the apply changes exactly it")
     func confirmYesAppliesExactlyThePlan() throws {
-        let (workspace, playbook) = try ChangeWindow.workspace()
+        let (workspace, playbook) = try ChangeWindow.editedByHandOnCtl2()
         defer { workspace.remove(); ChangeWindow.removeFile() }
-        try ChangeWindow.converge(playbook)
-        try Lab.exec("ctl2", "echo 'edited by hand' >> \(ChangeWindow.file)")
 
         let run = try QuorumCLI.apply(playbook, ["--confirm", "--yes"])
         #expect(run.status == 0, "\(run.all)")
@@ -62,10 +68,8 @@ extension LabTests {
 
     @Test("apply --confirm with stdin not a terminal: the plan, exit 4, nothing applied (fingerprints equal)")
     func confirmWithoutTerminalChangesNothing() throws {
-        let (workspace, playbook) = try ChangeWindow.workspace()
+        let (workspace, playbook) = try ChangeWindow.editedByHandOnCtl2()
         defer { workspace.remove(); ChangeWindow.removeFile() }
-        try ChangeWindow.converge(playbook)
-        try Lab.exec("ctl2", "echo 'edited by hand' >> \(ChangeWindow.file)")
         let before = try Lab.controllers.map { try Lab.fingerprint($0) }
 
         let run = try QuorumCLI.apply(playbook, ["--confirm"])   // QuorumCLI gives stdin a pipe

@@ -21,13 +21,15 @@ struct ApplyCommand: AsyncParsableCommand {
     @Option(help: "Write every result as one JSON document to this file (- for stdout).")
     var json: String?
 
-    @Flag(name: .shortAndLong, help: "Say more about each step.")
-    var verbose = false
+    @Flag(name: .shortAndLong, help: "Say more about each step; -vv also shows every remote command (secrets masked).")
+    var verbose: Int
+
+    @OptionGroup var console: ConsoleOptions
 
     func run() async throws {
         let redactor = SecretRedactor()
-        let summary = try await common.run(check: check, diff: diff, observer: ConsoleReporter(showDiff: diff, verbose: verbose),
-                                        redactor: redactor)
+        let reporter = ConsoleReporter(showDiff: diff, verbosity: verbose, output: console.output(STDOUT_FILENO), redactor: redactor)
+        let summary = try await common.run(check: check, diff: diff, observer: reporter, redactor: redactor)
         if let json {
             try JSONReport(command: RunArguments.commandLine(redactor), summary: summary).write(to: json)
         }

@@ -26,7 +26,7 @@ import Testing
         #expect(text.count == 39 && text.hasSuffix("…"))
     }
 
-    @Test("redrawn in place (\\r + clear line) at most every 200 ms, erased before a line is printed, gone at the end")
+    @Test("redrawn in place (\\r + clear line) at most every 200 ms and only when it changed, erased before a line is printed, gone at the end")
     func redrawAndErase() {
         let terminal = FakeTerminal()
         let output = terminal.output(live)
@@ -46,6 +46,10 @@ import Testing
         terminal.advance(.milliseconds(250))
         output.tick()
         #expect(terminal.writes.last?.hasPrefix("\r\u{1B}[K[1m01s] ctl1") == true)
+        let drawn = terminal.writes.count
+        terminal.advance(.milliseconds(300))
+        output.tick()   // the same text: not drawn again
+        #expect(terminal.writes.count == drawn)
         output.stop()
         #expect(terminal.writes.last == "\r\u{1B}[K")
     }

@@ -16,7 +16,8 @@ public final class ConsoleOutput: Sendable {
 
     private struct State {
         var status: LiveStatus
-        var shown = false
+        /// The live line on screen now, if any.
+        var shown: String?
         var lastDraw: Duration?
         var ticker: Task<Void, Never>?
     }
@@ -45,9 +46,9 @@ public final class ConsoleOutput: Sendable {
     /// Prints `text` as a line (or lines), erasing the live line first; it comes back at the next redraw.
     public func line(_ text: String) {
         state.withLock { state in
-            if state.shown {
+            if state.shown != nil {
                 write(Self.eraseLine)
-                state.shown = false
+                state.shown = nil
             }
             write(text + "\n")
         }
@@ -69,20 +70,21 @@ public final class ConsoleOutput: Sendable {
         state.withLock { $0.status.finished(host: host) }
     }
 
-    /// Redraws the live line when one is due: not sooner than `redrawInterval` after the last drawing; erased
-    /// when no host is on a step.
+    /// Redraws the live line when one is due: not sooner than `redrawInterval` after the last drawing, and only
+    /// when its text changed; erased when no host is on a step.
     public func tick() {
         guard traits.live else { return }
         let time = now()
         state.withLock { state in
             if let last = state.lastDraw, time - last < Self.redrawInterval { return }
             guard let text = state.status.render(at: time, width: width()) else {
-                if state.shown { write(Self.eraseLine) }
-                state.shown = false
+                if state.shown != nil { write(Self.eraseLine) }
+                state.shown = nil
                 return
             }
+            guard text != state.shown else { return }
             write(Self.eraseLine + text)
-            state.shown = true
+            state.shown = text
             state.lastDraw = time
         }
     }
@@ -92,8 +94,8 @@ public final class ConsoleOutput: Sendable {
         state.withLock { state in
             state.ticker?.cancel()
             state.ticker = nil
-            if state.shown { write(Self.eraseLine) }
-            state.shown = false
+            if state.shown != nil { write(Self.eraseLine) }
+            state.shown = nil
         }
     }
 

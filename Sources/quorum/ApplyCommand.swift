@@ -38,8 +38,10 @@ struct ApplyCommand: AsyncParsableCommand {
     @Flag(help: "With --confirm: apply the plan without asking (for scripts).")
     var yes = false
 
-    @Flag(name: .shortAndLong, help: "Say more about each step.")
-    var verbose = false
+    @Flag(name: .shortAndLong, help: "Say more about each step; -vv also shows every remote command (secrets masked).")
+    var verbose: Int
+
+    @OptionGroup var consoleOptions: ConsoleOptions
 
     func validate() throws {
         if json == "-", format != .table {
@@ -58,21 +60,26 @@ struct ApplyCommand: AsyncParsableCommand {
             guard let applied = try await planThenApply(prepared, redactor: redactor) else { return }
             summary = applied
         } else {
-            summary = await prepared.run(check: check, diff: diff, observer: console)
+            summary = await prepared.run(check: check, diff: diff, observer: console(redactor))
         }
         try write(summary, redactor: redactor)
         if summary.exitStatus != .success { throw ExitCode(summary.exitStatus.rawValue) }
     }
 
-    /// The console lines: on stdout with the table format, else on stderr (stdout holds the document).
-    var console: ConsoleReporter { ConsoleReporter(showDiff: diff, verbose: verbose, toStandardError: format != .table) }
+    /// The console lines' printer (with -vv, every remote command, masked).
+    func console(_ redactor: SecretRedactor) -> ConsoleReporter {
+        ConsoleReporter(showDiff: diff, verbosity: verbose, output: consoleOptions.output(consoleStream), redactor: redactor)
+    }
+
+    /// Where the console lines go: stdout with the table format, else stderr (stdout holds the document).
+    var consoleStream: Int32 { format == .table ? STDOUT_FILENO : STDERR_FILENO }
 
     /// `--confirm`: the plan, the decision, then the apply and how it compares with the plan. Nil when nothing
     /// was applied (the check's document is written and the reason said; a non-zero exit is thrown).
     func planThenApply(_ prepared: PreparedRun, redactor: SecretRedactor) async throws -> RunSummary? {
-        let plan = await prepared.run(check: true, diff: true, observer: AuditProgress())
+        let plan = await prepared.run(check: true, diff: true, observer: AuditProgress(output: consoleOptions.output(STDERR_FILENO)))
         let report = AuditReport(summary: plan, command: RunArguments.commandLine(redactor), strict: false)
-        let color = isatty(format == .table ? STDOUT_FILENO : STDERR_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+        let color = ConsoleTraits.of(consoleStream, mode: consoleOptions.color).color
         say("PLAN (a check run: nothing is written until you confirm)\n" + AuditTable(report, color: color).render())
         let decision = ApplyConfirmation(yes: yes).decide(plan: report, interrupted: plan.interruption != nil)
         if let stop = decision.stop {
@@ -81,7 +88,7 @@ struct ApplyCommand: AsyncParsableCommand {
             if stop.status != .success { throw ExitCode(stop.status.rawValue) }
             return nil
         }
-        let applied = await prepared.run(check: false, diff: diff, observer: console)
+        let applied = await prepared.run(check: false, diff: diff, observer: console(redactor))
         say("\n" + PlanComparison(plan: plan.reports, applied: applied.reports).render())
         return applied
     }

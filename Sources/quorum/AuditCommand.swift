@@ -27,6 +27,8 @@ struct AuditCommand: AsyncParsableCommand {
     @Flag(help: "Count findings (removed or deprecated options) as drift: exit 4.")
     var strict = false
 
+    @OptionGroup var console: ConsoleOptions
+
     func validate() throws {
         if json == "-" { throw ValidationError("--json takes a file; use --format json for stdout") }
     }
@@ -34,7 +36,8 @@ struct AuditCommand: AsyncParsableCommand {
     func run() async throws {
         if common.isListing { return try common.list() }
         let redactor = SecretRedactor()
-        let summary = try await common.run(check: true, diff: true, observer: AuditProgress(), redactor: redactor)
+        let summary = try await common.run(check: true, diff: true, observer: AuditProgress(output: console.output(STDERR_FILENO)),
+                                           redactor: redactor)
         let report = AuditReport(summary: summary, command: RunArguments.commandLine(redactor), strict: strict)
         let document = try report.jsonData()
         if let json { try document.write(to: URL(fileURLWithPath: json), options: .atomic) }
@@ -42,8 +45,7 @@ struct AuditCommand: AsyncParsableCommand {
         let output: Data
         switch format {
         case .table:
-            let color = isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
-            output = Data(AuditTable(report, color: color).render().utf8)
+            output = Data(AuditTable(report, color: ConsoleTraits.of(STDOUT_FILENO, mode: console.color).color).render().utf8)
         case .json:
             output = document
         case .junit:

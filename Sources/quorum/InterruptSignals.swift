@@ -4,7 +4,7 @@ import QuorumCore
 import QuorumEngine
 import Synchronization
 
-/// SIGINT and SIGTERM for the commands that run playbooks (`apply`, `audit`), through Dispatch signal sources:
+/// SIGINT and SIGTERM for the commands that run on hosts (`apply`, `audit`, `exec`), through Dispatch signal sources:
 /// no code of ours runs in a signal handler (libdispatch forwards the signal to its own thread, which reads it
 /// from a signalfd; our handler runs on a queue). During a run, the first signal asks the run to stop (no new
 /// step starts, critical sections finish or are undone, the recap says interrupted, exit 130); a second one
@@ -12,15 +12,15 @@ import Synchronization
 /// a run (loading, printing the report), a signal ends the process as it would without the sources.
 enum InterruptSignals {
     static let handled: [Int32] = [SIGINT, SIGTERM]
-    /// The run in progress, if any.
-    private static let current = Mutex<RunInterruption?>(nil)
+    /// The run in progress, if any, and what the first signal says (nil: the playbook run's message).
+    private static let current = Mutex<(run: RunInterruption, stopping: String?)?>(nil)
     /// The sources live as long as the process.
     nonisolated(unsafe) private static var sources: [any DispatchSourceSignal] = []
 
-    /// Whether the command line runs playbooks (the only commands whose signals are trapped).
+    /// Whether the command line runs on hosts (the only commands whose signals are trapped).
     static func applies(to arguments: [String]) -> Bool {
         guard let command = arguments.dropFirst().first else { return false }
-        return command == "apply" || command == "audit"
+        return ["apply", "audit", "exec"].contains(command)
     }
 
     /// Starts taking SIGINT and SIGTERM. Call once, first thing in `main`.
@@ -33,26 +33,28 @@ enum InterruptSignals {
         }
     }
 
-    /// Runs `body` (the engine's run) with `interruption` as the target of SIGINT and SIGTERM.
-    static func during<T>(_ interruption: RunInterruption, _ body: () async throws -> T) async rethrows -> T {
-        current.withLock { $0 = interruption }
+    /// Runs `body` (the engine's run) with `interruption` as the target of SIGINT and SIGTERM; `stopping` is what
+    /// the first signal says the run does (default: a playbook run's account of steps and critical sections).
+    static func during<T>(_ interruption: RunInterruption, stopping: String? = nil,
+                          _ body: () async throws -> T) async rethrows -> T {
+        current.withLock { $0 = (interruption, stopping) }
         defer { current.withLock { $0 = nil } }
         return try await body()
     }
 
     private static func received(_ signal: Int32) {
-        guard let run = current.withLock({ $0 }) else {
+        guard let current = current.withLock({ $0 }) else {
             // Not in a run: the signal's default action, as if it had never been trapped.
             Foundation.signal(signal, SIG_DFL)
             kill(getpid(), signal)
             return
         }
         let name = signal == SIGINT ? "SIGINT" : "SIGTERM"
-        if run.requestStop(name) {
-            report("\nquorum: \(name): starting no new step; a step in a critical section finishes it or undoes it, "
-                   + "then the recap (interrupt again to exit at once)")
+        if current.run.requestStop(name) {
+            let doing = current.stopping ?? "starting no new step; a step in a critical section finishes it or undoes it, then the recap"
+            report("\nquorum: \(name): \(doing) (interrupt again to exit at once)")
         } else {
-            report(secondInterruptMessage(name, open: run.openSections))
+            report(secondInterruptMessage(name, open: current.run.openSections))
             _exit(ExitStatus.interrupted.rawValue)
         }
     }

@@ -14,6 +14,8 @@ struct PreparedRun {
         var options = self.options
         options.check = check
         options.diff = diff
+        var connector = self.connector
+        connector.commandObserver = observer.commandObserver   // -vv: this run's printer sees every remote command
         let interruption = RunInterruption()
         let engine = Engine(inventory: loaded.inventory, playbooks: loaded.playbooks, catalog: StepCatalog.byName,
                             options: options, connector: connector, observer: observer, redactor: redactor,

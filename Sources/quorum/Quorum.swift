@@ -11,7 +11,7 @@ struct Quorum: AsyncParsableCommand {
         3 a host was unreachable, 4 check or audit found drift, 130 interrupted (SIGINT, SIGTERM).
         """,
         version: QuorumVersion.line,
-        subcommands: [ApplyCommand.self, AuditCommand.self, ValidateCommand.self, InventoryCommand.self, DocCommand.self, VaultCommand.self]
+        subcommands: [ApplyCommand.self, AuditCommand.self, ExecCommand.self, ValidateCommand.self, InventoryCommand.self, DocCommand.self, VaultCommand.self]
     )
 }
 

@@ -30,15 +30,8 @@ struct RunArguments: ParsableArguments {
                                valueName: "vars"))
     var extraVars: [String] = []
 
-    @Flag(name: .customLong("accept-new-host-keys"), help: "Record unknown host keys instead of refusing them.")
-    var acceptNewHostKeys = false
+    @OptionGroup var connection: ConnectionOptions
 
-    @Option(name: .customLong("connect-timeout"), help: "Seconds to wait for a host to accept a connection.")
-    var connectTimeout: Int = 10
-
-    @Option(name: [.customShort("F"), .customLong("ssh-config")],
-            help: "ssh_config file to use instead of ~/.ssh/config and /etc/ssh/ssh_config (and any the inventory names).")
-    var sshConfig: String?
     @Flag(name: .customLong("skip-preflight"),
           help: "Do not run the read-only preflight (what the run needs, checked before the first write).")
     var skipPreflight = false
@@ -67,10 +60,7 @@ struct RunArguments: ParsableArguments {
     /// `--confirm` apply runs it twice, the plan and the apply, asking for the vault password once.
     func prepare(redactor: SecretRedactor) throws -> PreparedRun {
         let (loaded, options) = try load(redactor: redactor)
-        let sshConfigs = try Self.sshConfigs(file: sshConfig, inventory: loaded.inventory, acceptNewHostKeys: acceptNewHostKeys)
-        let connector = SSHConnector(inventoryDirectory: loaded.inventory.directory, acceptNewHostKeys: acceptNewHostKeys,
-                                     connectTimeout: options.connectTimeout, commandTimeout: options.commandTimeout,
-                                     sshConfigs: sshConfigs)
+        let connector = try connection.connector(for: loaded.inventory, commandTimeout: options.commandTimeout)
         return PreparedRun(loaded: loaded, options: options, connector: connector, redactor: redactor)
     }
 
@@ -111,21 +101,11 @@ struct RunArguments: ParsableArguments {
         options.skipTags = Self.tagSet(skipTags)
         options.forks = forks
         options.extraVars = extra.variables
-        options.acceptNewHostKeys = acceptNewHostKeys
-        options.connectTimeout = .seconds(connectTimeout)
+        options.acceptNewHostKeys = connection.acceptNewHostKeys
+        options.connectTimeout = .seconds(connection.connectTimeout)
         options.vault = keyring
         options.skipPreflight = skipPreflight
         return (loaded, options)
-    }
-
-    /// Reads the ssh_config files and checks every host's route (exit 1 with every problem located, before any
-    /// host is contacted).
-    static func sshConfigs(file: String?, inventory: Inventory, acceptNewHostKeys: Bool) throws -> SSHConfigCatalog {
-        let (catalog, diagnostics) = SSHConfigCatalog.prepare(commandLineFile: file, inventory: inventory,
-                                                              acceptNewHostKeys: acceptNewHostKeys)
-        Frontend.report(diagnostics)
-        if diagnostics.contains(where: { $0.severity == .error }) { throw ExitCode(1) }
-        return catalog
     }
 
     static func tagSet(_ list: String?) -> Set<String> {

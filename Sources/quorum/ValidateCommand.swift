@@ -22,7 +22,7 @@ struct ValidateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let loaded = try Frontend.load(inventory: inventory, playbooks: playbooks, extraVars: [], vault: try vault.keyring())
-        _ = try RunArguments.sshConfigs(file: sshConfig, inventory: loaded.inventory, acceptNewHostKeys: false)
+        _ = try ConnectionOptions.sshConfigs(file: sshConfig, inventory: loaded.inventory, acceptNewHostKeys: false)
         let steps = loaded.playbooks.reduce(0) { $0 + $1.plays.reduce(0) { $0 + $1.steps.count + $1.handlers.count } }
         print("ok: \(loaded.playbooks.count) playbook(s), \(steps) step(s), \(loaded.inventory.hosts.count) host(s)")
     }

@@ -13,6 +13,8 @@ public struct SSHConnector: HostConnector {
     public var connectTimeout: Duration
     public var commandTimeout: Duration
     public var sshConfigs: SSHConfigCatalog
+    /// Told of every command run on a host (`-vv`); nil: nobody listens.
+    public var commandObserver: (any CommandObserver)?
 
     public init(inventoryDirectory: String, acceptNewHostKeys: Bool, connectTimeout: Duration, commandTimeout: Duration,
                 sshConfigs: SSHConfigCatalog = SSHConfigCatalog()) {
@@ -37,7 +39,8 @@ public struct SSHConnector: HostConnector {
         try KeepaliveSettings(host: host, variables: variables).apply(to: &options)
         do {
             let connection = try await SSHConnection.connect(route, options: options)
-            return SSHSession(host: host, connection: connection, commandTimeout: commandTimeout, tunnels: TunnelRegistry())
+            return SSHSession(host: host, connection: connection, commandTimeout: commandTimeout, tunnels: TunnelRegistry(),
+                              commandObserver: commandObserver)
         } catch {
             let via = route.jumps.isEmpty ? "" : " via " + route.jumps.reversed().map(\.name).joined(separator: " via ")
             throw RemoteError(.unreachable, "\(host)\(via) (\(route.description)): \(error)")
@@ -51,9 +54,11 @@ struct SSHSession: HostSession {
     let connection: SSHConnection
     let commandTimeout: Duration
     let tunnels: TunnelRegistry
+    let commandObserver: (any CommandObserver)?
 
     func remote(become: BecomeSettings?) -> any Remote {
-        SSHRemote(host: host, connection: connection, become: become, commandTimeout: commandTimeout, tunnels: tunnels)
+        SSHRemote(host: host, connection: connection, become: become, commandTimeout: commandTimeout, tunnels: tunnels,
+                  commandObserver: commandObserver)
     }
 
     func close() async {

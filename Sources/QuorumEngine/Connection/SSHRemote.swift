@@ -9,6 +9,7 @@ struct SSHRemote: Remote {
     let become: BecomeSettings?
     let commandTimeout: Duration
     let tunnels: TunnelRegistry
+    var commandObserver: (any CommandObserver)? = nil
 
     var isReadOnly: Bool { false }
 
@@ -56,8 +57,28 @@ struct SSHRemote: Remote {
         }
     }
 
-    /// Runs `script` with `/bin/sh`, as the become user when asked; maps transport errors.
+    /// Runs `script` with `/bin/sh`, as the become user when asked; maps transport errors. The observer, if
+    /// any, is told how it ended.
     func execute(_ script: String, stdin: [UInt8], timeout: Duration?) async throws -> CommandResult {
+        guard let commandObserver else { return try await send(script, stdin: stdin, timeout: timeout) }
+        let clock = ContinuousClock()
+        let start = clock.now
+        var seen = RemoteCommand(host: host, script: script, becomeUser: become?.user, status: nil, duration: 0)
+        defer {
+            seen.duration = (clock.now - start).seconds
+            commandObserver.commandFinished(seen)
+        }
+        do {
+            let result = try await send(script, stdin: stdin, timeout: timeout)
+            seen.status = result.status
+            return result
+        } catch {
+            seen.error = String(describing: error)
+            throw error
+        }
+    }
+
+    private func send(_ script: String, stdin: [UInt8], timeout: Duration?) async throws -> CommandResult {
         let (command, input) = Become.wrap(script, stdin: stdin, become: become)
         do {
             let output = try await connection.run(command, stdin: input, timeout: timeout ?? commandTimeout)

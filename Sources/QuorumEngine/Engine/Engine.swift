@@ -8,6 +8,15 @@ public protocol RunObserver: Sendable {
     /// A rolling play stopped before its last batch.
     func playStopped(name: String, reason: String)
     func runFinished(_ summary: RunSummary)
+    /// A step (or handler) began on `host`: its name as reported (the live status line).
+    func stepStarted(host: String, step: String)
+    /// Who is told of every remote command (`-vv`), nil for nobody.
+    var commandObserver: (any CommandObserver)? { get }
+}
+
+extension RunObserver {
+    public func stepStarted(host: String, step: String) {}
+    public var commandObserver: (any CommandObserver)? { nil }
 }
 
 /// Applies playbooks to an inventory: plays in order; in each play, host batches (`serial`), steps in

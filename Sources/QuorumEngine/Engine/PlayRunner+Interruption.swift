@@ -12,6 +12,8 @@ extension PlayRunner {
     /// Returns whether the step was cut short by the stop (then its host is not counted as failed).
     func guarded(_ executor: StepExecutor, _ step: Step, on target: StepExecutor.Target) async -> (StepExecution, Bool) {
         let interruption = self.interruption
+        let name = executor.displayName(step, target.variables)
+        engine.observer.stepStarted(host: target.host, step: (target.isHandler ? "handler: " : "") + engine.redactor.redact(name))
         let (execution, abandoned) = await withTaskGroup(of: StepExecution?.self) { group -> (StepExecution, Bool)? in
             group.addTask { await executor.execute(step, on: target) }
             group.addTask {

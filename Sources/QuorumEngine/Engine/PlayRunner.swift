@@ -213,12 +213,7 @@ struct PlayRunner {
 
     /// `become` from the step (nil: the play's own), else the play, else the host's `ansible_become`.
     func becomeSettings(_ step: Step?, variables: Variables) -> BecomeSettings? {
-        let hostBecome = variables["ansible_become"]?.isTruthy ?? false
-        let enabled = step?.become?.enabled ?? play.become?.enabled ?? hostBecome
-        guard enabled else { return nil }
-        let user = step?.become?.user ?? play.become?.user ?? variables["ansible_become_user"]?.scalarText ?? "root"
-        let password = (variables["ansible_become_password"] ?? variables["ansible_become_pass"])?.scalarText
-        return BecomeSettings(user: user, password: password)
+        play.becomeSettings(step, variables: variables)
     }
 
     /// `run_once` as written, else the kind's default (shared services run once per play).
@@ -297,5 +292,18 @@ func concurrentMap<T: Sendable, R: Sendable>(_ items: [T], limit: Int, _ body: @
             }
         }
         return results.compactMap { $0 }
+    }
+}
+
+extension Play {
+    /// `become` from the step (nil: the play's own), else the play, else the host's `ansible_become`; the user
+    /// likewise, else `ansible_become_user`, else root; the password from `ansible_become_password`.
+    func becomeSettings(_ step: Step?, variables: Variables) -> BecomeSettings? {
+        let hostBecome = variables["ansible_become"]?.isTruthy ?? false
+        let enabled = step?.become?.enabled ?? become?.enabled ?? hostBecome
+        guard enabled else { return nil }
+        let user = step?.become?.user ?? become?.user ?? variables["ansible_become_user"]?.scalarText ?? "root"
+        let password = (variables["ansible_become_password"] ?? variables["ansible_become_pass"])?.scalarText
+        return BecomeSettings(user: user, password: password)
     }
 }

@@ -2,25 +2,32 @@ import Foundation
 import QuorumCore
 import Synchronization
 
-/// Prints a line per step per host as results arrive, diffs when asked, and a recap per host at the end: on
-/// stdout, or on stderr when stdout carries a document (`apply --format json|junit`). Colour only on a terminal
-/// and without `NO_COLOR`.
+/// Prints a line per step per host as results arrive, diffs when asked, and a recap per host at the end, on the
+/// stream its `ConsoleOutput` writes (stderr when stdout carries a document: `apply --format json|junit`); on a
+/// terminal, the live status line while steps run; with `-vv`, every remote command.
 public final class ConsoleReporter: RunObserver, Sendable {
     private let showDiff: Bool
     private let color: Bool
     private let verbose: Bool
-    private let toStandardError: Bool
-    private let lock = Mutex(())
+    private let output: ConsoleOutput
+    public let commandObserver: (any CommandObserver)?
     /// Findings already printed, per host: three `ini` steps on one file name each finding once.
     private let warned = Mutex<Set<String>>([])
 
-    /// `color` nil: when the stream written to is a terminal and `NO_COLOR` is not set.
-    public init(showDiff: Bool, verbose: Bool = false, toStandardError: Bool = false, color: Bool? = nil) {
+    /// `verbosity` 1 (`-v`) adds each step's note and skip reason; 2 (`-vv`) also every remote command, masked
+    /// by `redactor`.
+    public init(showDiff: Bool, verbosity: Int = 0, output: ConsoleOutput, redactor: SecretRedactor? = nil) {
         self.showDiff = showDiff
-        self.color = color ?? (isatty(toStandardError ? STDERR_FILENO : STDOUT_FILENO) == 1
-                               && ProcessInfo.processInfo.environment["NO_COLOR"] == nil)
-        self.verbose = verbose
-        self.toStandardError = toStandardError
+        self.color = output.traits.color
+        self.verbose = verbosity >= 1
+        self.output = output
+        commandObserver = verbosity >= 2 ? redactor.map { CommandTrace(output: output, redactor: $0) } : nil
+    }
+
+    /// Plain lines on stdout, coloured or not (tests).
+    public convenience init(showDiff: Bool, verbose: Bool = false, color: Bool) {
+        self.init(showDiff: showDiff, verbosity: verbose ? 1 : 0,
+                  output: ConsoleOutput(stream: STDOUT_FILENO, traits: ConsoleTraits(isTTY: false, color: color, live: false)))
     }
 
     public func playStarted(name: String, hosts: [String], check: Bool) {
@@ -28,7 +35,12 @@ public final class ConsoleReporter: RunObserver, Sendable {
         emit("\n" + paint("PLAY \(name)", .bold) + " — \(hosts.isEmpty ? "no hosts match" : hosts.joined(separator: ", "))\(mode)")
     }
 
+    public func stepStarted(host: String, step: String) {
+        output.started(host: host, step: step)
+    }
+
     public func stepFinished(_ report: StepReport) {
+        output.finished(host: report.host)
         emit(stepText(report))
     }
 
@@ -88,6 +100,7 @@ public final class ConsoleReporter: RunObserver, Sendable {
     }
 
     public func runFinished(_ summary: RunSummary) {
+        output.stop()
         emit(recapText(summary))
     }
 
@@ -134,14 +147,17 @@ public final class ConsoleReporter: RunObserver, Sendable {
     }
 
     func paint(_ text: String, _ style: Style) -> String {
+        Self.paint(text, style, color: color)
+    }
+
+    /// `text` in `style` when `color`, else as it is.
+    static func paint(_ text: String, _ style: Style, color: Bool) -> String {
         guard color, style != .plain else { return text }
         return "\u{1B}[\(style.rawValue)m\(text)\u{1B}[0m"
     }
 
     func emit(_ text: String) {
-        lock.withLock { _ in
-            (toStandardError ? FileHandle.standardError : FileHandle.standardOutput).write(Data((text + "\n").utf8))
-        }
+        output.line(text)
     }
 }
 

@@ -151,3 +151,59 @@ struct ChangeWindowListingTests {
         #expect(contact.status == 3, "\(contact.all)")
     }
 }
+
+/// `quorum apply --confirm` on a real terminal: a pseudo-terminal (Python's `pty`) whose driver answers the
+/// question with `answer` as soon as `[y/N]` appears, and collects everything printed.
+enum ConfirmOnTerminal {
+    static let driver = #"""
+    import os, pty, sys
+    answer, argv = sys.argv[1].encode() + b"\n", sys.argv[2:]
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execv(argv[0], argv)
+    out, answered = b"", False
+    while True:
+        try:
+            data = os.read(fd, 4096)
+        except OSError:
+            break
+        if not data:
+            break
+        out += data
+        if not answered and b"[y/N]" in out:
+            os.write(fd, answer)
+            answered = True
+    _, status = os.waitpid(pid, 0)
+    sys.stdout.buffer.write(out)
+    sys.exit(os.waitstatus_to_exitcode(status))
+    """#
+
+    static func run(_ arguments: [String], answer: String) throws -> Command.Result {
+        try Command.run(["/usr/bin/python3", "-c", driver, answer, QuorumCLI.binary] + arguments,
+                        environment: QuorumCLI.environment)
+    }
+}
+
+extension LabTests {
+    @Test("apply --confirm on a terminal answered n: the plan shows the drift, nothing is applied on any controller, in the database or Keystone")
+    func confirmAnsweredNoChangesNothing() throws {
+        try Self.ensureMagnumApplied()
+        defer { _ = try? QuorumCLI.apply(Self.magnumPlaybook) }   // the drift made here, repaired
+        _ = try Lab.output("ctl2", "sed -i 's/^memcached_servers = .*/memcached_servers = 127.0.0.1:11211/' /etc/magnum/magnum.conf")
+        _ = try LabMySQL.admin("REVOKE DELETE ON magnum.* FROM 'magnum'@'%'")
+        let fingerprints = try Lab.controllers.map { try Lab.fingerprint($0) }
+        let (grants, counters, keystone) = (try LabMySQL.admin("SHOW GRANTS FOR 'magnum'@'%'"), try LabMySQL.counters(),
+                                            try LabKeystone.counts())
+        let apiPids = try Lab.controllers.map { try Self.magnumAPIPid($0) }
+
+        let run = try ConfirmOnTerminal.run(["apply", Self.magnumPlaybook, "-i", Lab.inventory, "--confirm"], answer: "n")
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        #expect(run.stdout.contains("Apply these changes? [y/N]") && run.stdout.contains("nothing applied"), "\(run.stdout)")
+        #expect(run.stdout.contains("magnum.conf") && run.stdout.contains("magnum database account"), "the plan misses the drift:\n\(run.stdout)")
+        #expect(!run.stdout.contains("plan vs apply"), "an apply ran:\n\(run.stdout)")
+        #expect(try Lab.controllers.map { try Lab.fingerprint($0) } == fingerprints, "a controller changed")
+        #expect(try LabMySQL.admin("SHOW GRANTS FOR 'magnum'@'%'") == grants && LabMySQL.counters() == counters, "the database changed")
+        #expect(try LabKeystone.counts() == keystone, "Keystone changed")
+        #expect(try Lab.controllers.map { try Self.magnumAPIPid($0) } == apiPids, "magnum-api restarted")
+    }
+}

@@ -184,7 +184,7 @@ public struct ServiceStep: StepKind {
         if let action = plan.action, let runningAfter = plan.runningAfter {
             let isRunning = manager == .systemd ? "systemctl is-active --quiet \(q)" : "service \(q) status >/dev/null 2>&1"
             let showStatus = manager == .systemd ? "systemctl status --no-pager -n 20 \(q) 2>&1" : "service \(q) status 2>&1"
-            script.append(manager == .systemd ? "systemctl \(action) \(q) 2>&1 || exit $?" : "service \(q) \(action) 2>&1 || exit $?")
+            script.append(Self.serialized(manager == .systemd ? "systemctl \(action) \(q)" : "service \(q) \(action)", service: service))
             // SysV scripts start daemons in the background (start-stop-daemon --background): give the state a
             // moment (bounded, 10 s) to settle before calling the action a failure.
             script.append("i=0; while [ $i -lt 50 ]; do if \(runningAfter ? "" : "! ")\(isRunning); then exit 0; fi; sleep 0.2; i=$((i + 1)); done")
@@ -196,6 +196,30 @@ public struct ServiceStep: StepKind {
     }
 
     static let notInState = "__quorum_service_not_in_state__"
+
+    /// How long an action waits for another one on the same service (seconds) before failing.
+    static let lockWait = 120
+    /// flock's exit status when that wait ran out.
+    static let lockTimeoutStatus = 75
+
+    /// `command` (a start, stop or restart of `service`) run while holding the host's lock for that service, so two
+    /// actions never interleave: a restart abandoned by an interrupted run may still be running on the host when the
+    /// next run restarts the service, and two SysV restarts at once can both start a daemon (each one's
+    /// `start-stop-daemon --test` passing before the other wrote the pid file), leaving one with no pid file that
+    /// `service stop` never stops. `flock -o`: the daemon the command starts does not inherit the lock. Without
+    /// flock or /run/lock on the host, the command runs as it is.
+    static func serialized(_ command: String, service: String) -> String {
+        let lock = Shell.quote("/run/lock/quorum-service.\(service)")
+        return """
+            if command -v flock >/dev/null 2>&1 && [ -d /run/lock ]; then
+              flock -w \(lockWait) -E \(lockTimeoutStatus) -o \(lock) \(command) 2>&1; s=$?
+              if [ $s -eq \(lockTimeoutStatus) ]; then echo "another start, stop or restart of \(service) held /run/lock/quorum-service.\(service) for \(lockWait) s"; fi
+              [ $s -eq 0 ] || exit $s
+            else
+              \(command) 2>&1 || exit $?
+            fi
+            """
+    }
 
     public func run(_ context: StepContext) async throws -> StepOutcome {
         var status = try parseProbe(try await context.remote.probe(probeScript))

@@ -9,7 +9,7 @@ extension LabTests {
         _ = try Command.run(["bash", Lab.root + "/lab/lab.sh", "up"])   // an earlier test may have stopped a service
         if try LabAudit.audit().status == 0 { return }
         let apply = try QuorumCLI.apply(Self.magnumPlaybook)
-        #expect(apply.status == 0, "apply failed:\n\(apply.all)")
+        #expect(apply.status == 0, "apply failed:\n\(apply.all)\nMagnum's processes:\n\(LabMagnum.processes())")
     }
 
     @Test("a stopped magnum-conductor on ctl2: audit names it (drift, then health once Magnum sees it down), writes nothing; apply starts it")

@@ -46,7 +46,8 @@ private final class FakeInit: Sendable {
             return CommandResult(stdout: Array(out.utf8))
         }
         var output = ""
-        for line in script.split(separator: "\n") {
+        // (the action's own line: the branch without flock, indented; `ServiceLockTests` covers the lock)
+        for line in script.split(separator: "\n").map({ $0.trimmingCharacters(in: .whitespaces) }) {
             for action in ["enable", "disable", "defaults", "start", "stop", "restart", "reload"]
             where line.hasPrefix("systemctl \(action) ") || line.hasPrefix("service \(name) \(action) ")
                 || line.hasPrefix("update-rc.d \(name) \(action) ") {

@@ -47,6 +47,16 @@ enum LabMagnum {
     }
 
     /// `rabbitmqctl` against the lab's broker (netns lab), through lab/lab.sh's environment for it.
+    /// Magnum's processes and pid files on every controller, for a failure's message: what ran when an apply
+    /// found a service in a state it could not handle (e.g. a daemon without its pid file).
+    static func processes() -> String {
+        Lab.controllers.map { host in
+            let seen = (try? Lab.exec(host, "ps -eo pid,ppid,stat,lstart,args | grep -E '[m]agnum|[u]wsgi|[s]tart-stop'; "
+                                      + "ls -l --time-style=+%T.%N /run/magnum; head /run/magnum/*.pid; ls -l /run/lock"))
+            return "\(host):\n" + ((seen?.stdout ?? "") + (seen?.stderr ?? ""))
+        }.joined(separator: "\n")
+    }
+
     static func rabbitmqctl(_ arguments: [String]) throws -> String {
         let quoted = arguments.map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
         let script = "set -e; cd \(Lab.root)/lab; LAB_NS=lab; STATE=\(Lab.stateDirectory); source services/35-rabbitmq.sh; rabbitmqctl_lab \(quoted)"

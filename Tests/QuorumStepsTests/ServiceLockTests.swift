@@ -25,6 +25,12 @@ import Testing
         return process
     }
 
+    /// Starts every script at once and waits for all; their exit statuses.
+    static func together(_ scripts: [String], path: String) throws -> [Int32] {
+        let processes = try scripts.map { try start($0, path: path) }
+        return processes.map { $0.waitUntilExit(); return $0.terminationStatus }
+    }
+
     @Test("two restarts of one service at once run one after the other; other services are not held")
     func actionsOnOneServiceDoNotInterleave() throws {
         try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/flock") && FileManager.default.fileExists(atPath: "/run/lock"),
@@ -33,11 +39,9 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let name = "quorum-lock-test-\(UUID().uuidString.prefix(8))"
         defer { try? FileManager.default.removeItem(atPath: "/run/lock/quorum-service.\(name)") }
-        let first = try Self.start(ServiceStep.serialized("service \(name) one", service: name), path: folder)
-        let second = try Self.start(ServiceStep.serialized("service \(name) two", service: name), path: folder)
-        first.waitUntilExit()
-        second.waitUntilExit()
-        #expect(first.terminationStatus == 0 && second.terminationStatus == 0)
+        let statuses = try Self.together([ServiceStep.serialized("service \(name) one", service: name),
+                                          ServiceStep.serialized("service \(name) two", service: name)], path: folder)
+        #expect(statuses == [0, 0])
         let lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").map(String.init)
         #expect(lines.count == 4 && lines[0].hasPrefix("begin") && lines[1].hasPrefix("end") && lines[2].hasPrefix("begin"),
                 "the two actions interleaved: \(lines)")
@@ -47,10 +51,8 @@ import Testing
         try FileManager.default.removeItem(atPath: log)
         let other = "quorum-lock-test-\(UUID().uuidString.prefix(8))"
         defer { try? FileManager.default.removeItem(atPath: "/run/lock/quorum-service.\(other)") }
-        let a = try Self.start(ServiceStep.serialized("service \(name) one", service: name), path: folder)
-        let b = try Self.start(ServiceStep.serialized("service \(other) two", service: other), path: folder)
-        a.waitUntilExit()
-        b.waitUntilExit()
+        _ = try Self.together([ServiceStep.serialized("service \(name) one", service: name),
+                               ServiceStep.serialized("service \(other) two", service: other)], path: folder)
         let overlapped = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
         #expect(overlapped.count == 4 && overlapped[0].hasPrefix("begin") && overlapped[1].hasPrefix("begin"), "\(overlapped)")
     }

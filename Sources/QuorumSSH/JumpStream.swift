@@ -5,12 +5,13 @@ extension SessionCore {
     /// Opens a `direct-tcpip` channel to `host:port` (as seen from this server) and returns one end of a
     /// socketpair whose other end this session pumps to and from the channel, like a tunnel connection. The
     /// next session of a jump runs its handshake over that socket (libssh2 needs a socket descriptor); this
-    /// session's thread keeps moving the bytes, so each libssh2 session stays on its own thread.
-    func openStream(toHost host: String, port: Int) throws -> Int32 {
+    /// session's thread keeps moving the bytes, so each libssh2 session stays on its own thread. The channel's
+    /// open is the next hop's TCP connect, so it is bounded by the next hop's connect timeout (`within`).
+    func openStream(toHost host: String, port: Int, within timeout: Duration) throws -> Int32 {
         let op = newOp()
         let channel: OpaquePointer
         do {
-            channel = try openDirectChannel(op, toHost: host, port: port, timeoutKind: .connectTimeout)
+            channel = try openDirectChannel(op, toHost: host, port: port, timeoutKind: .connectTimeout, timeout: timeout)
         } catch {
             endOp(op)
             throw error

@@ -67,7 +67,8 @@ public actor SSHConnection {
                 let previousName = route.jumps[index - 1].name
                 let stream: Int32
                 do {
-                    stream = try await previous.openStream(toHost: hop.endpoint.host, port: hop.endpoint.port)
+                    stream = try await previous.openStream(toHost: hop.endpoint.host, port: hop.endpoint.port,
+                                                           within: options.connectTimeout)
                 } catch let error as SSHError {
                     throw SSHError(error.kind == .forwardingRefused ? .forwardingRefused : .connectFailed,
                                    "\(hop.name) is unreachable behind jump host \(previousName): \(error.message)",
@@ -102,9 +103,9 @@ public actor SSHConnection {
     }
 
     /// A socket connected to `host:port` as seen from this server (a `direct-tcpip` channel pumped by this
-    /// connection's thread); the caller owns the descriptor.
-    func openStream(toHost host: String, port: Int) throws -> Int32 {
-        try core.openStream(toHost: host, port: port)
+    /// connection's thread) within `timeout`; the caller owns the descriptor.
+    func openStream(toHost host: String, port: Int, within timeout: Duration) throws -> Int32 {
+        try core.openStream(toHost: host, port: port, within: timeout)
     }
 
     /// Runs `command` through the remote user's shell on a new channel, feeds it `stdin` and collects stdout and

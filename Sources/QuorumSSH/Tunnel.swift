@@ -58,16 +58,18 @@ final class TunnelListener {
 }
 
 extension SessionCore {
-    /// Opens a `direct-tcpip` channel to `host:port` for `op`, bounded by the login timeout; a refused open
-    /// says whether sshd forbids forwarding or could not reach the destination.
-    func openDirectChannel(_ op: Int, toHost host: String, port: Int, timeoutKind: SSHError.Kind) throws -> OpaquePointer {
+    /// Opens a `direct-tcpip` channel to `host:port` for `op`, bounded by `timeout` (default: the login timeout);
+    /// a refused open says whether sshd forbids forwarding or could not reach the destination.
+    func openDirectChannel(_ op: Int, toHost host: String, port: Int, timeoutKind: SSHError.Kind,
+                           timeout: Duration? = nil) throws -> OpaquePointer {
         try checkUsable()
         guard let session else { throw SSHError(.disconnected, "Connection to \(label) is closed") }
         guard (1 ... 65535).contains(port) else {
             throw SSHError(.channelFailure, "Invalid destination port \(port) (via \(label))")
         }
-        let deadline = Deadline(at: monotonicNow() + nanos(options.loginTimeout)) { [label, options] in
-            SSHError(timeoutKind, "sshd on \(label) did not answer a forwarding request to \(host):\(port) within \(options.loginTimeout)")
+        let timeout = timeout ?? options.loginTimeout
+        let deadline = Deadline(at: monotonicNow() + nanos(timeout)) { [label] in
+            SSHError(timeoutKind, "sshd on \(label) did not answer a forwarding request to \(host):\(port) within \(timeout)")
         }
         do {
             return try openChannel(op, deadline: deadline, failureKind: .forwardingRefused,

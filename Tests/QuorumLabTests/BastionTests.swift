@@ -104,4 +104,32 @@ extension LabTests {
             }
         }
     }
+
+    @Test("through a bastion that works: a controller behind it that does not answer is exit 3 naming that controller, the others finish")
+    func controllerBehindTheBastionUnreachable() throws {
+        let ws = try Workspace("bastion-behind")
+        defer { ws.remove() }
+        let config = try ws.write("ssh_config", LabBastion.sshConfig())
+        let playbook = try ws.write("pb.yml", LabBastion.playbook)
+        defer { _ = try? Command.run(["bash", Lab.root + "/lab/lab.sh", "mend", "ctl3"]) }
+        try LabBastion.directSSHBlocked {
+            let cut = try Command.run(["bash", Lab.root + "/lab/lab.sh", "cut", "ctl3"])
+            #expect(cut.status == 0, "\(cut.stderr)")
+            let started = Date()
+            let run = try QuorumCLI.apply(playbook, ["-F", config])
+            let took = Date().timeIntervalSince(started)
+            #expect(run.status == 3, "\(run.all)")
+            #expect(run.report?.pairs("ok") == ["ctl1/hostname", "ctl2/hostname"], "\(run.all)")
+            let lost = run.report?.results.first { $0.host == "ctl3" && $0.outcome == "unreachable" }
+            // The bastion was reached: the error is about ctl3's address as seen from it, not about the bastion.
+            #expect(lost?.error?.contains("10.21.22.6") == true && lost?.error?.contains("10.21.22.4") == true,
+                    "\(String(describing: lost?.error))")
+            // Opening the channel to ctl3 is ctl3's TCP connect: refused at once (the bastion's kernel knows ctl3 is
+            // gone) or, when its packets vanish, bounded by ctl3's connect timeout (10 s), not the login's 30 s.
+            #expect(lost?.error?.contains("could not connect to 10.21.22.6:22") == true
+                    || lost?.error?.contains("within 10.0 seconds") == true, "\(String(describing: lost?.error))")
+            #expect(took < 20, "ctl3 was named unreachable after \(took) s")
+            print("behind a working bastion, after \(String(format: "%.1f", took)) s: \(lost?.error ?? "?")")
+        }
+    }
 }

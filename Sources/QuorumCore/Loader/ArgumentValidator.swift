@@ -32,6 +32,11 @@ enum ArgumentValidator {
                                     ?? "arguments: \(schema.fields.map(\.name).joined(separator: ", "))")
                 continue
             }
+            if field.required, !defaulted.contains(field.name), case .scalar(.null) = entry.value.kind {
+                // (`dest: ~` is no destination: the step would fail on every host)
+                diagnostics.error("`\(path).\(entry.name)` is required, found null", at: entry.value.location)
+                continue
+            }
             check(entry.value, type: field.type, path: "\(path).\(entry.name)", diagnostics: &diagnostics)
         }
         for field in schema.fields where field.required && !given.contains(field.name) && !defaulted.contains(field.name) {

@@ -558,6 +558,10 @@ cmd_mend() {
   need_root
   need_controller "${1:-}"
   ip -n "$LAB_NS" link set "$(port_of "$1")" up
+  # Addresses that failed to resolve while the link was down would keep failing at once for a while (a FAILED
+  # neighbour entry): forget them everywhere, so the mended controller is reachable as soon as this returns.
+  local ns
+  for ns in "$LAB_NS" "${CONTROLLERS[@]}"; do ip -n "$ns" neigh flush nud failed 2>/dev/null || true; done
   log "$1 mended"
 }
 

@@ -113,6 +113,10 @@ extension LabTests {
         let playbook = try ws.write("pb.yml", LabBastion.playbook)
         defer { _ = try? Command.run(["bash", Lab.root + "/lab/lab.sh", "mend", "ctl3"]) }
         try LabBastion.directSSHBlocked {
+            // (an earlier test cut ctl1 itself: the bastion reaches ctl2 and ctl3 again before ctl3 is cut)
+            try HA.waitUntil("ctl1 reaches ctl2's and ctl3's sshd", seconds: 30) {
+                try Lab.exec("ctl1", "timeout 3 bash -c ': </dev/tcp/10.21.22.5/22 && : </dev/tcp/10.21.22.6/22'").status == 0
+            }
             let cut = try Command.run(["bash", Lab.root + "/lab/lab.sh", "cut", "ctl3"])
             #expect(cut.status == 0, "\(cut.stderr)")
             let started = Date()

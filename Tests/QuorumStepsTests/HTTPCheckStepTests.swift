@@ -171,6 +171,23 @@ final class FakeService: HTTPTransport {
         #expect(!refused.health && refused.message.contains("refused the credentials"))
     }
 
+    @Test("fresh_token: each check issues a token of its own (never the run's cached one); it needs auth")
+    func freshTokenPerCheck() async throws {
+        let keystone = FakeKeystone()
+        let service = FakeService { _ in FakeKeystone.json(200, [:]) }
+        let cache = RunCache()
+        for _ in 1...3 {
+            _ = try await run(["auth": KeystoneRun.auth(), "fresh_token": .bool(true)], service: service, keystone: keystone, cache: cache)
+        }
+        _ = try await run(["auth": KeystoneRun.auth()], service: service, keystone: keystone, cache: cache)
+        _ = try await run(["auth": KeystoneRun.auth()], service: service, keystone: keystone, cache: cache)
+        // Three fresh ones, then the run's token once for the two ordinary checks.
+        #expect(keystone.requests.filter { $0.hasPrefix("POST /v3/auth/tokens") }.count == 4, "\(keystone.requests)")
+        #expect(service.sent.count == 5 && service.sent.allSatisfy { $0.headers["X-Auth-Token"] != nil })
+        #expect(keystone.writes.isEmpty)
+        #expect(throws: StepFailure.self) { try HTTPCheckStep(arguments: Arguments(["url": "http://vip/", "fresh_token": .bool(true)])) }
+    }
+
     @Test("a token the service no longer accepts is renewed once")
     func renewsTheToken() async throws {
         let keystone = FakeKeystone()

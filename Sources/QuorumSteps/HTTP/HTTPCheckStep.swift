@@ -20,6 +20,10 @@ public struct HTTPCheckStep: StepKind {
         ArgField("auth", .object(KeystoneConnection.authSchema),
                  "Keystone credentials: a token goes in X-Auth-Token (the play's `defaults: {keystone: {auth: …}}` apply; `auth: ~` sends none)"),
         ArgField("expect_items", .object(ItemsExpectation.schema), "an assertion over a list in the JSON answer"),
+        ArgField("fresh_token", .bool,
+                 "with `auth`: a token issued for this check alone, so the service must validate it with Keystone itself "
+                 + "(controllers whose keystonemiddleware shares a memcached token cache accept a token another one "
+                 + "validated, even with a wrong service password); default false: the run's token"),
     ])
     public static var defaultsFamily: String? { "keystone" }
     public static var isHealthCheck: Bool { true }
@@ -33,6 +37,8 @@ public struct HTTPCheckStep: StepKind {
     /// Keystone credentials for a token, nil: no token.
     public let keystone: KeystoneConnection?
     public let expectation: ItemsExpectation?
+    /// A token of its own for this check (`fresh_token`), never one from the run's cache.
+    public let freshToken: Bool
 
     public init(arguments: Arguments) throws {
         let text = try arguments.requiredString("url")
@@ -75,6 +81,8 @@ public struct HTTPCheckStep: StepKind {
         guard timeout > 0 else { throw StepFailure("argument `timeout` must be more than 0 seconds") }
         keystone = arguments.has("auth") ? try KeystoneConnection(arguments: arguments) : nil
         expectation = try arguments.map("expect_items").map(ItemsExpectation.init)
+        freshToken = try arguments.bool("fresh_token") ?? false
+        if freshToken, keystone == nil { throw StepFailure("`fresh_token` needs `auth` (a token to issue)") }
         if expectation != nil, method == "HEAD" {
             throw StepFailure("`expect_items` needs the body: use `method: GET`")
         }
@@ -90,7 +98,7 @@ public struct HTTPCheckStep: StepKind {
     public func run(_ context: StepContext) async throws -> StepOutcome {
         var keystoneClient: KeystoneClient?
         if let keystone { keystoneClient = try await KeystoneClient.connect(keystone, context) }
-        var token = try await keystoneClient?.token()
+        var token = try await freshToken ? keystoneClient?.issueAdminToken() : keystoneClient?.token()
         let client: HTTPCheckClient
         do {
             client = try await HTTPCheckClient.connect(url, via: via, timeout: timeout, context)
@@ -103,7 +111,7 @@ public struct HTTPCheckStep: StepKind {
         // A token Keystone revoked since the run began: a new one, once.
         if response.status == 401, let keystoneClient {
             await context.cache.remove(keystoneClient.tokenKey)
-            token = try await keystoneClient.token()
+            token = try await freshToken ? keystoneClient.issueAdminToken() : keystoneClient.token()
             response = try await send(client, token: token, request: request)
         }
 

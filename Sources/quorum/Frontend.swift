@@ -27,7 +27,7 @@ enum Frontend {
         let loader = PlaybookLoader(catalog: StepCatalog.byName, vault: vault)
         let playbooks = paths.map { loader.loadCollecting($0, into: &diagnostics) }
         if let inventory, !diagnostics.hasErrors {
-            diagnostics.append(contentsOf: StaticChecker(inventory: inventory, extraVars: extraVars, vault: vault).check(playbooks))
+            diagnostics.append(contentsOf: StaticChecker(inventory: inventory, extraVars: extraVars).check(playbooks))
         }
         report(diagnostics.diagnostics)
         guard let inventory, !diagnostics.hasErrors else { throw ExitCode(1) }

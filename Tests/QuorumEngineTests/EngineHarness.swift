@@ -143,7 +143,7 @@ struct EngineHarness {
             try text.write(toFile: dir + "/" + relative, atomically: true, encoding: .utf8)
         }
         let loadedInventory = try Inventory.load(dir + "/inv.yml", vault: vault)
-        let loadedPlaybook = try PlaybookLoader(catalog: StepCatalog.byName).load(dir + "/pb.yml")
+        let loadedPlaybook = try PlaybookLoader(catalog: StepCatalog.byName, vault: vault).load(dir + "/pb.yml")
         var options = RunOptions()
         options.check = check
         options.vault = vault

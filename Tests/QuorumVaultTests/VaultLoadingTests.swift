@@ -80,7 +80,7 @@ struct VaultLoadingTests {
         #expect(error.description == expected.description.replacingOccurrences(of: plain, with: vaulted))
     }
 
-    @Test("vars_files may be vault files: the static checker knows their names, or names the file it cannot open")
+    @Test("vars_files may be vault files: the loader reads them, the static checker knows their names; a file it cannot open is named")
     func varsFiles() throws {
         let dir = try Self.scratch([
             "hosts.yml": Self.inventory,
@@ -89,12 +89,19 @@ struct VaultLoadingTests {
         ], vaulted: ["secrets.yml"])
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let inventory = try Inventory.load(dir + "/hosts.yml")
-        let playbook = try PlaybookLoader(catalog: StepCatalog.byName).load(dir + "/site.yml")
-        let good = StaticChecker(inventory: inventory, vault: VaultKeyring(passphrase: Self.passphrase)).check([playbook])
-        #expect(!good.contains { $0.message.contains("magnum_db_pw") || $0.message.contains("vault") })
-        let wrong = StaticChecker(inventory: inventory, vault: VaultKeyring(passphrase: VaultPassphrase("nope"))).check([playbook])
+        func load(_ vault: VaultKeyring?) -> (playbook: Playbook, diagnostics: [Diagnostic]) {
+            var diagnostics = DiagnosticCollector()
+            let playbook = PlaybookLoader(catalog: StepCatalog.byName, vault: vault).loadCollecting(dir + "/site.yml", into: &diagnostics)
+            return (playbook, diagnostics.diagnostics)
+        }
+        let good = load(VaultKeyring(passphrase: Self.passphrase))
+        #expect(good.diagnostics.isEmpty)
+        let file = try #require(good.playbook.plays.first?.varsFiles.first)
+        #expect(file.encrypted && file.variables.map(\.name) == ["magnum_db_pw"])
+        #expect(!StaticChecker(inventory: inventory).check([good.playbook]).contains { $0.message.contains("magnum_db_pw") })
+        let wrong = load(VaultKeyring(passphrase: VaultPassphrase("nope"))).diagnostics
         #expect(wrong.contains { $0.description == "\(dir)/secrets.yml:1:1: error: cannot decrypt \(dir)/secrets.yml: wrong passphrase or the file was modified" })
-        let none = StaticChecker(inventory: inventory).check([playbook])
+        let none = load(nil).diagnostics
         #expect(none.contains { $0.message == "\(dir)/secrets.yml is a vault file and no vault passphrase was given" })
 
         let loaded = try VaultFiles.load(dir + "/secrets.yml", vault: VaultKeyring(passphrase: Self.passphrase))

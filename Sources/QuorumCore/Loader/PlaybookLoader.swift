@@ -5,7 +5,7 @@ import QuorumVault
 /// thrown until the whole file has been read, so an operator sees all mistakes at once.
 public struct PlaybookLoader: Sendable {
     public let catalog: [String: any StepKind.Type]
-    /// Opens inline `!vault` values (under a play's `vars:`, say); nil: such a value is an error.
+    /// Opens vault `vars_files` and inline `!vault` values (under a play's `vars:`, say); nil: either is an error.
     public let vault: VaultKeyring?
 
     public init(catalog: [String: any StepKind.Type], vault: VaultKeyring? = nil) {
@@ -55,7 +55,7 @@ public struct PlaybookLoader: Sendable {
         }
         var plays: [Play] = []
         for item in items {
-            if let play = parsePlay(item, diagnostics: &diagnostics) { plays.append(play) }
+            if let play = parsePlay(item, directory: FileSystem.directory(of: path), diagnostics: &diagnostics) { plays.append(play) }
         }
         if items.isEmpty {
             diagnostics.error("the playbook has no plays", at: root.location)
@@ -63,7 +63,8 @@ public struct PlaybookLoader: Sendable {
         return Playbook(path: path, plays: plays)
     }
 
-    func parsePlay(_ node: SourceNode, diagnostics: inout DiagnosticCollector) -> Play? {
+    /// `directory`: the playbook's, where its `vars_files` are looked up.
+    func parsePlay(_ node: SourceNode, directory: String, diagnostics: inout DiagnosticCollector) -> Play? {
         guard let entries = node.entries else {
             diagnostics.error("a play must be a map with `hosts:` and `steps:`, found a \(node.shapeName)", at: node.location)
             return nil
@@ -91,7 +92,9 @@ public struct PlaybookLoader: Sendable {
             case "vars": play.vars = parseVars(value, &diagnostics)
             case "vars_files":
                 for item in value.items ?? [value] {
-                    if let s = scalarString(item, key, &diagnostics) { play.varsFiles.append(Located(s, at: item.location)) }
+                    if let s = scalarString(item, key, &diagnostics) {
+                        play.varsFiles.append(readVarsFile(Located(s, at: item.location), relativeTo: directory, &diagnostics))
+                    }
                 }
             case "defaults":
                 guard let families = value.entries else {

@@ -1,8 +1,6 @@
-import QuorumVault
-
-/// Checks what can be known before any host is contacted: host patterns, notified handlers, `vars_files`,
-/// and variables used by templates (in step arguments, names, conditions, loops and `template` sources)
-/// that no inventory, play, vars file, registered result or magic variable defines.
+/// Checks what can be known before any host is contacted: host patterns, notified handlers, and variables
+/// used by templates (in step arguments, names, conditions, loops and `template` sources) that no inventory,
+/// play, vars file (read by the loader), registered result or magic variable defines.
 ///
 /// Guards are honoured: a use is an error only where it can be evaluated with the variable undefined. So
 /// `{% if x is defined %}{{ x }}{% else %}{{ y }}{% endif %}` needs neither `x` nor `y` when the inventory
@@ -13,8 +11,6 @@ public struct StaticChecker: Sendable {
     public let inventory: Inventory
     public let templates: TemplateRenderer
     public let extraVars: Set<String>
-    /// Decrypts `vars_files` that are vault files.
-    public let vault: VaultKeyring?
 
     /// Variables the engine itself provides.
     public static let magicNames: Set<String> = [
@@ -23,12 +19,10 @@ public struct StaticChecker: Sendable {
         "true", "false", "none", "True", "False", "None", "loop", "forloop",
     ]
 
-    public init(inventory: Inventory, templates: TemplateRenderer = TemplateRenderer(), extraVars: Set<String> = [],
-                vault: VaultKeyring? = nil) {
+    public init(inventory: Inventory, templates: TemplateRenderer = TemplateRenderer(), extraVars: Set<String> = []) {
         self.inventory = inventory
         self.templates = templates
         self.extraVars = extraVars
-        self.vault = vault
     }
 
     public func check(_ playbooks: [Playbook]) -> [Diagnostic] {
@@ -43,7 +37,6 @@ public struct StaticChecker: Sendable {
         }
 
         for playbook in playbooks {
-            let directory = FileSystem.directory(of: playbook.path)
             for play in playbook.plays {
                 do {
                     if try inventory.select(play.hosts).isEmpty {
@@ -54,17 +47,7 @@ public struct StaticChecker: Sendable {
                 }
                 var known = KnownVariables(defined: inventoryNames.union(Self.magicNames).union(extraVars), registered: registered)
                 known.defined.formUnion(play.vars.map(\.name))
-                for file in play.varsFiles {
-                    let path = FileSystem.resolve(file.value, relativeTo: directory)
-                    do {
-                        guard let node = try VaultFiles.load(path, vault: vault).root else { continue }
-                        if let entries = node.entries { known.defined.formUnion(entries.map(\.name)) } else {
-                            diagnostics.error("vars file must hold a map of variables, found a \(node.shapeName)", at: node.location)
-                        }
-                    } catch {
-                        diagnostics.append(contentsOf: error.diagnostics)
-                    }
-                }
+                for file in play.varsFiles { known.defined.formUnion(file.variables.map(\.name)) }
                 for named in play.vars {
                     checkValue(named.value, at: named.location, known: known, facts: known.facts, &diagnostics)
                 }

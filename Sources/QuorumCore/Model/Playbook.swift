@@ -26,7 +26,7 @@ public struct Play: Sendable {
     public var name: String
     public var hosts: String
     public var vars: [NamedValue]
-    public var varsFiles: [Located<String>]
+    public var varsFiles: [VarsFile]
     /// Shared step arguments per step family (`defaults: {mysql: {login: …}}`), like Ansible's `module_defaults`.
     public var defaults: OrderedDictionary<String, Value>
     /// Batch sizes: `serial: 1`, `serial: "30%"`, or a list such as `[1, 2]` (the last repeats).
@@ -42,7 +42,7 @@ public struct Play: Sendable {
     public var preflight: [PreflightCheck]
     public var location: SourceLocation
 
-    public init(name: String, hosts: String, vars: [NamedValue] = [], varsFiles: [Located<String>] = [],
+    public init(name: String, hosts: String, vars: [NamedValue] = [], varsFiles: [VarsFile] = [],
                 defaults: OrderedDictionary<String, Value> = [:], serial: [BatchSize] = [], become: Become? = nil,
                 steps: [Step] = [], handlers: [Step] = [], tags: [String] = [], secrets: [Located<String>] = [],
                 preflight: [PreflightCheck] = [], location: SourceLocation) {

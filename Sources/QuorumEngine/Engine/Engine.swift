@@ -52,7 +52,7 @@ public struct Engine: Sendable {
         selection = RunSelection(inventory: inventory, options: options)
         secretNames = playbooks.reduce(into: Set()) { $0.formUnion($1.secretNames) }
         redactor.register(contentsOf: inventory.vaultSecrets)
-        // Inline `!vault` values read so far (inventory, playbooks); `PlayScope` adds those of `vars_files`.
+        // Inline `!vault` values the loaders decrypted (inventory, playbooks and their `vars_files`).
         redactor.register(contentsOf: options.vault?.revealedSecrets ?? [])
     }
 

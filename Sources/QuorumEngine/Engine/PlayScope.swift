@@ -57,19 +57,12 @@ struct PlayScope: Sendable {
             locations[named.name] = named.location
         }
         for file in play.varsFiles {
-            let path = FileSystem.resolve(file.value, relativeTo: playDirectory)
-            let (root, encrypted) = try VaultFiles.load(path, vault: engine.options.vault)
-            guard let node = root else { continue }
-            guard let entries = node.entries else {
-                throw TemplateError(message: "vars file \(path) must hold a map of variables", location: file.location)
-            }
-            for entry in entries {
-                playVars[entry.name] = entry.value.value
-                locations[entry.name] = entry.value.location
-                if encrypted { engine.redactor.register(contentsOf: VaultFiles.secretTexts(in: entry.value.value)) }
+            for named in file.variables {
+                playVars[named.name] = named.value
+                locations[named.name] = named.location
+                if file.encrypted { engine.redactor.register(contentsOf: VaultFiles.secretTexts(in: named.value)) }
             }
         }
-        engine.redactor.register(contentsOf: engine.options.vault?.revealedSecrets ?? [])
         engine.redactor.register(variables: playVars)
         engine.redactor.register(declared: engine.secretNames, in: playVars)
 

@@ -21,7 +21,7 @@ public struct RunOptions: Sendable {
     public var connectTimeout: Duration = .seconds(10)
     /// The longest any one remote command may take.
     public var commandTimeout: Duration = .seconds(900)
-    /// Decrypts `vars_files` that are vault files (nil: no passphrase was given).
+    /// The keyring the inventory and playbooks were loaded with: what it decrypted inline is masked (nil: none).
     public var vault: VaultKeyring?
     /// Skip the read-only preflight that runs before the first play (`--skip-preflight`).
     public var skipPreflight = false

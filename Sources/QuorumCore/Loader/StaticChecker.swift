@@ -12,13 +12,6 @@ public struct StaticChecker: Sendable {
     public let templates: TemplateRenderer
     public let extraVars: Set<String>
 
-    /// Variables the engine itself provides.
-    public static let magicNames: Set<String> = [
-        "inventory_hostname", "inventory_hostname_short", "group_names", "groups", "hostvars", "ansible_play_hosts",
-        "play_hosts", "ansible_check_mode", "ansible_diff_mode", "playbook_dir", "inventory_dir", "item",
-        "true", "false", "none", "True", "False", "None", "loop", "forloop",
-    ]
-
     public init(inventory: Inventory, templates: TemplateRenderer = TemplateRenderer(), extraVars: Set<String> = []) {
         self.inventory = inventory
         self.templates = templates
@@ -45,7 +38,7 @@ public struct StaticChecker: Sendable {
                 } catch {
                     diagnostics.error("bad host pattern `\(play.hosts)`: \(error)", at: play.location)
                 }
-                var known = KnownVariables(defined: inventoryNames.union(Self.magicNames).union(extraVars), registered: registered)
+                var known = KnownVariables(defined: inventoryNames.union(MagicVariable.names).union(extraVars), registered: registered)
                 known.defined.formUnion(play.vars.map(\.name))
                 for file in play.varsFiles { known.defined.formUnion(file.variables.map(\.name)) }
                 for named in play.vars {

@@ -2,9 +2,8 @@ import OrderedCollections
 import QuorumCore
 
 /// The variables each host of a play sees, from low to high precedence: inventory (group then host vars),
-/// the play's `vars`, its `vars_files`, then `-e` extra vars; plus the magic variables (`inventory_hostname`,
-/// `groups`, `group_names`, `hostvars`, `ansible_play_hosts`, `ansible_check_mode`). Template values are
-/// rendered once, here, in dependency order. Registered variables are added as steps run.
+/// the play's `vars`, its `vars_files`, then `-e` extra vars; plus the magic variables (`MagicVariable`).
+/// Template values are rendered once, here, in dependency order. Registered variables are added as steps run.
 struct PlayScope: Sendable {
     let hosts: [String]
     let variables: [String: Variables]
@@ -15,19 +14,8 @@ struct PlayScope: Sendable {
         let resolver = VariableResolver(templates: engine.templates)
         let playDirectory = FileSystem.directory(of: playbook.path)
 
-        var groups = OrderedDictionary<String, Value>()
-        for name in inventory.groups.keys.sorted() {
-            groups[name] = .list(inventory.members(of: name).map(Value.string))
-        }
-        let common: Variables = [
-            "groups": .map(groups),
-            "ansible_play_hosts": .list(hosts.map(Value.string)),
-            "play_hosts": .list(hosts.map(Value.string)),
-            "ansible_check_mode": .bool(engine.options.check),
-            "ansible_diff_mode": .bool(engine.options.diff),
-            "playbook_dir": .string(playDirectory),
-            "inventory_dir": .string(inventory.directory),
-        ]
+        let common = MagicVariable.play(hosts: hosts, inventory: inventory, check: engine.options.check,
+                                        diff: engine.options.diff, playbookDirectory: playDirectory)
 
         // Values every host shares (the host lists, `hostvars`) are looked at once, not once per host: which
         // hold no template (rendering leaves them as they are), and their secrets (registering them again
@@ -41,7 +29,7 @@ struct PlayScope: Sendable {
             var merged = inventory.variables(for: host)
             for (name, value) in engine.options.extraVars { merged[name] = value }
             for (name, value) in common { merged[name] = value }
-            for (name, value) in Self.magic(host: host, inventory: inventory) { merged[name] = value }
+            for (name, value) in MagicVariable.host(host, inventory: inventory) { merged[name] = value }
             engine.redactor.register(variables: shared.unregistered(merged))
             engine.redactor.register(declared: engine.secretNames, in: merged)
             let resolved = try resolver.resolve(merged, locations: [:], fallback: play.location, settled: shared.settled)
@@ -67,15 +55,15 @@ struct PlayScope: Sendable {
         engine.redactor.register(declared: engine.secretNames, in: playVars)
 
         let hostvarsValue = Value.map(hostvars)
-        shared = SharedValues(common.merging(["hostvars": hostvarsValue]) { $1 })
+        shared = SharedValues(common.merging([MagicVariable.hostvars.rawValue: hostvarsValue]) { $1 })
         var variables: [String: Variables] = [:]
         for host in hosts {
             var merged = inventory.variables(for: host)
             for (name, value) in playVars { merged[name] = value }
             for (name, value) in engine.options.extraVars { merged[name] = value }
             for (name, value) in common { merged[name] = value }
-            for (name, value) in Self.magic(host: host, inventory: inventory) { merged[name] = value }
-            merged["hostvars"] = hostvarsValue
+            for (name, value) in MagicVariable.host(host, inventory: inventory) { merged[name] = value }
+            merged[MagicVariable.hostvars.rawValue] = hostvarsValue
             let resolved = try resolver.resolve(merged, locations: locations, fallback: play.location, settled: shared.settled)
             engine.redactor.register(variables: shared.unregistered(resolved))
             engine.redactor.register(declared: engine.secretNames, in: resolved)
@@ -106,13 +94,5 @@ struct PlayScope: Sendable {
             }
             return variables.filter { !settled.contains($0.key) }
         }
-    }
-
-    static func magic(host: String, inventory: Inventory) -> Variables {
-        [
-            "inventory_hostname": .string(host),
-            "inventory_hostname_short": .string(String(host.prefix { $0 != "." })),
-            "group_names": .list(inventory.groupNames(of: host).filter { $0 != "all" && $0 != "ungrouped" }.map(Value.string)),
-        ]
     }
 }

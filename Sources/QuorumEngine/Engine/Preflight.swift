@@ -96,7 +96,7 @@ struct Preflight {
         }
         for item in items {
             var scoped = variables
-            if let item { scoped["item"] = item }
+            if let item { scoped[MagicVariable.item.rawValue] = item }
             guard let instance = try? instantiate(kind, step, play: runner.play, variables: scoped, executor: executor) else { continue }
             let remote = ReadOnlyRemote(session.remote(become: runner.becomeSettings(step, variables: scoped)))
             let context = StepContext(remote: remote, host: host, check: true, wantsDiff: false, variables: scoped,

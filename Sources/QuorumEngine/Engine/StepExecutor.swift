@@ -61,7 +61,7 @@ struct StepExecutor: Sendable {
                 var allSkipped = !items.isEmpty
                 for item in items {
                     var variables = target.variables
-                    variables["item"] = item
+                    variables[MagicVariable.item.rawValue] = item
                     let single = try await runOnce(step, target: target, variables: variables)
                     results.append(.map(single.registered))
                     report.diffs += single.diffs

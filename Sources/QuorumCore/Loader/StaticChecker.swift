@@ -9,12 +9,10 @@
 /// How "defined" is decided (any host, not per host) is told at `KnownVariables`.
 public struct StaticChecker: Sendable {
     public let inventory: Inventory
-    public let templates: TemplateRenderer
     public let extraVars: Set<String>
 
-    public init(inventory: Inventory, templates: TemplateRenderer = TemplateRenderer(), extraVars: Set<String> = []) {
+    public init(inventory: Inventory, extraVars: Set<String> = []) {
         self.inventory = inventory
-        self.templates = templates
         self.extraVars = extraVars
     }
 

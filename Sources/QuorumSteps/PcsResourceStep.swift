@@ -131,9 +131,7 @@ public struct PcsResourceStep: StepKind {
         let failures = await withTaskGroup(of: (String, String?).self) { group in
             for (host, remote) in controllers {
                 group.addTask {
-                    var peerContext = context
-                    peerContext.remote = remote
-                    peerContext.host = host
+                    let peerContext = context.on(host, remote: remote)
                     do {
                         _ = try await waiter.run(peerContext)
                         return (host, nil)

@@ -36,7 +36,6 @@ struct EngineHarness {
         var files: [String: String] = [:]
         /// Canned output: a script containing the key prints the value (exit 0).
         var answers: [String: String] = [:]
-        var isReadOnly: Bool { false }
 
         func probe(_ script: String, stdin: [UInt8], timeout: Duration?) async throws -> CommandResult {
             try await arrive(script)

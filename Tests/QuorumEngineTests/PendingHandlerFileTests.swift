@@ -10,7 +10,6 @@ import Testing
     /// A Remote that runs scripts locally; reads files with `cat`-like direct access.
     struct LocalShell: Remote {
         var host: String { "local" }
-        var isReadOnly: Bool { false }
 
         func probe(_ script: String, stdin: [UInt8], timeout: Duration?) async throws -> CommandResult { try run(script, stdin) }
         func change(_ script: String, stdin: [UInt8], timeout: Duration?) async throws -> CommandResult { try run(script, stdin) }

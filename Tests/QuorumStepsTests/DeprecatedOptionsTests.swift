@@ -121,7 +121,7 @@ private func findings(_ text: String) -> [Finding] {
         for check in [true, false] {
             let fake = FakeRemote()
             fake.put(path, currentMagnumConf + "[DEFAULT]\nrabbit_password = R4bbit-S3cret\n[keystone_authtoken]\nauth_uri = http://k:5000\n")
-            let context = StepContext(remote: check ? ReadOnlyRemote(fake) : fake, host: fake.host, check: check, wantsDiff: true,
+            let context = StepContext(remote: fake, host: fake.host, check: check, wantsDiff: true,
                                       variables: [:], templates: TemplateRenderer(), files: FileResolver(searchPath: []),
                                       location: nil)
             let outcome = try await step.run(context)

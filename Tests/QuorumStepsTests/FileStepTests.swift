@@ -7,7 +7,7 @@ import Testing
 
 func stepContext(_ remote: any Remote, check: Bool = false, files: [String] = [],
                  variables: Variables = [:]) -> StepContext {
-    StepContext(remote: check ? ReadOnlyRemote(remote) : remote, host: remote.host, check: check, wantsDiff: true,
+    StepContext(remote: remote, host: remote.host, check: check, wantsDiff: true,
                 variables: variables, templates: TemplateRenderer(), files: FileResolver(searchPath: files),
                 location: nil)
 }

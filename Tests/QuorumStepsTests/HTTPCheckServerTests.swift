@@ -52,7 +52,7 @@ import Testing
             "expect_items": .map(["path": "mservices", "match": .map(["binary": "magnum-conductor"]), "key": "host",
                                   "values": .list(["ctl1", "ctl2"]), "require": .map(["state": "up"])]),
         ]))
-        let context = StepContext(remote: ReadOnlyRemote(FakeRemote()), host: "ctl1", check: true, wantsDiff: true, variables: [:],
+        let context = StepContext(remote: FakeRemote(), host: "ctl1", check: true, wantsDiff: true, variables: [:],
                                   templates: TemplateRenderer(), files: FileResolver(searchPath: []), location: nil, cache: cache)
         return try await step.run(context)
     }

@@ -38,7 +38,7 @@ final class FakeService: HTTPTransport {
         if arguments["url"] == nil { arguments["url"] = .string(Self.url) }
         if arguments["via"] == nil { arguments["via"] = "direct" }
         let step = try HTTPCheckStep(arguments: Arguments(arguments))
-        let context = StepContext(remote: check ? ReadOnlyRemote(remote) : remote, host: "ctl1", check: check, wantsDiff: true,
+        let context = StepContext(remote: remote, host: "ctl1", check: check, wantsDiff: true,
                                   variables: [:], templates: TemplateRenderer(), files: FileResolver(searchPath: []),
                                   location: nil, cache: cache)
         return try await KeystoneClient.$transportOverride.withValue(keystone) {

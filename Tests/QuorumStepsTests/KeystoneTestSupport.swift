@@ -192,7 +192,7 @@ struct KeystoneRun {
         if arguments["via"] == nil { arguments["via"] = .string("direct") }
         let step = try K(arguments: Arguments(arguments))
         let remote = FakeRemote()
-        let context = StepContext(remote: check ? ReadOnlyRemote(remote) : remote, host: "ctl1", check: check, wantsDiff: true,
+        let context = StepContext(remote: remote, host: "ctl1", check: check, wantsDiff: true,
                                   variables: [:], templates: TemplateRenderer(), files: FileResolver(searchPath: []),
                                   location: nil, planned: planned, cache: cache)
         return try await KeystoneClient.$transportOverride.withValue(keystone) {

@@ -79,7 +79,7 @@ private final class FakeCluster: Sendable {
             r.commandHandler = { script, _ in self.handle(h, script) }
             remotes[h] = r
         }
-        let view: @Sendable (FakeRemote) -> any Remote = { check ? ReadOnlyRemote(wrap($0)) : wrap($0) }
+        let view: @Sendable (FakeRemote) -> any Remote = { wrap($0) }
         let frozen = remotes
         let context = StepContext(remote: view(remotes[host]!), host: host, check: check, wantsDiff: true, variables: [:],
                                   templates: TemplateRenderer(), files: FileResolver(searchPath: []), location: nil,
@@ -356,7 +356,6 @@ private struct FaultyRemote: Remote {
     }
 
     var host: String { base.host }
-    var isReadOnly: Bool { base.isReadOnly }
 
     func pause(_ script: String) async throws {
         before(script)

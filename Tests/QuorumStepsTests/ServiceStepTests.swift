@@ -5,7 +5,7 @@ import Testing
 @testable import QuorumSteps
 
 private func context(_ remote: any Remote, check: Bool = false) -> StepContext {
-    StepContext(remote: check ? ReadOnlyRemote(remote) : remote, host: remote.host, check: check, wantsDiff: true,
+    StepContext(remote: remote, host: remote.host, check: check, wantsDiff: true,
                 variables: [:], templates: TemplateRenderer(), files: FileResolver(searchPath: []), location: nil)
 }
 

@@ -10,7 +10,7 @@ import Testing
     /// A check-mode context over `remote`, sharing `planned` between the steps of one preflight.
     static func context(_ remote: any Remote, host: String = "ctl1", planned: PlannedObjects = PlannedObjects(),
                         cache: RunCache = RunCache()) -> StepContext {
-        StepContext(remote: ReadOnlyRemote(remote), host: host, check: true, wantsDiff: false, variables: [:],
+        StepContext(remote: remote, host: host, check: true, wantsDiff: false, variables: [:],
                     templates: TemplateRenderer(), files: FileResolver(searchPath: []), location: nil,
                     planned: planned, cache: cache)
     }

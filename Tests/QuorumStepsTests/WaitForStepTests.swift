@@ -4,7 +4,7 @@ import Testing
 @testable import QuorumSteps
 
 private func context(_ remote: any Remote, check: Bool = false) -> StepContext {
-    StepContext(remote: check ? ReadOnlyRemote(remote) : remote, host: remote.host, check: check, wantsDiff: true,
+    StepContext(remote: remote, host: remote.host, check: check, wantsDiff: true,
                 variables: [:], templates: TemplateRenderer(), files: FileResolver(searchPath: []), location: nil)
 }
 
@@ -16,7 +16,6 @@ private func waitFor(_ values: [(String, Value)]) throws -> WaitForStep {
 /// loop, the quoting and pgrep's behaviour are exercised for real. It refuses every change.
 private struct LocalShell: Remote {
     let host = "localhost"
-    let isReadOnly = false
     let directory: String
 
     func probe(_ script: String, stdin: [UInt8], timeout: Duration?) async throws -> CommandResult {

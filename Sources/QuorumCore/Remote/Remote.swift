@@ -58,13 +58,11 @@ public struct FileAttributes: Sendable, Equatable {
     }
 }
 
-/// A host as a step sees it. The engine gives steps a real connection, or in check mode a read-only
+/// A host as a step sees it. A step's context gives it the real connection, or in check mode a read-only
 /// view of it on which every write throws `RemoteError.readOnly`: a dry run cannot write by construction.
 public protocol Remote: Sendable {
     /// The host's inventory name.
     var host: String { get }
-    /// True in check mode: `change` and `writeFile` throw.
-    var isReadOnly: Bool { get }
     /// Runs a shell script that only reads state (allowed in check mode).
     func probe(_ script: String, stdin: [UInt8], timeout: Duration?) async throws -> CommandResult
     /// Runs a shell script that changes state.
@@ -118,7 +116,6 @@ public struct ReadOnlyRemote: Remote {
     public init(_ base: any Remote) { self.base = base }
 
     public var host: String { base.host }
-    public var isReadOnly: Bool { true }
 
     public func probe(_ script: String, stdin: [UInt8], timeout: Duration?) async throws -> CommandResult {
         try await base.probe(script, stdin: stdin, timeout: timeout)

@@ -22,13 +22,13 @@ public protocol StepKind: Sendable {
     /// are wrong in a way the schema cannot express.
     init(arguments: Arguments) throws
 
-    /// Probes, then (unless `context.check`) changes the host. In check mode `context.remote` is read-only,
-    /// and the outcome predicts exactly what apply would do.
+    /// Probes, then (unless `context.check`) changes the host. In check mode `context.remote` is read-only
+    /// (the context makes it so), and the outcome predicts exactly what apply would do.
     func run(_ context: StepContext) async throws -> StepOutcome
 
     /// Preflight: read-only checks of what this step will need (an anchor rule, a Pacemaker resource, a
-    /// database login…), run before the run writes anything, with a check-mode context (read-only Remote,
-    /// `check` true, the preflight's own `planned` objects and `cache`). Throws `StepFailure` naming the
+    /// database login…), run before the run writes anything, with a check-mode context (`check` true, so a
+    /// read-only Remote; the preflight's own `planned` objects and `cache`). Throws `StepFailure` naming the
     /// missing need. A step that creates something a later step needs records it in `context.planned`,
     /// so that the later step's preflight finds it. The default checks nothing.
     func preflight(_ context: StepContext) async throws
@@ -44,10 +44,13 @@ extension StepKind {
 
 /// Everything a step may use while it runs on one host.
 public struct StepContext: Sendable {
-    public var remote: any Remote
+    /// The host; read-only in check mode (see `check`).
+    public private(set) var remote: any Remote
     /// The host's inventory name.
     public var host: String
-    public var check: Bool
+    /// Check mode: the same probes, nothing written. The one switch for it: the context makes `remote` and
+    /// every `peer` read-only by itself, so a dry run cannot write whatever Remote it was given.
+    public let check: Bool
     /// True when `--diff` asked for diffs (steps may always fill them; the reporter decides).
     public var wantsDiff: Bool
     /// The host's variables, for steps that render files.
@@ -63,9 +66,9 @@ public struct StepContext: Sendable {
     public var cache: RunCache
     /// The hosts of the current play (batch included), in inventory order.
     public var playHosts: [String]
-    /// The Remote of another host of the play (same check-mode rules), for steps that coordinate
+    /// The Remote of another host of the play (read-only in check mode too), for steps that coordinate
     /// controllers, e.g. waiting until a process is gone on every one of them.
-    public var peer: @Sendable (String) async throws -> any Remote
+    public private(set) var peer: @Sendable (String) async throws -> any Remote
 
     public init(remote: any Remote, host: String, check: Bool, wantsDiff: Bool, variables: Variables,
                 templates: TemplateRenderer, files: FileResolver, location: SourceLocation?,
@@ -73,7 +76,7 @@ public struct StepContext: Sendable {
                 peer: @escaping @Sendable (String) async throws -> any Remote = { host in
                     throw StepFailure("no connection to \(host) in this context")
                 }) {
-        self.remote = remote
+        self.remote = Self.view(remote, check: check)
         self.host = host
         self.check = check
         self.wantsDiff = wantsDiff
@@ -84,7 +87,21 @@ public struct StepContext: Sendable {
         self.planned = planned
         self.cache = cache
         self.playHosts = playHosts
-        self.peer = peer
+        self.peer = { host in Self.view(try await peer(host), check: check) }
+    }
+
+    /// This context for another host of the play, whose Remote is `remote` (one `peer` gave), in the same mode.
+    public func on(_ host: String, remote: any Remote) -> StepContext {
+        var context = self
+        context.host = host
+        context.remote = Self.view(remote, check: check)
+        return context
+    }
+
+    /// `remote` as the mode allows it: wrapped read-only in check mode (once).
+    static func view(_ remote: any Remote, check: Bool) -> any Remote {
+        guard check, !(remote is ReadOnlyRemote) else { return remote }
+        return ReadOnlyRemote(remote)
     }
 }
 

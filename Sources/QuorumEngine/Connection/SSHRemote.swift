@@ -11,8 +11,6 @@ struct SSHRemote: Remote {
     let tunnels: TunnelRegistry
     var commandObserver: (any CommandObserver)? = nil
 
-    var isReadOnly: Bool { false }
-
     func probe(_ script: String, stdin: [UInt8], timeout: Duration?) async throws -> CommandResult {
         try await execute(script, stdin: stdin, timeout: timeout)
     }

@@ -172,12 +172,9 @@ struct PlayRunner {
         var variables = scope.variables[host] ?? [:]
         for (name, value) in ledger.registered[host] ?? [:] { variables[name] = value }
         let become = becomeSettings(step, variables: variables)
-        let check = options.check
-        @Sendable func view(_ session: any HostSession) -> any Remote {
-            let base = session.remote(become: become)
-            return check ? ReadOnlyRemote(base) : base
-        }
-        // Other hosts of the play, for steps that coordinate controllers (same become, same check mode).
+        // The step's context makes these read-only in check mode.
+        @Sendable func view(_ session: any HostSession) -> any Remote { session.remote(become: become) }
+        // Other hosts of the play, for steps that coordinate controllers (same become).
         let peers = peerSessions.sessions
         // A host of the play outside this batch (a rolling play drains a server on every controller's HAProxy) is
         // reached through the run's pool: the session it already has, or one made now.

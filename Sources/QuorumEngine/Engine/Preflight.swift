@@ -98,7 +98,7 @@ struct Preflight {
             var scoped = variables
             if let item { scoped[MagicVariable.item.rawValue] = item }
             guard let instance = try? instantiate(kind, step, play: runner.play, variables: scoped, executor: executor) else { continue }
-            let remote = ReadOnlyRemote(session.remote(become: runner.becomeSettings(step, variables: scoped)))
+            let remote = session.remote(become: runner.becomeSettings(step, variables: scoped))
             let context = StepContext(remote: remote, host: host, check: true, wantsDiff: false, variables: scoped,
                                       templates: engine.templates, files: runner.playbook.fileResolver, location: step.location,
                                       planned: planned, cache: cache, playHosts: scope.hosts)

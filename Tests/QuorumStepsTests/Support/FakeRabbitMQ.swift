@@ -170,7 +170,7 @@ struct RabbitMQRun {
         if arguments["via"] == nil { arguments["via"] = "direct" }
         let step = try RabbitMQUserStep(arguments: Arguments(arguments))
         let remote = FakeRemote()
-        let context = StepContext(remote: check ? ReadOnlyRemote(remote) : remote, host: "ctl1", check: check, wantsDiff: true,
+        let context = StepContext(remote: remote, host: "ctl1", check: check, wantsDiff: true,
                                   variables: [:], templates: TemplateRenderer(), files: FileResolver(searchPath: []),
                                   location: nil, planned: planned, cache: cache)
         if let transport {

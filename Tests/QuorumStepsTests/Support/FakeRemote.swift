@@ -13,7 +13,6 @@ final class FakeRemote: Remote, @unchecked Sendable {
     }
 
     let host: String
-    let isReadOnly: Bool = false
     private let state = Mutex(State())
     /// Answers `probe` and `change` scripts; the default answers every script with exit 0 and no output.
     var commandHandler: @Sendable (String, [UInt8]) -> CommandResult = { _, _ in CommandResult() }

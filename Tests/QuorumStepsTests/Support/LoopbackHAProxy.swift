@@ -6,7 +6,6 @@ import Synchronization
 /// loopback.
 final class LocalRemote: Remote, Sendable {
     let host = "local"
-    let isReadOnly = false
     let scripts = Mutex<[String]>([])
 
     func run(_ script: String) throws -> CommandResult {

@@ -90,10 +90,17 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The SSH-backed Remote: each operation one command over a QuorumSSH session (become through sudo,
+        // atomic writes by a shell script), tunnels per session, every command shown to an observer (`-vv`).
+        .target(
+            name: "QuorumSSHRemote",
+            dependencies: ["QuorumCore", "QuorumSSH"],
+            swiftSettings: strict
+        ),
         // The engine: connections, plays, batches, handlers, events and reporters.
         .target(
             name: "QuorumEngine",
-            dependencies: ["QuorumCore", "QuorumVault", "QuorumSteps", "QuorumSSH", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["QuorumCore", "QuorumVault", "QuorumSteps", "QuorumSSH", "QuorumSSHRemote", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         // The thin command-line front end.
@@ -113,6 +120,8 @@ let package = Package(
         // QuorumMySQL: names, grants, the read-only door; with the lab's MariaDB up, real round trips.
         .testTarget(name: "QuorumMySQLTests", dependencies: ["QuorumMySQL"], swiftSettings: strict),
         .testTarget(name: "QuorumSSHTests", dependencies: ["QuorumSSH"], swiftSettings: strict),
+        // The SSH Remote's shell scripts, run by the local /bin/sh.
+        .testTarget(name: "QuorumSSHRemoteTests", dependencies: ["QuorumSSHRemote", "QuorumCore"], swiftSettings: strict),
         // Vault format and crypto, and the `quorum vault` commands through the built binary.
         // Fixtures/ansible: Ansible Vault files made by the real ansible-vault (see its README.md).
         .testTarget(name: "QuorumVaultTests", dependencies: ["QuorumVault", "QuorumCore", "QuorumSteps"], exclude: ["Fixtures"], swiftSettings: strict),

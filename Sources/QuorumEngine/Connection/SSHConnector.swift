@@ -1,6 +1,7 @@
 import Foundation
 import QuorumCore
 import QuorumSSH
+import QuorumSSHRemote
 
 /// Connects over SSH (libssh2) using Ansible's connection variables (`ansible_host`, `ansible_port`,
 /// `ansible_user`, `ansible_ssh_private_key_file`, `ansible_password`, `ansible_ssh_common_args`…) and the

@@ -316,10 +316,3 @@ struct StepExecutor: Sendable {
         return report
     }
 }
-
-extension Duration {
-    var seconds: Double {
-        let (s, attoseconds) = components
-        return Double(s) + Double(attoseconds) / 1e18
-    }
-}

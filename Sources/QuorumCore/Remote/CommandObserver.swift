@@ -1,5 +1,3 @@
-import QuorumCore
-
 /// Sees every command a host's Remote runs, once it has ended: how `-vv` shows what was sent. Hooked into the
 /// SSH Remote, so every step kind is covered without knowing of it.
 public protocol CommandObserver: Sendable {

@@ -3,28 +3,39 @@ import QuorumSSH
 
 /// A Remote over one SSH session: every operation is one command (one round trip), run by `/bin/sh`,
 /// through sudo when `become` is set. Secrets travel on stdin, never on a command line.
-struct SSHRemote: Remote {
-    let host: String
+public struct SSHRemote: Remote {
+    public let host: String
     let connection: SSHConnection
     let become: BecomeSettings?
     let commandTimeout: Duration
     let tunnels: TunnelRegistry
-    var commandObserver: (any CommandObserver)? = nil
+    let commandObserver: (any CommandObserver)?
 
-    func probe(_ script: String, stdin: [UInt8], timeout: Duration?) async throws -> CommandResult {
+    /// `tunnels`: the session's, shared by its Remotes; `commandObserver` is told of every command (`-vv`).
+    public init(host: String, connection: SSHConnection, become: BecomeSettings?, commandTimeout: Duration,
+                tunnels: TunnelRegistry, commandObserver: (any CommandObserver)? = nil) {
+        self.host = host
+        self.connection = connection
+        self.become = become
+        self.commandTimeout = commandTimeout
+        self.tunnels = tunnels
+        self.commandObserver = commandObserver
+    }
+
+    public func probe(_ script: String, stdin: [UInt8], timeout: Duration?) async throws -> CommandResult {
         try await execute(script, stdin: stdin, timeout: timeout)
     }
 
-    func change(_ script: String, stdin: [UInt8], timeout: Duration?) async throws -> CommandResult {
+    public func change(_ script: String, stdin: [UInt8], timeout: Duration?) async throws -> CommandResult {
         try await execute(script, stdin: stdin, timeout: timeout)
     }
 
-    func stat(_ path: String) async throws -> FileInfo? {
+    public func stat(_ path: String) async throws -> FileInfo? {
         let result = try await execute("stat -c '%F|%a|%U|%G' -- \(Shell.quote(path)) 2>/dev/null || true", stdin: [], timeout: nil)
         return RemoteScripts.parseStat(result.stdoutText)
     }
 
-    func readFile(_ path: String) async throws -> RemoteFile? {
+    public func readFile(_ path: String) async throws -> RemoteFile? {
         let result = try await execute(RemoteScripts.readFile(path), stdin: [], timeout: nil)
         switch result.status {
         case 0: return try RemoteScripts.parseReadFile(result.stdout, path: path)
@@ -33,13 +44,13 @@ struct SSHRemote: Remote {
         }
     }
 
-    func writeFile(_ path: String, content: [UInt8], attributes: FileAttributes, validate: String?) async throws {
+    public func writeFile(_ path: String, content: [UInt8], attributes: FileAttributes, validate: String?) async throws {
         let result = try await execute(RemoteScripts.writeFile(path, attributes: attributes, validate: validate),
                                        stdin: content, timeout: nil)
         try RemoteScripts.checkWrite(result, path: path)
     }
 
-    func tunnel(to destination: String, port: Int) async throws -> Int {
+    public func tunnel(to destination: String, port: Int) async throws -> Int {
         do {
             return try await tunnels.port(to: destination, port: port, on: connection)
         } catch let error as SSHError {
@@ -197,8 +208,10 @@ enum RemoteScripts {
 }
 
 /// The tunnels of one SSH session, one per destination, opened on first use and closed with the session.
-actor TunnelRegistry {
+public actor TunnelRegistry {
     private var tunnels: [String: SSHTunnel] = [:]
+
+    public init() {}
 
     func port(to host: String, port: Int, on connection: SSHConnection) async throws -> Int {
         let key = "\(host):\(port)"
@@ -208,7 +221,7 @@ actor TunnelRegistry {
         return tunnel.localPort
     }
 
-    func closeAll() async {
+    public func closeAll() async {
         for tunnel in tunnels.values { await tunnel.close() }
         tunnels.removeAll()
     }

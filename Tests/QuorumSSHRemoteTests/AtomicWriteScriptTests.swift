@@ -1,6 +1,6 @@
 import Foundation
 import QuorumCore
-@testable import QuorumEngine
+@testable import QuorumSSHRemote
 import Testing
 
 /// The script behind `Remote.writeFile`, run locally by `/bin/sh` with `mktemp`, `chown` and `chmod`

@@ -80,11 +80,17 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The HTTP client the Keystone, RabbitMQ and health steps use: libcurl on its own thread, behind HTTPTransport.
+        .target(
+            name: "QuorumHTTP",
+            dependencies: ["CCurl", "QuorumThreading"],
+            swiftSettings: strict
+        ),
         // One file per step kind.
         .target(
             name: "QuorumSteps",
             dependencies: [
-                "QuorumCore", "QuorumMySQL", "QuorumThreading", "CCurl",
+                "QuorumCore", "QuorumMySQL", "QuorumHTTP",
                 // RabbitMQ password hashes are compared locally (SHA-256/512, MD5).
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -115,8 +121,8 @@ let package = Package(
         ),
 
         .testTarget(name: "QuorumCoreTests", dependencies: ["QuorumCore", "QuorumSteps", "QuorumVault"], exclude: ["Fixtures"], swiftSettings: strict),
-        .testTarget(name: "QuorumEngineTests", dependencies: ["QuorumEngine", "QuorumCore", "QuorumSteps", "QuorumVault"], swiftSettings: strict),
-        .testTarget(name: "QuorumStepsTests", dependencies: ["QuorumSteps", "QuorumCore"], swiftSettings: strict),
+        .testTarget(name: "QuorumEngineTests", dependencies: ["QuorumEngine", "QuorumCore", "QuorumSteps", "QuorumVault", "QuorumHTTP"], swiftSettings: strict),
+        .testTarget(name: "QuorumStepsTests", dependencies: ["QuorumSteps", "QuorumCore", "QuorumHTTP"], swiftSettings: strict),
         // QuorumMySQL: names, grants, the read-only door; with the lab's MariaDB up, real round trips.
         .testTarget(name: "QuorumMySQLTests", dependencies: ["QuorumMySQL"], swiftSettings: strict),
         .testTarget(name: "QuorumSSHTests", dependencies: ["QuorumSSH"], swiftSettings: strict),

@@ -1,6 +1,7 @@
 import Foundation
 import QuorumCore
 @testable import QuorumEngine
+import QuorumHTTP
 import QuorumSteps
 import Synchronization
 import Testing

@@ -1,4 +1,5 @@
 import Foundation
+import QuorumHTTP
 import Testing
 @testable import QuorumSteps
 

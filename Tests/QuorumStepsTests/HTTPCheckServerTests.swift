@@ -1,5 +1,6 @@
 import Foundation
 import QuorumCore
+import QuorumHTTP
 @testable import QuorumSteps
 import Testing
 

@@ -1,5 +1,6 @@
 import Foundation
 import QuorumCore
+import QuorumHTTP
 
 /// The HTTP connection of `http_check` to one service origin (`http://vip:9511`) for one run and route: one
 /// tunnel from the host (or none, `via: direct`) and one libcurl connection, whatever the number of checks.

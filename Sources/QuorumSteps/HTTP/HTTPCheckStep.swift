@@ -1,6 +1,7 @@
 import Foundation
 import OrderedCollections
 import QuorumCore
+import QuorumHTTP
 
 /// `http_check`: a health check of a running service over HTTP, read-only (GET or HEAD): the answer's status,
 /// and optionally a list in its JSON body (`expect_items`: "a magnum-conductor is up on every controller").

@@ -1,5 +1,6 @@
 import Foundation
 import QuorumCore
+import QuorumHTTP
 import Synchronization
 
 /// The admin credentials a Keystone step authenticates with (`auth:`), usually set once per play through

@@ -1,5 +1,6 @@
 import Foundation
 import QuorumCore
+import QuorumHTTP
 
 /// A client of RabbitMQ's management HTTP API for one run (one route, one HTTP connection), logged in with
 /// basic authentication as the admin of `api:`. In check mode it refuses — before anything is sent — every

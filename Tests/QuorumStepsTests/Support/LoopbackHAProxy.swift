@@ -1,5 +1,6 @@
 import Foundation
 import QuorumCore
+import QuorumHTTP
 import Synchronization
 
 /// A Remote that runs scripts on this machine with /bin/sh: the HAProxy steps' scripts against a real HAProxy on

@@ -76,7 +76,6 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Stencil", package: "Stencil"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
-                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
@@ -106,7 +105,7 @@ let package = Package(
         // The engine: connections, plays, batches, handlers, events and reporters.
         .target(
             name: "QuorumEngine",
-            dependencies: ["QuorumCore", "QuorumVault", "QuorumSteps", "QuorumSSH", "QuorumSSHRemote", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["QuorumCore", "QuorumVault", "QuorumSSH", "QuorumSSHRemote"],
             swiftSettings: strict
         ),
         // The thin command-line front end.
@@ -115,7 +114,6 @@ let package = Package(
             dependencies: [
                 "QuorumEngine", "QuorumCore", "QuorumSteps", "QuorumVault",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
@@ -134,7 +132,7 @@ let package = Package(
         // Real parts: these bring the project's lab up (lab/lab.sh) and run the built `quorum` against it.
         .testTarget(
             name: "QuorumLabTests",
-            dependencies: ["QuorumSSH", "QuorumCore", "QuorumMySQL"],
+            dependencies: ["QuorumMySQL"],
             swiftSettings: strict
         ),
     ]

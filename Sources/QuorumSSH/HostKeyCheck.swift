@@ -1,6 +1,5 @@
 import CLibSSH2
 import Foundation
-import Logging
 
 /// A key type as libssh2 names it: the negotiated host key type and the host key algorithm name (which is
 /// also the type name inside the key blob and in known_hosts).
@@ -38,7 +37,7 @@ extension SessionCore {
         if !supported.isEmpty { order = order.filter { supported.contains($0) } }
         guard !order.isEmpty else { return }
         let rc = libssh2_session_method_pref(session, LIBSSH2_METHOD_HOSTKEY, order.joined(separator: ","))
-        if rc != 0 { logger.debug("host key preference not applied: \(lastErrorMessage)") }
+        if rc != 0 { note("host key preference not applied: \(lastErrorMessage)") }
     }
 
     func checkHostKey(_ knownHosts: KnownHosts, policy: HostKeyPolicy) throws {
@@ -55,7 +54,7 @@ extension SessionCore {
         guard keyType != nil else {
             throw SSHError(.protocolError, "\(label) presented a host key of a type this client cannot check (\(typeName) \(presented))")
         }
-        for location in knownHosts.unreadable { logger.debug("skipped unreadable known_hosts line \(location)") }
+        for location in knownHosts.unreadable { note("skipped unreadable known_hosts line \(location)") }
 
         switch knownHosts.verify(name: knownHostsName(policy.hostKeyAlias), key: key) {
         case .match:
@@ -95,7 +94,7 @@ extension SessionCore {
                     """)
             }
             try appendKnownHost(key: key, file: policy.recordFile, policy: policy)
-            logger.notice("recorded new host key for \(label) (\(typeName) \(presented)) in \(policy.recordFile)")
+            note("recorded new host key for \(label) (\(typeName) \(presented)) in \(policy.recordFile)", kind: .hostKeyRecorded)
         }
     }
 

@@ -28,7 +28,7 @@ extension SessionCore {
         endOp(stream.id)
         stream.clients.append(client)
         tunnels.append(stream)
-        logger.debug("stream to \(host):\(port) via \(label)")
+        note("stream to \(host):\(port) via \(label)")
         return pair[1]
     }
 }

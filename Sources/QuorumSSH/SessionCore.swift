@@ -1,6 +1,5 @@
 import CLibSSH2
 import Foundation
-import Logging
 
 /// Global, once: libssh2's init is not thread-safe and must precede every session; SIGPIPE must not kill us
 /// when a tunnel client goes away. Swift initialises globals lazily under `swift_once`.
@@ -69,10 +68,14 @@ final class OrphanChannel {
 final class SessionCore: IdleService {
     let endpoint: SSHEndpoint
     let options: SSHOptions
-    var logger: Logger
     /// The jump host this session is tunnelled through (its name), for messages.
     let via: String?
     var label: String { via.map { "\(endpoint.hostPort) via \($0)" } ?? endpoint.hostPort }
+
+    /// Tells `options.notes`, if anyone listens, `message` about this session.
+    func note(_ message: String, kind: SSHNote.Kind = .detail) {
+        options.notes?(SSHNote(kind: kind, session: label, message: message))
+    }
 
     var fd: Int32 = -1
     var session: OpaquePointer?
@@ -99,9 +102,6 @@ final class SessionCore: IdleService {
         self.endpoint = endpoint
         self.options = options
         self.via = via
-        var logger = Logger(label: "quorum.ssh")
-        logger[metadataKey: "host"] = "\(endpoint.hostPort)"
-        self.logger = logger
         ctx = UnsafeMutablePointer<quorum_ssh_ctx>.allocate(capacity: 1)
         ctx.initialize(to: quorum_ssh_ctx(last_rx_ns: 0, kbd_password: nil, kbd_password_len: 0))
         scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.scratchSize, alignment: 16)
@@ -200,7 +200,7 @@ final class SessionCore: IdleService {
     func markFailed(_ error: SSHError) -> SSHError {
         if failure == nil {
             failure = error
-            logger.debug("session unusable: \(error.message)")
+            note("session unusable: \(error.message)")
             dropEverything()
         }
         return failure ?? error
@@ -383,7 +383,7 @@ final class SessionCore: IdleService {
         do {
             try wait(deadline: .never(label), since: idleSince, foreground: false, wakeFD: wakeFD)
         } catch {
-            logger.debug("idle wait ended: \(error)")
+            note("idle wait ended: \(error)")
         }
         while serviceBackground() {}
         if !hasOpenChannels { idleSince = monotonicNow() }

@@ -113,7 +113,7 @@ extension SessionCore {
         endOp(tunnel.id)
         tunnels.append(tunnel)
         let localPort = Int(UInt16(bigEndian: address.sin_port))
-        logger.debug("tunnel 127.0.0.1:\(localPort) -> \(host):\(port) via \(label)")
+        note("tunnel 127.0.0.1:\(localPort) -> \(host):\(port) via \(label)")
         return (tunnel.id, localPort)
     }
 
@@ -181,7 +181,7 @@ extension SessionCore {
                 do {
                     if try pump(client, tunnel) { progress = true }
                 } catch {
-                    logger.debug("tunnel connection to \(tunnel.host):\(tunnel.port) ended: \(error)")
+                    note("tunnel connection to \(tunnel.host):\(tunnel.port) ended: \(error)")
                     finish(client)
                     progress = true
                 }

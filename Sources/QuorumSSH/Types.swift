@@ -59,6 +59,8 @@ public struct SSHOptions: Sendable {
     /// `keepaliveInterval * keepaliveCountMax` seconds (plus two seconds) while we wait for it: 11 s by default,
     /// so a cut link is named within 15 s.
     public var keepaliveCountMax: Int = 3
+    /// Told what the session has to say beside its results (see `SSHNote`); nil: nobody listens.
+    public var notes: (@Sendable (SSHNote) -> Void)?
 
     public init(connectTimeout: Duration = .seconds(10), loginTimeout: Duration = .seconds(30),
                 keepaliveInterval: Int = 3, keepaliveCountMax: Int = 3) {

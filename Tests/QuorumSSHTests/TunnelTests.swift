@@ -1,5 +1,6 @@
 import Foundation
 import QuorumSSH
+import Synchronization
 import Testing
 
 /// A tiny blocking TCP echo server on 127.0.0.1: one thread per connection, echoes until EOF, then closes.
@@ -145,6 +146,20 @@ extension QuorumSSHTests {
             #expect(!canConnect(port: tunnel.localPort))
             #expect(try await connection.run("echo after").stdoutText == "after\n")
             await connection.close()
+        }
+
+        @Test("a session tells SSHOptions.notes of each tunnel it opens, naming itself")
+        func tunnelOpenedIsNoted() async throws {
+            let notes = Mutex<[SSHNote]>([])
+            var options = SSHOptions()
+            options.notes = { note in notes.withLock { $0.append(note) } }
+            let connection = try await sshd.connectRoot(options: options)
+            let tunnel = try await connection.openTunnel(toHost: "127.0.0.1", port: echo.port)
+            await connection.close()
+            let said = notes.withLock { $0 }
+            #expect(said.contains {
+                $0.kind == .detail && $0.message.hasPrefix("tunnel 127.0.0.1:\(tunnel.localPort) -> 127.0.0.1:\(echo.port) via ")
+            }, "\(said)")
         }
 
         @Test func tunnelKeepsWorkingWhileIdle() async throws {

@@ -1,7 +1,10 @@
-/// Sees every command a host's Remote runs, once it has ended: how `-vv` shows what was sent. Hooked into the
-/// SSH Remote, so every step kind is covered without knowing of it.
+/// Sees every command a host's Remote runs, once it has ended, and what its connection says: how `-vv` shows
+/// what was sent, the one trace of a run. Hooked into the SSH Remote, so every step kind is covered without
+/// knowing of it.
 public protocol CommandObserver: Sendable {
     func commandFinished(_ command: RemoteCommand)
+    /// What the connection beneath the commands says (a tunnel opened, the session lost), not redacted.
+    func connectionNote(host: String, _ message: String)
 }
 
 /// One remote command as the Remote ran it: the script (before the `sh -c`/sudo wrapping), how it ended and

@@ -38,6 +38,7 @@ public struct SSHConnector: HostConnector {
         var options = SSHOptions()
         options.connectTimeout = connectTimeout
         try KeepaliveSettings(host: host, variables: variables).apply(to: &options)
+        options.notes = SSHNotes(host: host, commandObserver: commandObserver).receive
         do {
             let connection = try await SSHConnection.connect(route, options: options)
             return SSHSession(host: host, connection: connection, commandTimeout: commandTimeout, tunnels: TunnelRegistry(),

@@ -3,6 +3,7 @@ import QuorumCore
 
 /// `-vv`: each remote command as sent (the script, before the `sh -c`/sudo wrapping), then its exit status and
 /// duration, per host, secrets masked. Printed when the command ends, as one block, so hosts never interleave.
+/// What a host's SSH session says beside (a tunnel opened, the session lost) comes as one line of its own.
 public struct CommandTrace: CommandObserver {
     let output: ConsoleOutput
     let redactor: SecretRedactor
@@ -14,6 +15,10 @@ public struct CommandTrace: CommandObserver {
 
     public func commandFinished(_ command: RemoteCommand) {
         output.line(text(command))
+    }
+
+    public func connectionNote(host: String, _ message: String) {
+        output.line("      \(host): " + redactor.redact(message))
     }
 
     func text(_ command: RemoteCommand) -> String {

@@ -15,9 +15,9 @@ public struct VaultIdentity: Sendable {
     }
 }
 
-/// The passwords of a run (or none), and the keys derived from them so far. A run reads the same vault
-/// file more than once (static checks, then each play's `vars_files`); the keyring derives each file's
-/// key once: scrypt is slow on purpose.
+/// The passwords of a run (or none), and the keys derived from them so far. A run may read the same vault
+/// file more than once (a `vars_files` entry of several plays); the keyring derives each file's key once:
+/// scrypt is slow on purpose.
 ///
 /// Quorum's own vault files are opened with the passphrase, then with each vault id's password. Ansible
 /// vaults (whole files and inline `!vault` values) are opened with the vault id a 1.2 header names first,

@@ -107,6 +107,11 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // What the tests share: the built binary's runner, workspaces, a local process runner.
+        .target(name: "QuorumTesting", swiftSettings: strict),
+
+        // The commands that contact nothing (validate, doc, inventory, malformed input) through the built binary.
+        .testTarget(name: "QuorumCLITests", dependencies: ["QuorumTesting"], swiftSettings: strict),
         .testTarget(name: "QuorumCoreTests", dependencies: ["QuorumCore", "QuorumSteps", "QuorumVault"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "QuorumEngineTests", dependencies: ["QuorumEngine", "QuorumCore", "QuorumSteps", "QuorumVault"], swiftSettings: strict),
         .testTarget(name: "QuorumStepsTests", dependencies: ["QuorumSteps", "QuorumCore"], swiftSettings: strict),
@@ -119,7 +124,7 @@ let package = Package(
         // Real parts: these bring the project's lab up (lab/lab.sh) and run the built `quorum` against it.
         .testTarget(
             name: "QuorumLabTests",
-            dependencies: ["QuorumSSH", "QuorumCore", "QuorumMySQL"],
+            dependencies: ["QuorumSSH", "QuorumCore", "QuorumMySQL", "QuorumTesting"],
             swiftSettings: strict
         ),
     ]

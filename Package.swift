@@ -112,12 +112,12 @@ let package = Package(
 
         // The commands that contact nothing (validate, doc, inventory, malformed input) through the built binary.
         .testTarget(name: "QuorumCLITests", dependencies: ["QuorumTesting"], swiftSettings: strict),
-        .testTarget(name: "QuorumCoreTests", dependencies: ["QuorumCore", "QuorumSteps", "QuorumVault"], exclude: ["Fixtures"], swiftSettings: strict),
-        .testTarget(name: "QuorumEngineTests", dependencies: ["QuorumEngine", "QuorumCore", "QuorumSteps", "QuorumVault"], swiftSettings: strict),
+        .testTarget(name: "QuorumCoreTests", dependencies: ["QuorumCore", "QuorumSteps", "QuorumVault", "QuorumTesting"], exclude: ["Fixtures"], swiftSettings: strict),
+        .testTarget(name: "QuorumEngineTests", dependencies: ["QuorumEngine", "QuorumCore", "QuorumSteps", "QuorumVault", "QuorumTesting"], swiftSettings: strict),
         .testTarget(name: "QuorumStepsTests", dependencies: ["QuorumSteps", "QuorumCore"], swiftSettings: strict),
         // QuorumMySQL: names, grants, the read-only door; with the lab's MariaDB up, real round trips.
         .testTarget(name: "QuorumMySQLTests", dependencies: ["QuorumMySQL"], swiftSettings: strict),
-        .testTarget(name: "QuorumSSHTests", dependencies: ["QuorumSSH"], swiftSettings: strict),
+        .testTarget(name: "QuorumSSHTests", dependencies: ["QuorumSSH", "QuorumTesting"], swiftSettings: strict),
         // Vault format and crypto, and the `quorum vault` commands through the built binary.
         // Fixtures/ansible: Ansible Vault files made by the real ansible-vault (see its README.md).
         .testTarget(name: "QuorumVaultTests", dependencies: ["QuorumVault", "QuorumCore", "QuorumSteps"], exclude: ["Fixtures"], swiftSettings: strict),

@@ -107,14 +107,14 @@ let package = Package(
             swiftSettings: strict
         ),
 
-        // What the tests share: the built binary's runner, workspaces, a local process runner.
-        .target(name: "QuorumTesting", swiftSettings: strict),
+        // What the tests share: one fake host, this machine as a host, the built binary's runner, workspaces.
+        .target(name: "QuorumTesting", dependencies: ["QuorumCore"], swiftSettings: strict),
 
         // The commands that contact nothing (validate, doc, inventory, malformed input) through the built binary.
         .testTarget(name: "QuorumCLITests", dependencies: ["QuorumTesting"], swiftSettings: strict),
         .testTarget(name: "QuorumCoreTests", dependencies: ["QuorumCore", "QuorumSteps", "QuorumVault", "QuorumTesting"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "QuorumEngineTests", dependencies: ["QuorumEngine", "QuorumCore", "QuorumSteps", "QuorumVault", "QuorumTesting"], swiftSettings: strict),
-        .testTarget(name: "QuorumStepsTests", dependencies: ["QuorumSteps", "QuorumCore"], swiftSettings: strict),
+        .testTarget(name: "QuorumStepsTests", dependencies: ["QuorumSteps", "QuorumCore", "QuorumTesting"], swiftSettings: strict),
         // QuorumMySQL: names, grants, the read-only door; with the lab's MariaDB up, real round trips.
         .testTarget(name: "QuorumMySQLTests", dependencies: ["QuorumMySQL"], swiftSettings: strict),
         .testTarget(name: "QuorumSSHTests", dependencies: ["QuorumSSH", "QuorumTesting"], swiftSettings: strict),

@@ -15,31 +15,36 @@ public enum Command {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = argv
         if let environment { process.environment = environment }
-        let out = Pipe(), err = Pipe(), input = Pipe()
-        process.standardOutput = out
-        process.standardError = err
+        let output = try capture(process, stdin: Data(stdin.utf8))
+        return Result(status: output.status, stdout: String(decoding: output.stdout, as: UTF8.self),
+                      stderr: String(decoding: output.stderr, as: UTF8.self))
+    }
+
+    /// Starts `process` with pipes for its three streams, writes `stdin`, and waits for it to end.
+    static func capture(_ process: Process, stdin: Data) throws -> (status: Int32, stdout: Data, stderr: Data) {
+        let input = Pipe(), output = Pipe(), errors = Pipe()
         process.standardInput = input
+        process.standardOutput = output
+        process.standardError = errors
         try process.run()
-        // Read stderr on another thread while this one reads stdout, so a chatty child cannot block.
-        let errData = Mutex(Data())
-        let errDone = DispatchSemaphore(value: 0)
-        let errHandle = err.fileHandleForReading
-        DispatchQueue.global().async {
-            let data = errHandle.readDataToEndOfFile()
-            errData.withLock { $0 = data }
-            errDone.signal()
-        }
+        // Write stdin and read stderr on other threads while this one reads stdout, so a chatty child cannot block.
         let inputHandle = input.fileHandleForWriting
-        let stdinBytes = Data(stdin.utf8)
         DispatchQueue.global().async {
-            inputHandle.write(stdinBytes)
+            // A program that ends before reading its stdin closes the pipe: a broken pipe is not an error.
+            try? inputHandle.write(contentsOf: stdin)
             try? inputHandle.close()
         }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        errDone.wait()
+        let errorBytes = Mutex(Data())
+        let errorsRead = DispatchSemaphore(value: 0)
+        let errorHandle = errors.fileHandleForReading
+        DispatchQueue.global().async {
+            let data = errorHandle.readDataToEndOfFile()
+            errorBytes.withLock { $0 = data }
+            errorsRead.signal()
+        }
+        let out = output.fileHandleForReading.readDataToEndOfFile()
+        errorsRead.wait()
         process.waitUntilExit()
-        return Result(status: process.terminationStatus,
-                      stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData.withLock { $0 }, as: UTF8.self))
+        return (process.terminationStatus, out, errorBytes.withLock { $0 })
     }
 }

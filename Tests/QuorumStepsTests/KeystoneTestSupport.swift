@@ -1,6 +1,7 @@
 import Foundation
 import OrderedCollections
 import QuorumCore
+import QuorumTesting
 @testable import QuorumSteps
 
 /// A small in-memory Identity v3 server for unit tests of the Keystone steps' logic (the lab runs the

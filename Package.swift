@@ -68,13 +68,30 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // Model, loaders, validation, variables, templating, secrets, and the step-kind contract.
+        // The vocabulary every layer speaks: `Value`/`Variables`, `SourceLocation`, did-you-mean hints and
+        // shell quoting (one quoting function, shared by the templates' `quote` filter and the Remote contract).
+        .target(
+            name: "QuorumValues",
+            dependencies: [.product(name: "OrderedCollections", package: "swift-collections")],
+            swiftSettings: strict
+        ),
+        // Strict Jinja-like templating: scanner, block parser, expressions, filters and tests, `include`.
+        .target(
+            name: "QuorumTemplates",
+            dependencies: [
+                "QuorumValues",
+                .product(name: "Stencil", package: "Stencil"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
+            ],
+            swiftSettings: strict
+        ),
+        // Model, loaders, validation, variables, secrets, and the step-kind contract; re-exports
+        // QuorumValues and QuorumTemplates (see Exports.swift).
         .target(
             name: "QuorumCore",
             dependencies: [
-                "QuorumVault",
+                "QuorumValues", "QuorumTemplates", "QuorumVault",
                 .product(name: "Yams", package: "Yams"),
-                .product(name: "Stencil", package: "Stencil"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,4 +1,5 @@
 import OrderedCollections
+import QuorumValues
 
 /// An evaluation problem: the message, and the variable path when the problem is an undefined variable.
 struct TemplateEvalError: Error {

@@ -1,9 +1,10 @@
 import Foundation
+import QuorumValues
 
 /// Quorum's Jinja-like expression language, used inside `{{ }}`, `{% if %}`, `{% for %}`, `{% set %}`
 /// and in `when:` conditions. Values stay `Value` from the variables to the output (no `Any`, no `Float`),
 /// so integers compare exactly and maps keep their written order.
-indirect enum TemplateExpr: Sendable {
+package indirect enum TemplateExpr: Sendable {
     case literal(Value)
     case name(String)
     case member(TemplateExpr, String)
@@ -20,7 +21,7 @@ indirect enum TemplateExpr: Sendable {
     case conditional(then: TemplateExpr, condition: TemplateExpr, otherwise: TemplateExpr?)
     case method(TemplateExpr, name: String, arguments: [TemplateExpr])
 
-    enum BinaryOperator: String, Sendable {
+    package enum BinaryOperator: String, Sendable {
         case equal = "==", notEqual = "!=", less = "<", lessOrEqual = "<=", greater = ">", greaterOrEqual = ">="
         case `in` = "in", notIn = "not in"
         case plus = "+", minus = "-", times = "*", divide = "/", floorDivide = "//", modulo = "%", concat = "~"
@@ -28,8 +29,8 @@ indirect enum TemplateExpr: Sendable {
 }
 
 /// A syntax error in an expression; `offset` counts characters from the expression's start.
-struct TemplateSyntaxProblem: Error {
-    var message: String
+package struct TemplateSyntaxProblem: Error {
+    package var message: String
 }
 
 /// Tokens of the expression language.

@@ -1,3 +1,4 @@
+import QuorumValues
 import Stencil
 
 /// A located template problem, relative to the template text (line 1 = the text's first line).

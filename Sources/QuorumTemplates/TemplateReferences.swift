@@ -1,10 +1,17 @@
+import QuorumValues
 import Stencil
 
 /// A variable a template uses, with the tag that uses it (1-based line and column within the text).
-struct TemplateUse: Sendable, Hashable {
-    var name: String
-    var line: Int
-    var column: Int
+package struct TemplateUse: Sendable, Hashable {
+    package var name: String
+    package var line: Int
+    package var column: Int
+
+    package init(name: String, line: Int, column: Int) {
+        self.name = name
+        self.line = line
+        self.column = column
+    }
 }
 
 /// Finds the top-level variables a template or a condition uses, for static checks before any host is
@@ -15,7 +22,7 @@ struct TemplateUse: Sendable, Hashable {
 /// on the way proves it defined (`{% if x is defined %}`, the `else` of `{% if x is undefined %}`,
 /// `x is defined and …`, `x is undefined or …`, `… if x is defined else …`), and not in a branch that the
 /// facts show cannot run (see `GuardFacts`).
-struct TemplateReferences {
+package struct TemplateReferences {
     let honoursGuards: Bool
     private(set) var uses: [TemplateUse] = []
     /// The tag being walked, where its uses are reported.
@@ -27,7 +34,7 @@ struct TemplateReferences {
     }
 
     /// The uses in `text`, in the order written; `facts` says what is known before it.
-    static func uses(in text: String, honouringGuards: Bool, facts: GuardFacts = .undecided) -> [TemplateUse] {
+    package static func uses(in text: String, honouringGuards: Bool, facts: GuardFacts = .undecided) -> [TemplateUse] {
         var walker = TemplateReferences(honoursGuards: honouringGuards)
         var facts = facts
         if TemplateRenderer.hasTemplateSyntax(text), let template = try? TemplateCache.shared.template(text) {
@@ -45,7 +52,7 @@ struct TemplateReferences {
     }
 
     /// The uses in a condition or one expression (all at line 1, column 1).
-    static func uses(in expression: TemplateExpr, honouringGuards: Bool, facts: GuardFacts = .undecided) -> [TemplateUse] {
+    package static func uses(in expression: TemplateExpr, honouringGuards: Bool, facts: GuardFacts = .undecided) -> [TemplateUse] {
         var walker = TemplateReferences(honoursGuards: honouringGuards)
         walker.walk(expression, facts)
         return walker.uses

@@ -1,4 +1,5 @@
 import OrderedCollections
+import QuorumValues
 
 /// Jinja-like templating for playbooks and files, strict: an undefined variable is an error naming the
 /// variable, the file and the line — never an empty string. No HTML escaping.
@@ -153,7 +154,7 @@ extension Error {
 
 extension SourceLocation {
     /// Where line `line`, column `column` of a text written here is: line 1 goes on from this column.
-    func within(line: Int, column: Int) -> SourceLocation {
+    package func within(line: Int, column: Int) -> SourceLocation {
         var location = self
         if line <= 1 {
             location.column = self.column + column - 1

@@ -1,12 +1,13 @@
 import Foundation
+import QuorumValues
 
 /// Parsed templates and expressions by their text, shared by every render: a playbook renders the same
 /// strings for every host, and parsing costs more than evaluating.
 ///
 /// `@unchecked Sendable`: the dictionaries are only touched under `lock`; the cached node trees are never
 /// mutated after parsing, and every render brings its own Stencil `Context` and `TemplateScope`.
-final class TemplateCache: @unchecked Sendable {
-    static let shared = TemplateCache()
+package final class TemplateCache: @unchecked Sendable {
+    package static let shared = TemplateCache()
 
     /// Beyond this many entries the cache starts over (cheap, and a run rarely has that many texts).
     private let limit = 2048
@@ -24,7 +25,7 @@ final class TemplateCache: @unchecked Sendable {
         return compiled
     }
 
-    func expression(_ text: String) throws(TemplateSyntaxProblem) -> TemplateExpr {
+    package func expression(_ text: String) throws(TemplateSyntaxProblem) -> TemplateExpr {
         if let cached = lock.withLock({ expressions[text] }) { return cached }
         let parsed = try ExprParser.parse(text)
         lock.withLock {

@@ -1,3 +1,5 @@
+import QuorumValues
+
 /// Cuts a template into text and tags, with each tag's line and column, and applies Quorum's whitespace
 /// rules before Stencil's parser sees the tokens.
 ///

@@ -1,9 +1,10 @@
 import Foundation
 import OrderedCollections
+import QuorumValues
 
 /// The filters (`x|name`), tests (`x is name`) and methods (`x.name()`) templates may use.
 /// Filter names are checked when a template is parsed: an unknown filter is an error with its line.
-enum TemplateFilters {
+package enum TemplateFilters {
     static let filterNames: [String] = [
         "default", "d", "defined", "join", "upper", "lower", "uppercase", "lowercase", "capitalize", "quote",
         "to_json", "to_nice_json", "replace", "int", "float", "string", "bool", "first", "last", "length", "count",
@@ -371,7 +372,7 @@ enum TemplateFilters {
 
     /// Percent-encodes everything but `A-Z a-z 0-9 - . _ ~` (also `/`, unlike Jinja, so a password is safe
     /// inside a URL such as `mysql+pymysql://user:{{ pw|urlencode }}@host/db`).
-    static func percentEncode(_ text: String) -> String {
+    package static func percentEncode(_ text: String) -> String {
         var out = ""
         for byte in text.utf8 {
             switch byte {

@@ -18,7 +18,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
-        .package(url: "https://github.com/stencilproject/Stencil", from: "0.15.1"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
@@ -80,7 +79,6 @@ let package = Package(
             name: "QuorumTemplates",
             dependencies: [
                 "QuorumValues",
-                .product(name: "Stencil", package: "Stencil"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ],
             swiftSettings: strict

@@ -1,36 +1,32 @@
-import Foundation
-import QuorumValues
+import Synchronization
 
 /// Parsed templates and expressions by their text, shared by every render: a playbook renders the same
-/// strings for every host, and parsing costs more than evaluating.
-///
-/// `@unchecked Sendable`: the dictionaries are only touched under `lock`; the cached node trees are never
-/// mutated after parsing, and every render brings its own Stencil `Context` and `TemplateScope`.
-package final class TemplateCache: @unchecked Sendable {
+/// strings for every host, and parsing costs more than evaluating. The parsed trees are immutable
+/// `Sendable` values; every render brings its own `TemplateScope`.
+package final class TemplateCache: Sendable {
     package static let shared = TemplateCache()
 
-    /// Beyond this many entries the cache starts over (cheap, and a run rarely has that many texts).
-    private let limit = 2048
-    private let lock = NSLock()
-    private var templates: [String: CompiledTemplate] = [:]
-    private var expressions: [String: TemplateExpr] = [:]
+    /// Beyond this many entries a cache starts over (cheap, and a run rarely has that many texts).
+    private static let limit = 2048
+    private let templates = Mutex<[String: [TemplateNode]]>([:])
+    private let expressions = Mutex<[String: TemplateExpr]>([:])
 
-    func template(_ text: String) throws(TemplateFailure) -> CompiledTemplate {
-        if let cached = lock.withLock({ templates[text] }) { return cached }
-        let compiled = try CompiledTemplate.compile(text)
-        lock.withLock {
-            if templates.count >= limit { templates.removeAll(keepingCapacity: true) }
-            templates[text] = compiled
-        }
-        return compiled
+    func template(_ text: String) throws(TemplateError) -> [TemplateNode] {
+        try Self.cached(text, in: templates, parse: TemplateParser.parse)
     }
 
-    package func expression(_ text: String) throws(TemplateSyntaxProblem) -> TemplateExpr {
-        if let cached = lock.withLock({ expressions[text] }) { return cached }
-        let parsed = try ExprParser.parse(text)
-        lock.withLock {
-            if expressions.count >= limit { expressions.removeAll(keepingCapacity: true) }
-            expressions[text] = parsed
+    package func expression(_ text: String) throws(TemplateError) -> TemplateExpr {
+        try Self.cached(text, in: expressions, parse: ExprParser.parse)
+    }
+
+    private static func cached<Parsed: Sendable>(
+        _ text: String, in cache: borrowing Mutex<[String: Parsed]>, parse: (String) throws(TemplateError) -> Parsed
+    ) throws(TemplateError) -> Parsed {
+        if let found = cache.withLock({ $0[text] }) { return found }
+        let parsed = try parse(text)
+        cache.withLock { entries in
+            if entries.count >= limit { entries.removeAll(keepingCapacity: true) }
+            entries[text] = parsed
         }
         return parsed
     }

@@ -52,16 +52,16 @@ package enum TemplateFilters {
 
     static func apply(_ name: String, _ value: Value, _ arguments: [Value], _ keywords: [String: Value], _ evaluator: TemplateEvaluator) throws -> Value {
         func argument(_ index: Int, _ label: String) throws -> Value {
-            guard index < arguments.count else { throw TemplateEvalError(message: "filter `\(name)` needs its \(label) argument") }
+            guard index < arguments.count else { throw TemplateError("filter `\(name)` needs its \(label) argument") }
             return arguments[index]
         }
         func maxArguments(_ count: Int) throws {
             if arguments.count > count {
-                throw TemplateEvalError(message: "filter `\(name)` takes at most \(count) argument\(count == 1 ? "" : "s"), got \(arguments.count)")
+                throw TemplateError("filter `\(name)` takes at most \(count) argument\(count == 1 ? "" : "s"), got \(arguments.count)")
             }
         }
         if name != "map", let unexpected = keywords.keys.sorted().first {
-            throw TemplateEvalError(message: "filter `\(name)` takes no keyword argument `\(unexpected)`")
+            throw TemplateError("filter `\(name)` takes no keyword argument `\(unexpected)`")
         }
         switch name {
         case "join":
@@ -95,7 +95,7 @@ package enum TemplateFilters {
             try maxArguments(2)
             let old = try text(argument(0, "first (old text)"), for: name)
             let new = try text(argument(1, "second (new text)"), for: name)
-            guard !old.isEmpty else { throw TemplateEvalError(message: "filter `replace` needs a non-empty text to replace") }
+            guard !old.isEmpty else { throw TemplateError("filter `replace` needs a non-empty text to replace") }
             return .string(try text(value, for: name).replacingOccurrences(of: old, with: new))
         case "int":
             try maxArguments(0)
@@ -109,7 +109,7 @@ package enum TemplateFilters {
                 if let d = Double(s.trimmingWhitespace) { return .double(d) }
             default: break
             }
-            throw TemplateEvalError(message: "filter `float` cannot convert the \(value.typeName) \(value.quotedDescription)")
+            throw TemplateError("filter `float` cannot convert the \(value.typeName) \(value.quotedDescription)")
         case "string":
             try maxArguments(0)
             return .string(value.description)
@@ -127,20 +127,20 @@ package enum TemplateFilters {
             case .null: return .bool(false)
             default: break
             }
-            throw TemplateEvalError(message: "filter `bool` cannot convert the \(value.typeName) \(value.quotedDescription)")
+            throw TemplateError("filter `bool` cannot convert the \(value.typeName) \(value.quotedDescription)")
         case "first", "last":
             try maxArguments(0)
             switch value {
             case .list(let items):
                 guard let item = name == "first" ? items.first : items.last else {
-                    throw TemplateEvalError(message: "filter `\(name)` on an empty list")
+                    throw TemplateError("filter `\(name)` on an empty list")
                 }
                 return item
             case .string(let s):
-                guard let c = name == "first" ? s.first : s.last else { throw TemplateEvalError(message: "filter `\(name)` on an empty string") }
+                guard let c = name == "first" ? s.first : s.last else { throw TemplateError("filter `\(name)` on an empty string") }
                 return .string(String(c))
             default:
-                throw TemplateEvalError(message: "filter `\(name)` needs a list or string, not a \(value.typeName)")
+                throw TemplateError("filter `\(name)` needs a list or string, not a \(value.typeName)")
             }
         case "length", "count":
             try maxArguments(0)
@@ -148,7 +148,7 @@ package enum TemplateFilters {
             case .list(let items): return .int(items.count)
             case .map(let map): return .int(map.count)
             case .string(let s): return .int(s.count)
-            default: throw TemplateEvalError(message: "filter `\(name)` needs a list, map or string, not a \(value.typeName)")
+            default: throw TemplateError("filter `\(name)` needs a list, map or string, not a \(value.typeName)")
             }
         case "urlencode":
             try maxArguments(0)
@@ -185,7 +185,7 @@ package enum TemplateFilters {
             let op = try arguments.count > 1 ? text(arguments[1], for: name) : "eq"
             return .bool(try versionCompare(value, try argument(0, "version"), op: op))
         default:
-            throw TemplateEvalError(message: "unknown filter `\(name)`")
+            throw TemplateError("unknown filter `\(name)`")
         }
     }
 
@@ -193,14 +193,14 @@ package enum TemplateFilters {
     private static func map(_ value: Value, _ arguments: [Value], _ keywords: [String: Value], _ evaluator: TemplateEvaluator) throws -> Value {
         let items = try list(value, for: "map")
         if let attribute = keywords["attribute"] {
-            guard arguments.isEmpty, keywords.count == 1 else { throw TemplateEvalError(message: "`map(attribute=…)` takes nothing else") }
+            guard arguments.isEmpty, keywords.count == 1 else { throw TemplateError("`map(attribute=…)` takes nothing else") }
             let path = try text(attribute, for: "map").split(separator: ".").map(String.init)
             return .list(try items.enumerated().map { offset, item in
                 var current = item
                 for key in path {
                     guard let next = current[key] else {
-                        throw TemplateEvalError(
-                            message: "undefined variable `[\(offset)].\(path.joined(separator: "."))`: item \(offset) has no `\(key)`",
+                        throw TemplateError(
+                            "undefined variable `[\(offset)].\(path.joined(separator: "."))`: item \(offset) has no `\(key)`",
                             undefinedVariable: path.joined(separator: "."))
                     }
                     current = next
@@ -209,28 +209,28 @@ package enum TemplateFilters {
             })
         }
         guard let first = arguments.first, case .string(let filter) = first else {
-            throw TemplateEvalError(message: "`map` needs a filter name or `attribute=`")
+            throw TemplateError("`map` needs a filter name or `attribute=`")
         }
-        if let unexpected = keywords.keys.first { throw TemplateEvalError(message: "`map` takes no keyword argument `\(unexpected)` here") }
+        if let unexpected = keywords.keys.first { throw TemplateError("`map` takes no keyword argument `\(unexpected)` here") }
         let rest = Array(arguments.dropFirst())
         if filter == "extract" {
-            guard let container = rest.first else { throw TemplateEvalError(message: "`map('extract', …)` needs a container") }
+            guard let container = rest.first else { throw TemplateError("`map('extract', …)` needs a container") }
             return .list(try items.map { item in
                 guard let key = item.scalarText, let found = container[key] ?? container.listValue.flatMap({ list in
                     if case .int(let i) = item, i >= 0, i < list.count { return list[i] } else { return nil }
                 }) else {
-                    throw TemplateEvalError(message: "undefined variable: `map('extract')` found no `\(item.description)`", undefinedVariable: item.description)
+                    throw TemplateError("undefined variable: `map('extract')` found no `\(item.description)`", undefinedVariable: item.description)
                 }
                 guard rest.count > 1, let subkey = rest[1].scalarText else { return found }
                 guard let value = found[subkey] else {
-                    throw TemplateEvalError(message: "undefined variable `['\(item.description)'].\(subkey)`: `\(item.description)` has no key `\(subkey)`",
+                    throw TemplateError("undefined variable `['\(item.description)'].\(subkey)`: `\(item.description)` has no key `\(subkey)`",
                                             undefinedVariable: "\(item.description).\(subkey)")
                 }
                 return value
             })
         }
         guard isKnownFilter(filter), !["default", "d", "defined", "map"].contains(filter) else {
-            throw TemplateEvalError(message: "`map` cannot apply `\(filter)`")
+            throw TemplateError("`map` cannot apply `\(filter)`")
         }
         return .list(try items.map { try apply(filter, $0, rest, [:], evaluator) })
     }
@@ -259,14 +259,14 @@ package enum TemplateFilters {
         case "true": return value == .bool(true)
         case "false": return value == .bool(false)
         case "even", "odd":
-            guard case .int(let i) = value else { throw TemplateEvalError(message: "test `\(name)` needs an integer, not a \(value.typeName)") }
+            guard case .int(let i) = value else { throw TemplateError("test `\(name)` needs an integer, not a \(value.typeName)") }
             return (i % 2 == 0) == (name == "even")
         case "version", "version_compare":
-            guard let other = arguments.first else { throw TemplateEvalError(message: "test `version` needs a version to compare with") }
+            guard let other = arguments.first else { throw TemplateError("test `version` needs a version to compare with") }
             let op = try arguments.count > 1 ? text(arguments[1], for: "version") : "eq"
             return try versionCompare(value, other, op: op)
         default:
-            throw TemplateEvalError(message: "unknown test `\(name)`")
+            throw TemplateError("unknown test `\(name)`")
         }
     }
 
@@ -278,7 +278,7 @@ package enum TemplateFilters {
         case ("keys", .map(let map)): return .list(map.keys.map(Value.string))
         case ("values", .map(let map)): return .list(Array(map.values))
         case ("get", .map(let map)):
-            guard let key = arguments.first?.scalarText else { throw TemplateEvalError(message: "`get()` needs a key") }
+            guard let key = arguments.first?.scalarText else { throw TemplateError("`get()` needs a key") }
             return map[key] ?? (arguments.count > 1 ? arguments[1] : .null)
         case ("split", .string), ("lower", .string), ("upper", .string), ("replace", .string):
             return try apply(name, value, arguments, [:], TemplateEvaluator(scope: TemplateScope(variables: [:])))
@@ -288,7 +288,7 @@ package enum TemplateFilters {
         case ("endswith", .string(let s)):
             return .bool(s.hasSuffix(try text(arguments.first ?? .null, for: name)))
         default:
-            throw TemplateEvalError(message: "a \(value.typeName) has no method `\(name)()`")
+            throw TemplateError("a \(value.typeName) has no method `\(name)()`")
         }
     }
 
@@ -305,7 +305,7 @@ package enum TemplateFilters {
         case "ge", ">=": return order >= 0
         case "eq", "==", "=": return order == 0
         case "ne", "!=", "<>": return order != 0
-        default: throw TemplateEvalError(message: "unknown version operator `\(op)` (use lt, le, gt, ge, eq, ne or <, <=, >, >=, ==, !=)")
+        default: throw TemplateError("unknown version operator `\(op)` (use lt, le, gt, ge, eq, ne or <, <=, >, >=, ==, !=)")
         }
     }
 
@@ -330,13 +330,13 @@ package enum TemplateFilters {
             let trimmed = s.trimmingWhitespace
             let version = trimmed.hasPrefix("v") ? String(trimmed.dropFirst()) : trimmed
             guard let first = version.first, first.isASCII, first.isNumber else {
-                throw TemplateEvalError(message: "\(s.quotedJSON) is not a version (expected digits and dots, such as \"2026.1\")")
+                throw TemplateError("\(s.quotedJSON) is not a version (expected digits and dots, such as \"2026.1\")")
             }
             return version
         case .int, .double:
             return value.description
         default:
-            throw TemplateEvalError(message: "a \(value.typeName) is not a version")
+            throw TemplateError("a \(value.typeName) is not a version")
         }
     }
 
@@ -344,14 +344,14 @@ package enum TemplateFilters {
 
     static func text(_ value: Value, for filter: String) throws -> String {
         guard let text = value.scalarText, !value.isNull else {
-            throw TemplateEvalError(message: "filter `\(filter)` needs a string, not a \(value.typeName)")
+            throw TemplateError("filter `\(filter)` needs a string, not a \(value.typeName)")
         }
         return text
     }
 
     static func list(_ value: Value, for filter: String) throws -> [Value] {
         guard case .list(let items) = value else {
-            throw TemplateEvalError(message: "filter `\(filter)` needs a list, not a \(value.typeName)")
+            throw TemplateError("filter `\(filter)` needs a list, not a \(value.typeName)")
         }
         return items
     }
@@ -367,7 +367,7 @@ package enum TemplateFilters {
             if let d = Double(trimmed), d.isFinite, abs(d) < 9.2e18 { return Int(d) }
         default: break
         }
-        throw TemplateEvalError(message: "filter `\(filter)` cannot convert the \(value.typeName) \(value.quotedDescription) to an integer")
+        throw TemplateError("filter `\(filter)` cannot convert the \(value.typeName) \(value.quotedDescription) to an integer")
     }
 
     /// Percent-encodes everything but `A-Z a-z 0-9 - . _ ~` (also `/`, unlike Jinja, so a password is safe

@@ -1,5 +1,4 @@
 import QuorumValues
-import Stencil
 
 /// A variable a template uses, with the tag that uses it (1-based line and column within the text).
 package struct TemplateUse: Sendable, Hashable {
@@ -21,7 +20,7 @@ package struct TemplateUse: Sendable, Hashable {
 /// not as the input of `default`/`d`/`defined` or of an `is defined`/`is undefined` test, not where a guard
 /// on the way proves it defined (`{% if x is defined %}`, the `else` of `{% if x is undefined %}`,
 /// `x is defined and …`, `x is undefined or …`, `… if x is defined else …`), and not in a branch that the
-/// facts show cannot run (see `GuardFacts`).
+/// facts show cannot run (see `GuardFacts`). An `include` is not followed: only its file name's uses count.
 package struct TemplateReferences {
     let honoursGuards: Bool
     private(set) var uses: [TemplateUse] = []
@@ -38,12 +37,12 @@ package struct TemplateReferences {
         var walker = TemplateReferences(honoursGuards: honouringGuards)
         var facts = facts
         if TemplateRenderer.hasTemplateSyntax(text), let template = try? TemplateCache.shared.template(text) {
-            walker.walk(template.nodes, &facts)
+            walker.walk(template, &facts)
         } else {
             // A text that does not parse: the uses in the output tags that do.
             for segment in (try? TemplateScanner.scan(text)) ?? [] where segment.kind == .output {
                 if let expression = try? TemplateCache.shared.expression(segment.content) {
-                    walker.at(segment)
+                    walker.at(segment.position)
                     walker.walk(expression, facts)
                 }
             }
@@ -58,25 +57,27 @@ package struct TemplateReferences {
         return walker.uses
     }
 
-    private mutating func at(_ segment: TemplateSegment) {
-        line = segment.line
-        column = segment.column
+    private mutating func at(_ position: TemplatePosition) {
+        line = position.line
+        column = position.column
     }
 
-    private mutating func walk(_ nodes: [any NodeType], _ facts: inout GuardFacts) {
+    private mutating func walk(_ nodes: [TemplateNode], _ facts: inout GuardFacts) {
         for node in nodes {
             switch node {
-            case let output as OutputNode:
-                at(output.segment)
-                walk(output.expression, facts)
-            case let set as SetNode:
-                at(set.segment)
-                walk(set.expression, facts)
-                facts.bind([set.name])
-            case let branching as IfNode:
-                walk(branching, facts)
-            case let loop as ForNode:
-                at(loop.segment)
+            case .text:
+                break
+            case .output(let expression, let position), .include(let expression, let position):
+                at(position)
+                walk(expression, facts)
+            case .assignment(let name, let expression, let position):
+                at(position)
+                walk(expression, facts)
+                facts.bind([name])
+            case .conditional(let branches):
+                walk(branches, facts)
+            case .loop(let loop):
+                at(loop.position)
                 walk(loop.iterable, facts)
                 var inner = facts
                 inner.bind(loop.targets + ["loop", "forloop"])
@@ -84,30 +85,28 @@ package struct TemplateReferences {
                     walk(filter, inner)
                     if honoursGuards { inner = inner.assuming(filter, is: true) }
                 }
-                walk(loop.nodes, &inner)
+                walk(loop.body, &inner)
                 var empty = facts
-                walk(loop.emptyNodes, &empty)
-            default:
-                break
+                walk(loop.otherwise, &empty)
             }
         }
     }
 
     /// Branches in order: each condition is evaluated only when the ones before it were false.
-    private mutating func walk(_ branching: IfNode, _ facts: GuardFacts) {
+    private mutating func walk(_ branches: [TemplateBranch], _ facts: GuardFacts) {
         var facts = facts
-        for branch in branching.branches {
+        for branch in branches {
             guard let condition = branch.condition else {
                 var inner = facts
-                walk(branch.nodes, &inner)
+                walk(branch.body, &inner)
                 return
             }
-            at(branch.segment)
+            at(branch.position)
             walk(condition, facts)
             let decided = honoursGuards ? facts.decide(condition) : nil
             if decided != false {
                 var inner = honoursGuards ? facts.assuming(condition, is: true) : facts
-                walk(branch.nodes, &inner)
+                walk(branch.body, &inner)
             }
             if decided == true { return }
             if honoursGuards { facts = facts.assuming(condition, is: false) }

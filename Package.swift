@@ -80,6 +80,8 @@ let package = Package(
             dependencies: [
                 "QuorumValues",
                 .product(name: "OrderedCollections", package: "swift-collections"),
+                // `to_yaml`, `to_nice_yaml`.
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: strict
         ),

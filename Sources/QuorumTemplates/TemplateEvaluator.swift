@@ -103,9 +103,9 @@ struct TemplateEvaluator {
             guard let otherwise else { return .value(.string("")) }
             return try resolve(otherwise)
         case .filter(let input, let name, let arguments, let keywords):
-            return .value(try TemplateFilters.applyFilter(name, input: input, arguments: arguments, keywords: keywords, evaluator: self))
+            return .value(try TemplateFunctions.applyFilter(name, input: input, arguments: arguments, keywords: keywords, evaluator: self))
         case .test(let input, let name, let arguments, let negated):
-            let result = try TemplateFilters.applyTest(name, input: try resolve(input), arguments: try arguments.map(value), evaluator: self)
+            let result = try TemplateFunctions.applyTest(name, input: try resolve(input), arguments: try arguments.map(value), evaluator: self)
             return .value(.bool(negated ? !result : result))
         case .method(let base, let name, let arguments):
             return .value(try TemplateFilters.applyMethod(name, on: try value(base), arguments: try arguments.map(value)))

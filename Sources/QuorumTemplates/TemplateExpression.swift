@@ -312,8 +312,8 @@ struct ExprParser {
                         arguments.append(try postfix(try primary()))
                     } while accept(",")
                 }
-                guard TemplateFilters.isKnownFilter(name) else {
-                    let hint = DidYouMean.hint(for: name, among: TemplateFilters.filterNames).map { " (\($0))" } ?? ""
+                guard TemplateFunctions.isKnownFilter(name) else {
+                    let hint = DidYouMean.hint(for: name, among: TemplateFunctions.filterNames).map { " (\($0))" } ?? ""
                     throw TemplateError("unknown filter `\(name)`\(hint)")
                 }
                 value = .filter(value, name: name, arguments: arguments, keywords: keywords)
@@ -338,8 +338,8 @@ struct ExprParser {
                         break
                     }
                 }
-                guard TemplateFilters.isKnownTest(name) else {
-                    let hint = DidYouMean.hint(for: name, among: TemplateFilters.testNames).map { " (\($0))" } ?? ""
+                guard TemplateFunctions.isKnownTest(name) else {
+                    let hint = DidYouMean.hint(for: name, among: TemplateFunctions.testNames).map { " (\($0))" } ?? ""
                     throw TemplateError("unknown test `\(name)`\(hint)")
                 }
                 value = .test(value, name: name, arguments: arguments, negated: negated)

@@ -2,196 +2,17 @@ import Foundation
 import OrderedCollections
 import QuorumValues
 
-/// The filters (`x|name`), tests (`x is name`) and methods (`x.name()`) templates may use.
-/// Filter names are checked when a template is parsed: an unknown filter is an error with its line.
+/// What filters, tests and methods share: conversions with their error messages, JSON, percent-encoding,
+/// release versions, `map`, and the methods (`x.items()`, `s.startswith('a')`).
 package enum TemplateFilters {
-    static let filterNames: [String] = [
-        "default", "d", "defined", "join", "upper", "lower", "uppercase", "lowercase", "capitalize", "quote",
-        "to_json", "to_nice_json", "replace", "int", "float", "string", "bool", "first", "last", "length", "count",
-        "urlencode", "split", "trim", "sort", "unique", "map",
-        "version_lt", "version_le", "version_gt", "version_ge", "version_eq", "version_ne", "version_compare",
-    ]
-    static let testNames: [String] = [
-        "defined", "undefined", "none", "string", "number", "integer", "float", "boolean", "mapping",
-        "sequence", "iterable", "true", "false", "even", "odd", "version", "version_compare",
-    ]
     static let methodNames: Set<String> = [
         "items", "keys", "values", "get", "split", "startswith", "endswith", "strip", "lower", "upper", "replace",
     ]
 
-    private static let filterSet = Set(filterNames)
-    private static let testSet = Set(testNames)
-
-    static func isKnownFilter(_ name: String) -> Bool { filterSet.contains(name) }
-    static func isKnownTest(_ name: String) -> Bool { testSet.contains(name) }
-
-    // MARK: Filters
-
-    static func applyFilter(
-        _ name: String, input: TemplateExpr, arguments argumentExpressions: [TemplateExpr],
-        keywords keywordExpressions: [(String, TemplateExpr)], evaluator: TemplateEvaluator
-    ) throws -> Value {
-        // The escape hatches look at the input without requiring it, and evaluate their fallback lazily.
-        switch name {
-        case "default", "d":
-            let resolved = try evaluator.resolve(input)
-            let onFalsy = try argumentExpressions.count > 1 ? evaluator.truth(argumentExpressions[1]) : false
-            if case .value(let value) = resolved, !value.isNull, !onFalsy || value.isTruthy { return value }
-            return try argumentExpressions.first.map(evaluator.value) ?? .string("")
-        case "defined":
-            return .bool(try evaluator.resolve(input).isDefined)
-        default:
-            break
-        }
-        let value = try evaluator.value(input)
-        let arguments = try argumentExpressions.map(evaluator.value)
-        var keywords: [String: Value] = [:]
-        for (key, expression) in keywordExpressions { keywords[key] = try evaluator.value(expression) }
-        return try apply(name, value, arguments, keywords, evaluator)
-    }
-
-    static func apply(_ name: String, _ value: Value, _ arguments: [Value], _ keywords: [String: Value], _ evaluator: TemplateEvaluator) throws -> Value {
-        func argument(_ index: Int, _ label: String) throws -> Value {
-            guard index < arguments.count else { throw TemplateError("filter `\(name)` needs its \(label) argument") }
-            return arguments[index]
-        }
-        func maxArguments(_ count: Int) throws {
-            if arguments.count > count {
-                throw TemplateError("filter `\(name)` takes at most \(count) argument\(count == 1 ? "" : "s"), got \(arguments.count)")
-            }
-        }
-        if name != "map", let unexpected = keywords.keys.sorted().first {
-            throw TemplateError("filter `\(name)` takes no keyword argument `\(unexpected)`")
-        }
-        switch name {
-        case "join":
-            try maxArguments(1)
-            let separator = try arguments.first.map { try text($0, for: name) } ?? ""
-            return .string(try list(value, for: name).map(\.description).joined(separator: separator))
-        case "upper", "uppercase":
-            try maxArguments(0)
-            return .string(try text(value, for: name).uppercased())
-        case "lower", "lowercase":
-            try maxArguments(0)
-            return .string(try text(value, for: name).lowercased())
-        case "capitalize":
-            try maxArguments(0)
-            let string = try text(value, for: name)
-            return .string(string.prefix(1).uppercased() + string.dropFirst().lowercased())
-        case "quote":
-            try maxArguments(0)
-            if case .list(let items) = value {
-                return .string(Shell.join(try items.map { try text($0, for: name) }))
-            }
-            return .string(Shell.quote(try text(value, for: name)))
-        case "to_json":
-            try maxArguments(0)
-            return .string(json(value, indent: nil))
-        case "to_nice_json":
-            try maxArguments(1)
-            let width = try arguments.first.map { try integer($0, for: name) } ?? 4
-            return .string(json(value, indent: width))
-        case "replace":
-            try maxArguments(2)
-            let old = try text(argument(0, "first (old text)"), for: name)
-            let new = try text(argument(1, "second (new text)"), for: name)
-            guard !old.isEmpty else { throw TemplateError("filter `replace` needs a non-empty text to replace") }
-            return .string(try text(value, for: name).replacingOccurrences(of: old, with: new))
-        case "int":
-            try maxArguments(0)
-            return .int(try integer(value, for: name))
-        case "float":
-            try maxArguments(0)
-            switch value {
-            case .int(let i): return .double(Double(i))
-            case .double: return value
-            case .string(let s):
-                if let d = Double(s.trimmingWhitespace) { return .double(d) }
-            default: break
-            }
-            throw TemplateError("filter `float` cannot convert the \(value.typeName) \(value.quotedDescription)")
-        case "string":
-            try maxArguments(0)
-            return .string(value.description)
-        case "bool":
-            try maxArguments(0)
-            switch value {
-            case .bool: return value
-            case .int(let i): return .bool(i != 0)
-            case .string(let s):
-                switch s.trimmingWhitespace.lowercased() {
-                case "true", "yes", "on", "1", "y": return .bool(true)
-                case "false", "no", "off", "0", "n", "": return .bool(false)
-                default: break
-                }
-            case .null: return .bool(false)
-            default: break
-            }
-            throw TemplateError("filter `bool` cannot convert the \(value.typeName) \(value.quotedDescription)")
-        case "first", "last":
-            try maxArguments(0)
-            switch value {
-            case .list(let items):
-                guard let item = name == "first" ? items.first : items.last else {
-                    throw TemplateError("filter `\(name)` on an empty list")
-                }
-                return item
-            case .string(let s):
-                guard let c = name == "first" ? s.first : s.last else { throw TemplateError("filter `\(name)` on an empty string") }
-                return .string(String(c))
-            default:
-                throw TemplateError("filter `\(name)` needs a list or string, not a \(value.typeName)")
-            }
-        case "length", "count":
-            try maxArguments(0)
-            switch value {
-            case .list(let items): return .int(items.count)
-            case .map(let map): return .int(map.count)
-            case .string(let s): return .int(s.count)
-            default: throw TemplateError("filter `\(name)` needs a list, map or string, not a \(value.typeName)")
-            }
-        case "urlencode":
-            try maxArguments(0)
-            if case .map(let map) = value {
-                return .string(try map.map { "\(percentEncode($0.key))=\(percentEncode(try text($0.value, for: name)))" }.joined(separator: "&"))
-            }
-            return .string(percentEncode(try text(value, for: name)))
-        case "split":
-            try maxArguments(1)
-            let string = try text(value, for: name)
-            if let separator = try arguments.first.map({ try text($0, for: name) }), !separator.isEmpty {
-                return .list(string.components(separatedBy: separator).map(Value.string))
-            }
-            return .list(string.split(whereSeparator: \.isWhitespace).map { .string(String($0)) })
-        case "trim":
-            try maxArguments(0)
-            return .string(try text(value, for: name).trimmingWhitespace)
-        case "sort":
-            try maxArguments(0)
-            return .list(try list(value, for: name).sorted { a, b in (try? TemplateOperators.compare(a, b, .less)) ?? 0 < 0 })
-        case "unique":
-            try maxArguments(0)
-            var seen: [Value] = []
-            for item in try list(value, for: name) where !seen.contains(where: { TemplateOperators.equal($0, item) }) { seen.append(item) }
-            return .list(seen)
-        case "map":
-            return try map(value, arguments, keywords, evaluator)
-        case "version_lt", "version_le", "version_gt", "version_ge", "version_eq", "version_ne":
-            try maxArguments(1)
-            let op = String(name.dropFirst("version_".count))
-            return .bool(try versionCompare(value, try argument(0, "version"), op: op))
-        case "version_compare":
-            try maxArguments(2)
-            let op = try arguments.count > 1 ? text(arguments[1], for: name) : "eq"
-            return .bool(try versionCompare(value, try argument(0, "version"), op: op))
-        default:
-            throw TemplateError("unknown filter `\(name)`")
-        }
-    }
-
     /// `map('filter', args…)`, `map(attribute='a.b')`, `map('extract', container[, key])`.
-    private static func map(_ value: Value, _ arguments: [Value], _ keywords: [String: Value], _ evaluator: TemplateEvaluator) throws -> Value {
-        let items = try list(value, for: "map")
+    static func map(_ call: FunctionCall) throws -> Value {
+        let (arguments, keywords) = (call.arguments, call.keywords)
+        let items = try list(call.input, for: "map")
         if let attribute = keywords["attribute"] {
             guard arguments.isEmpty, keywords.count == 1 else { throw TemplateError("`map(attribute=…)` takes nothing else") }
             let path = try text(attribute, for: "map").split(separator: ".").map(String.init)
@@ -229,45 +50,10 @@ package enum TemplateFilters {
                 return value
             })
         }
-        guard isKnownFilter(filter), !["default", "d", "defined", "map"].contains(filter) else {
+        guard TemplateFunctions.isMappable(filter) else {
             throw TemplateError("`map` cannot apply `\(filter)`")
         }
-        return .list(try items.map { try apply(filter, $0, rest, [:], evaluator) })
-    }
-
-    // MARK: Tests
-
-    static func applyTest(_ name: String, input: Resolved, arguments: [Value], evaluator: TemplateEvaluator) throws -> Bool {
-        switch name {
-        case "defined": return input.isDefined
-        case "undefined": return !input.isDefined
-        default: break
-        }
-        let value = try evaluator.require(input)
-        switch name {
-        case "none": return value.isNull
-        case "string": return value.stringValue != nil
-        case "number":
-            if case .int = value { return true }
-            if case .double = value { return true }
-            return false
-        case "integer": if case .int = value { return true } else { return false }
-        case "float": if case .double = value { return true } else { return false }
-        case "boolean": if case .bool = value { return true } else { return false }
-        case "mapping": return value.mapValue != nil
-        case "sequence", "iterable": return value.listValue != nil || value.stringValue != nil || value.mapValue != nil
-        case "true": return value == .bool(true)
-        case "false": return value == .bool(false)
-        case "even", "odd":
-            guard case .int(let i) = value else { throw TemplateError("test `\(name)` needs an integer, not a \(value.typeName)") }
-            return (i % 2 == 0) == (name == "even")
-        case "version", "version_compare":
-            guard let other = arguments.first else { throw TemplateError("test `version` needs a version to compare with") }
-            let op = try arguments.count > 1 ? text(arguments[1], for: "version") : "eq"
-            return try versionCompare(value, other, op: op)
-        default:
-            throw TemplateError("unknown test `\(name)`")
-        }
+        return .list(try items.map { try TemplateFunctions.apply(filter, $0, rest, [:], call.evaluator) })
     }
 
     // MARK: Methods
@@ -281,7 +67,7 @@ package enum TemplateFilters {
             guard let key = arguments.first?.scalarText else { throw TemplateError("`get()` needs a key") }
             return map[key] ?? (arguments.count > 1 ? arguments[1] : .null)
         case ("split", .string), ("lower", .string), ("upper", .string), ("replace", .string):
-            return try apply(name, value, arguments, [:], TemplateEvaluator(scope: TemplateScope(variables: [:])))
+            return try TemplateFunctions.apply(name, value, arguments, [:], TemplateEvaluator(scope: TemplateScope(variables: [:])))
         case ("strip", .string(let s)): return .string(s.trimmingWhitespace)
         case ("startswith", .string(let s)):
             return .bool(s.hasPrefix(try text(arguments.first ?? .null, for: name)))

@@ -2,9 +2,9 @@
 /// (`if`, `for`) parses its own body up to the tags that close it. Expressions inside the tags are
 /// parsed here too, so every syntax error is found before anything renders, with the tag's position.
 struct TemplateParser {
-    static let supported = "if/elif/else/endif, for/else/endfor, set, include"
+    static let supported = "if/elif/else/endif, for/else/endfor, set, include, raw/endraw"
     /// Jinja tags Quorum does not have; named as such rather than as unknown words.
-    private static let unsupported: Set<String> = ["extends", "block", "filter", "ifnot", "now", "break", "continue", "endset", "macro", "call", "with", "import", "from"]
+    private static let unsupported: Set<String> = ["extends", "block", "filter", "ifnot", "now", "break", "continue", "endset"]
     /// Tags that only close or divide a block.
     private static let inner: Set<String> = ["elif", "else", "endif", "endfor", "empty"]
 
@@ -56,6 +56,8 @@ struct TemplateParser {
         case "for": return try loop(tag)
         case "set": return try Self.assignment(tag)
         case "include": return try Self.include(tag)
+        case "raw": return try verbatim(tag)
+        case "endraw": throw TemplateError("`{% endraw %}` without an open `{% raw %}`", at: tag.position)
         case let name where Self.inner.contains(name):
             throw TemplateError("`{% \(name) %}` without an open `{% if %}` or `{% for %}`", at: tag.position)
         case let name where Self.unsupported.contains(name):
@@ -103,6 +105,14 @@ struct TemplateParser {
         }
         guard closer != nil else { throw TemplateError("`{% for %}` is never closed (expected `{% endfor %}`)", at: opening.position) }
         return .loop(TemplateLoop(targets: targets, iterable: iterable, filter: filter, body: nodes, otherwise: otherwise, position: opening.position))
+    }
+
+    /// `{% raw %}…{% endraw %}`: the scanner already made everything between them one text.
+    private mutating func verbatim(_ opening: Tag) throws(TemplateError) -> TemplateNode {
+        guard opening.rest.isEmpty else { throw TemplateError("`{% raw \(opening.rest) %}`: `raw` takes nothing", at: opening.position) }
+        let (nodes, closer) = try body(until: ["endraw"])
+        guard closer != nil else { throw TemplateError("`{% raw %}` is never closed (expected `{% endraw %}`)", at: opening.position) }
+        return .text(nodes.map { node in if case .text(let text) = node { text } else { "" } }.joined())
     }
 
     private static func assignment(_ tag: Tag) throws(TemplateError) -> TemplateNode {

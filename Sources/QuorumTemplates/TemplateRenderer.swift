@@ -9,14 +9,14 @@ import QuorumValues
 /// expression language inside the tags (`TemplateExpr`) keeps values as `Value`s (exact integers, ordered
 /// maps, null vs undefined).
 ///
-/// Syntax summary (see `TemplateFilters` for the full lists):
+/// Syntax summary (see `TemplateFunctions` for the filters and tests):
 /// - `{{ x }}`, `{{ a.b }}`, `{{ a['b'] }}`, `{{ hostvars[h].ansible_host }}`, `{{ list.0 }}`, `{{ list[-1] }}`
 /// - operators: `== != < <= > >= in not in and or not ~ + - * / // %`, `a if c else b`, `[list]`, `{map}`
 /// - filters, Jinja or Stencil style: `x|default('y')`, `x|default:"y"`, `x|join(', ')`, `x|join:", "`
 /// - tests: `x is defined`, `x is not defined`, `v is version('2026.1', '<=')`
 /// - tags: `{% if %}{% elif %}{% else %}{% endif %}`, `{% for x in xs %}…{% else %}…{% endfor %}`,
 ///   `{% for k, v in map %}` (written order), `{% set x = … %}`, `{% include 'file.j2' %}` (template files
-///   only, see `TemplateLoader`), comments `{# #}`
+///   only, see `TemplateLoader`), `{% raw %}…{% endraw %}`, comments `{# #}`
 /// - whitespace: a line holding only `{% %}`/`{# #}` tags vanishes with its newline; `{%-`/`-%}` strip more.
 public struct TemplateRenderer: Sendable {
     public init() {}

@@ -49,8 +49,10 @@ enum TemplateScanner {
             String(decoding: bytes[from..<to], as: UTF8.self)
         }
 
+        // Inside `{% raw %}`: where its `{% endraw %}` starts; nothing before it is a tag.
+        var rawEnd = 0
         while index < bytes.count {
-            guard bytes[index] == UInt8(ascii: "{"), index + 1 < bytes.count else {
+            guard index >= rawEnd, bytes[index] == UInt8(ascii: "{"), index + 1 < bytes.count else {
                 advance(to: index + 1)
                 continue
             }
@@ -117,6 +119,12 @@ enum TemplateScanner {
             segment.content = innerStart < innerEnd ? string(innerStart, innerEnd).trimmingWhitespace : ""
             segments.append(segment)
             advance(to: close + 2)
+            if kind == .block, segment.content == "raw" {
+                guard let end = endRaw(in: bytes, from: index) else {
+                    throw TemplateError("`{% raw %}` is never closed (expected `{% endraw %}`)", at: segment.position)
+                }
+                rawEnd = end
+            }
             textStart = index
             textLine = line
             textColumn = column
@@ -125,6 +133,21 @@ enum TemplateScanner {
             segments.append(TemplateSegment(kind: .text, content: string(textStart, bytes.count), line: textLine, column: textColumn))
         }
         return segments
+    }
+
+    /// Where the `{% endraw %}` (`-`/`+` markers and blanks allowed) after `start` begins.
+    private static func endRaw(in bytes: [UInt8], from start: Int) -> Int? {
+        var index = start
+        while index + 1 < bytes.count {
+            if bytes[index] == UInt8(ascii: "{"), bytes[index + 1] == UInt8(ascii: "%") {
+                var cursor = index + 2
+                if cursor < bytes.count, bytes[cursor] == UInt8(ascii: "-") || bytes[cursor] == UInt8(ascii: "+") { cursor += 1 }
+                while cursor < bytes.count, bytes[cursor] == UInt8(ascii: " ") || bytes[cursor] == UInt8(ascii: "\t") { cursor += 1 }
+                if Array(bytes[cursor..<min(cursor + 6, bytes.count)]) == Array("endraw".utf8) { return index }
+            }
+            index += 1
+        }
+        return nil
     }
 
     /// Applies the whitespace rules, like Jinja's `trim_blocks` + `lstrip_blocks` but only for whole lines:

@@ -18,7 +18,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
-        .package(url: "https://github.com/stencilproject/Stencil", from: "0.15.1"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
@@ -68,13 +67,31 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // Model, loaders, validation, variables, templating, secrets, and the step-kind contract.
+        // The vocabulary every layer speaks: `Value`/`Variables`, `SourceLocation`, did-you-mean hints and
+        // shell quoting (one quoting function, shared by the templates' `quote` filter and the Remote contract).
+        .target(
+            name: "QuorumValues",
+            dependencies: [.product(name: "OrderedCollections", package: "swift-collections")],
+            swiftSettings: strict
+        ),
+        // Strict Jinja-like templating: scanner, block parser, expressions, filters and tests, `include`.
+        .target(
+            name: "QuorumTemplates",
+            dependencies: [
+                "QuorumValues",
+                .product(name: "OrderedCollections", package: "swift-collections"),
+                // `to_yaml`, `to_nice_yaml`.
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strict
+        ),
+        // Model, loaders, validation, variables, secrets, and the step-kind contract; re-exports
+        // QuorumValues and QuorumTemplates (see Exports.swift).
         .target(
             name: "QuorumCore",
             dependencies: [
-                "QuorumVault",
+                "QuorumValues", "QuorumTemplates", "QuorumVault",
                 .product(name: "Yams", package: "Yams"),
-                .product(name: "Stencil", package: "Stencil"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,3 +1,4 @@
+import QuorumTemplates
 import QuorumVault
 
 /// Checks what can be known before any host is contacted: host patterns, notified handlers, `vars_files`,

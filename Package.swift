@@ -17,7 +17,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
-        .package(url: "https://github.com/stencilproject/Stencil", from: "0.15.1"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
@@ -66,13 +65,31 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // Model, loaders, validation, variables, templating, secrets, and the step-kind contract.
+        // The vocabulary every layer speaks: `Value`/`Variables`, `SourceLocation`, did-you-mean hints and
+        // shell quoting (one quoting function, shared by the templates' `quote` filter and the Remote contract).
+        .target(
+            name: "QuorumValues",
+            dependencies: [.product(name: "OrderedCollections", package: "swift-collections")],
+            swiftSettings: strict
+        ),
+        // Strict Jinja-like templating: scanner, block parser, expressions, filters and tests, `include`.
+        .target(
+            name: "QuorumTemplates",
+            dependencies: [
+                "QuorumValues",
+                .product(name: "OrderedCollections", package: "swift-collections"),
+                // `to_yaml`, `to_nice_yaml`.
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strict
+        ),
+        // Model, loaders, validation, variables, secrets, and the step-kind contract; re-exports
+        // QuorumValues and QuorumTemplates (see Exports.swift).
         .target(
             name: "QuorumCore",
             dependencies: [
-                "QuorumVault",
+                "QuorumValues", "QuorumTemplates", "QuorumVault",
                 .product(name: "Yams", package: "Yams"),
-                .product(name: "Stencil", package: "Stencil"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ],
             swiftSettings: strict
@@ -116,21 +133,26 @@ let package = Package(
             swiftSettings: strict
         ),
 
-        .testTarget(name: "QuorumCoreTests", dependencies: ["QuorumCore", "QuorumSteps", "QuorumVault"], exclude: ["Fixtures"], swiftSettings: strict),
-        .testTarget(name: "QuorumEngineTests", dependencies: ["QuorumEngine", "QuorumCore", "QuorumSteps", "QuorumVault", "QuorumHTTP"], swiftSettings: strict),
-        .testTarget(name: "QuorumStepsTests", dependencies: ["QuorumSteps", "QuorumCore", "QuorumHTTP"], swiftSettings: strict),
+        // What the tests share: one fake host, this machine as a host, the built binary's runner, workspaces.
+        .target(name: "QuorumTesting", dependencies: ["QuorumCore"], swiftSettings: strict),
+
+        // The commands that contact nothing (validate, doc, inventory, malformed input) through the built binary.
+        .testTarget(name: "QuorumCLITests", dependencies: ["QuorumTesting"], swiftSettings: strict),
+        .testTarget(name: "QuorumCoreTests", dependencies: ["QuorumCore", "QuorumSteps", "QuorumVault", "QuorumTesting"], exclude: ["Fixtures"], swiftSettings: strict),
+        .testTarget(name: "QuorumEngineTests", dependencies: ["QuorumEngine", "QuorumCore", "QuorumSteps", "QuorumVault", "QuorumHTTP", "QuorumTesting"], swiftSettings: strict),
+        .testTarget(name: "QuorumStepsTests", dependencies: ["QuorumSteps", "QuorumCore", "QuorumHTTP", "QuorumTesting"], swiftSettings: strict),
         // QuorumMySQL: names, grants, the read-only door; with the lab's MariaDB up, real round trips.
         .testTarget(name: "QuorumMySQLTests", dependencies: ["QuorumMySQL"], swiftSettings: strict),
-        .testTarget(name: "QuorumSSHTests", dependencies: ["QuorumSSH"], swiftSettings: strict),
+        .testTarget(name: "QuorumSSHTests", dependencies: ["QuorumSSH", "QuorumTesting"], swiftSettings: strict),
         // The SSH Remote's shell scripts, run by the local /bin/sh.
-        .testTarget(name: "QuorumSSHRemoteTests", dependencies: ["QuorumSSHRemote", "QuorumCore"], swiftSettings: strict),
+        .testTarget(name: "QuorumSSHRemoteTests", dependencies: ["QuorumSSHRemote", "QuorumCore", "QuorumTesting"], swiftSettings: strict),
         // Vault format and crypto, and the `quorum vault` commands through the built binary.
         // Fixtures/ansible: Ansible Vault files made by the real ansible-vault (see its README.md).
         .testTarget(name: "QuorumVaultTests", dependencies: ["QuorumVault", "QuorumCore", "QuorumSteps"], exclude: ["Fixtures"], swiftSettings: strict),
         // Real parts: these bring the project's lab up (lab/lab.sh) and run the built `quorum` against it.
         .testTarget(
             name: "QuorumLabTests",
-            dependencies: ["QuorumMySQL"],
+            dependencies: ["QuorumMySQL", "QuorumTesting"],
             swiftSettings: strict
         ),
     ]

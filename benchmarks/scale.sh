@@ -109,6 +109,7 @@ MaxStartups 100:30:250
 Subsystem sftp /usr/lib/openssh/sftp-server
 LogLevel ERROR
 EOF
+        # shellcheck disable=SC2016  # the inner shell expands its own variables
         unshare --mount --propagation private /bin/sh -ec '
             mount -t tmpfs -o size=4m,mode=0755 scale-srv /srv
             mkdir /srv/bench /srv/.host
@@ -216,6 +217,7 @@ for k in "${counts[@]}"; do
     floor_runner "$k" > "$state/floor/run.sh"
     : > "$state/quorum.txt"; : > "$state/floor.txt"
     for ((r = 1; r <= runs; r++)); do
+        # shellcheck disable=SC2086  # QUORUM_PREFIX is a command line: split into its words
         read -r wall cpu peak rc < <(python3 "$workload/timed.py" "$state/quorum.log" ${QUORUM_PREFIX:-} "${quorum[@]}")
         changed=$(quorum_changes "$state/run.json" "$k")
         [[ $rc == 0 && $changed == 0 ]] || die "K=$k: a timed Quorum run was not a clean no-change run (exit $rc, changed $changed)"

@@ -12,6 +12,7 @@ if ! flock -n 9; then
   echo "with-lab: waiting for another user of the lab to finish..." >&2
   flock -w 1800 9 || { echo "with-lab: the lab stayed busy for 30 minutes" >&2; exit 1; }
 fi
+# shellcheck disable=SC2317  # called by the EXIT trap
 cleanup() { bash "$here/lab.sh" down >/dev/null 2>&1 || true; }
 trap cleanup EXIT
 bash "$here/lab.sh" up 9>&-

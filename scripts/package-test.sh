@@ -39,6 +39,7 @@ done
 project=$(realpath "${QUORUM_PACKAGE_TEST_PROJECT:-$PWD}")
 arch=$(dpkg --print-architecture)
 if [[ -z $deb ]]; then
+  # shellcheck disable=SC2012  # the newest package: our own file names, no odd characters
   deb=$(ls -t dist/quorum_*_"$arch".deb 2>/dev/null | head -n 1 || true)
   [[ -n $deb ]] || die "no dist/quorum_*_$arch.deb: run scripts/package.sh first, or name the package"
 fi
@@ -54,6 +55,7 @@ if ! command -v debootstrap >/dev/null; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends debootstrap >/dev/null
 fi
 suite=bookworm
+# shellcheck disable=SC2016  # $(TARGET_OF)… are apt's own placeholders
 mirror=${QUORUM_DEBIAN_MIRROR:-$(apt-get indextargets --format '$(TARGET_OF) $(REPO_URI) $(RELEASE) $(IDENTIFIER)' |
   awk -v suite="$suite" '$1 == "deb" && $3 == suite && $4 == "Packages" { print $2; exit }')}
 [[ -n $mirror ]] || die "apt on this machine has no source for Debian $suite: set QUORUM_DEBIAN_MIRROR to a Debian mirror"
@@ -100,6 +102,7 @@ fi
 # Runs a shell command line in the root, with /proc and /dev mounted in a private mount namespace (gone when
 # it exits) and a plain environment.
 in_root() {
+  # shellcheck disable=SC2016  # the inner shell expands its own arguments
   unshare --mount --propagation private -- /bin/bash -c '
     mount -t proc proc "$1/proc" && mount --bind /dev "$1/dev" || exit 125
     exec chroot "$1" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 TERM=dumb \
@@ -138,6 +141,7 @@ check "dpkg -i $(basename "$deb")" "dpkg -i /tmp/$(basename "$deb")" "^Setting u
 check "ldd /usr/bin/quorum" "ldd /usr/bin/quorum" "libc\.so" "not found|/opt/"
 check "quorum --version" "quorum --version" "^quorum ${version//./\\.} \(commit [^ )]+\)$"
 check "quorum doc" "quorum doc" "^template +"
+# shellcheck disable=SC2016  # check runs the command line in the package's root
 check "man quorum | head -n 20" 'page=$(man quorum) && printf "%s\n" "$page" | head -n 20' "^NAME"
 check "man -w quorum.apply quorum.vault.edit (a page per subcommand)" "man -w quorum.apply quorum.vault.edit" "quorum\.vault\.edit\.1\.gz$"
 check "bash completion" '. /usr/share/bash-completion/completions/quorum && complete -p quorum' "^complete .* quorum$"

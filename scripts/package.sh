@@ -101,6 +101,7 @@ echo "Depends: $depends"
 files=$stage/files
 install -D -m 0755 "$binary" "$files/bin/quorum"
 mkdir -p "$files/share/man/man1"
+# shellcheck disable=SC2094  # reads the page, writes its .gz elsewhere
 for page in "$manual_dir"/*.1; do gzip -9n < "$page" > "$files/share/man/man1/$(basename "$page").gz"; done
 install -d "$files/share/bash-completion/completions" "$files/share/zsh/vendor-completions" \
   "$files/share/fish/vendor_completions.d" "$files/share/doc/quorum"

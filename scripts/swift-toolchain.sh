@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the project's scripts, after they have installed packages: puts the Swift toolchain first on
 # PATH and sets SWIFT to its `swift`. Debian's python3-swiftclient (pulled in with magnum-api for the lab)
 # installs OpenStack's object-store client as /usr/bin/swift, so a `swift` on PATH is used only when its
@@ -14,6 +15,7 @@ quorum_find_swift() {
 }
 if ! SWIFT=$(quorum_find_swift); then
   echo "no Swift toolchain found (looked at \$QUORUM_SWIFT, /opt/swift/usr/bin and PATH): install Swift 6 and retry" >&2
+  # shellcheck disable=SC2317  # exit when run instead of sourced
   return 1 2>/dev/null || exit 1
 fi
 export SWIFT

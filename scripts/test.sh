@@ -14,5 +14,5 @@ source scripts/swift-toolchain.sh
 if [[ $# -gt 0 ]]; then
   exec bash lab/with-lab.sh "$SWIFT" test --skip-build "$@"
 fi
-bash scripts/unit-test.sh --skip-build
+bash scripts/unit.sh --skip-build
 bash lab/with-lab.sh "$SWIFT" test --skip-build --filter QuorumLabTests

@@ -2,6 +2,7 @@ import Foundation
 import QuorumCore
 import QuorumEngine
 import QuorumSteps
+import QuorumTesting
 import QuorumVault
 import Synchronization
 
@@ -29,55 +30,40 @@ struct EngineHarness {
     /// A host that answers every command with exit 0 unless the script contains `FAIL-ON-<host>`; a script with
     /// `DIE-ON-<host>` loses the connection, one with `BLOCK` waits until the run is cancelled (an interrupt), and
     /// nothing runs once it is. The engine's pending-handlers scripts are carried out on `journal.hostFiles`.
-    struct MemoryRemote: Remote {
-        let host: String
-        let journal: Journal
-        /// Files the host has: path → text, or "host:path" → text for one host only.
-        var files: [String: String] = [:]
-        /// Canned output: a script containing the key prints the value (exit 0).
-        var answers: [String: String] = [:]
-
-        func probe(_ script: String, stdin: [UInt8], timeout: Duration?) async throws -> CommandResult {
-            try await arrive(script)
-            journal.add(host, script, write: false)
-            return result(script)
-        }
-        func change(_ script: String, stdin: [UInt8], timeout: Duration?) async throws -> CommandResult {
-            try await arrive(script)
-            journal.add(host, script, write: true)
-            keepPendingHandlers(script, lines: String(decoding: stdin, as: UTF8.self))
-            return result(script)
-        }
-        func arrive(_ script: String) async throws {
-            try Task.checkCancellation()
-            if script.contains("DIE-ON-\(host)") { throw RemoteError(.unreachable, "\(host): connection lost") }
-            if script.contains("BLOCK") {
-                journal.add(host, script, write: false)
-                try await Task.sleep(for: .seconds(60))
-            }
-        }
-        /// What the record and clear scripts do to the host's file (lines appended; exact lines removed).
-        func keepPendingHandlers(_ script: String, lines: String) {
-            let key = "\(host):\(EngineHarness.pendingPath)"
-            journal.hostFiles.withLock { files in
-                if script.hasPrefix("# quorum: record pending handlers") {
-                    files[key, default: ""] += lines
-                } else if script.hasPrefix("# quorum: clear pending handlers") {
-                    let done = Set(lines.split(separator: "\n"))
-                    let kept = (files[key] ?? "").split(separator: "\n").filter { !done.contains($0) }
-                    files[key] = kept.isEmpty ? nil : kept.map { $0 + "\n" }.joined()
+    /// `files`: path → text, or "host:path" → text for one host only; `answers`: a script containing the key
+    /// prints the value (exit 0). Writes go to the journal and are not kept.
+    static func memoryHost(_ host: String, journal: Journal, files: [String: String] = [:],
+                           answers: [String: String] = [:]) -> FakeRemote {
+        let remote = FakeRemote(host: host)
+        remote.keepsWrites = false
+        remote.observer = { event in
+            switch event {
+            case .probe(let script, _), .change(let script, _):
+                try Task.checkCancellation()
+                if script.contains("DIE-ON-\(host)") { throw RemoteError(.unreachable, "\(host): connection lost") }
+                if script.contains("BLOCK") {
+                    journal.add(host, script, write: false)
+                    try await Task.sleep(for: .seconds(60))
                 }
+                if case .change(_, let stdin) = event {
+                    journal.add(host, script, write: true)
+                    keepPendingHandlers(host, journal, script, lines: String(decoding: stdin, as: UTF8.self))
+                } else {
+                    journal.add(host, script, write: false)
+                }
+            case .write(let path, let content):
+                journal.add(host, "write \(path): \(String(decoding: content, as: UTF8.self))", write: true)
+            case .read:
+                try Task.checkCancellation()
             }
         }
-        func result(_ script: String) -> CommandResult {
+        remote.commandHandler = { script, _ in
             if script.contains("FAIL-ON-\(host)") { return CommandResult(stdout: [], stderr: Array("boom".utf8), status: 1) }
             if script.contains("hostname") { return CommandResult(stdout: Array("\(host)\n".utf8)) }
             if let answer = answers.first(where: { script.contains($0.key) }) { return CommandResult(stdout: Array(answer.value.utf8)) }
             return CommandResult()
         }
-        func stat(_ path: String) async throws -> FileInfo? { try await readFile(path)?.info }
-        func readFile(_ path: String) async throws -> RemoteFile? {
-            try Task.checkCancellation()
+        remote.fileSource = { path in
             if let text = journal.hostFile(host, path) {
                 return RemoteFile(content: Array(text.utf8), info: FileInfo(kind: .file, mode: 0o600, owner: "root", group: "root"))
             }
@@ -87,14 +73,25 @@ struct EngineHarness {
             guard let text = journal.files.withLock({ $0[path] }) else { return nil }
             return RemoteFile(content: Array(text.utf8), info: FileInfo(kind: .file, mode: 0o640, owner: "root", group: "root"))
         }
-        func writeFile(_ path: String, content: [UInt8], attributes: FileAttributes, validate: String?) async throws {
-            journal.add(host, "write \(path): \(String(decoding: content, as: UTF8.self))", write: true)
+        return remote
+    }
+
+    /// What the record and clear scripts do to the host's file (lines appended; exact lines removed).
+    static func keepPendingHandlers(_ host: String, _ journal: Journal, _ script: String, lines: String) {
+        let key = "\(host):\(EngineHarness.pendingPath)"
+        journal.hostFiles.withLock { files in
+            if script.hasPrefix("# quorum: record pending handlers") {
+                files[key, default: ""] += lines
+            } else if script.hasPrefix("# quorum: clear pending handlers") {
+                let done = Set(lines.split(separator: "\n"))
+                let kept = (files[key] ?? "").split(separator: "\n").filter { !done.contains($0) }
+                files[key] = kept.isEmpty ? nil : kept.map { $0 + "\n" }.joined()
+            }
         }
-        func tunnel(to host: String, port: Int) async throws -> Int { throw StepFailure("no tunnels") }
     }
 
     struct Session: HostSession {
-        let remote: MemoryRemote
+        let remote: FakeRemote
         func remote(become: BecomeSettings?) -> any Remote { remote }
         func close() async {}
     }
@@ -106,7 +103,7 @@ struct EngineHarness {
         var answers: [String: String] = [:]
         func connect(host: String, variables: Variables) async throws -> any HostSession {
             if unreachable.contains(host) { throw RemoteError(.unreachable, "\(host): connection refused") }
-            return Session(remote: MemoryRemote(host: host, journal: journal, files: files, answers: answers))
+            return Session(remote: EngineHarness.memoryHost(host, journal: journal, files: files, answers: answers))
         }
     }
 

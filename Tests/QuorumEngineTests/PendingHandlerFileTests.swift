@@ -1,5 +1,6 @@
 import Foundation
 import QuorumCore
+import QuorumTesting
 @testable import QuorumEngine
 import Testing
 
@@ -7,38 +8,6 @@ import Testing
 /// scripts through SSHRemote's `change`): the folder is created 0700, the file holds one line per record,
 /// records merge with what the host has, clearing removes exact lines, and the file goes when it is empty.
 @Suite struct PendingHandlerFileTests {
-    /// A Remote that runs scripts locally; reads files with `cat`-like direct access.
-    struct LocalShell: Remote {
-        var host: String { "local" }
-
-        func probe(_ script: String, stdin: [UInt8], timeout: Duration?) async throws -> CommandResult { try run(script, stdin) }
-        func change(_ script: String, stdin: [UInt8], timeout: Duration?) async throws -> CommandResult { try run(script, stdin) }
-        func stat(_ path: String) async throws -> FileInfo? { nil }
-        func readFile(_ path: String) async throws -> RemoteFile? {
-            guard let data = FileManager.default.contents(atPath: path) else { return nil }
-            return RemoteFile(content: Array(data), info: FileInfo(kind: .file, mode: 0o600, owner: "root", group: "root"))
-        }
-        func writeFile(_ path: String, content: [UInt8], attributes: FileAttributes, validate: String?) async throws {}
-        func tunnel(to host: String, port: Int) async throws -> Int { 0 }
-
-        func run(_ script: String, _ stdin: [UInt8]) throws -> CommandResult {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/bin/sh")
-            process.arguments = ["-c", script]
-            let input = Pipe(), errors = Pipe()
-            process.standardInput = input
-            process.standardError = errors
-            process.standardOutput = FileHandle.nullDevice
-            try process.run()
-            // A script that fails before reading its stdin (`unwritable`) closes the pipe: a broken pipe is not an error.
-            try? input.fileHandleForWriting.write(contentsOf: Data(stdin))
-            try input.fileHandleForWriting.close()
-            let stderr = errors.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return CommandResult(stderr: Array(stderr), status: process.terminationStatus)
-        }
-    }
-
     static func entry(_ handler: String, step: String = "HAProxy stanza", time: String = "2026-05-01T10:00:00Z") -> PendingHandler {
         PendingHandler(time: time, playbook: "magnum-ha.yml", play: "Magnum's configuration", handler: handler, step: step)
     }
@@ -48,7 +17,7 @@ import Testing
         let root = NSTemporaryDirectory() + "quorum-pending-\(UUID().uuidString.prefix(8))"
         defer { try? FileManager.default.removeItem(atPath: root) }
         let file = PendingHandlerFile(path: root + "/var/lib/quorum/pending-handlers")
-        let remote = LocalShell()
+        let remote = LocalShellRemote(readsFiles: true)
         #expect(try await file.read(remote).isEmpty)
 
         let toggle = Self.entry("restart haproxy through Pacemaker")
@@ -81,7 +50,7 @@ import Testing
         try "not a folder".write(toFile: root, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: root) }
         let file = PendingHandlerFile(path: root + "/pending-handlers")
-        let error = await #expect(throws: StepFailure.self) { try await file.record([Self.entry("x")], on: LocalShell()) }
+        let error = await #expect(throws: StepFailure.self) { try await file.record([Self.entry("x")], on: LocalShellRemote(readsFiles: true)) }
         #expect(error?.message.hasPrefix("cannot record pending handlers in \(root)/pending-handlers") == true)
     }
 }

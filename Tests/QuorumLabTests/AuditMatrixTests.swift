@@ -1,4 +1,5 @@
 import Foundation
+import QuorumTesting
 import Synchronization
 import Testing
 
@@ -20,7 +21,7 @@ enum DriftMatrix {
     /// are taken from the report rather than listed.
     static let restartPlay = "Rolling restart of Magnum"
 
-    static func expected(_ drift: Set<String>, _ report: Report) -> Set<String> {
+    static func expected(_ drift: Set<String>, _ report: RunReport) -> Set<String> {
         let restarted = Set(drift.filter { $0.hasSuffix("/" + Step.conf) }.map { String($0.split(separator: "/")[0]) })
         return drift.union(report.results.filter {
             $0.play.hasPrefix(restartPlay) && $0.outcome == "changed" && restarted.contains($0.host)
@@ -102,7 +103,7 @@ enum DriftMatrix {
     static func keystone(_ arguments: [String], answers status: String) throws {
         let answer = try LabKeystone.call(arguments)
         guard answer.split(separator: "\n").allSatisfy({ $0 == status }), !answer.isEmpty else {
-            throw LabError("keystone \(arguments): \(answer)")
+            throw TestError("keystone \(arguments): \(answer)")
         }
     }
 
@@ -221,7 +222,7 @@ enum DriftMatrix {
         name: "Keystone: the magnum service user deleted",
         inject: {
             let deleted = try LabKeystone.openstack(["user", "delete", "--domain", "Default", "magnum"])
-            guard deleted.status == 0 else { throw LabError("openstack user delete: \(deleted.stderr)") }
+            guard deleted.status == 0 else { throw TestError("openstack user delete: \(deleted.stderr)") }
         },
         drift: [once(Step.user), once(Step.role)],
         fixed: { try LabKeystone.call(["project-role", "HEAD", "magnum", "admin", "service"]) == "204\n" })

@@ -1,4 +1,5 @@
 import Foundation
+import QuorumTesting
 import Synchronization
 import Testing
 
@@ -89,10 +90,10 @@ enum LabAudit {
             let out = NSTemporaryDirectory() + "quorum-audit-\(UUID().uuidString)", err = out + ".err"
             defer { for path in [out, err] { try? FileManager.default.removeItem(atPath: path) } }
             do {
-                var environment = QuorumCLI.environment
+                var environment = QuorumCLI.inheritedEnvironment
                 environment["OUT"] = out
                 environment["ERR"] = err
-                let run = try Command.run(["bash", "-c", script, "audit", QuorumCLI.binary, "audit", LabTests.magnumPlaybook,
+                let run = try Command.run(["bash", "-c", script, "audit", PackageRoot.quorumBinary, "audit", LabTests.magnumPlaybook,
                                            "-i", Lab.inventory], environment: environment)
                 // `times`' last line: the children's user and system time, e.g. "0m0.412s 0m0.120s".
                 let children = run.stdout.split(separator: "\n").last ?? ""
@@ -107,7 +108,7 @@ enum LabAudit {
                 failures.withLock { $0.append("\(error)") }
             }
         }
-        if let failure = failures.withLock({ $0.first }) { throw LabError(failure) }
+        if let failure = failures.withLock({ $0.first }) { throw TestError(failure) }
         return results.withLock { $0 }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import QuorumTesting
 import Testing
 
 /// Issue 19: changes without a failed request. `benchmarks/availability.sh` runs a request loop inside ctl1 through
@@ -16,12 +17,12 @@ enum LabAvailability {
 
     /// Runs the script for the kinds given; its figures and everything it printed.
     static func measure(_ kinds: [String], interval: String) throws -> (figures: [Figure], output: String) {
-        var environment = QuorumCLI.environment
-        environment["QUORUM"] = QuorumCLI.binary
+        var environment = QuorumCLI.inheritedEnvironment
+        environment["QUORUM"] = PackageRoot.quorumBinary
         environment["INTERVAL"] = interval
-        let result = try Command.run(["bash", Lab.root + "/benchmarks/availability.sh"] + kinds, environment: environment)
+        let result = try Command.run(["bash", PackageRoot.path + "/benchmarks/availability.sh"] + kinds, environment: environment)
         let output = result.stdout + result.stderr
-        guard result.status == 0 else { throw LabError("availability.sh exited \(result.status):\n\(output)") }
+        guard result.status == 0 else { throw TestError("availability.sh exited \(result.status):\n\(output)") }
         let figures = result.stdout.split(separator: "\n").compactMap { line -> Figure? in
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
             guard fields.count >= 3, kinds.contains(String(fields[0])) else { return nil }
@@ -82,9 +83,9 @@ extension LabTests {
             }
         }
         // The roll really restarted Magnum, the reload really reloaded: the applies' own logs say so.
-        let rolling = try String(contentsOfFile: Lab.root + "/lab/state/availability/rolling.log", encoding: .utf8)
+        let rolling = try String(contentsOfFile: PackageRoot.path + "/lab/state/availability/rolling.log", encoding: .utf8)
         #expect(rolling.contains("changed") && rolling.contains(Self.magnumRestartStep), "\(rolling)")
-        let hitless = try String(contentsOfFile: Lab.root + "/lab/state/availability/hitless.log", encoding: .utf8)
+        let hitless = try String(contentsOfFile: PackageRoot.path + "/lab/state/availability/hitless.log", encoding: .utf8)
         #expect(hitless.contains("handler: reload haproxy without dropping a connection"), "\(hitless)")
         try LabAvailability.expectEveryServerReady("after the changes")
         let audit = try LabAudit.audit()

@@ -1,4 +1,5 @@
 import Foundation
+import QuorumTesting
 import Testing
 
 /// Controllers reached through a bastion (issue 15): the machine running Quorum may not open SSH to ctl2 and
@@ -93,8 +94,8 @@ extension LabTests {
             }
             #expect(!refused.all.contains("hostname  "), "a host was reached:\n\(refused.all)")
 
-            defer { _ = try? Command.run(["bash", Lab.root + "/lab/lab.sh", "mend", "ctl1"]) }
-            let cut = try Command.run(["bash", Lab.root + "/lab/lab.sh", "cut", "ctl1"])
+            defer { _ = try? Command.run(["bash", PackageRoot.path + "/lab/lab.sh", "mend", "ctl1"]) }
+            let cut = try Command.run(["bash", PackageRoot.path + "/lab/lab.sh", "cut", "ctl1"])
             #expect(cut.status == 0, "\(cut.stderr)")
             let down = try QuorumCLI.apply(playbook, ["-F", config])
             #expect(down.status == 3, "\(down.all)")
@@ -111,13 +112,13 @@ extension LabTests {
         defer { ws.remove() }
         let config = try ws.write("ssh_config", LabBastion.sshConfig())
         let playbook = try ws.write("pb.yml", LabBastion.playbook)
-        defer { _ = try? Command.run(["bash", Lab.root + "/lab/lab.sh", "mend", "ctl3"]) }
+        defer { _ = try? Command.run(["bash", PackageRoot.path + "/lab/lab.sh", "mend", "ctl3"]) }
         try LabBastion.directSSHBlocked {
             // (an earlier test cut ctl1 itself: the bastion reaches ctl2 and ctl3 again before ctl3 is cut)
             try HA.waitUntil("ctl1 reaches ctl2's and ctl3's sshd", seconds: 30) {
                 try Lab.exec("ctl1", "timeout 3 bash -c ': </dev/tcp/10.21.22.5/22 && : </dev/tcp/10.21.22.6/22'").status == 0
             }
-            let cut = try Command.run(["bash", Lab.root + "/lab/lab.sh", "cut", "ctl3"])
+            let cut = try Command.run(["bash", PackageRoot.path + "/lab/lab.sh", "cut", "ctl3"])
             #expect(cut.status == 0, "\(cut.stderr)")
             let started = Date()
             let run = try QuorumCLI.apply(playbook, ["-F", config])

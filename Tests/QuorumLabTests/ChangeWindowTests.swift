@@ -1,4 +1,5 @@
 import Foundation
+import QuorumTesting
 import Testing
 
 /// The operator's change window (issue 16): `apply --confirm` shows the plan and applies exactly it, or nothing
@@ -179,8 +180,8 @@ enum ConfirmOnTerminal {
     """#
 
     static func run(_ arguments: [String], answer: String) throws -> Command.Result {
-        try Command.run(["/usr/bin/python3", "-c", driver, answer, QuorumCLI.binary] + arguments,
-                        environment: QuorumCLI.environment)
+        try Command.run(["/usr/bin/python3", "-c", driver, answer, PackageRoot.quorumBinary] + arguments,
+                        environment: QuorumCLI.inheritedEnvironment)
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import QuorumTesting
 import Testing
 
 /// `quorum exec` against the lab's controllers: output grouped per host, the exit status, secrets masked.

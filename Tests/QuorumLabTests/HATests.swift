@@ -1,11 +1,12 @@
 import Foundation
+import QuorumTesting
 import Testing
 
 /// HA plumbing against the lab's real iptables, HAProxy and 3-node Pacemaker cluster (issue 5).
 enum HA {
-    static var iptablesPlaybook: String { Lab.root + "/playbooks/examples/ha-iptables.yml" }
-    static var stanzaPlaybook: String { Lab.root + "/playbooks/examples/ha-haproxy-stanza.yml" }
-    static var rollingPlaybook: String { Lab.root + "/playbooks/examples/ha-rolling-restart.yml" }
+    static var iptablesPlaybook: String { PackageRoot.path + "/playbooks/examples/ha-iptables.yml" }
+    static var stanzaPlaybook: String { PackageRoot.path + "/playbooks/examples/ha-haproxy-stanza.yml" }
+    static var rollingPlaybook: String { PackageRoot.path + "/playbooks/examples/ha-rolling-restart.yml" }
     static let stanza = "/etc/haproxy/conf.d/180-magnum.cfg"
     static let magnumRule = #"-A INPUT -p tcp -m multiport --dports 9511 -m comment --comment "117 magnum-api" -j ACCEPT"#
 
@@ -45,7 +46,7 @@ enum HA {
             if try condition() { return }
             Thread.sleep(forTimeInterval: 0.3)
         }
-        throw LabError("timed out after \(seconds)s waiting for \(what)")
+        throw TestError("timed out after \(seconds)s waiting for \(what)")
     }
 }
 

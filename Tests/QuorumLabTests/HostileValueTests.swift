@@ -1,4 +1,5 @@
 import Foundation
+import QuorumTesting
 import Testing
 
 extension LabTests {

@@ -1,4 +1,5 @@
 import Foundation
+import QuorumTesting
 import Testing
 
 /// SIGINT during a Magnum apply that toggles HAProxy through Pacemaker (issue 14): whenever it comes, p_haproxy
@@ -40,9 +41,9 @@ enum LabInterrupt {
         let base = NSTemporaryDirectory() + "quorum-interrupt-\(UUID().uuidString.prefix(8))"
         let running = Running(process: Process(), stdout: base + ".out", stderr: base + ".err", json: base + ".json")
         for path in [running.stdout, running.stderr] { _ = FileManager.default.createFile(atPath: path, contents: nil) }
-        running.process.executableURL = URL(fileURLWithPath: QuorumCLI.binary)
+        running.process.executableURL = URL(fileURLWithPath: PackageRoot.quorumBinary)
         running.process.arguments = arguments + ["--json", running.json]
-        running.process.environment = QuorumCLI.environment
+        running.process.environment = QuorumCLI.inheritedEnvironment
         running.process.standardOutput = FileHandle(forWritingAtPath: running.stdout)
         running.process.standardError = FileHandle(forWritingAtPath: running.stderr)
         running.process.standardInput = FileHandle.nullDevice
@@ -150,7 +151,7 @@ extension LabTests {
         let status = run.end(within: 120)
         #expect(status == 130, "\(moment): exit \(String(describing: status))\n\(run.output)\n\(run.errors)")
         #expect(run.output.contains("RECAP — interrupted (SIGINT)"), "\(moment):\n\(run.output)")
-        let report = try Report(Data(contentsOf: URL(fileURLWithPath: run.json)))
+        let report = try RunReport(Data(contentsOf: URL(fileURLWithPath: run.json)))
         #expect(report.raw.contains(#""interrupted" : true"#), "\(moment): \(report.raw.prefix(400))")
         try LabInterrupt.expectHAProxyBack("\(moment)")
         // A restart interrupted while its API server was drained put the server back before the exit.

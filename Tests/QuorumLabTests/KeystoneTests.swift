@@ -1,4 +1,5 @@
 import Foundation
+import QuorumTesting
 import Testing
 
 /// The lab's real Keystone (lab/services/30-keystone.sh, VIP 10.21.22.2:5000), checked with its own API
@@ -70,7 +71,7 @@ enum LabKeystone {
     @discardableResult
     static func call(_ arguments: [String]) throws -> String {
         let result = try Command.run([venv + "/bin/python3", "-c", api, adminPassword] + arguments)
-        guard result.status == 0 else { throw LabError("keystone API \(arguments.first ?? ""): \(result.stderr)") }
+        guard result.status == 0 else { throw TestError("keystone API \(arguments.first ?? ""): \(result.stderr)") }
         return result.stdout
     }
 
@@ -263,7 +264,7 @@ extension LabTests {
         let pid = try #require(try String(contentsOfFile: LabKeystone.pidFile, encoding: .utf8).split(separator: " ").first)
         // gunicorn leads its own process group (master and workers).
         _ = try Command.run(["sh", "-c", "kill -- -\(pid); for i in $(seq 100); do kill -0 -- -\(pid) 2>/dev/null || exit 0; sleep 0.1; done; kill -9 -- -\(pid)"])
-        defer { _ = try? Command.run(["bash", Lab.root + "/lab/lab.sh", "up"]) }
+        defer { _ = try? Command.run(["bash", PackageRoot.path + "/lab/lab.sh", "up"]) }
         let down = try LabKeystone.apply(ws)
         #expect(down.status == 2, "\(down.all)")
         let error = try #require(down.report?.results.first { $0.outcome == "failed" }?.error)
@@ -276,7 +277,7 @@ extension LabTests {
     @Test("Keystone through the controller's SSH tunnel")
     func keystoneThroughTunnel() throws {
         // An earlier test stops Keystone on purpose; `lab.sh up` is idempotent and starts it again.
-        _ = try Command.run(["bash", Lab.root + "/lab/lab.sh", "up"])
+        _ = try Command.run(["bash", PackageRoot.path + "/lab/lab.sh", "up"])
         try LabKeystone.reset()
         let ws = try Workspace("keystone")
         defer { ws.remove() }

@@ -1,4 +1,5 @@
 import Foundation
+import QuorumTesting
 import Testing
 
 /// Every test that touches the lab lives in this one serialized suite (spread over several files as
@@ -13,10 +14,10 @@ struct LabTests {
             try Lab.exec(host, "service quorum-demo stop >/dev/null 2>&1; rm -rf /etc/magnum/demo")
         }
         // `hello` is installed from apt's cache (the controllers have no route out); the lab keeps the .deb.
-        _ = try Command.run(["sh", "-c", "dpkg -r hello >/dev/null 2>&1; cp -n '\(Lab.root)'/lab/state/debs/*.deb /var/cache/apt/archives/"])
+        _ = try Command.run(["sh", "-c", "dpkg -r hello >/dev/null 2>&1; cp -n '\(PackageRoot.path)'/lab/state/debs/*.deb /var/cache/apt/archives/"])
     }
 
-    static var demoPlaybook: String { Lab.root + "/playbooks/lab-demo.yml" }
+    static var demoPlaybook: String { PackageRoot.path + "/playbooks/lab-demo.yml" }
 }
 
 extension LabTests {

@@ -1,4 +1,5 @@
 import Foundation
+import QuorumTesting
 import Testing
 
 extension LabTests {
@@ -14,10 +15,10 @@ extension LabTests {
             - {name: three, command: "true"}
             - {name: four, command: "true"}
         """)
-        defer { _ = try? Command.run(["bash", Lab.root + "/lab/lab.sh", "mend", "ctl3"]) }
+        defer { _ = try? Command.run(["bash", PackageRoot.path + "/lab/lab.sh", "mend", "ctl3"]) }
         let jsonPath = ws.path + "/run.json"
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: QuorumCLI.binary)
+        process.executableURL = URL(fileURLWithPath: PackageRoot.quorumBinary)
         process.arguments = ["apply", playbook, "-i", Lab.inventory, "--json", jsonPath]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
@@ -25,7 +26,7 @@ extension LabTests {
         let start = clock.now
         try process.run()
         Thread.sleep(forTimeInterval: 2)
-        let cut = try Command.run(["bash", Lab.root + "/lab/lab.sh", "cut", "ctl3"])
+        let cut = try Command.run(["bash", PackageRoot.path + "/lab/lab.sh", "cut", "ctl3"])
         #expect(cut.status == 0, "\(cut.stderr)")
         let cutAt = clock.now
         while process.isRunning && clock.now - start < .seconds(120) { Thread.sleep(forTimeInterval: 0.1) }
@@ -36,7 +37,7 @@ extension LabTests {
         // Keepalives every 3 s, three unanswered: about 11 s of silence names the controller.
         #expect(afterCut <= .seconds(15), "the cut controller was named \(afterCut) after the cut")
         #expect(process.terminationStatus == 3)
-        let report = try Report(try Data(contentsOf: URL(fileURLWithPath: jsonPath)))
+        let report = try RunReport(try Data(contentsOf: URL(fileURLWithPath: jsonPath)))
         let lost = report.results.first { $0.host == "ctl3" && $0.outcome == "unreachable" }
         #expect(lost?.error?.contains("keepalives") == true, "\(report.raw)")
         #expect(!report.results.contains { $0.host == "ctl3" && $0.step == "three" })

@@ -1,4 +1,5 @@
 import Foundation
+import QuorumTesting
 import Testing
 
 /// The schema step of magnum-ha.yml (`magnum-db-manage upgrade` with the `unless` probe `magnum_schema_current`):
@@ -39,7 +40,7 @@ enum MagnumSchema {
             print(head, d.get_revision(head).down_revision)
             """])
         let words = result.stdout.split(separator: " ").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
-        guard result.status == 0, words.count == 2 else { throw LabError("alembic: \(result.stdout)\(result.stderr)") }
+        guard result.status == 0, words.count == 2 else { throw TestError("alembic: \(result.stdout)\(result.stderr)") }
         return (words[0], words[1])
     }
 
@@ -53,7 +54,7 @@ enum MagnumSchema {
         let charset = try LabMySQL.admin(
             "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'magnum'")
             .split(separator: "\t").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
-        guard charset.count == 2 else { throw LabError("no magnum database: \(charset)") }
+        guard charset.count == 2 else { throw TestError("no magnum database: \(charset)") }
         _ = try LabMySQL.admin("DROP DATABASE magnum; CREATE DATABASE magnum CHARACTER SET \(charset[0]) COLLATE \(charset[1])")
         _ = try Lab.output("ctl1", "magnum-db-manage --config-file /etc/magnum/magnum.conf upgrade \(revision) 2>&1")
     }

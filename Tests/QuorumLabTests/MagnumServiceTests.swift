@@ -1,4 +1,5 @@
 import Foundation
+import QuorumTesting
 import Testing
 
 /// Magnum's services as Debian runs them (issue 13): the conductors and the API checked for real — by the
@@ -6,7 +7,7 @@ import Testing
 extension LabTests {
     /// The lab after a successful apply of magnum-ha.yml (applied only when an audit finds it differs).
     static func ensureMagnumApplied() throws {
-        _ = try Command.run(["bash", Lab.root + "/lab/lab.sh", "up"])   // an earlier test may have stopped a service
+        _ = try Command.run(["bash", PackageRoot.path + "/lab/lab.sh", "up"])   // an earlier test may have stopped a service
         if try LabAudit.audit().status == 0 { return }
         let apply = try QuorumCLI.apply(Self.magnumPlaybook)
         #expect(apply.status == 0, "apply failed:\n\(apply.all)\nMagnum's processes:\n\(LabMagnum.processes())")

@@ -1,12 +1,13 @@
 import Foundation
+import QuorumTesting
 import Testing
 
 extension LabTests {
-    static var magnumPlaybook: String { Lab.root + "/playbooks/magnum-ha.yml" }
+    static var magnumPlaybook: String { PackageRoot.path + "/playbooks/magnum-ha.yml" }
 
     /// Fresh shared services and controllers for the Magnum playbook.
     static func resetMagnumLab() throws {
-        _ = try Command.run(["bash", Lab.root + "/lab/lab.sh", "up"])   // an earlier test may have stopped a service
+        _ = try Command.run(["bash", PackageRoot.path + "/lab/lab.sh", "up"])   // an earlier test may have stopped a service
         try LabMySQL.resetMagnum()
         try LabKeystone.reset()
         try HA.resetIptables()

@@ -1,4 +1,5 @@
 import Foundation
+import QuorumTesting
 import QuorumMySQL
 import Testing
 
@@ -23,7 +24,7 @@ enum LabMySQL {
     /// The output of a statement that must succeed as the admin.
     static func admin(_ sql: String) throws -> String {
         let result = try client(sql)
-        guard result.status == 0 else { throw LabError("mysql `\(sql)` failed: \(result.stderr)") }
+        guard result.status == 0 else { throw TestError("mysql `\(sql)` failed: \(result.stderr)") }
         return result.stdout
     }
 
@@ -232,7 +233,7 @@ extension LabTests {
         #expect(stopped)
         let run = try QuorumCLI.apply(playbook)
         // Bring it back for the other tests whatever happened (lab.sh up is idempotent and restarts it).
-        let up = try Command.run(["bash", Lab.root + "/lab/lab.sh", "up"])
+        let up = try Command.run(["bash", PackageRoot.path + "/lab/lab.sh", "up"])
         #expect(up.status == 0, "\(up.stderr)")
         #expect(run.status == 2, "\(run.all)")
         let failed = run.report?.results.filter { $0.outcome == "failed" } ?? []

@@ -1,4 +1,5 @@
 import Foundation
+import QuorumTesting
 import Testing
 
 /// Preflight and durable handlers with playbooks/magnum-ha.yml on the lab (issue 14): a missing need stops

@@ -1,4 +1,5 @@
 import Foundation
+import QuorumTesting
 import Testing
 
 /// The Magnum playbook run with distinctive passwords, and every byte Quorum prints or writes locally

@@ -1,6 +1,7 @@
 import Foundation
 import QuorumCore
 @testable import QuorumSSHRemote
+import QuorumTesting
 import Testing
 
 /// The script behind `Remote.writeFile`, run locally by `/bin/sh` with `mktemp`, `chown` and `chmod`
@@ -67,7 +68,7 @@ struct AtomicWriteScriptTests {
     func newFileNeverWiderThanItsMode() throws {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let path = dir + "/etc/magnum.conf"
-        let run = try run(path, content: "password = Temp-Secret-1\n", attributes: FileAttributes(mode: 0o640, owner: "root", group: "root"))
+        let run = try run(path, content: "password = Temp-Secret-1\n", attributes: FileAttributes(mode: 0o640, owner: Privileges.userName, group: Privileges.groupName))
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.states.first?.tool == "mktemp" && run.states.first?.mode == 0o600, "\(run.states)")
         #expect(run.states.count >= 3, "the wrappers saw no chown/chmod: \(run.states)")

@@ -1,5 +1,6 @@
 import Foundation
 import QuorumSSH
+import QuorumTesting
 import Testing
 
 func elapsed(since start: ContinuousClock.Instant) -> Double {
@@ -21,8 +22,9 @@ func sshError(_ body: () async throws -> Void) async -> SSHError? {
     }
 }
 
-/// Every suite runs one after the other: they start servers, agents and measure timings.
-@Suite(.serialized)
+/// Every suite runs one after the other: they start servers, agents and measure timings. Their sshd logs in a
+/// user the fixture creates (useradd, chpasswd), so they need root.
+@Suite(.serialized, .enabled(if: Privileges.isRoot, "needs root: the sshd fixture creates its own user"))
 enum QuorumSSHTests {}
 
 extension QuorumSSHTests {

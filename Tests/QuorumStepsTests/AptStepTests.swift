@@ -1,4 +1,5 @@
 import QuorumCore
+import QuorumTesting
 import Synchronization
 import Testing
 @testable import QuorumSteps

@@ -1,4 +1,5 @@
 import QuorumCore
+import QuorumTesting
 import Testing
 
 /// Check mode has one shape: the context's `check`. The context makes its Remote, its peers' and the one a

@@ -1,4 +1,5 @@
 import QuorumCore
+import QuorumTesting
 @testable import QuorumSteps
 import Testing
 

@@ -1,15 +1,16 @@
 import Foundation
 import QuorumCore
+import QuorumTesting
 import Synchronization
 import Testing
 @testable import QuorumSteps
 
-// LocalRemote and LoopbackHAProxy: Support/LoopbackHAProxy.swift.
+// LoopbackHAProxy: Support/LoopbackHAProxy.swift; LocalShellRemote: QuorumTesting.
 
 @Suite(.serialized) struct HAProxyDrainTests {
     static let haveHAProxy = FileManager.default.isExecutableFile(atPath: "/usr/sbin/haproxy")
 
-    private func context(_ remote: LocalRemote) -> StepContext {
+    private func context(_ remote: LocalShellRemote) -> StepContext {
         StepContext(remote: remote, host: "local", check: false, wantsDiff: false, variables: [:], templates: TemplateRenderer(),
                     files: FileResolver(searchPath: []), location: nil, playHosts: ["local"])
     }
@@ -22,7 +23,7 @@ import Testing
     @Test(.enabled(if: haveHAProxy)) func drainsDuringTheBodyAndPutsTheServerBack() async throws {
         let haproxy = try LoopbackHAProxy()
         defer { haproxy.stop() }
-        let remote = LocalRemote()
+        let remote = LocalShellRemote()
         let drain = drain(haproxy)
         // UP before (HAProxy's first check passes within a second).
         for _ in 0..<40 {
@@ -35,13 +36,13 @@ import Testing
         #expect(during?.status == "DRAIN", "\(String(describing: during))")
         let after = try await drain.state(on: remote, host: "local")
         #expect(after?.status == "UP")
-        #expect(remote.scripts.withLock { $0 }.contains { $0.contains("urllib.request") }, "the health URL was not asked")
+        #expect(remote.scripts.contains { $0.contains("urllib.request") }, "the health URL was not asked")
     }
 
     @Test(.enabled(if: haveHAProxy)) func aFailureAfterTheDrainPutsTheServerBack() async throws {
         let haproxy = try LoopbackHAProxy()
         defer { haproxy.stop() }
-        let remote = LocalRemote()
+        let remote = LocalShellRemote()
         let drain = drain(haproxy, health: false)
         await #expect(throws: StepFailure.self) {
             try await drain.around(context(remote)) {
@@ -57,7 +58,7 @@ import Testing
     @Test(.enabled(if: haveHAProxy)) func unknownServerIsNamed() async throws {
         let haproxy = try LoopbackHAProxy()
         defer { haproxy.stop() }
-        let remote = LocalRemote()
+        let remote = LocalShellRemote()
         let wrong = HAProxyDrain(backend: "test_api", server: "nope", socket: haproxy.socket, timeout: 2)
         let error = await #expect(throws: StepFailure.self) { try await wrong.around(context(remote)) { 0 } }
         #expect(error?.description.contains("nope") == true, "\(String(describing: error))")

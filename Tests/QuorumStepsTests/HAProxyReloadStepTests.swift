@@ -1,5 +1,6 @@
 import Foundation
 import QuorumCore
+import QuorumTesting
 import Testing
 @testable import QuorumSteps
 
@@ -71,7 +72,7 @@ private final class RequestLoop {
 @Suite(.serialized) struct HAProxyReloadStepTests {
     static let haveHAProxy = FileManager.default.isExecutableFile(atPath: "/usr/sbin/haproxy")
 
-    private func context(_ remote: LocalRemote, check: Bool = false) -> StepContext {
+    private func context(_ remote: LocalShellRemote, check: Bool = false) -> StepContext {
         StepContext(remote: remote, host: "local", check: check, wantsDiff: false, variables: [:], templates: TemplateRenderer(),
                     files: FileResolver(searchPath: []), location: nil, playHosts: ["local"])
     }
@@ -85,7 +86,7 @@ private final class RequestLoop {
 
     /// GET http://127.0.0.1:PORT/PATH: "STATUS BODY", or the error. The answer may take minutes on a busy machine.
     private static func get(_ port: Int, _ path: String = "/") throws -> String {
-        try LocalRemote().run("""
+        try LocalShellRemote().run("""
             python3 -c 'import sys, urllib.request
             try:
                 with urllib.request.urlopen("http://127.0.0.1:%s%s" % (sys.argv[1], sys.argv[2]), timeout=300) as r:
@@ -95,8 +96,8 @@ private final class RequestLoop {
             """).stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    private func reloadInvocations(_ remote: LocalRemote) -> [String] {
-        remote.scripts.withLock { $0 }.filter { $0.contains("' reload ") }
+    private func reloadInvocations(_ remote: LocalShellRemote) -> [String] {
+        remote.scripts.filter { $0.contains("' reload ") }
     }
 
     /// Waits (bounded) until the master has exactly one worker, the first one.
@@ -108,10 +109,10 @@ private final class RequestLoop {
     }
 
     /// `body` with a master-worker HAProxy whose first worker runs (its pid given), stopped after.
-    private func withMasterWorker(_ body: (LoopbackHAProxy, LocalRemote, Int32) async throws -> Void) async throws {
+    private func withMasterWorker(_ body: (LoopbackHAProxy, LocalShellRemote, Int32) async throws -> Void) async throws {
         let haproxy = try LoopbackHAProxy(masterWorker: true)
         defer { haproxy.stop() }
-        try await body(haproxy, LocalRemote(), try await firstWorker(haproxy))
+        try await body(haproxy, LocalShellRemote(), try await firstWorker(haproxy))
     }
 
     @Test(.enabled(if: haveHAProxy)) func reloadsWithoutAFailedRequestAndServesTheNewSection() async throws {
@@ -176,7 +177,7 @@ private final class RequestLoop {
             #expect(outcome.message?.contains("would validate the configuration and reload HAProxy (master \(haproxy.haproxy.processIdentifier), worker \(old))") == true,
                     "\(outcome.message ?? "")")
             #expect(reloadInvocations(remote).isEmpty)
-            #expect(!remote.scripts.withLock { $0 }.contains { $0.contains("haproxy -c") }, "check mode validated")
+            #expect(!remote.scripts.contains { $0.contains("haproxy -c") }, "check mode validated")
             try await Task.sleep(for: .milliseconds(500))
             #expect(haproxy.workers() == [old])
         }
@@ -185,7 +186,7 @@ private final class RequestLoop {
     @Test(.enabled(if: haveHAProxy)) func aSingleProcessHAProxyIsRefused() async throws {
         let haproxy = try LoopbackHAProxy(masterWorker: false)
         defer { haproxy.stop() }
-        let remote = LocalRemote()
+        let remote = LocalShellRemote()
         let error = await #expect(throws: StepFailure.self) { try await step(haproxy).run(context(remote)) }
         let text = error?.description ?? ""
         #expect(text.contains("not in master-worker mode") && text.contains("not be hitless") && text.contains("toggle"), "\(text)")
@@ -197,7 +198,7 @@ private final class RequestLoop {
     @Test func noHAProxyRunningIsSkipped() async throws {
         let folder = NSTemporaryDirectory() + "quorum-reload-\(UUID().uuidString.prefix(8))"
         let step = try reloadStep([("config", .list([.string(folder + "/haproxy.cfg")])), ("pidfile", .string(folder + "/none.pid"))])
-        let outcome = try await step.run(context(LocalRemote(), check: true))
+        let outcome = try await step.run(context(LocalShellRemote(), check: true))
         #expect(!outcome.changed && outcome.skippedReason?.contains("nothing to reload") == true, "\(outcome)")
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import QuorumCore
 import QuorumHTTP
+import QuorumTesting
 @testable import QuorumSteps
 import Testing
 

@@ -2,6 +2,7 @@ import Foundation
 import OrderedCollections
 import QuorumCore
 import QuorumHTTP
+import QuorumTesting
 @testable import QuorumSteps
 import Testing
 

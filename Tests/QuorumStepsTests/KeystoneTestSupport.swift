@@ -2,6 +2,7 @@ import Foundation
 import OrderedCollections
 import QuorumCore
 import QuorumHTTP
+import QuorumTesting
 @testable import QuorumSteps
 
 /// A small in-memory Identity v3 server for unit tests of the Keystone steps' logic (the lab runs the

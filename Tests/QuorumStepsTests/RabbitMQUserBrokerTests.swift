@@ -14,6 +14,7 @@ struct RabbitMQUserBrokerTests {
     func realBroker() async throws {
         let broker = try LoopbackRabbitMQ()
         defer { broker.stop() }
+        try await broker.ready()
         let run = { (check: Bool, values: OrderedDictionary<String, Value>) in
             try await RabbitMQRun(nil, check: check, url: broker.url, admin: (broker.adminUser, broker.adminPassword)).run(values)
         }
@@ -24,16 +25,16 @@ struct RabbitMQUserBrokerTests {
                                                        "tags": .list(["management"])]
 
         // Check mode on a fresh broker: the whole creation predicted, nothing written (rabbitmqctl's view).
-        let pristine = try snapshot(broker)
+        let pristine = try await snapshot(broker)
         let predicted = try await run(true, magnum)
-        #expect(try snapshot(broker) == pristine)
+        #expect(try await snapshot(broker) == pristine)
         #expect(predicted.message == "would create vhost /magnum; would create user magnum; would set permissions on /magnum")
 
         let created = try await run(false, magnum)
         #expect(created.changed && created.diffs == predicted.diffs)
         #expect(created.message == "created vhost /magnum; created user magnum; set permissions on /magnum")
         #expect(try await whoami(broker, "magnum", first) == 200)
-        let afterCreate = try snapshot(broker)
+        let afterCreate = try await snapshot(broker)
         #expect(afterCreate.users.contains("magnum\t[management]"), "\(afterCreate.users)")
         #expect(afterCreate.vhosts.contains("/magnum"))
         #expect(afterCreate.permissions.contains("/magnum\t.*\t.*\t.*"), "\(afterCreate.permissions)")
@@ -44,9 +45,9 @@ struct RabbitMQUserBrokerTests {
 
         // A new password: check predicts it and changes nothing; apply sets it; the old one is refused.
         magnum["password"] = .string(second)
-        let before = try snapshot(broker)
+        let before = try await snapshot(broker)
         let checkPassword = try await run(true, magnum)
-        #expect(try snapshot(broker) == before)
+        #expect(try await snapshot(broker) == before)
         #expect(try await whoami(broker, "magnum", first) == 200, "check mode left the password alone")
         #expect(checkPassword.diffs == [Diff(subject: "password of rabbitmq user magnum", before: "(stored)", after: "(new)", secret: true)])
         let setPassword = try await run(false, magnum)
@@ -57,10 +58,10 @@ struct RabbitMQUserBrokerTests {
 
         // Tags alone: the user is updated in place, its password (the stored hash is sent back) and permissions kept.
         magnum["tags"] = .list(["management", "monitoring"])
-        let beforeTags = try snapshot(broker)
+        let beforeTags = try await snapshot(broker)
         let tagged = try await run(false, magnum)
         #expect(tagged.diffs == [Diff(subject: "tags of rabbitmq user magnum", before: "management", after: "management, monitoring")])
-        let afterTags = try snapshot(broker)
+        let afterTags = try await snapshot(broker)
         #expect(afterTags.permissions == beforeTags.permissions && afterTags.vhosts == beforeTags.vhosts)
         #expect(afterTags.users.contains("magnum\t[management, monitoring]"), "\(afterTags.users)")
         #expect(try await whoami(broker, "magnum", second) == 200)
@@ -78,18 +79,18 @@ struct RabbitMQUserBrokerTests {
             Diff(subject: "permissions of magnum on /", before: "(none)", after: "configure ^$ write ^$ read ^amq\\.status$"),
         ])
         #expect(try await whoami(broker, "magnum", second) == 200)
-        let permissions = try snapshot(broker).permissions
+        let permissions = try await snapshot(broker).permissions
         #expect(permissions.contains("/magnum\t^magnum-.*\t.*\t.*") && permissions.contains("/\t^$\t^$\t^amq\\.status$"), "\(permissions)")
         #expect(!(try await run(false, magnum)).changed)
 
         // Absent: check predicts and keeps the user; apply deletes it; a second run is ok.
         let gone: OrderedDictionary<String, Value> = ["name": "magnum", "state": "absent"]
-        let beforeDelete = try snapshot(broker)
+        let beforeDelete = try await snapshot(broker)
         #expect(try await run(true, gone).message == "would delete user magnum")
-        #expect(try snapshot(broker) == beforeDelete)
+        #expect(try await snapshot(broker) == beforeDelete)
         #expect(try await run(false, gone).changed)
         #expect(try await whoami(broker, "magnum", second) == 401)
-        #expect(!(try snapshot(broker).users.contains("magnum")))
+        #expect(!(try await snapshot(broker).users.contains("magnum")))
         #expect(!(try await run(false, gone)).changed)
     }
 
@@ -100,10 +101,10 @@ struct RabbitMQUserBrokerTests {
         var permissions: String
     }
 
-    func snapshot(_ broker: LoopbackRabbitMQ) throws -> Snapshot {
-        let users = try broker.ctl(["list_users"])
-        let vhosts = try broker.ctl(["list_vhosts"])
-        let permissions = try broker.ctl(["list_user_permissions", "magnum"])
+    func snapshot(_ broker: LoopbackRabbitMQ) async throws -> Snapshot {
+        let users = try await broker.ctl(["list_users"])
+        let vhosts = try await broker.ctl(["list_vhosts"])
+        let permissions = try await broker.ctl(["list_user_permissions", "magnum"])
         #expect(users.status == 0 && vhosts.status == 0, "\(users.output) \(vhosts.output)")
         return Snapshot(users: users.output, vhosts: vhosts.output, permissions: "\(permissions.status) \(permissions.output)")
     }

@@ -1,5 +1,6 @@
 import Foundation
 import QuorumCore
+import QuorumTesting
 import Synchronization
 import Testing
 @testable import QuorumSteps

@@ -1,6 +1,7 @@
 import Foundation
 import OrderedCollections
 import QuorumCore
+import QuorumTesting
 @testable import QuorumSteps
 import Testing
 

@@ -1,5 +1,6 @@
 import Foundation
 import QuorumCore
+import QuorumTesting
 @testable import QuorumSteps
 import Testing
 

@@ -1,5 +1,6 @@
 import Foundation
 import QuorumCore
+import QuorumTesting
 import Testing
 @testable import QuorumSteps
 
@@ -10,41 +11,6 @@ private func context(_ remote: any Remote, check: Bool = false) -> StepContext {
 
 private func waitFor(_ values: [(String, Value)]) throws -> WaitForStep {
     try WaitForStep(arguments: Arguments(.init(values, uniquingKeysWith: { _, last in last })))
-}
-
-/// This machine as a host: probe scripts really run in `/bin/sh` (dash here, as on Debian hosts), so the
-/// loop, the quoting and pgrep's behaviour are exercised for real. It refuses every change.
-private struct LocalShell: Remote {
-    let host = "localhost"
-    let directory: String
-
-    func probe(_ script: String, stdin: [UInt8], timeout: Duration?) async throws -> CommandResult {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", script]
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        let input = Pipe(), output = Pipe(), errors = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        input.fileHandleForWriting.write(Data(stdin))
-        try input.fileHandleForWriting.close()
-        let out = output.fileHandleForReading.readDataToEndOfFile()
-        let err = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return CommandResult(stdout: Array(out), stderr: Array(err), status: process.terminationStatus)
-    }
-
-    func change(_ script: String, stdin: [UInt8], timeout: Duration?) async throws -> CommandResult {
-        throw RemoteError(.failed, "wait_for must never change a host")
-    }
-    func stat(_ path: String) async throws -> FileInfo? { nil }
-    func readFile(_ path: String) async throws -> RemoteFile? { nil }
-    func tunnel(to host: String, port: Int) async throws -> Int { throw StepFailure("no tunnels here") }
-    func writeFile(_ path: String, content: [UInt8], attributes: FileAttributes, validate: String?) async throws {
-        throw RemoteError(.failed, "wait_for must never write")
-    }
 }
 
 private func scratchDirectory() throws -> String {
@@ -58,7 +24,7 @@ private func scratchDirectory() throws -> String {
         let dir = try scratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let hostile = dir + "/it's $(touch pwned) `touch pwned2` \\ \"x\""
-        let host = LocalShell(directory: dir)
+        let host = LocalShellRemote(host: "localhost", directory: dir, refusingChanges: "wait_for must never change a host")
         let step = try waitFor([("path", .string(hostile)), ("timeout", .int(1))])
 
         // Not there yet: check mode skips after one check; apply times out naming path and duration.
@@ -82,7 +48,7 @@ private func scratchDirectory() throws -> String {
     }
 
     @Test func processPatternNeverMatchesTheWaitingShell() async throws {
-        let host = LocalShell(directory: "/")
+        let host = LocalShellRemote(host: "localhost", directory: "/", refusingChanges: "wait_for must never change a host")
         // The pattern comes through stdin: were it in the script, `pgrep -f` would find the shell running it.
         // (`sh -c 'pgrep -f -- quorum-never-runs-xyz'` finds its own shell.)
         let step = try waitFor([("process", .string("quorum-never-runs-xyz")), ("process_match", .string("full")),
@@ -109,7 +75,7 @@ private func scratchDirectory() throws -> String {
             kill(sleeper.processIdentifier, SIGKILL)
             sleeper.waitUntilExit()
         }
-        let host = LocalShell(directory: "/")
+        let host = LocalShellRemote(host: "localhost", directory: "/", refusingChanges: "wait_for must never change a host")
         let step = try waitFor([("process", .string("sleep 307\\.123")), ("process_match", .string("full")),
                                 ("state", .string("stopped")), ("timeout", .int(1))])
         do {
@@ -126,7 +92,7 @@ private func scratchDirectory() throws -> String {
     }
 
     @Test func closedPortForReal() async throws {
-        let host = LocalShell(directory: "/")
+        let host = LocalShellRemote(host: "localhost", directory: "/", refusingChanges: "wait_for must never change a host")
         let closed = try await waitFor([("port", .int(1)), ("state", .string("closed"))]).run(context(host))
         #expect(closed.message?.hasPrefix("port 127.0.0.1:1 closed after ") == true)
         let open = try waitFor([("port", .int(1)), ("timeout", .int(1))])

@@ -1,3 +1,5 @@
+import QuorumTemplates
+
 /// Checks what can be known before any host is contacted: host patterns, notified handlers, and variables
 /// used by templates (in step arguments, names, conditions, loops and `template` sources) that no inventory,
 /// play, vars file (read by the loader), registered result or magic variable defines.

@@ -1,4 +1,5 @@
 import Foundation
+import QuorumTemplates
 import Synchronization
 
 /// Masks secret values in everything Quorum prints or writes locally (console, `--diff`, `--json`, logs,

@@ -1,4 +1,5 @@
 import Foundation
+import QuorumTesting
 import Testing
 
 /// Drift as (host, step) pairs, written "host/step": what a check run predicts, what an apply run changed.
@@ -14,7 +15,7 @@ enum Drift {
     /// must report the same pairs as drift, with the same exit status.
     static func predicted(_ playbook: String, _ extra: [String] = [], secrets: [String] = [],
                           sourceLocation: SourceLocation = #_sourceLocation) throws
-        -> (pairs: Set<String>, unchecked: Set<String>, report: Report, output: String) {
+        -> (pairs: Set<String>, unchecked: Set<String>, report: RunReport, output: String) {
         let check = try QuorumCLI.apply(playbook, ["--check", "--diff"] + extra)
         let report = try #require(check.report, "no --json report:\n\(check.all)", sourceLocation: sourceLocation)
         let changed = report.pairs("changed")

@@ -1,4 +1,5 @@
 import Foundation
+import QuorumTesting
 import Testing
 
 /// Magnum as it runs in the lab: `magnum service-list` asked of its API the way the book does (a Keystone token,
@@ -43,7 +44,7 @@ enum LabMagnum {
             if condition(last) { return }
             Thread.sleep(forTimeInterval: 2)
         }
-        throw LabError("\(what): not within \(seconds) s (conductors: \(last))")
+        throw TestError("\(what): not within \(seconds) s (conductors: \(last))")
     }
 
     /// `rabbitmqctl` against the lab's broker (netns lab), through lab/lab.sh's environment for it.
@@ -59,9 +60,9 @@ enum LabMagnum {
 
     static func rabbitmqctl(_ arguments: [String]) throws -> String {
         let quoted = arguments.map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
-        let script = "set -e; cd \(Lab.root)/lab; LAB_NS=lab; STATE=\(Lab.stateDirectory); source services/35-rabbitmq.sh; rabbitmqctl_lab \(quoted)"
+        let script = "set -e; cd \(PackageRoot.path)/lab; LAB_NS=lab; STATE=\(Lab.stateDirectory); source services/35-rabbitmq.sh; rabbitmqctl_lab \(quoted)"
         let result = try Command.run(["bash", "-c", script])
-        guard result.status == 0 else { throw LabError("rabbitmqctl \(arguments): \(result.stderr)\(result.stdout)") }
+        guard result.status == 0 else { throw TestError("rabbitmqctl \(arguments): \(result.stderr)\(result.stdout)") }
         return result.stdout
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import QuorumTesting
 import Synchronization
 
 /// Checks a rendered `magnum.conf` with Magnum's own option definitions (LAB.md, "Validating magnum.conf"):
@@ -71,7 +72,7 @@ enum MagnumConf {
             try text.write(toFile: file, atomically: true, encoding: .utf8)
             files.append(file)
         }
-        return try Command.run([release.python, Lab.root + "/lab/tools/check-keystone-authtoken.py"] + files)
+        return try Command.run([release.python, PackageRoot.path + "/lab/tools/check-keystone-authtoken.py"] + files)
     }
 
     private static func temporaryFolder() throws -> String {

@@ -1,4 +1,5 @@
 import Foundation
+import QuorumTesting
 import Testing
 
 /// Finds secrets in captured text in every form they could take: raw, base64 (whole, unpadded, and the
@@ -121,7 +122,7 @@ print(json.dumps({"samples": samples, "hits": hits, "witnessed": seen}))
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = place == "host"
             ? ["python3", "-c", Self.script]
-            : ["bash", Lab.root + "/lab/lab.sh", "exec", place, "--", "python3", "-c", Self.script]
+            : ["bash", PackageRoot.path + "/lab/lab.sh", "exec", place, "--", "python3", "-c", Self.script]
         let input = Pipe()
         process.standardInput = input
         process.standardOutput = output
@@ -143,7 +144,7 @@ print(json.dumps({"samples": samples, "hits": hits, "witnessed": seen}))
         process.waitUntilExit()
         if place == "host" { try? FileManager.default.removeItem(atPath: stopPath) } else { _ = try? Lab.exec(place, "rm -f \(stopPath)") }
         guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw LabError("the sampler on \(place) printed no result (exit \(process.terminationStatus))")
+            throw TestError("the sampler on \(place) printed no result (exit \(process.terminationStatus))")
         }
         return Result(samples: object["samples"] as? Int ?? 0, hits: object["hits"] as? [String: Int] ?? [:],
                       witnessed: object["witnessed"] as? [String: [String]] ?? [:])

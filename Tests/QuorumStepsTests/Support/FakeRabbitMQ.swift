@@ -2,6 +2,7 @@ import Foundation
 import OrderedCollections
 import QuorumCore
 import QuorumHTTP
+import QuorumTesting
 @testable import QuorumSteps
 
 /// A small in-memory RabbitMQ management API for unit tests of `rabbitmq_user`'s logic (RabbitMQUserBrokerTests

@@ -1,38 +1,8 @@
 import Foundation
 import QuorumCore
 import QuorumHTTP
+import QuorumTesting
 import Synchronization
-
-/// A Remote that runs scripts on this machine with /bin/sh: the HAProxy steps' scripts against a real HAProxy on
-/// loopback.
-final class LocalRemote: Remote, Sendable {
-    let host = "local"
-    let scripts = Mutex<[String]>([])
-
-    func run(_ script: String) throws -> CommandResult {
-        scripts.withLock { $0.append(script) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", script]
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return CommandResult(stdout: Array(stdout), stderr: Array(stderr), status: process.terminationStatus)
-    }
-
-    func probe(_ script: String, stdin: [UInt8], timeout: Duration?) async throws -> CommandResult { try run(script) }
-    func change(_ script: String, stdin: [UInt8], timeout: Duration?) async throws -> CommandResult { try run(script) }
-    func stat(_ path: String) async throws -> FileInfo? { nil }
-    func readFile(_ path: String) async throws -> RemoteFile? { nil }
-    func writeFile(_ path: String, content: [UInt8], attributes: FileAttributes, validate: String?) async throws {
-        throw StepFailure("LocalRemote writes no files")
-    }
-    func tunnel(to host: String, port: Int) async throws -> Int { throw StepFailure("LocalRemote has no tunnels") }
-}
 
 /// HAProxy (Debian's, from the lab's packages) on loopback in front of one Python HTTP server, with an admin
 /// stats socket in a temporary folder: started per test, killed by PID. `masterWorker` runs it as the lab does

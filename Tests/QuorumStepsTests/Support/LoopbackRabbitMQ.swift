@@ -22,8 +22,8 @@ final class LoopbackRabbitMQ: @unchecked Sendable {
 
     var url: String { "http://127.0.0.1:\(managementPort)" }
 
-    /// Starts epmd and the broker and waits (at most `timeout` seconds) until the management API answers.
-    init(timeout: TimeInterval = 180) throws {
+    /// Starts epmd and the broker; `ready()` waits until it answers.
+    init() throws {
         directory = FileManager.default.temporaryDirectory.appending(path: "quorum-rabbitmq-\(UUID().uuidString)")
         node = "quorumtest\(getpid())@localhost"
         let base = try Self.freePortBlock()
@@ -68,14 +68,20 @@ final class LoopbackRabbitMQ: @unchecked Sendable {
         // Our own epmd, in the foreground (a child we can stop), before the broker would start a daemon one.
         epmd = try launch("/usr/bin/epmd", ["-port", String(epmdPort), "-address", "127.0.0.1"], log: directory.appending(path: "epmd.out"))
         server = try launch(Self.sbin + "/rabbitmq-server", [], log: serverLog)
-        let deadline = Date().addingTimeInterval(timeout)
+    }
+
+    /// Waits (at most `timeout` seconds) until the management API answers. The waits here and in `ctl` sleep
+    /// the task instead of the thread: a thread of the tests' shared pool held for the minute an Erlang VM may
+    /// take to boot stalls every other test of the process on this 2-core machine, and fails the timed ones.
+    func ready(timeout: Duration = .seconds(180)) async throws {
+        let deadline = ContinuousClock.now + timeout
         while !managementAnswers() {
-            guard Date() < deadline, server?.isRunning == true else {
+            guard ContinuousClock.now < deadline, server?.isRunning == true else {
                 let log = (try? String(contentsOf: serverLog, encoding: .utf8)) ?? ""
                 stop()
-                throw BrokerError("the test broker did not start within \(Int(timeout)) s:\n" + log.suffix(3000))
+                throw BrokerError("the test broker did not start within \(timeout):\n" + log.suffix(3000))
             }
-            Thread.sleep(forTimeInterval: 0.5)
+            try await Task.sleep(for: .milliseconds(500))
         }
     }
 
@@ -108,7 +114,7 @@ final class LoopbackRabbitMQ: @unchecked Sendable {
     }
 
     /// `rabbitmqctl -q ARGS` against this broker: exit status and stdout (stderr appended), bounded in time.
-    func ctl(_ arguments: [String], timeout: TimeInterval = 120) throws -> (status: Int32, output: String) {
+    func ctl(_ arguments: [String], timeout: Duration = .seconds(120)) async throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.sbin + "/rabbitmqctl")
         process.arguments = ["-n", node, "-q"] + arguments
@@ -120,12 +126,12 @@ final class LoopbackRabbitMQ: @unchecked Sendable {
         process.standardOutput = handle
         process.standardError = handle
         try process.run()
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
         if process.isRunning {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
-            throw BrokerError("rabbitmqctl \(arguments.joined(separator: " ")) took more than \(Int(timeout)) s")
+            throw BrokerError("rabbitmqctl \(arguments.joined(separator: " ")) took more than \(timeout)")
         }
         try handle.close()
         return (process.terminationStatus, (try? String(contentsOf: out, encoding: .utf8)) ?? "")

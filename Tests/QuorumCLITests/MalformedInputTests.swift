@@ -1,7 +1,10 @@
 import Foundation
+import QuorumTesting
 import Testing
 
-extension LabTests {
+/// Malformed playbooks and inventories: each is an error at its file:line:col, exit 1, before any host is
+/// contacted. Pure: no lab, no root.
+struct MalformedInputTests {
     /// One malformed playbook or inventory and what the error must say.
     struct Malformed: Sendable, CustomStringConvertible {
         var name: String
@@ -122,7 +125,7 @@ extension LabTests {
             controllers:
               hosts: {ctl1: {}, ctl2: {}}
         """)
-        let run = try QuorumCLI.apply(playbook, inventory: inventory)
+        let run = try QuorumCLI.run(["apply", playbook, "-i", inventory], environment: QuorumCLI.fixedEnvironment(home: ws.path))
         #expect(run.status == 1, "\(input.name): exit \(run.status)\n\(run.all)")
         let expectedPath = ws.path + "/" + input.location
         #expect(run.stderr.contains(expectedPath), "\(input.name): no `\(input.location)` in:\n\(run.stderr)")
@@ -142,47 +145,9 @@ extension LabTests {
             - file: {path: /tmp/y, mode: nine}
             - template: {src: a.j2}
         """)
-        let run = try QuorumCLI.apply(playbook)
+        let run = try QuorumCLI.run(["apply", playbook, "-i", PackageRoot.labInventory],
+                                    environment: QuorumCLI.fixedEnvironment(home: ws.path))
         #expect(run.status == 1)
         #expect(run.stderr.contains("3 errors"), "\(run.stderr)")
     }
-}
-
-/// A TCP listener on 127.0.0.1 that counts connection attempts: proof that nothing was contacted.
-final class CountingListener: @unchecked Sendable {
-    let fd: Int32
-    let port: Int
-
-    init() throws {
-        let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socketFD, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0, listen(socketFD, 16) == 0 else { throw LabError("cannot listen on 127.0.0.1") }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socketFD, $0, &length) }
-        }
-        _ = fcntl(socketFD, F_SETFL, fcntl(socketFD, F_GETFL) | O_NONBLOCK)
-        fd = socketFD
-        port = Int(UInt16(bigEndian: address.sin_port))
-    }
-
-    /// Connections waiting in the backlog (accepted now, then closed).
-    var accepted: Int {
-        var count = 0
-        while true {
-            let client = accept(fd, nil, nil)
-            if client < 0 { break }
-            Foundation.close(client)
-            count += 1
-        }
-        return count
-    }
-
-    func close() { Foundation.close(fd) }
 }

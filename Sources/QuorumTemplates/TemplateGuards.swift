@@ -1,5 +1,7 @@
+import QuorumValues
+
 /// Whether a variable is defined, as far as a static check can tell without a host.
-enum Definedness: Sendable {
+package enum Definedness: Sendable {
     case defined, undefined, undecided
 }
 
@@ -7,26 +9,26 @@ enum Definedness: Sendable {
 /// names a guard on the way proves defined or undefined, and, for every other name, what the caller knows
 /// (`baseline`). From these, a guard (`x is defined`, `x is undefined`, `not`, `and`, `or`) is decided when
 /// it can be, so a branch that cannot run is not checked, and one that runs knows what its guard proved.
-struct GuardFacts {
+package struct GuardFacts {
     private(set) var defined: Set<String> = []
     private(set) var undefined: Set<String> = []
     let baseline: (String) -> Definedness
 
     /// Every name undecided: only what the text itself proves counts.
-    static var undecided: GuardFacts { GuardFacts(baseline: { _ in .undecided }) }
+    package static var undecided: GuardFacts { GuardFacts(baseline: { _ in .undecided }) }
 
-    init(baseline: @escaping (String) -> Definedness) {
+    package init(baseline: @escaping (String) -> Definedness) {
         self.baseline = baseline
     }
 
-    func definedness(of name: String) -> Definedness {
+    package func definedness(of name: String) -> Definedness {
         if defined.contains(name) { return .defined }
         if undefined.contains(name) { return .undefined }
         return baseline(name)
     }
 
     /// `set name = …` or a `for` target: defined from here on.
-    mutating func bind(_ names: some Sequence<String>) {
+    package mutating func bind(_ names: some Sequence<String>) {
         for name in names {
             defined.insert(name)
             undefined.remove(name)
@@ -34,7 +36,7 @@ struct GuardFacts {
     }
 
     /// The facts after `condition` turned out `truth` (short-circuit: the right of `a and b` runs when `a` is true).
-    func assuming(_ condition: TemplateExpr, is truth: Bool) -> GuardFacts {
+    package func assuming(_ condition: TemplateExpr, is truth: Bool) -> GuardFacts {
         var facts = self
         let proven = Self.proof(of: condition, truth)
         facts.bind(proven.defined)
@@ -43,7 +45,7 @@ struct GuardFacts {
     }
 
     /// The value of `condition` when only its definedness tests decide it; nil when it depends on more.
-    func decide(_ condition: TemplateExpr) -> Bool? {
+    package func decide(_ condition: TemplateExpr) -> Bool? {
         switch condition {
         case .not(let inner):
             return decide(inner).map { !$0 }

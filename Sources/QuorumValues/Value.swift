@@ -101,7 +101,7 @@ extension Value: CustomStringConvertible {
         }
     }
 
-    var quotedDescription: String {
+    package var quotedDescription: String {
         switch self {
         case .string(let s): return s.quotedJSON
         case .null: return "null"
@@ -112,7 +112,7 @@ extension Value: CustomStringConvertible {
 
 extension String {
     /// The string as a JSON string literal.
-    var quotedJSON: String {
+    package var quotedJSON: String {
         var out = "\""
         for scalar in unicodeScalars {
             switch scalar {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Builds shell command lines. Every value that reaches a remote shell goes through `quote`; nothing is
 /// ever pasted into a command unquoted.
 public enum Shell {

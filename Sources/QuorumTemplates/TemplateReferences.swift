@@ -1,10 +1,16 @@
-import Stencil
+import QuorumValues
 
 /// A variable a template uses, with the tag that uses it (1-based line and column within the text).
-struct TemplateUse: Sendable, Hashable {
-    var name: String
-    var line: Int
-    var column: Int
+package struct TemplateUse: Sendable, Hashable {
+    package var name: String
+    package var line: Int
+    package var column: Int
+
+    package init(name: String, line: Int, column: Int) {
+        self.name = name
+        self.line = line
+        self.column = column
+    }
 }
 
 /// Finds the top-level variables a template or a condition uses, for static checks before any host is
@@ -14,8 +20,8 @@ struct TemplateUse: Sendable, Hashable {
 /// not as the input of `default`/`d`/`defined` or of an `is defined`/`is undefined` test, not where a guard
 /// on the way proves it defined (`{% if x is defined %}`, the `else` of `{% if x is undefined %}`,
 /// `x is defined and …`, `x is undefined or …`, `… if x is defined else …`), and not in a branch that the
-/// facts show cannot run (see `GuardFacts`).
-struct TemplateReferences {
+/// facts show cannot run (see `GuardFacts`). An `include` is not followed: only its file name's uses count.
+package struct TemplateReferences {
     let honoursGuards: Bool
     private(set) var uses: [TemplateUse] = []
     /// The tag being walked, where its uses are reported.
@@ -27,16 +33,16 @@ struct TemplateReferences {
     }
 
     /// The uses in `text`, in the order written; `facts` says what is known before it.
-    static func uses(in text: String, honouringGuards: Bool, facts: GuardFacts = .undecided) -> [TemplateUse] {
+    package static func uses(in text: String, honouringGuards: Bool, facts: GuardFacts = .undecided) -> [TemplateUse] {
         var walker = TemplateReferences(honoursGuards: honouringGuards)
         var facts = facts
         if TemplateRenderer.hasTemplateSyntax(text), let template = try? TemplateCache.shared.template(text) {
-            walker.walk(template.nodes, &facts)
+            walker.walk(template, &facts)
         } else {
             // A text that does not parse: the uses in the output tags that do.
             for segment in (try? TemplateScanner.scan(text)) ?? [] where segment.kind == .output {
                 if let expression = try? TemplateCache.shared.expression(segment.content) {
-                    walker.at(segment)
+                    walker.at(segment.position)
                     walker.walk(expression, facts)
                 }
             }
@@ -45,31 +51,33 @@ struct TemplateReferences {
     }
 
     /// The uses in a condition or one expression (all at line 1, column 1).
-    static func uses(in expression: TemplateExpr, honouringGuards: Bool, facts: GuardFacts = .undecided) -> [TemplateUse] {
+    package static func uses(in expression: TemplateExpr, honouringGuards: Bool, facts: GuardFacts = .undecided) -> [TemplateUse] {
         var walker = TemplateReferences(honoursGuards: honouringGuards)
         walker.walk(expression, facts)
         return walker.uses
     }
 
-    private mutating func at(_ segment: TemplateSegment) {
-        line = segment.line
-        column = segment.column
+    private mutating func at(_ position: TemplatePosition) {
+        line = position.line
+        column = position.column
     }
 
-    private mutating func walk(_ nodes: [any NodeType], _ facts: inout GuardFacts) {
+    private mutating func walk(_ nodes: [TemplateNode], _ facts: inout GuardFacts) {
         for node in nodes {
             switch node {
-            case let output as OutputNode:
-                at(output.segment)
-                walk(output.expression, facts)
-            case let set as SetNode:
-                at(set.segment)
-                walk(set.expression, facts)
-                facts.bind([set.name])
-            case let branching as IfNode:
-                walk(branching, facts)
-            case let loop as ForNode:
-                at(loop.segment)
+            case .text:
+                break
+            case .output(let expression, let position), .include(let expression, let position):
+                at(position)
+                walk(expression, facts)
+            case .assignment(let name, let expression, let position):
+                at(position)
+                walk(expression, facts)
+                facts.bind([name])
+            case .conditional(let branches):
+                walk(branches, facts)
+            case .loop(let loop):
+                at(loop.position)
                 walk(loop.iterable, facts)
                 var inner = facts
                 inner.bind(loop.targets + ["loop", "forloop"])
@@ -77,30 +85,28 @@ struct TemplateReferences {
                     walk(filter, inner)
                     if honoursGuards { inner = inner.assuming(filter, is: true) }
                 }
-                walk(loop.nodes, &inner)
+                walk(loop.body, &inner)
                 var empty = facts
-                walk(loop.emptyNodes, &empty)
-            default:
-                break
+                walk(loop.otherwise, &empty)
             }
         }
     }
 
     /// Branches in order: each condition is evaluated only when the ones before it were false.
-    private mutating func walk(_ branching: IfNode, _ facts: GuardFacts) {
+    private mutating func walk(_ branches: [TemplateBranch], _ facts: GuardFacts) {
         var facts = facts
-        for branch in branching.branches {
+        for branch in branches {
             guard let condition = branch.condition else {
                 var inner = facts
-                walk(branch.nodes, &inner)
+                walk(branch.body, &inner)
                 return
             }
-            at(branch.segment)
+            at(branch.position)
             walk(condition, facts)
             let decided = honoursGuards ? facts.decide(condition) : nil
             if decided != false {
                 var inner = honoursGuards ? facts.assuming(condition, is: true) : facts
-                walk(branch.nodes, &inner)
+                walk(branch.body, &inner)
             }
             if decided == true { return }
             if honoursGuards { facts = facts.assuming(condition, is: false) }

@@ -1,10 +1,5 @@
 import OrderedCollections
-
-/// An evaluation problem: the message, and the variable path when the problem is an undefined variable.
-struct TemplateEvalError: Error {
-    var message: String
-    var undefinedVariable: String?
-}
+import QuorumValues
 
 /// What a variable reference found: a value, or nothing (with the full path and why).
 enum Resolved {
@@ -56,7 +51,7 @@ struct TemplateEvaluator {
         switch resolved {
         case .value(let value): return value
         case .undefined(let path, let reason):
-            throw TemplateEvalError(message: "undefined variable `\(path)`" + (reason.map { ": \($0)" } ?? ""), undefinedVariable: path)
+            throw TemplateError("undefined variable `\(path)`" + (reason.map { ": \($0)" } ?? ""), undefinedVariable: path)
         }
     }
 
@@ -79,7 +74,7 @@ struct TemplateEvaluator {
             for (key, item) in pairs {
                 let keyValue = try value(key)
                 guard let text = keyValue.scalarText, !keyValue.isNull else {
-                    throw TemplateEvalError(message: "a map key must be a string or a number, not a \(keyValue.typeName)")
+                    throw TemplateError("a map key must be a string or a number, not a \(keyValue.typeName)")
                 }
                 map[text] = try value(item)
             }
@@ -90,10 +85,10 @@ struct TemplateEvaluator {
             switch try value(inner) {
             case .int(let i):
                 let (result, overflow) = Int(0).subtractingReportingOverflow(i)
-                if overflow { throw TemplateEvalError(message: "integer overflow") }
+                if overflow { throw TemplateError("integer overflow") }
                 return .value(.int(result))
             case .double(let d): return .value(.double(-d))
-            case let other: throw TemplateEvalError(message: "cannot negate a \(other.typeName)")
+            case let other: throw TemplateError("cannot negate a \(other.typeName)")
             }
         case .and(let left, let right):
             guard try truth(left) else { return .value(.bool(false)) }
@@ -108,9 +103,9 @@ struct TemplateEvaluator {
             guard let otherwise else { return .value(.string("")) }
             return try resolve(otherwise)
         case .filter(let input, let name, let arguments, let keywords):
-            return .value(try TemplateFilters.applyFilter(name, input: input, arguments: arguments, keywords: keywords, evaluator: self))
+            return .value(try TemplateFunctions.applyFilter(name, input: input, arguments: arguments, keywords: keywords, evaluator: self))
         case .test(let input, let name, let arguments, let negated):
-            let result = try TemplateFilters.applyTest(name, input: try resolve(input), arguments: try arguments.map(value), evaluator: self)
+            let result = try TemplateFunctions.applyTest(name, input: try resolve(input), arguments: try arguments.map(value), evaluator: self)
             return .value(.bool(negated ? !result : result))
         case .method(let base, let name, let arguments):
             return .value(try TemplateFilters.applyMethod(name, on: try value(base), arguments: try arguments.map(value)))
@@ -132,7 +127,7 @@ struct TemplateEvaluator {
         switch (container, key) {
         case (.map(let map), _):
             guard let text = key.scalarText, !key.isNull else {
-                throw TemplateEvalError(message: "`\(describe(base))` is a map; its keys are strings, not a \(key.typeName)")
+                throw TemplateError("`\(describe(base))` is a map; its keys are strings, not a \(key.typeName)")
             }
             if let found = map[text] { return .value(found) }
             let hint = DidYouMean.suggestion(for: text, among: map.keys).map { " (did you mean `\($0)`?)" } ?? ""
@@ -206,7 +201,7 @@ enum TemplateOperators {
         case (.double(let a), .double(let b)): return a < b ? -1 : a > b ? 1 : 0
         case (.string(let a), .string(let b)): return a < b ? -1 : a > b ? 1 : 0
         default:
-            throw TemplateEvalError(message: "cannot compare a \(left.typeName) with a \(right.typeName) using `\(op.rawValue)`"
+            throw TemplateError("cannot compare a \(left.typeName) with a \(right.typeName) using `\(op.rawValue)`"
                 + " (for releases use `is version(...)` or `|version_le(...)`)")
         }
     }
@@ -219,11 +214,11 @@ enum TemplateOperators {
             return map[key] != nil
         case .string(let string):
             guard case .string(let needle) = item else {
-                throw TemplateEvalError(message: "`in` a string needs a string on the left, not a \(item.typeName)")
+                throw TemplateError("`in` a string needs a string on the left, not a \(item.typeName)")
             }
             return string.contains(needle)
         default:
-            throw TemplateEvalError(message: "`in` needs a list, map or string on the right, not a \(container.typeName)")
+            throw TemplateError("`in` needs a list, map or string on the right, not a \(container.typeName)")
         }
     }
 
@@ -238,36 +233,36 @@ enum TemplateOperators {
             case .minus: result = a.subtractingReportingOverflow(b)
             case .times: result = a.multipliedReportingOverflow(by: b)
             case .divide:
-                guard b != 0 else { throw TemplateEvalError(message: "division by zero") }
+                guard b != 0 else { throw TemplateError("division by zero") }
                 return .double(Double(a) / Double(b))
             case .floorDivide, .modulo:
-                guard b != 0 else { throw TemplateEvalError(message: "division by zero") }
+                guard b != 0 else { throw TemplateError("division by zero") }
                 // Python semantics: floor division, modulo with the divisor's sign.
                 var quotient = a / b
                 if (a % b != 0) && ((a < 0) != (b < 0)) { quotient -= 1 }
                 return .int(op == .floorDivide ? quotient : a - quotient * b)
             default: result = (0, true)
             }
-            if result.1 { throw TemplateEvalError(message: "integer overflow in `\(op.rawValue)`") }
+            if result.1 { throw TemplateError("integer overflow in `\(op.rawValue)`") }
             return .int(result.0)
         default:
             guard let a = number(left), let b = number(right) else {
-                throw TemplateEvalError(message: "cannot apply `\(op.rawValue)` to a \(left.typeName) and a \(right.typeName)")
+                throw TemplateError("cannot apply `\(op.rawValue)` to a \(left.typeName) and a \(right.typeName)")
             }
             switch op {
             case .plus: return .double(a + b)
             case .minus: return .double(a - b)
             case .times: return .double(a * b)
             case .divide:
-                guard b != 0 else { throw TemplateEvalError(message: "division by zero") }
+                guard b != 0 else { throw TemplateError("division by zero") }
                 return .double(a / b)
             case .floorDivide:
-                guard b != 0 else { throw TemplateEvalError(message: "division by zero") }
+                guard b != 0 else { throw TemplateError("division by zero") }
                 return .double((a / b).rounded(.down))
             case .modulo:
-                guard b != 0 else { throw TemplateEvalError(message: "division by zero") }
+                guard b != 0 else { throw TemplateError("division by zero") }
                 return .double(a - (a / b).rounded(.down) * b)
-            default: throw TemplateEvalError(message: "cannot apply `\(op.rawValue)`")
+            default: throw TemplateError("cannot apply `\(op.rawValue)`")
             }
         }
     }

@@ -1,11 +1,9 @@
+import QuorumValues
+
 /// Cuts a template into text and tags, with each tag's line and column, and applies Quorum's whitespace
-/// rules before Stencil's parser sees the tokens.
-///
-/// Quorum scans the text itself instead of using Stencil's lexer for two reasons:
-/// - Stencil 0.15.1 finds a token's line by searching for the line's *text* (`Lexer.init` uses
-///   `templateString.range(of: line)`), so a template with two identical lines, or a short line that also
-///   occurs inside an earlier one, reports the wrong line. Errors must name the right line.
-/// - An unclosed `{{` or `{%` is silently dropped by Stencil's scanner; here it is an error.
+/// rules before `TemplateParser` sees the segments. Lines are counted, never searched for (Stencil's lexer
+/// searched for a line's text, so two identical lines reported the first one), and an unclosed `{{` or
+/// `{%` is an error, not dropped.
 struct TemplateSegment: Sendable {
     enum Kind: Sendable { case text, output, block, comment }
 
@@ -18,20 +16,13 @@ struct TemplateSegment: Sendable {
     /// `{%-` / `{{-`: strip all whitespace before the tag; `-%}` / `-}}`: strip all whitespace after it.
     var trimBefore = false
     var trimAfter = false
-    /// For block tags once parsed, the tag's name (`if`, `for`…); `content` then holds the rest.
-    var tagName = ""
+
+    var position: TemplatePosition { TemplatePosition(line: line, column: column) }
 }
 
 enum TemplateScanner {
-    /// A scanning problem (an unclosed tag), relative to the template text.
-    struct Failure: Error {
-        var message: String
-        var line: Int
-        var column: Int
-    }
-
     /// Splits `text` into segments. Throws when a tag is not closed.
-    static func scan(_ text: String) throws(Failure) -> [TemplateSegment] {
+    static func scan(_ text: String) throws(TemplateError) -> [TemplateSegment] {
         let bytes = Array(text.utf8)
         var segments: [TemplateSegment] = []
         var index = 0
@@ -58,8 +49,10 @@ enum TemplateScanner {
             String(decoding: bytes[from..<to], as: UTF8.self)
         }
 
+        // Inside `{% raw %}`: where its `{% endraw %}` starts; nothing before it is a tag.
+        var rawEnd = 0
         while index < bytes.count {
-            guard bytes[index] == UInt8(ascii: "{"), index + 1 < bytes.count else {
+            guard index >= rawEnd, bytes[index] == UInt8(ascii: "{"), index + 1 < bytes.count else {
                 advance(to: index + 1)
                 continue
             }
@@ -102,7 +95,7 @@ enum TemplateScanner {
             guard let close = closeAt else {
                 let opener = kind == .output ? "{{" : kind == .block ? "{%" : "{#"
                 let expected = kind == .output ? "}}" : kind == .block ? "%}" : "#}"
-                throw Failure(message: "`\(opener)` is never closed (expected `\(expected)`)", line: tagLine, column: tagColumn)
+                throw TemplateError("`\(opener)` is never closed (expected `\(expected)`)", at: TemplatePosition(line: tagLine, column: tagColumn))
             }
             var innerStart = index + 2
             var innerEnd = close
@@ -126,6 +119,12 @@ enum TemplateScanner {
             segment.content = innerStart < innerEnd ? string(innerStart, innerEnd).trimmingWhitespace : ""
             segments.append(segment)
             advance(to: close + 2)
+            if kind == .block, segment.content == "raw" {
+                guard let end = endRaw(in: bytes, from: index) else {
+                    throw TemplateError("`{% raw %}` is never closed (expected `{% endraw %}`)", at: segment.position)
+                }
+                rawEnd = end
+            }
             textStart = index
             textLine = line
             textColumn = column
@@ -134,6 +133,21 @@ enum TemplateScanner {
             segments.append(TemplateSegment(kind: .text, content: string(textStart, bytes.count), line: textLine, column: textColumn))
         }
         return segments
+    }
+
+    /// Where the `{% endraw %}` (`-`/`+` markers and blanks allowed) after `start` begins.
+    private static func endRaw(in bytes: [UInt8], from start: Int) -> Int? {
+        var index = start
+        while index + 1 < bytes.count {
+            if bytes[index] == UInt8(ascii: "{"), bytes[index + 1] == UInt8(ascii: "%") {
+                var cursor = index + 2
+                if cursor < bytes.count, bytes[cursor] == UInt8(ascii: "-") || bytes[cursor] == UInt8(ascii: "+") { cursor += 1 }
+                while cursor < bytes.count, bytes[cursor] == UInt8(ascii: " ") || bytes[cursor] == UInt8(ascii: "\t") { cursor += 1 }
+                if Array(bytes[cursor..<min(cursor + 6, bytes.count)]) == Array("endraw".utf8) { return index }
+            }
+            index += 1
+        }
+        return nil
     }
 
     /// Applies the whitespace rules, like Jinja's `trim_blocks` + `lstrip_blocks` but only for whole lines:

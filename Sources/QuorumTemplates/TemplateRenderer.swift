@@ -1,29 +1,35 @@
 import OrderedCollections
+import QuorumValues
 
 /// Jinja-like templating for playbooks and files, strict: an undefined variable is an error naming the
 /// variable, the file and the line — never an empty string. No HTML escaping.
 ///
-/// Built on Stencil: Quorum's tags (`if`, `for`, `set`, and the `{{ }}` output) are registered in a Stencil
-/// `Extension` and parsed by Stencil's `TokenParser`; the expression language inside the tags is Quorum's
-/// own (`TemplateExpr`), so values stay `Value`s (exact integers, ordered maps, null vs undefined).
+/// Quorum's own engine: `TemplateScanner` cuts the text into tags, `TemplateParser` builds an immutable
+/// tree (`TemplateNode`) that `TemplateCache` shares, and each render walks it with its own scope. The
+/// expression language inside the tags (`TemplateExpr`) keeps values as `Value`s (exact integers, ordered
+/// maps, null vs undefined).
 ///
-/// Syntax summary (see `TemplateFilters` for the full lists):
+/// Syntax summary (see `TemplateFunctions` for the filters and tests):
 /// - `{{ x }}`, `{{ a.b }}`, `{{ a['b'] }}`, `{{ hostvars[h].ansible_host }}`, `{{ list.0 }}`, `{{ list[-1] }}`
 /// - operators: `== != < <= > >= in not in and or not ~ + - * / // %`, `a if c else b`, `[list]`, `{map}`
 /// - filters, Jinja or Stencil style: `x|default('y')`, `x|default:"y"`, `x|join(', ')`, `x|join:", "`
 /// - tests: `x is defined`, `x is not defined`, `v is version('2026.1', '<=')`
 /// - tags: `{% if %}{% elif %}{% else %}{% endif %}`, `{% for x in xs %}…{% else %}…{% endfor %}`,
-///   `{% for k, v in map %}` (written order), `{% set x = … %}`, comments `{# #}`
+///   `{% for k, v in map %}` (written order), `{% set x = … %}`, `{% include 'file.j2' %}` (template files
+///   only, see `TemplateLoader`), `{% raw %}…{% endraw %}`, comments `{# #}`
 /// - whitespace: a line holding only `{% %}`/`{# #}` tags vanishes with its newline; `{%-`/`-%}` strip more.
 public struct TemplateRenderer: Sendable {
     public init() {}
 
     /// Renders `text`; `location` is where the text is written (a playbook value or a template file's start).
-    /// An error's location is the line (and column) of the failing tag inside the text.
-    public func render(_ text: String, at location: SourceLocation, variables: Variables) throws -> String {
+    /// An error's location is the line (and column) of the failing tag inside the text, or inside the
+    /// included file. `includes` finds the files `{% include %}` names; without it, `include` is an error.
+    public func render(_ text: String, at location: SourceLocation, variables: Variables,
+                       includes: (any TemplateLoader)? = nil) throws -> String {
         guard Self.hasTemplateSyntax(text) else { return text }
         do {
-            return try TemplateCache.shared.template(text).render(variables)
+            let nodes = try TemplateCache.shared.template(text)
+            return try NodeRenderer(scope: TemplateScope(variables: variables), includes: includes, chain: [location.file]).render(nodes)
         } catch {
             throw error.located(at: location)
         }
@@ -40,7 +46,7 @@ public struct TemplateRenderer: Sendable {
                 do {
                     return try TemplateEvaluator(scope: TemplateScope(variables: variables)).value(expression.0)
                 } catch {
-                    throw TemplateFailure(error, at: expression.1).located(at: location)
+                    throw error.placed(at: expression.1.position).located(at: location)
                 }
             }
             return .string(try render(text, at: location, variables: variables))
@@ -65,7 +71,7 @@ public struct TemplateRenderer: Sendable {
         do {
             return try TemplateEvaluator(scope: TemplateScope(variables: variables)).truth(expression)
         } catch {
-            throw TemplateFailure(error, at: TemplateSegment(kind: .output, content: condition, line: 1, column: 1)).located(at: location)
+            throw error.placed(at: .start).located(at: location)
         }
     }
 
@@ -116,7 +122,7 @@ public struct TemplateRenderer: Sendable {
         do {
             segments = try TemplateScanner.scan(text)
         } catch {
-            throw TemplateFailure(message: error.message, line: error.line, column: error.column).located(at: location)
+            throw error.located(at: location)
         }
         let tags = segments.filter { $0.kind != .text }
         guard tags.count == 1, let output = tags.first, output.kind == .output,
@@ -125,7 +131,7 @@ public struct TemplateRenderer: Sendable {
         do {
             return (try TemplateCache.shared.expression(output.content), output)
         } catch {
-            throw TemplateFailure("`\(output.content)`: \(error.message)", at: output).located(at: location)
+            throw TemplateError("`\(output.content)`: \(error.message)", at: output.position).located(at: location)
         }
     }
 
@@ -138,47 +144,5 @@ public struct TemplateRenderer: Sendable {
         } catch {
             throw TemplateError(message: "condition `\(condition)`: \(error.message)", location: location)
         }
-    }
-}
-
-extension Error {
-    /// The error as a `TemplateError` located in the file: line 1 of the text is `location.line`.
-    func located(at location: SourceLocation) -> TemplateError {
-        if let error = self as? TemplateError { return error }
-        guard let failure = self as? TemplateFailure else { return TemplateError(message: "\(self)", location: location) }
-        return TemplateError(message: failure.message, location: location.within(line: failure.line, column: failure.column),
-                             undefinedVariable: failure.undefinedVariable)
-    }
-}
-
-extension SourceLocation {
-    /// Where line `line`, column `column` of a text written here is: line 1 goes on from this column.
-    func within(line: Int, column: Int) -> SourceLocation {
-        var location = self
-        if line <= 1 {
-            location.column = self.column + column - 1
-        } else {
-            location.line = self.line + line - 1
-            location.column = column
-        }
-        return location
-    }
-}
-
-/// A template that cannot be parsed or rendered, with where.
-public struct TemplateError: Error, Sendable, CustomStringConvertible {
-    public var message: String
-    public var location: SourceLocation?
-    /// The undefined variable, when that is the problem.
-    public var undefinedVariable: String?
-
-    public init(message: String, location: SourceLocation?, undefinedVariable: String? = nil) {
-        self.message = message
-        self.location = location
-        self.undefinedVariable = undefinedVariable
-    }
-
-    public var description: String {
-        (location.map { "\($0): " } ?? "") + message
     }
 }

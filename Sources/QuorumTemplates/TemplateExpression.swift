@@ -1,9 +1,10 @@
 import Foundation
+import QuorumValues
 
 /// Quorum's Jinja-like expression language, used inside `{{ }}`, `{% if %}`, `{% for %}`, `{% set %}`
 /// and in `when:` conditions. Values stay `Value` from the variables to the output (no `Any`, no `Float`),
 /// so integers compare exactly and maps keep their written order.
-indirect enum TemplateExpr: Sendable {
+package indirect enum TemplateExpr: Sendable {
     case literal(Value)
     case name(String)
     case member(TemplateExpr, String)
@@ -20,16 +21,11 @@ indirect enum TemplateExpr: Sendable {
     case conditional(then: TemplateExpr, condition: TemplateExpr, otherwise: TemplateExpr?)
     case method(TemplateExpr, name: String, arguments: [TemplateExpr])
 
-    enum BinaryOperator: String, Sendable {
+    package enum BinaryOperator: String, Sendable {
         case equal = "==", notEqual = "!=", less = "<", lessOrEqual = "<=", greater = ">", greaterOrEqual = ">="
         case `in` = "in", notIn = "not in"
         case plus = "+", minus = "-", times = "*", divide = "/", floorDivide = "//", modulo = "%", concat = "~"
     }
-}
-
-/// A syntax error in an expression; `offset` counts characters from the expression's start.
-struct TemplateSyntaxProblem: Error {
-    var message: String
 }
 
 /// Tokens of the expression language.
@@ -61,7 +57,7 @@ enum ExprLexer {
         ("a"..."z").contains(c) || ("A"..."Z").contains(c) || c == "_" || (c.value > 127 && c.properties.isAlphabetic)
     }
 
-    static func tokenize(_ text: String) throws(TemplateSyntaxProblem) -> [ExprToken] {
+    static func tokenize(_ text: String) throws(TemplateError) -> [ExprToken] {
         let chars = Array(text.unicodeScalars)
         var tokens: [ExprToken] = []
         var i = 0
@@ -87,11 +83,11 @@ enum ExprLexer {
                     j += 1
                     while j < chars.count, ("0"..."9").contains(chars[j]) || chars[j] == "_" { j += 1 }
                     let literal = String(String.UnicodeScalarView(chars[i..<j])).replacingOccurrences(of: "_", with: "")
-                    guard let value = Double(literal) else { throw TemplateSyntaxProblem(message: "bad number `\(literal)`") }
+                    guard let value = Double(literal) else { throw TemplateError("bad number `\(literal)`") }
                     tokens.append(.double(value))
                 } else {
                     let literal = String(String.UnicodeScalarView(chars[i..<j])).replacingOccurrences(of: "_", with: "")
-                    guard let value = Int(literal) else { throw TemplateSyntaxProblem(message: "number `\(literal)` is too large") }
+                    guard let value = Int(literal) else { throw TemplateError("number `\(literal)` is too large") }
                     tokens.append(.int(value))
                 }
                 i = j
@@ -123,7 +119,7 @@ enum ExprLexer {
                     }
                     j += 1
                 }
-                guard closed else { throw TemplateSyntaxProblem(message: "unterminated string literal") }
+                guard closed else { throw TemplateError("unterminated string literal") }
                 tokens.append(.string(String(value)))
                 i = j + 1
                 continue
@@ -141,7 +137,7 @@ enum ExprLexer {
                 i += 1
                 continue
             }
-            throw TemplateSyntaxProblem(message: "unexpected character `\(c)`")
+            throw TemplateError("unexpected character `\(c)`")
         }
         tokens.append(.end)
         return tokens
@@ -156,14 +152,14 @@ struct ExprParser {
 
     private static let keywords: Set<String> = ["and", "or", "not", "in", "is", "if", "else"]
 
-    init(_ text: String) throws(TemplateSyntaxProblem) {
+    init(_ text: String) throws(TemplateError) {
         tokens = try ExprLexer.tokenize(text)
     }
 
     /// Parses a whole expression and requires the end of the text after it.
-    static func parse(_ text: String) throws(TemplateSyntaxProblem) -> TemplateExpr {
+    static func parse(_ text: String) throws(TemplateError) -> TemplateExpr {
         var parser = try ExprParser(text)
-        guard parser.current != .end else { throw TemplateSyntaxProblem(message: "empty expression") }
+        guard parser.current != .end else { throw TemplateError("empty expression") }
         let expression = try parser.expression()
         try parser.expectEnd()
         return expression
@@ -190,28 +186,28 @@ struct ExprParser {
         return false
     }
 
-    mutating func expect(_ symbol: String) throws(TemplateSyntaxProblem) {
-        guard accept(symbol) else { throw TemplateSyntaxProblem(message: "expected `\(symbol)`, found `\(current.text)`") }
+    mutating func expect(_ symbol: String) throws(TemplateError) {
+        guard accept(symbol) else { throw TemplateError("expected `\(symbol)`, found `\(current.text)`") }
     }
 
-    mutating func expectKeyword(_ word: String) throws(TemplateSyntaxProblem) {
-        guard acceptKeyword(word) else { throw TemplateSyntaxProblem(message: "expected `\(word)`, found `\(current.text)`") }
+    mutating func expectKeyword(_ word: String) throws(TemplateError) {
+        guard acceptKeyword(word) else { throw TemplateError("expected `\(word)`, found `\(current.text)`") }
     }
 
-    func expectEnd() throws(TemplateSyntaxProblem) {
-        guard atEnd else { throw TemplateSyntaxProblem(message: "unexpected `\(current.text)`") }
+    func expectEnd() throws(TemplateError) {
+        guard atEnd else { throw TemplateError("unexpected `\(current.text)`") }
     }
 
-    mutating func identifier() throws(TemplateSyntaxProblem) -> String {
+    mutating func identifier() throws(TemplateError) -> String {
         guard case .name(let name) = current, !Self.keywords.contains(name) else {
-            throw TemplateSyntaxProblem(message: "expected a name, found `\(current.text)`")
+            throw TemplateError("expected a name, found `\(current.text)`")
         }
         advance()
         return name
     }
 
     /// A full expression, including `a if b else c` unless `conditional` is false (a `for` iterable).
-    mutating func expression(conditional: Bool = true) throws(TemplateSyntaxProblem) -> TemplateExpr {
+    mutating func expression(conditional: Bool = true) throws(TemplateError) -> TemplateExpr {
         let value = try orExpression()
         guard conditional, acceptKeyword("if") else { return value }
         let condition = try orExpression()
@@ -219,24 +215,24 @@ struct ExprParser {
         return .conditional(then: value, condition: condition, otherwise: otherwise)
     }
 
-    mutating func orExpression() throws(TemplateSyntaxProblem) -> TemplateExpr {
+    mutating func orExpression() throws(TemplateError) -> TemplateExpr {
         var left = try andExpression()
         while acceptKeyword("or") { left = .or(left, try andExpression()) }
         return left
     }
 
-    mutating func andExpression() throws(TemplateSyntaxProblem) -> TemplateExpr {
+    mutating func andExpression() throws(TemplateError) -> TemplateExpr {
         var left = try notExpression()
         while acceptKeyword("and") { left = .and(left, try notExpression()) }
         return left
     }
 
-    mutating func notExpression() throws(TemplateSyntaxProblem) -> TemplateExpr {
+    mutating func notExpression() throws(TemplateError) -> TemplateExpr {
         if acceptKeyword("not") { return .not(try notExpression()) }
         return try comparison()
     }
 
-    mutating func comparison() throws(TemplateSyntaxProblem) -> TemplateExpr {
+    mutating func comparison() throws(TemplateError) -> TemplateExpr {
         var left = try concatenation()
         while true {
             let op: TemplateExpr.BinaryOperator
@@ -259,13 +255,13 @@ struct ExprParser {
         }
     }
 
-    mutating func concatenation() throws(TemplateSyntaxProblem) -> TemplateExpr {
+    mutating func concatenation() throws(TemplateError) -> TemplateExpr {
         var left = try additive()
         while accept("~") { left = .binary(left, .concat, try additive()) }
         return left
     }
 
-    mutating func additive() throws(TemplateSyntaxProblem) -> TemplateExpr {
+    mutating func additive() throws(TemplateError) -> TemplateExpr {
         var left = try multiplicative()
         while true {
             if accept("+") {
@@ -278,7 +274,7 @@ struct ExprParser {
         }
     }
 
-    mutating func multiplicative() throws(TemplateSyntaxProblem) -> TemplateExpr {
+    mutating func multiplicative() throws(TemplateError) -> TemplateExpr {
         var left = try unary()
         while true {
             if accept("*") {
@@ -295,14 +291,14 @@ struct ExprParser {
         }
     }
 
-    mutating func unary() throws(TemplateSyntaxProblem) -> TemplateExpr {
+    mutating func unary() throws(TemplateError) -> TemplateExpr {
         if accept("-") { return .negate(try unary()) }
         if accept("+") { return try unary() }
         return try filtered(try postfix(try primary()))
     }
 
     /// `|filter`, `|filter(args)`, `|filter:arg,arg` (Stencil style), `is test`, `is not test(args)`.
-    mutating func filtered(_ base: TemplateExpr) throws(TemplateSyntaxProblem) -> TemplateExpr {
+    mutating func filtered(_ base: TemplateExpr) throws(TemplateError) -> TemplateExpr {
         var value = base
         while true {
             if accept("|") {
@@ -316,9 +312,9 @@ struct ExprParser {
                         arguments.append(try postfix(try primary()))
                     } while accept(",")
                 }
-                guard TemplateFilters.isKnownFilter(name) else {
-                    let hint = DidYouMean.hint(for: name, among: TemplateFilters.filterNames).map { " (\($0))" } ?? ""
-                    throw TemplateSyntaxProblem(message: "unknown filter `\(name)`\(hint)")
+                guard TemplateFunctions.isKnownFilter(name) else {
+                    let hint = DidYouMean.hint(for: name, among: TemplateFunctions.filterNames).map { " (\($0))" } ?? ""
+                    throw TemplateError("unknown filter `\(name)`\(hint)")
                 }
                 value = .filter(value, name: name, arguments: arguments, keywords: keywords)
             } else if acceptKeyword("is") {
@@ -328,7 +324,7 @@ struct ExprParser {
                     name = word
                     advance()
                 } else {
-                    throw TemplateSyntaxProblem(message: "expected a test name after `is`, found `\(current.text)`")
+                    throw TemplateError("expected a test name after `is`, found `\(current.text)`")
                 }
                 var arguments: [TemplateExpr] = []
                 if accept("(") {
@@ -342,9 +338,9 @@ struct ExprParser {
                         break
                     }
                 }
-                guard TemplateFilters.isKnownTest(name) else {
-                    let hint = DidYouMean.hint(for: name, among: TemplateFilters.testNames).map { " (\($0))" } ?? ""
-                    throw TemplateSyntaxProblem(message: "unknown test `\(name)`\(hint)")
+                guard TemplateFunctions.isKnownTest(name) else {
+                    let hint = DidYouMean.hint(for: name, among: TemplateFunctions.testNames).map { " (\($0))" } ?? ""
+                    throw TemplateError("unknown test `\(name)`\(hint)")
                 }
                 value = .test(value, name: name, arguments: arguments, negated: negated)
             } else {
@@ -354,7 +350,7 @@ struct ExprParser {
     }
 
     /// Arguments after `(`, up to and including `)`: positional ones, then `name=value` ones.
-    mutating func callArguments() throws(TemplateSyntaxProblem) -> ([TemplateExpr], [(String, TemplateExpr)]) {
+    mutating func callArguments() throws(TemplateError) -> ([TemplateExpr], [(String, TemplateExpr)]) {
         var positional: [TemplateExpr] = []
         var keywords: [(String, TemplateExpr)] = []
         if accept(")") { return (positional, keywords) }
@@ -364,7 +360,7 @@ struct ExprParser {
                 advance()
                 keywords.append((key, try expression()))
             } else {
-                guard keywords.isEmpty else { throw TemplateSyntaxProblem(message: "positional argument after a keyword argument") }
+                guard keywords.isEmpty else { throw TemplateError("positional argument after a keyword argument") }
                 positional.append(try expression())
             }
         } while accept(",")
@@ -372,7 +368,7 @@ struct ExprParser {
         return (positional, keywords)
     }
 
-    mutating func postfix(_ base: TemplateExpr) throws(TemplateSyntaxProblem) -> TemplateExpr {
+    mutating func postfix(_ base: TemplateExpr) throws(TemplateError) -> TemplateExpr {
         var value = base
         while true {
             if accept(".") {
@@ -381,9 +377,9 @@ struct ExprParser {
                     advance()
                     if accept("(") {
                         let (arguments, keywords) = try callArguments()
-                        guard keywords.isEmpty else { throw TemplateSyntaxProblem(message: "`\(name)()` takes no keyword arguments") }
+                        guard keywords.isEmpty else { throw TemplateError("`\(name)()` takes no keyword arguments") }
                         guard TemplateFilters.methodNames.contains(name) else {
-                            throw TemplateSyntaxProblem(message: "unknown method `\(name)()` (supported: \(TemplateFilters.methodNames.sorted().joined(separator: ", ")))")
+                            throw TemplateError("unknown method `\(name)()` (supported: \(TemplateFilters.methodNames.sorted().joined(separator: ", ")))")
                         }
                         value = .method(value, name: name, arguments: arguments)
                     } else {
@@ -393,7 +389,7 @@ struct ExprParser {
                     advance()
                     value = .index(value, .literal(.int(index)))
                 default:
-                    throw TemplateSyntaxProblem(message: "expected a name after `.`, found `\(current.text)`")
+                    throw TemplateError("expected a name after `.`, found `\(current.text)`")
                 }
             } else if accept("[") {
                 let key = try expression()
@@ -405,7 +401,7 @@ struct ExprParser {
         }
     }
 
-    mutating func primary() throws(TemplateSyntaxProblem) -> TemplateExpr {
+    mutating func primary() throws(TemplateError) -> TemplateExpr {
         let token = current
         switch token {
         case .int(let i):
@@ -429,7 +425,7 @@ struct ExprParser {
             case "false", "False": advance(); return .literal(.bool(false))
             case "none", "None", "null": advance(); return .literal(.null)
             default:
-                if Self.keywords.contains(name) { throw TemplateSyntaxProblem(message: "unexpected `\(name)`") }
+                if Self.keywords.contains(name) { throw TemplateError("unexpected `\(name)`") }
                 advance()
                 return .name(name)
             }
@@ -463,9 +459,9 @@ struct ExprParser {
             }
             return .dict(pairs)
         case .end:
-            throw TemplateSyntaxProblem(message: "unexpected end of expression")
+            throw TemplateError("unexpected end of expression")
         default:
-            throw TemplateSyntaxProblem(message: "unexpected `\(token.text)`")
+            throw TemplateError("unexpected `\(token.text)`")
         }
     }
 }

@@ -1,0 +1,50 @@
+import Foundation
+import Synchronization
+
+/// Runs local programs and captures their output.
+public enum Command {
+    public struct Result: Sendable {
+        public var status: Int32
+        public var stdout: String
+        public var stderr: String
+    }
+
+    /// Runs `argv` (looked up on PATH through `/usr/bin/env`), writing `stdin` to it, and waits for it.
+    public static func run(_ argv: [String], stdin: String = "", environment: [String: String]? = nil) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = argv
+        if let environment { process.environment = environment }
+        let output = try capture(process, stdin: Data(stdin.utf8))
+        return Result(status: output.status, stdout: String(decoding: output.stdout, as: UTF8.self),
+                      stderr: String(decoding: output.stderr, as: UTF8.self))
+    }
+
+    /// Starts `process` with pipes for its three streams, writes `stdin`, and waits for it to end.
+    static func capture(_ process: Process, stdin: Data) throws -> (status: Int32, stdout: Data, stderr: Data) {
+        let input = Pipe(), output = Pipe(), errors = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        // Write stdin and read stderr on other threads while this one reads stdout, so a chatty child cannot block.
+        let inputHandle = input.fileHandleForWriting
+        DispatchQueue.global().async {
+            // A program that ends before reading its stdin closes the pipe: a broken pipe is not an error.
+            try? inputHandle.write(contentsOf: stdin)
+            try? inputHandle.close()
+        }
+        let errorBytes = Mutex(Data())
+        let errorsRead = DispatchSemaphore(value: 0)
+        let errorHandle = errors.fileHandleForReading
+        DispatchQueue.global().async {
+            let data = errorHandle.readDataToEndOfFile()
+            errorBytes.withLock { $0 = data }
+            errorsRead.signal()
+        }
+        let out = output.fileHandleForReading.readDataToEndOfFile()
+        errorsRead.wait()
+        process.waitUntilExit()
+        return (process.terminationStatus, out, errorBytes.withLock { $0 })
+    }
+}

@@ -90,7 +90,7 @@ public struct FileStep: StepKind {
             }
             commands += modePlan.commands
             if fixBelow, modePlan.commands.isEmpty, let mode = attributes.mode {
-                commands.append(["chmod", "--", FileHelpers.octal(mode), path])
+                commands.append(["chmod", "--", ArgType.octal(mode), path])
             }
         }
 

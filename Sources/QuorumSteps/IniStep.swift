@@ -136,7 +136,7 @@ public struct IniStep: StepKind {
         var attributeChanges: [String] = []
         if let info = existing?.info {
             if let mode = attributes.mode, mode != info.mode {
-                diffs.append(Diff(subject: "\(path) mode", before: IniStep.octal(info.mode), after: IniStep.octal(mode)))
+                diffs.append(Diff(subject: "\(path) mode", before: ArgType.octal(info.mode), after: ArgType.octal(mode)))
                 attributeChanges.append("mode")
             }
             if let owner = attributes.owner, owner != info.owner {
@@ -171,10 +171,5 @@ public struct IniStep: StepKind {
     static func parent(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { return "/" }
         return String(path[..<slash])
-    }
-
-    static func octal(_ mode: Int) -> String {
-        let digits = String(mode, radix: 8)
-        return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
     }
 }

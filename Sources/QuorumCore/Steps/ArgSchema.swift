@@ -41,6 +41,11 @@ public struct ArgField: Sendable {
 /// The shape an argument must have.
 public indirect enum ArgType: Sendable {
     case string
+    /// A path on the host starting with `/` (a relative one would depend on the login directory, and a
+    /// leading `-` could be read as an option by the tools the scripts call), on one line.
+    case absolutePath
+    /// A string, number or boolean (not null, not a list or a map).
+    case scalar
     case int
     case number
     case bool
@@ -60,6 +65,8 @@ public indirect enum ArgType: Sendable {
     public var description: String {
         switch self {
         case .string: return "string"
+        case .absolutePath: return "absolute path"
+        case .scalar: return "string, number or boolean"
         case .int: return "integer"
         case .number: return "number"
         case .bool: return "boolean"

@@ -19,11 +19,7 @@ public struct Arguments: Sendable {
     public func has(_ name: String) -> Bool { self[name] != nil }
 
     public func string(_ name: String) throws -> String? {
-        guard let v = self[name] else { return nil }
-        guard let text = v.scalarText, !(v.listValue != nil || v.mapValue != nil) else {
-            throw StepFailure("argument `\(name)` must be a string, got a \(v.typeName)")
-        }
-        return text
+        try scalar(name, .string)?.stringValue
     }
 
     public func requiredString(_ name: String) throws -> String {
@@ -32,73 +28,50 @@ public struct Arguments: Sendable {
     }
 
     public func bool(_ name: String) throws -> Bool? {
-        guard let v = self[name] else { return nil }
-        switch v {
-        case .bool(let b): return b
-        case .string(let s):
-            switch s.lowercased() {
-            case "true", "yes", "on", "1": return true
-            case "false", "no", "off", "0": return false
-            default: break
-            }
-        case .int(let i) where i == 0 || i == 1: return i == 1
-        default: break
-        }
-        throw StepFailure("argument `\(name)` must be true or false, got `\(v)`")
+        guard case .bool(let b)? = try scalar(name, .bool) else { return nil }
+        return b
     }
 
     public func int(_ name: String) throws -> Int? {
-        guard let v = self[name] else { return nil }
-        switch v {
-        case .int(let i): return i
-        case .double(let d) where d == d.rounded(): return Int(d)
-        case .string(let s): if let i = Int(s.trimmingCharacters(in: .whitespaces)) { return i }
-        default: break
-        }
-        throw StepFailure("argument `\(name)` must be an integer, got `\(v)`")
+        guard case .int(let i)? = try scalar(name, .int) else { return nil }
+        return i
     }
 
     public func number(_ name: String) throws -> Double? {
-        guard let v = self[name] else { return nil }
-        switch v {
-        case .int(let i): return Double(i)
-        case .double(let d): return d
-        case .string(let s): if let d = Double(s.trimmingCharacters(in: .whitespaces)) { return d }
-        default: break
-        }
-        throw StepFailure("argument `\(name)` must be a number, got `\(v)`")
+        guard case .double(let d)? = try scalar(name, .number) else { return nil }
+        return d
     }
 
     /// A file mode written as octal digits (`"0644"`, `0644`, `644`, `"2750"`).
     public func mode(_ name: String) throws -> Int? {
-        guard let v = self[name] else { return nil }
-        guard let mode = Arguments.parseMode(v) else {
-            throw StepFailure("argument `\(name)` must be a file mode in octal digits such as \"0644\", got `\(v)`")
-        }
-        return mode
+        try scalar(name, .mode).flatMap(ArgType.fileMode)
     }
 
-    static func parseMode(_ value: Value) -> Int? {
-        guard let text = value.scalarText?.trimmingCharacters(in: .whitespaces) else { return nil }
-        let digits = text.hasPrefix("0o") ? String(text.dropFirst(2)) : text
-        guard (1...5).contains(digits.count), digits.allSatisfy({ ("0"..."7").contains($0) }),
-              let mode = Int(digits, radix: 8), mode <= 0o7777 else { return nil }
-        return mode
+    /// The argument in its type's normal form (see `ArgType.normalizedScalar`): arguments the schema check
+    /// returned are in it already, so this fails only for arguments built by hand.
+    func scalar(_ name: String, _ type: ArgType) throws -> Value? {
+        guard let v = self[name] else { return nil }
+        guard let normal = type.normalizedScalar(v) else {
+            switch type {
+            case .choice(let allowed):
+                throw StepFailure("argument `\(name)` must be one of \(allowed.joined(separator: ", ")), got `\(v)`")
+            case .mode:
+                throw StepFailure("argument `\(name)` must be a file mode in octal digits such as \"0644\", got `\(v)`")
+            default:
+                throw StepFailure("argument `\(name)` must be a \(type.description), got a \(v.typeName)")
+            }
+        }
+        return normal
     }
 
     /// A list of strings; a single string is a one-item list.
     public func stringList(_ name: String) throws -> [String]? {
         guard let v = self[name] else { return nil }
-        if let items = v.listValue {
-            return try items.map { item in
-                guard let text = item.scalarText, item.listValue == nil, item.mapValue == nil else {
-                    throw StepFailure("argument `\(name)` must be a list of strings")
-                }
-                return text
-            }
+        let texts = (v.listValue ?? [v]).map { ArgType.string.normalizedScalar($0)?.stringValue }
+        guard v.mapValue == nil, !texts.contains(nil) else {
+            throw StepFailure("argument `\(name)` must be a list of strings, got a \(v.typeName)")
         }
-        if let text = v.scalarText { return [text] }
-        throw StepFailure("argument `\(name)` must be a list of strings, got a \(v.typeName)")
+        return texts.compactMap { $0 }
     }
 
     public func map(_ name: String) throws -> OrderedDictionary<String, Value>? {
@@ -108,10 +81,6 @@ public struct Arguments: Sendable {
     }
 
     public func choice(_ name: String, _ allowed: [String]) throws -> String? {
-        guard let s = try string(name) else { return nil }
-        guard allowed.contains(s) else {
-            throw StepFailure("argument `\(name)` must be one of \(allowed.joined(separator: ", ")), got `\(s)`")
-        }
-        return s
+        try scalar(name, .choice(allowed))?.stringValue
     }
 }

@@ -26,12 +26,6 @@ enum FileHelpers {
         return parts.isEmpty
     }
 
-    /// `0o750` as `0750`.
-    static func octal(_ mode: Int) -> String {
-        let digits = String(mode, radix: 8)
-        return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
-    }
-
     /// One command line per argument vector, every word quoted, chained so the first failure stops the rest.
     static func script(_ commands: [[String]]) -> String {
         commands.map(Shell.join).joined(separator: " && ")
@@ -81,10 +75,10 @@ struct AttributePlan: Sendable {
         if let mode = wanted.mode {
             let modeDiffers = current.map { $0.mode & 0o7777 } != mode
             if modeDiffers {
-                diffs.append(Diff(subject: "mode", before: current.map { FileHelpers.octal($0.mode & 0o7777) },
-                                  after: FileHelpers.octal(mode)))
+                diffs.append(Diff(subject: "mode", before: current.map { ArgType.octal($0.mode & 0o7777) },
+                                  after: ArgType.octal(mode)))
             }
-            if modeDiffers || !commands.isEmpty { commands.append(["chmod", "--", FileHelpers.octal(mode), path]) }
+            if modeDiffers || !commands.isEmpty { commands.append(["chmod", "--", ArgType.octal(mode), path]) }
         }
     }
 }

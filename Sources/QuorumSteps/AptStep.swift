@@ -29,7 +29,7 @@ public struct AptStep: StepKind {
     public let updateCache: Bool
     public let purge: Bool
 
-    public init(arguments: Arguments) throws {
+    public init(checked arguments: Arguments) throws {
         let names = try arguments.stringList("packages") ?? []
         guard !names.isEmpty else { throw StepFailure("argument `packages` is required") }
         var packages: [Package] = []

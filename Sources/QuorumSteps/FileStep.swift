@@ -8,7 +8,7 @@ public struct FileStep: StepKind {
     public static let summary = "Make sure a directory or file exists with a mode and owner, or that a path is absent"
     public static let states = ["directory", "file", "absent", "touch"]
     public static let schema = ArgSchema([
-        ArgField("path", .string, required: true, "absolute path on the host"),
+        ArgField("path", .absolutePath, required: true, "absolute path on the host"),
         ArgField("state", .choice(states),
                  "`directory` (created with parents), `file` (must exist), `absent` (removed, recursively), `touch` (created empty if missing); default `file`"),
         ArgField("mode", .mode, "mode of the path itself, e.g. \"0750\""),
@@ -22,8 +22,8 @@ public struct FileStep: StepKind {
     let attributes: FileAttributes
     let recurse: Bool
 
-    public init(arguments: Arguments) throws {
-        path = try FileHelpers.absolutePath(arguments, "path")
+    public init(checked arguments: Arguments) throws {
+        path = try arguments.requiredString("path")
         state = try arguments.choice("state", Self.states) ?? "file"
         attributes = FileAttributes(mode: try arguments.mode("mode"), owner: try arguments.string("owner"),
                                     group: try arguments.string("group"))

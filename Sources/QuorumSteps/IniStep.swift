@@ -8,8 +8,8 @@ public struct IniStep: StepKind {
     public static let name = "ini"
     public static let summary = "Set or remove options in an INI (oslo.config) file, keeping comments and layout"
     public static let schema = ArgSchema([
-        ArgField("path", .string, required: true, "absolute path of the file"),
-        ArgField("settings", .map(.map(.any)), "{SECTION: {OPTION: VALUE}}; lists are comma-joined, booleans written true/false"),
+        ArgField("path", .absolutePath, required: true, "absolute path of the file"),
+        ArgField("settings", .map(.map(.list(.scalar))), "{SECTION: {OPTION: VALUE}}; lists are comma-joined, booleans written true/false"),
         ArgField("absent", .map(.list(.string)), "{SECTION: [OPTION, …]} options to remove"),
         ArgField("mode", .mode, "file mode (kept when omitted)"),
         ArgField("owner", .string, "file owner (kept when omitted)"),
@@ -24,9 +24,9 @@ public struct IniStep: StepKind {
     public let attributes: FileAttributes
     public let create: Bool
 
-    public init(arguments: Arguments) throws {
+    public init(checked arguments: Arguments) throws {
         path = try arguments.requiredString("path")
-        guard path.hasPrefix("/"), !path.hasSuffix("/"), !path.contains("\n") else {
+        guard !path.hasSuffix("/"), !path.contains("\n") else {
             throw StepFailure("argument `path` must be an absolute file path, got `\(path)`")
         }
         var settings: [(section: String, options: [(key: String, value: String)])] = []

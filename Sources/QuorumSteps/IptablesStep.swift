@@ -22,9 +22,10 @@ public struct IptablesStep: StepKind {
             ArgField("before_comment", .string, "right before the rule with this comment"),
             ArgField("first", .bool, "first rule of the chain"),
             ArgField("last", .bool, "last rule of the chain"),
-        ], mutuallyExclusive: [["after_comment", "before_comment", "first", "last"]])), "where the rule goes (default: last)"),
+        ], mutuallyExclusive: [["after_comment", "before_comment", "first", "last"]],
+            oneRequired: [["after_comment", "before_comment", "first", "last"]])), "where the rule goes (default: last)"),
         ArgField("state", .choice(["present", "absent"]), "present (default) or absent"),
-        ArgField("persist", .string, "file to save the live rules to (iptables-save format), e.g. /etc/iptables/rules.v4"),
+        ArgField("persist", .absolutePath, "file to save the live rules to (iptables-save format), e.g. /etc/iptables/rules.v4"),
     ])
 
     public enum Position: Sendable, Equatable {
@@ -39,7 +40,7 @@ public struct IptablesStep: StepKind {
     /// The rule's words after `-A CHAIN`, as iptables takes them and as `iptables-save` prints them.
     public let spec: [String]
 
-    public init(arguments: Arguments) throws {
+    public init(checked arguments: Arguments) throws {
         chain = try arguments.string("chain") ?? "INPUT"
         guard IptablesStep.isName(chain) else {
             throw StepFailure("argument `chain` must be a chain name (letters, digits, `_`, `-`; at most 28), got `\(chain)`")
@@ -49,12 +50,7 @@ public struct IptablesStep: StepKind {
             throw StepFailure("argument `comment` must be one line of at most 255 bytes")
         }
         present = (try arguments.choice("state", ["present", "absent"]) ?? "present") == "present"
-        if let path = try arguments.string("persist") {
-            guard path.hasPrefix("/") else { throw StepFailure("argument `persist` must be an absolute path, got `\(path)`") }
-            persist = path
-        } else {
-            persist = nil
-        }
+        persist = try arguments.string("persist")
 
         var words: [String] = []
         if let source = try arguments.string("source") {

@@ -6,7 +6,7 @@ public struct LineStep: StepKind {
     public static let name = "line"
     public static let summary = "Make sure a line is present in a file (replacing the line a regexp finds) or absent"
     public static let schema = ArgSchema([
-        ArgField("path", .string, required: true, "absolute path of the file on the host"),
+        ArgField("path", .absolutePath, required: true, "absolute path of the file on the host"),
         ArgField("line", .string, "the line (without its newline); required with `state: present`"),
         ArgField("state", .choice(["present", "absent"]), "default `present`"),
         ArgField("regexp", .string, "present: the last line matching it is replaced by `line`; absent: every matching line is removed"),
@@ -21,8 +21,8 @@ public struct LineStep: StepKind {
     let after: String?
     let create: Bool
 
-    public init(arguments: Arguments) throws {
-        path = try FileHelpers.absolutePath(arguments, "path")
+    public init(checked arguments: Arguments) throws {
+        path = try arguments.requiredString("path")
         line = try arguments.string("line")
         present = (try arguments.choice("state", ["present", "absent"]) ?? "present") == "present"
         regexp = try arguments.string("regexp")

@@ -32,7 +32,7 @@ public struct PcsResourceStep: StepKind {
         ArgField("state", .choice(states), "declarative instead of `action`: started (enabled and running) or stopped (disabled, running nowhere)"),
         ArgField("running_on", .choice(placements), "with state: started, where it must run: all (every controller of the play, default) or any"),
         ArgField("wait_process", .string, "process name (pgrep -x) to wait for on every controller of the play, e.g. haproxy"),
-        ArgField("timeout", .int, "seconds allowed for each phase: pcs --wait, and each wait for the process (default 120)"),
+        ArgField("timeout", .intRange(1...3600), "seconds allowed for each phase: pcs --wait, and each wait for the process (default 120)"),
     ], mutuallyExclusive: [["action", "state"]])
 
     /// The bound of the wait after an interrupted toggle enables the resource again.
@@ -47,7 +47,7 @@ public struct PcsResourceStep: StepKind {
     public let waitProcess: String?
     public let timeout: Int
 
-    public init(arguments: Arguments) throws {
+    public init(checked arguments: Arguments) throws {
         resource = try arguments.requiredString("resource")
         guard !resource.hasPrefix("-"), resource.unicodeScalars.allSatisfy({
             ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "_.:-".unicodeScalars.contains($0)
@@ -66,7 +66,6 @@ public struct PcsResourceStep: StepKind {
             }
         }
         timeout = try arguments.int("timeout") ?? 120
-        guard (1...3600).contains(timeout) else { throw StepFailure("argument `timeout` must be 1–3600 seconds, got \(timeout)") }
     }
 
     static let path = "PATH=\"$PATH:/usr/sbin:/sbin\"; export PATH"

@@ -42,11 +42,13 @@ public struct ArgField: Sendable {
 public indirect enum ArgType: Sendable {
     case string
     /// A path on the host starting with `/` (a relative one would depend on the login directory, and a
-    /// leading `-` could be read as an option by the tools the scripts call), on one line.
+    /// leading `-` could be read as an option by the tools the scripts call).
     case absolutePath
     /// A string, number or boolean (not null, not a list or a map).
     case scalar
     case int
+    /// An integer within bounds (a port, seconds).
+    case intRange(ClosedRange<Int>)
     case number
     case bool
     /// A file mode: octal digits as text (`"0644"`) or written as a number (`0644`, `644`).
@@ -68,6 +70,8 @@ public indirect enum ArgType: Sendable {
         case .absolutePath: return "absolute path"
         case .scalar: return "string, number or boolean"
         case .int: return "integer"
+        case .intRange(let range) where range.upperBound == Int.max: return "integer of at least \(range.lowerBound)"
+        case .intRange(let range): return "integer from \(range.lowerBound) to \(range.upperBound)"
         case .number: return "number"
         case .bool: return "boolean"
         case .mode: return "file mode"

@@ -9,8 +9,7 @@ extension ArgType {
             guard !value.isNull, let text = value.scalarText else { return nil }
             return .string(text)
         case .absolutePath:
-            guard case .string(let path)? = ArgType.string.normalizedScalar(value), path.hasPrefix("/"),
-                  !path.contains("\n") else { return nil }
+            guard case .string(let path)? = ArgType.string.normalizedScalar(value), path.hasPrefix("/") else { return nil }
             return .string(path)
         case .scalar:
             return value.isNull || value.scalarText == nil ? nil : value
@@ -21,6 +20,9 @@ extension ArgType {
             case .string(let s): return Int(s.trimmingCharacters(in: .whitespaces)).map(Value.int)
             default: return nil
             }
+        case .intRange(let range):
+            guard case .int(let i)? = ArgType.int.normalizedScalar(value), range.contains(i) else { return nil }
+            return .int(i)
         case .number:
             switch value {
             case .int(let i): return .double(Double(i))

@@ -52,11 +52,13 @@ public struct ArgumentCheck {
                 normal[name] = value
                 continue
             }
-            if field.required, value == .string("") {
-                problems.append(ArgProblem("`\(path).\(name)` is required, found an empty string", at: place))
+            if field.required, value == .string("") || value == .list([]) {
+                problems.append(ArgProblem("`\(path).\(name)` is required, found an empty \(value.typeName)", at: place))
                 continue
             }
-            normal[name] = check(value, type: field.type, path: "\(path).\(name)", at: place, secret: field.secret)
+            // The play's `defaults:` merge into maps key by key: what they give is missing nowhere inside.
+            normal[name] = check(value, type: field.type, path: "\(path).\(name)", at: place, secret: field.secret,
+                                 partial: defaulted.contains(name))
         }
         for field in schema.fields where field.required && entries[field.name] == nil && !defaulted.contains(field.name) {
             problems.append(ArgProblem("`\(path)` is missing the required argument `\(field.name)`", at: places))
@@ -76,7 +78,9 @@ public struct ArgumentCheck {
     }
 
     /// One value in normal form; a wrong one is returned as given, with a problem recorded.
-    mutating func check(_ value: Value, type: ArgType, path: String, at places: [ArgProblem.Place], secret: Bool) -> Value {
+    /// `partial`: the value is merged with the play's defaults, which may supply any of its required fields.
+    mutating func check(_ value: Value, type: ArgType, path: String, at places: [ArgProblem.Place], secret: Bool,
+                        partial: Bool = false) -> Value {
         if case .string(let text) = value, isDeferred(text) { return value }
         func wrong() -> Value {
             problems.append(ArgumentCheck.mismatch(value, type: type, path: path, at: places, secret: secret))
@@ -92,7 +96,7 @@ public struct ArgumentCheck {
                 })
             }
             // A single item is a one-item list.
-            return value.mapValue == nil ? check(value, type: item, path: path, at: places, secret: secret) : wrong()
+            return value.mapValue != nil && item.isScalar ? wrong() : check(value, type: item, path: path, at: places, secret: secret)
         case .map(let item):
             guard let entries = value.mapValue else { return wrong() }
             var normal = OrderedDictionary<String, Value>()
@@ -102,7 +106,8 @@ public struct ArgumentCheck {
             return .map(normal)
         case .object(let schema):
             guard let entries = value.mapValue else { return wrong() }
-            return .map(object(entries, schema: schema, path: path, at: places, defaulted: []))
+            return .map(object(entries, schema: schema, path: path, at: places,
+                               defaulted: partial ? Set(schema.fields.map(\.name)) : []))
         default:
             return type.normalizedScalar(value) ?? wrong()
         }
@@ -110,7 +115,8 @@ public struct ArgumentCheck {
 
     /// What is wrong with a value that is not of its type (never the value of a secret).
     static func mismatch(_ value: Value, type: ArgType, path: String, at places: [ArgProblem.Place], secret: Bool) -> ArgProblem {
-        let shown = secret ? "" : " `\(value)`"
+        let shown = secret || value.isNull ? "" : " `\(value)`"
+        let expected = withArticle(type.description)
         switch type {
         case .mode where value.scalarText != nil && !value.isNull:
             return ArgProblem("`\(path)` must be a file mode in octal digits such as \"0644\", found\(shown)", at: places)
@@ -118,11 +124,18 @@ public struct ArgumentCheck {
             let text = value.scalarText ?? ""
             return ArgProblem("`\(path)` must be \(type.description), found\(shown)", at: places,
                               hint: secret ? nil : DidYouMean.hint(for: text, among: words))
+        case .intRange where ArgType.int.normalizedScalar(value) != nil:
+            return ArgProblem("`\(path)` must be \(expected), found\(shown)", at: places)
         case .absolutePath where value.scalarText != nil && !value.isNull:
-            return ArgProblem("`\(path)` must be an absolute path (starting with `/`, on one line), found\(shown)", at: places)
+            return ArgProblem("`\(path)` must be an absolute path (starting with `/`), found\(shown)", at: places)
         default:
-            return ArgProblem("`\(path)` must be a \(type.description), found a \(value.typeName)\(shown)", at: places)
+            return ArgProblem("`\(path)` must be \(expected), found \(withArticle(value.typeName))\(shown)", at: places)
         }
+    }
+
+    /// `an integer`, `a string`.
+    static func withArticle(_ noun: String) -> String {
+        (noun.first.map { "aeiou".contains($0) } == true ? "an " : "a ") + noun
     }
 
     static func names(_ group: [String]) -> String { group.map { "`\($0)`" }.joined(separator: ", ") }

@@ -66,12 +66,25 @@ public struct Arguments: Sendable {
 
     /// A list of strings; a single string is a one-item list.
     public func stringList(_ name: String) throws -> [String]? {
-        guard let v = self[name] else { return nil }
-        let texts = (v.listValue ?? [v]).map { ArgType.string.normalizedScalar($0)?.stringValue }
-        guard v.mapValue == nil, !texts.contains(nil) else {
-            throw StepFailure("argument `\(name)` must be a list of strings, got a \(v.typeName)")
+        try list(name, of: .string)?.compactMap(\.stringValue)
+    }
+
+    /// A list of integers; a single integer is a one-item list.
+    public func intList(_ name: String) throws -> [Int]? {
+        try list(name, of: .int)?.compactMap { item in
+            guard case .int(let i) = item else { return nil }
+            return i
         }
-        return texts.compactMap { $0 }
+    }
+
+    /// The items of a list argument in their type's normal form.
+    func list(_ name: String, of type: ArgType) throws -> [Value]? {
+        guard let v = self[name] else { return nil }
+        let items = (v.listValue ?? [v]).map(type.normalizedScalar)
+        guard v.mapValue == nil, !items.contains(nil) else {
+            throw StepFailure("argument `\(name)` must be a list of \(type.description), got a \(v.typeName)")
+        }
+        return items.compactMap { $0 }
     }
 
     public func map(_ name: String) throws -> OrderedDictionary<String, Value>? {

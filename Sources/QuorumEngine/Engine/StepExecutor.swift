@@ -256,7 +256,7 @@ struct StepExecutor: Sendable {
         } else if let freeForm = kind.schema.freeForm, !rendered.isNull {
             registerSecretArguments([freeForm: rendered], schema: kind.schema)
         }
-        return try kind.init(arguments: kind.schema.arguments(rendered: rendered, kind: kind.name, fromDefaults: fromDefaults,
+        return try kind.init(checked: kind.schema.arguments(rendered: rendered, kind: kind.name, fromDefaults: fromDefaults,
                                                               location: step.location))
     }
 

@@ -15,7 +15,7 @@ public struct HTTPCheckStep: StepKind {
         HTTPVia.field("the service"),
         ArgField("method", .choice(["GET", "HEAD"]), "GET (default) or HEAD: a health check only reads"),
         ArgField("headers", .map(.string), "request headers, e.g. {OpenStack-API-Version: container-infra latest}"),
-        ArgField("status", .list(.int), "accepted statuses (default [200])"),
+        ArgField("status", .list(.intRange(100...599)), "accepted statuses (default [200])"),
         ArgField("timeout", .number, "seconds to connect, and without a byte of the answer (default 10)"),
         ArgField("auth", .object(KeystoneConnection.authSchema),
                  "Keystone credentials: a token goes in X-Auth-Token (the play's `defaults: {keystone: {auth: …}}` apply; `auth: ~` sends none)"),
@@ -40,7 +40,7 @@ public struct HTTPCheckStep: StepKind {
     /// A token of its own for this check (`fresh_token`), never one from the run's cache.
     public let freshToken: Bool
 
-    public init(arguments: Arguments) throws {
+    public init(checked arguments: Arguments) throws {
         let text = try arguments.requiredString("url")
         guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
               let host = url.host, !host.isEmpty else {
@@ -66,17 +66,7 @@ public struct HTTPCheckStep: StepKind {
             headers[name] = text
         }
         self.headers = headers
-        if let statuses = arguments["status"] {
-            let list = statuses.listValue ?? [statuses]
-            accepted = try list.map { item in
-                guard let status = Int(item.scalarText ?? ""), item.listValue == nil, (100...599).contains(status) else {
-                    throw StepFailure("argument `status` must list HTTP statuses (100–599), got `\(item)`")
-                }
-                return status
-            }
-        } else {
-            accepted = [200]
-        }
+        accepted = try arguments.intList("status") ?? [200]
         timeout = try arguments.number("timeout") ?? 10
         guard timeout > 0 else { throw StepFailure("argument `timeout` must be more than 0 seconds") }
         keystone = arguments.has("auth") ? try KeystoneConnection(arguments: arguments) : nil

@@ -24,7 +24,7 @@ public struct MySQLDatabaseStep: StepKind {
     public let present: Bool
     public let login: MySQLLogin
 
-    public init(arguments: Arguments) throws {
+    public init(checked arguments: Arguments) throws {
         database = try arguments.requiredString("name")
         encoding = try arguments.string("encoding") ?? "utf8mb4"
         collation = try arguments.string("collation")

@@ -33,7 +33,7 @@ public struct MySQLUserStep: StepKind {
     public let present: Bool
     public let login: MySQLLogin
 
-    public init(arguments: Arguments) throws {
+    public init(checked arguments: Arguments) throws {
         user = try arguments.requiredString("name")
         var hosts: [String] = []
         for host in try arguments.stringList("host") ?? ["%"] where !hosts.contains(host) { hosts.append(host) }

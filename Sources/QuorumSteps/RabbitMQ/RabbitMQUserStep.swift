@@ -38,7 +38,7 @@ public struct RabbitMQUserStep: StepKind {
     public let createVhost: Bool
     public let present: Bool
 
-    public init(arguments: Arguments) throws {
+    public init(checked arguments: Arguments) throws {
         connection = try RabbitMQConnection(arguments: arguments)
         userName = try arguments.requiredString("name")
         password = try arguments.string("password")

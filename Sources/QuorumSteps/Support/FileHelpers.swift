@@ -3,16 +3,6 @@ import QuorumCore
 
 /// Helpers shared by the file-shaped step kinds (`file`, `copy`, `template`, `line`).
 enum FileHelpers {
-    /// Remote paths must be absolute: a relative one would depend on the login directory, and a leading
-    /// `-` could be read as an option by the tools the scripts call.
-    static func absolutePath(_ arguments: Arguments, _ name: String) throws -> String {
-        let path = try arguments.requiredString(name)
-        guard path.hasPrefix("/") else {
-            throw StepFailure("argument `\(name)` must be an absolute path, got `\(path)`")
-        }
-        return path
-    }
-
     /// True when `path` names the root directory once `.`, `..` and repeated slashes are resolved.
     static func isRoot(_ path: String) -> Bool {
         var parts: [Substring] = []
@@ -100,7 +90,7 @@ struct ManagedFile: Sendable {
     ]
 
     init(arguments: Arguments) throws {
-        dest = try FileHelpers.absolutePath(arguments, "dest")
+        dest = try arguments.requiredString("dest")
         attributes = FileAttributes(mode: try arguments.mode("mode"), owner: try arguments.string("owner"),
                                     group: try arguments.string("group"))
         backup = try arguments.bool("backup") ?? false

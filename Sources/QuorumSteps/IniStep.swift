@@ -14,7 +14,7 @@ public struct IniStep: StepKind {
         ArgField("mode", .mode, "file mode (kept when omitted)"),
         ArgField("owner", .string, "file owner (kept when omitted)"),
         ArgField("group", .string, "file group (kept when omitted)"),
-        ArgField("create", .bool, "create the file when missing (default true; its directory must exist)"),
+        ArgField("create", .bool, default: .bool(true), "create the file when missing (its directory must exist)"),
     ])
 
     public let path: String
@@ -58,7 +58,7 @@ public struct IniStep: StepKind {
         self.absent = absent
         attributes = FileAttributes(mode: try arguments.mode("mode"), owner: try arguments.string("owner"),
                                     group: try arguments.string("group"))
-        create = try arguments.bool("create") ?? true
+        create = try arguments.value(arguments.bool, "create")
     }
 
     /// An option's value as written in the file.

@@ -13,11 +13,11 @@ public struct WaitForStep: StepKind {
         ArgField("process", .string, "process name (pgrep -x, at most 15 characters) or, with process_match: full, a command-line regex"),
         ArgField("process_match", .choice(["name", "full"]), "how `process` matches: name (default) or full command line"),
         ArgField("path", .string, "file or directory"),
-        ArgField("state", .choice(["open", "closed", "present", "absent", "started", "stopped"]),
-                 "open/present/started (default) or closed/absent/stopped"),
-        ArgField("timeout", .intRange(0...Int.max), "seconds to keep checking after the delay (default 60)"),
-        ArgField("delay", .intRange(0...Int.max), "seconds to wait before the first check (default 0)"),
-        ArgField("sleep", .intRange(1...Int.max), "seconds between checks (default 1)"),
+        ArgField("state", .choice(["open", "closed", "present", "absent", "started", "stopped"]), default: .string("started"),
+                 "open/present/started or closed/absent/stopped"),
+        ArgField("timeout", .intRange(0...Int.max), default: .int(60), "seconds to keep checking after the delay"),
+        ArgField("delay", .intRange(0...Int.max), default: .int(0), "seconds to wait before the first check"),
+        ArgField("sleep", .intRange(1...Int.max), default: .int(1), "seconds between checks"),
     ], mutuallyExclusive: [["port", "process", "path"]], oneRequired: [["port", "process", "path"]])
 
     public enum Target: Sendable, Equatable {
@@ -61,11 +61,11 @@ public struct WaitForStep: StepKind {
         if arguments.has("host"), !arguments.has("port") {
             throw StepFailure("argument `host` only applies to `port`")
         }
-        let state = try arguments.choice("state", ["open", "closed", "present", "absent", "started", "stopped"]) ?? "started"
+        let state = try arguments.value(arguments.string, "state")
         wantPresent = ["open", "present", "started"].contains(state)
-        timeout = try arguments.int("timeout") ?? 60
-        delay = try arguments.int("delay") ?? 0
-        sleep = try arguments.int("sleep") ?? 1
+        timeout = try arguments.value(arguments.int, "timeout")
+        delay = try arguments.value(arguments.int, "delay")
+        sleep = try arguments.value(arguments.int, "sleep")
     }
 
     /// What is awaited, for messages: "port 127.0.0.1:9511 to be open".

@@ -88,4 +88,14 @@ import Testing
         #expect(errors.count == 1 && errors.allSatisfy { !$0.contains("hunter2") } && errors.first?.contains("`mysql_user.password`") == true,
                 "\(errors)")
     }
+
+    @Test("a schema default is filled in for the kind, in normal form, and does not count as given")
+    func defaultsAreFilled() throws {
+        let arguments = try WaitForStep.schema.arguments(rendered: .map(["port": "8080", "sleep": .null]), kind: "wait_for",
+                                                         location: nil)
+        #expect(arguments.values["port"] == .int(8080) && arguments.values["timeout"] == .int(60) && arguments.values["sleep"] == .int(1))
+        #expect(arguments.has("port") && !arguments.has("timeout") && !arguments.has("sleep"))
+        let step = try WaitForStep(arguments: Arguments(["port": .int(80)]))
+        #expect(step.timeout == 60 && step.delay == 0 && step.sleep == 1 && step.wantPresent)
+    }
 }

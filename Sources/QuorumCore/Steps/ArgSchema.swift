@@ -27,13 +27,17 @@ public struct ArgField: Sendable {
     public var required: Bool
     /// Never printed: masked in diffs, JSON and errors.
     public var secret: Bool
+    /// The value the kind runs with when the argument is not given (filled in by the check; `quorum doc` prints it).
+    public var defaultValue: Value?
     public var summary: String
 
-    public init(_ name: String, _ type: ArgType, required: Bool = false, secret: Bool = false, _ summary: String = "") {
+    public init(_ name: String, _ type: ArgType, required: Bool = false, secret: Bool = false, default defaultValue: Value? = nil,
+                _ summary: String = "") {
         self.name = name
         self.type = type
         self.required = required
         self.secret = secret
+        self.defaultValue = defaultValue
         self.summary = summary
     }
 }
@@ -63,6 +67,15 @@ public indirect enum ArgType: Sendable {
     case object(ArgSchema)
     /// Anything.
     case any
+
+    /// The schema of the maps this type holds (`object`, or a list of them), for `quorum doc`.
+    public var innerSchema: ArgSchema? {
+        switch self {
+        case .object(let schema): return schema
+        case .list(let item): return item.innerSchema
+        default: return nil
+        }
+    }
 
     public var description: String {
         switch self {

@@ -8,6 +8,8 @@ extension ArgSchema {
         var check = ArgumentCheck()
         let values = check.arguments(rendered, schema: self, kind: kind, fromDefaults: fromDefaults)
         guard check.problems.isEmpty else { throw StepFailure(check.problems.map(\.message).joined(separator: "; ")) }
-        return Arguments(values, location: location)
+        let written = rendered.mapValue ?? (rendered.isNull ? [:] : freeForm.map { [$0: rendered] } ?? [:])
+        let filled = fields.filter { $0.defaultValue != nil && (written[$0.name]?.isNull ?? true) }.map(\.name)
+        return Arguments(values, location: location, filled: Set(filled))
     }
 }

@@ -74,6 +74,9 @@ public struct ArgumentCheck {
         for group in schema.oneRequired where !group.contains(where: { given.contains($0) || defaulted.contains($0) }) {
             problems.append(ArgProblem("`\(path)` needs one of \(ArgumentCheck.names(group))", at: places))
         }
+        for field in schema.fields where normal[field.name]?.isNull ?? true {
+            if let value = field.defaultValue { normal[field.name] = value }
+        }
         return normal
     }
 
@@ -138,5 +141,6 @@ public struct ArgumentCheck {
         (noun.first.map { "aeiou".contains($0) } == true ? "an " : "a ") + noun
     }
 
-    static func names(_ group: [String]) -> String { group.map { "`\($0)`" }.joined(separator: ", ") }
+    /// `` `a`, `b` ``: argument names as messages and `quorum doc` quote them.
+    public static func names(_ group: [String]) -> String { group.map { "`\($0)`" }.joined(separator: ", ") }
 }

@@ -5,10 +5,13 @@ public struct Arguments: Sendable {
     public var values: OrderedDictionary<String, Value>
     /// Where the step is written, for error messages.
     public var location: SourceLocation?
+    /// Arguments the schema's defaults filled in: not given (see `has`).
+    public var filled: Set<String>
 
-    public init(_ values: OrderedDictionary<String, Value>, location: SourceLocation? = nil) {
+    public init(_ values: OrderedDictionary<String, Value>, location: SourceLocation? = nil, filled: Set<String> = []) {
         self.values = values
         self.location = location
+        self.filled = filled
     }
 
     public subscript(name: String) -> Value? {
@@ -16,7 +19,8 @@ public struct Arguments: Sendable {
         return v
     }
 
-    public func has(_ name: String) -> Bool { self[name] != nil }
+    /// True when the step gives the argument (a default does not count).
+    public func has(_ name: String) -> Bool { self[name] != nil && !filled.contains(name) }
 
     public func string(_ name: String) throws -> String? {
         try scalar(name, .string)?.stringValue
@@ -25,6 +29,12 @@ public struct Arguments: Sendable {
     public func requiredString(_ name: String) throws -> String {
         guard let s = try string(name), !s.isEmpty else { throw StepFailure("argument `\(name)` is required") }
         return s
+    }
+
+    /// An argument the step gives or the schema has a default for.
+    public func value<T>(_ read: (String) throws -> T?, _ name: String) throws -> T {
+        guard let value = try read(name) else { throw StepFailure("argument `\(name)` is required") }
+        return value
     }
 
     public func bool(_ name: String) throws -> Bool? {

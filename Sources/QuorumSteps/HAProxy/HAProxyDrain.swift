@@ -23,7 +23,7 @@ public struct HAProxyDrain: Sendable, Equatable {
         ArgField("socket", .string, "HAProxy's stats socket, level admin (default /run/haproxy/admin.sock)"),
         ArgField("peers", .list(.string), "hosts whose HAProxy serves the backend (default: every host of the play)"),
         ArgField("health_url", .string, "http URL, as this host sees it, that must answer 2xx before the server is put back"),
-        ArgField("timeout", .intRange(1...Int.max), "seconds for each wait: sessions draining, health, HAProxy seeing the server up (default 60)"),
+        ArgField("timeout", .intRange(1...Int.max), default: .int(60), "seconds for each wait: sessions draining, health, HAProxy seeing the server up"),
     ])
 
     public static let field = ArgField("drain", .object(schema),
@@ -48,7 +48,7 @@ public struct HAProxyDrain: Sendable, Equatable {
         socket = try arguments.string("socket") ?? "/run/haproxy/admin.sock"
         peers = try arguments.stringList("peers")
         healthURL = try arguments.string("health_url")
-        timeout = try arguments.int("timeout") ?? 60
+        timeout = try arguments.value(arguments.int, "timeout")
         for name in [backend, server] where !Self.isName(name) {
             throw StepFailure("invalid HAProxy name `\(name)` in `drain` (letters, digits, `-_.:`)")
         }

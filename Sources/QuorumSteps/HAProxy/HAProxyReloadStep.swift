@@ -26,7 +26,7 @@ public struct HAProxyReloadStep: StepKind {
         ArgField("socket", .absolutePath, "HAProxy's stats socket or master CLI (unix path) through which the new worker is asked what it serves (default: the configuration's `stats socket`; none: only the new worker is waited for)"),
         ArgField("pidfile", .absolutePath, "the master's pidfile (default: the oldest haproxy process whose parent is not haproxy)"),
         ArgField("frontends", .list(.string), "frontend or listen sections the new worker must serve (default: every one in the configuration)"),
-        ArgField("timeout", .intRange(1...3600), "seconds to wait until a new worker serves (default 60)"),
+        ArgField("timeout", .intRange(1...3600), default: .int(60), "seconds to wait until a new worker serves"),
     ])
 
     public let config: [String]
@@ -40,7 +40,7 @@ public struct HAProxyReloadStep: StepKind {
         socket = try arguments.string("socket")
         pidfile = try arguments.string("pidfile")
         frontends = try arguments.stringList("frontends")
-        timeout = try arguments.int("timeout") ?? 60
+        timeout = try arguments.value(arguments.int, "timeout")
         guard !config.isEmpty else { throw StepFailure("argument `config` must name at least one file or directory") }
         let paths = config.map { ("config", $0) } + [("socket", socket), ("pidfile", pidfile)].compactMap { name, path in path.map { (name, $0) } }
         for (name, path) in paths where path.contains("\n") {

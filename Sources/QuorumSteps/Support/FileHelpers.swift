@@ -85,7 +85,7 @@ struct ManagedFile: Sendable {
         ArgField("mode", .mode, "file mode, e.g. \"0640\""),
         ArgField("owner", .string, "owner (user name)"),
         ArgField("group", .string, "group name"),
-        ArgField("backup", .bool, "keep the old file as `dest.<timestamp>~` before overwriting it"),
+        ArgField("backup", .bool, default: .bool(false), "keep the old file as `dest.<timestamp>~` before overwriting it"),
         ArgField("validate", .string, "command run on the new file before it replaces dest; `%s` is its path"),
     ]
 
@@ -93,7 +93,7 @@ struct ManagedFile: Sendable {
         dest = try arguments.requiredString("dest")
         attributes = FileAttributes(mode: try arguments.mode("mode"), owner: try arguments.string("owner"),
                                     group: try arguments.string("group"))
-        backup = try arguments.bool("backup") ?? false
+        backup = try arguments.value(arguments.bool, "backup")
         validate = try arguments.string("validate")
         if let validate, !validate.contains("%s") {
             throw StepFailure("argument `validate` must contain `%s` (the file to check), got `\(validate)`")

@@ -97,5 +97,8 @@ import Testing
         #expect(arguments.has("port") && !arguments.has("timeout") && !arguments.has("sleep"))
         let step = try WaitForStep(arguments: Arguments(["port": .int(80)]))
         #expect(step.timeout == 60 && step.delay == 0 && step.sleep == 1 && step.wantPresent)
+        // `haproxy_reload:` with no arguments at all (null) runs with the defaults too.
+        let reload = try HAProxyReloadStep(checked: HAProxyReloadStep.schema.arguments(rendered: .null, kind: "haproxy_reload", location: nil))
+        #expect(reload.timeout == 60)
     }
 }

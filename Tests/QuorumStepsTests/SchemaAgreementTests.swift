@@ -62,10 +62,11 @@ import Testing
         "means nothing with `state: absent`",
     ]
 
-    /// The example, and the example with one argument (or one argument of a nested map) set to each sample.
+    /// The example, no arguments at all (null), and the example with one argument (or one argument of a nested
+    /// map) set to each sample.
     static func variants(of example: Value, schema: ArgSchema) -> [Value] {
         guard let base = example.mapValue else { return [example] }
-        var out = [example]
+        var out = [example, .null]
         for field in schema.fields {
             for sample in samples {
                 var changed = base

@@ -22,7 +22,7 @@ public struct ArgumentCheck {
             return object(entries, schema: schema, path: kind, at: [], defaulted: defaulted, fromDefaults: fromDefaults)
         }
         if value.isNull && schema.fields.allSatisfy({ !$0.required || defaulted.contains($0.name) }) && schema.oneRequired.isEmpty {
-            return [:]
+            return object([:], schema: schema, path: kind, at: [], defaulted: defaulted)
         }
         if let freeForm = schema.freeForm, !value.isNull {
             return object([freeForm: value], schema: schema, path: kind, at: [], defaulted: defaulted, fromDefaults: fromDefaults)

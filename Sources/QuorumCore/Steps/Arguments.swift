@@ -1,6 +1,7 @@
 import OrderedCollections
 
-/// A step's arguments after templating, with typed accessors that explain what is wrong.
+/// A step's arguments after templating, with typed accessors. Arguments from the schema's check
+/// (`ArgSchema.arguments(rendered:…)`) are in normal form, defaults filled in: reading them cannot fail on a type.
 public struct Arguments: Sendable {
     public var values: OrderedDictionary<String, Value>
     /// Where the step is written, for error messages.

@@ -10,10 +10,10 @@ public struct AptStep: StepKind {
     public static let summary = "Install, upgrade or remove Debian packages (only the ones that need it)"
     public static let schema = ArgSchema([
         ArgField("packages", .list(.string), required: true, "package names, optionally `name=version`"),
-        ArgField("state", .choice(["present", "absent", "latest"]), "default present"),
-        ArgField("update_cache", .bool,
+        ArgField("state", .choice(["present", "absent", "latest"]), default: .string("present")),
+        ArgField("update_cache", .bool, default: .bool(false),
                  "run `apt-get update` first: before installing (present), before probing (latest, not in check mode)"),
-        ArgField("purge", .bool, "with state absent: also remove configuration files"),
+        ArgField("purge", .bool, default: .bool(false), "with state absent: also remove configuration files"),
     ], freeForm: "packages")
 
     public enum State: String, Sendable { case present, absent, latest }
@@ -29,7 +29,7 @@ public struct AptStep: StepKind {
     public let updateCache: Bool
     public let purge: Bool
 
-    public init(arguments: Arguments) throws {
+    public init(checked arguments: Arguments) throws {
         let names = try arguments.stringList("packages") ?? []
         guard !names.isEmpty else { throw StepFailure("argument `packages` is required") }
         var packages: [Package] = []
@@ -37,13 +37,13 @@ public struct AptStep: StepKind {
             let package = try AptStep.parse(spec)
             if !packages.contains(where: { $0.name == package.name }) { packages.append(package) }
         }
-        state = State(rawValue: try arguments.choice("state", ["present", "absent", "latest"]) ?? "present") ?? .present
+        state = State(rawValue: try arguments.value(arguments.string, "state")) ?? .present
         if state != .present, let pinned = packages.first(where: { $0.version != nil }) {
             throw StepFailure("`\(pinned.argument)`: a version can only be given with state present")
         }
         self.packages = packages
-        updateCache = try arguments.bool("update_cache") ?? false
-        purge = try arguments.bool("purge") ?? false
+        updateCache = try arguments.value(arguments.bool, "update_cache")
+        purge = try arguments.value(arguments.bool, "purge")
     }
 
     /// A package argument checked against `^[a-z0-9][a-z0-9+.-]*(=[^ ]+)?$` (no whitespace or control characters).

@@ -48,7 +48,7 @@ public struct CommandStep: StepKind {
     let chdir: String?
     let stdin: String?
 
-    public init(arguments: Arguments) throws {
+    public init(checked arguments: Arguments) throws {
         cmd = try arguments.requiredString("cmd")
         creates = try Self.nonEmpty(arguments, "creates")
         removes = try Self.nonEmpty(arguments, "removes")

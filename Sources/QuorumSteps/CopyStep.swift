@@ -8,7 +8,7 @@ public struct CopyStep: StepKind {
     public static let summary = "Put a file on the host from inline content or a local file, atomically"
     public static let schema = ArgSchema(
         [
-            ArgField("dest", .string, required: true, "absolute path of the file on the host"),
+            ArgField("dest", .absolutePath, required: true, "absolute path of the file on the host"),
             ArgField("content", .string, "the file's content, inline"),
             ArgField("src", .string, "a local file, looked up in the playbook's `files/`"),
         ] + ManagedFile.attributeFields,
@@ -24,7 +24,7 @@ public struct CopyStep: StepKind {
     let source: Source
     let file: ManagedFile
 
-    public init(arguments: Arguments) throws {
+    public init(checked arguments: Arguments) throws {
         switch (try arguments.string("content"), try arguments.string("src")) {
         case (let content?, nil): source = .content(content)
         case (nil, let src?) where !src.isEmpty: source = .local(src)

@@ -8,13 +8,13 @@ public struct FileStep: StepKind {
     public static let summary = "Make sure a directory or file exists with a mode and owner, or that a path is absent"
     public static let states = ["directory", "file", "absent", "touch"]
     public static let schema = ArgSchema([
-        ArgField("path", .string, required: true, "absolute path on the host"),
-        ArgField("state", .choice(states),
-                 "`directory` (created with parents), `file` (must exist), `absent` (removed, recursively), `touch` (created empty if missing); default `file`"),
+        ArgField("path", .absolutePath, required: true, "absolute path on the host"),
+        ArgField("state", .choice(states), default: .string("file"),
+                 "`directory` (created with parents), `file` (must exist), `absent` (removed, recursively), `touch` (created empty if missing)"),
         ArgField("mode", .mode, "mode of the path itself, e.g. \"0750\""),
         ArgField("owner", .string, "owner (user name)"),
         ArgField("group", .string, "group name"),
-        ArgField("recurse", .bool, "with `state: directory`: apply owner and group to everything below too (the mode stays on the directory)"),
+        ArgField("recurse", .bool, default: .bool(false), "with `state: directory`: apply owner and group to everything below too (the mode stays on the directory)"),
     ])
 
     let path: String
@@ -22,12 +22,12 @@ public struct FileStep: StepKind {
     let attributes: FileAttributes
     let recurse: Bool
 
-    public init(arguments: Arguments) throws {
-        path = try FileHelpers.absolutePath(arguments, "path")
-        state = try arguments.choice("state", Self.states) ?? "file"
+    public init(checked arguments: Arguments) throws {
+        path = try arguments.requiredString("path")
+        state = try arguments.value(arguments.string, "state")
         attributes = FileAttributes(mode: try arguments.mode("mode"), owner: try arguments.string("owner"),
                                     group: try arguments.string("group"))
-        recurse = try arguments.bool("recurse") ?? false
+        recurse = try arguments.value(arguments.bool, "recurse")
         if state == "absent" {
             if attributes != FileAttributes() || recurse {
                 throw StepFailure("`mode`, `owner`, `group` and `recurse` mean nothing with `state: absent`")
@@ -90,7 +90,7 @@ public struct FileStep: StepKind {
             }
             commands += modePlan.commands
             if fixBelow, modePlan.commands.isEmpty, let mode = attributes.mode {
-                commands.append(["chmod", "--", FileHelpers.octal(mode), path])
+                commands.append(["chmod", "--", ArgType.octal(mode), path])
             }
         }
 

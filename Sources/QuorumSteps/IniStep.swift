@@ -8,13 +8,13 @@ public struct IniStep: StepKind {
     public static let name = "ini"
     public static let summary = "Set or remove options in an INI (oslo.config) file, keeping comments and layout"
     public static let schema = ArgSchema([
-        ArgField("path", .string, required: true, "absolute path of the file"),
-        ArgField("settings", .map(.map(.any)), "{SECTION: {OPTION: VALUE}}; lists are comma-joined, booleans written true/false"),
+        ArgField("path", .absolutePath, required: true, "absolute path of the file"),
+        ArgField("settings", .map(.map(.list(.scalar))), "{SECTION: {OPTION: VALUE}}; lists are comma-joined, booleans written true/false"),
         ArgField("absent", .map(.list(.string)), "{SECTION: [OPTION, …]} options to remove"),
         ArgField("mode", .mode, "file mode (kept when omitted)"),
         ArgField("owner", .string, "file owner (kept when omitted)"),
         ArgField("group", .string, "file group (kept when omitted)"),
-        ArgField("create", .bool, "create the file when missing (default true; its directory must exist)"),
+        ArgField("create", .bool, default: .bool(true), "create the file when missing (its directory must exist)"),
     ])
 
     public let path: String
@@ -24,9 +24,9 @@ public struct IniStep: StepKind {
     public let attributes: FileAttributes
     public let create: Bool
 
-    public init(arguments: Arguments) throws {
+    public init(checked arguments: Arguments) throws {
         path = try arguments.requiredString("path")
-        guard path.hasPrefix("/"), !path.hasSuffix("/"), !path.contains("\n") else {
+        guard !path.hasSuffix("/"), !path.contains("\n") else {
             throw StepFailure("argument `path` must be an absolute file path, got `\(path)`")
         }
         var settings: [(section: String, options: [(key: String, value: String)])] = []
@@ -58,7 +58,7 @@ public struct IniStep: StepKind {
         self.absent = absent
         attributes = FileAttributes(mode: try arguments.mode("mode"), owner: try arguments.string("owner"),
                                     group: try arguments.string("group"))
-        create = try arguments.bool("create") ?? true
+        create = try arguments.value(arguments.bool, "create")
     }
 
     /// An option's value as written in the file.
@@ -136,7 +136,7 @@ public struct IniStep: StepKind {
         var attributeChanges: [String] = []
         if let info = existing?.info {
             if let mode = attributes.mode, mode != info.mode {
-                diffs.append(Diff(subject: "\(path) mode", before: IniStep.octal(info.mode), after: IniStep.octal(mode)))
+                diffs.append(Diff(subject: "\(path) mode", before: ArgType.octal(info.mode), after: ArgType.octal(mode)))
                 attributeChanges.append("mode")
             }
             if let owner = attributes.owner, owner != info.owner {
@@ -171,10 +171,5 @@ public struct IniStep: StepKind {
     static func parent(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { return "/" }
         return String(path[..<slash])
-    }
-
-    static func octal(_ mode: Int) -> String {
-        let digits = String(mode, radix: 8)
-        return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
     }
 }

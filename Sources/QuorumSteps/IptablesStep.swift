@@ -11,20 +11,21 @@ public struct IptablesStep: StepKind {
     public static let name = "iptables"
     public static let summary = "One iptables rule, identified by its comment, at a given position; optionally persisted"
     public static let schema = ArgSchema([
-        ArgField("chain", .string, "chain of the filter table (default INPUT)"),
+        ArgField("chain", .string, default: .string("INPUT"), "chain of the filter table"),
         ArgField("protocol", .choice(["tcp", "udp", "sctp", "icmp", "all"]), "protocol (default tcp when destination_ports are given)"),
         ArgField("source", .string, "source IPv4 address or network (CIDR)"),
         ArgField("destination_ports", .list(.any), "destination ports or ranges (`5404:5405`), matched with multiport (at most 15)"),
         ArgField("comment", .string, required: true, "the rule's comment: its identity"),
-        ArgField("jump", .string, "target (default ACCEPT)"),
+        ArgField("jump", .string, default: .string("ACCEPT"), "target"),
         ArgField("position", .object(ArgSchema([
             ArgField("after_comment", .string, "right after the rule with this comment"),
             ArgField("before_comment", .string, "right before the rule with this comment"),
             ArgField("first", .bool, "first rule of the chain"),
             ArgField("last", .bool, "last rule of the chain"),
-        ], mutuallyExclusive: [["after_comment", "before_comment", "first", "last"]])), "where the rule goes (default: last)"),
-        ArgField("state", .choice(["present", "absent"]), "present (default) or absent"),
-        ArgField("persist", .string, "file to save the live rules to (iptables-save format), e.g. /etc/iptables/rules.v4"),
+        ], mutuallyExclusive: [["after_comment", "before_comment", "first", "last"]],
+            oneRequired: [["after_comment", "before_comment", "first", "last"]])), "where the rule goes (default: last)"),
+        ArgField("state", .choice(["present", "absent"]), default: .string("present")),
+        ArgField("persist", .absolutePath, "file to save the live rules to (iptables-save format), e.g. /etc/iptables/rules.v4"),
     ])
 
     public enum Position: Sendable, Equatable {
@@ -39,8 +40,8 @@ public struct IptablesStep: StepKind {
     /// The rule's words after `-A CHAIN`, as iptables takes them and as `iptables-save` prints them.
     public let spec: [String]
 
-    public init(arguments: Arguments) throws {
-        chain = try arguments.string("chain") ?? "INPUT"
+    public init(checked arguments: Arguments) throws {
+        chain = try arguments.value(arguments.string, "chain")
         guard IptablesStep.isName(chain) else {
             throw StepFailure("argument `chain` must be a chain name (letters, digits, `_`, `-`; at most 28), got `\(chain)`")
         }
@@ -48,13 +49,8 @@ public struct IptablesStep: StepKind {
         guard comment.utf8.count <= 255, !comment.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
             throw StepFailure("argument `comment` must be one line of at most 255 bytes")
         }
-        present = (try arguments.choice("state", ["present", "absent"]) ?? "present") == "present"
-        if let path = try arguments.string("persist") {
-            guard path.hasPrefix("/") else { throw StepFailure("argument `persist` must be an absolute path, got `\(path)`") }
-            persist = path
-        } else {
-            persist = nil
-        }
+        present = try arguments.value(arguments.string, "state") == "present"
+        persist = try arguments.string("persist")
 
         var words: [String] = []
         if let source = try arguments.string("source") {
@@ -74,7 +70,7 @@ public struct IptablesStep: StepKind {
         if let proto, proto != "all" { words += ["-p", proto] }
         if !ports.isEmpty { words += ["-m", "multiport", "--dports", ports.joined(separator: ",")] }
         words += ["-m", "comment", "--comment", comment]
-        let jump = try arguments.string("jump") ?? "ACCEPT"
+        let jump = try arguments.value(arguments.string, "jump")
         guard IptablesStep.isName(jump), jump != "REJECT" else {
             throw StepFailure("argument `jump` must be a target without options (ACCEPT, DROP, RETURN or a chain), got `\(jump)`")
         }

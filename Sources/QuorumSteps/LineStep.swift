@@ -6,12 +6,12 @@ public struct LineStep: StepKind {
     public static let name = "line"
     public static let summary = "Make sure a line is present in a file (replacing the line a regexp finds) or absent"
     public static let schema = ArgSchema([
-        ArgField("path", .string, required: true, "absolute path of the file on the host"),
+        ArgField("path", .absolutePath, required: true, "absolute path of the file on the host"),
         ArgField("line", .string, "the line (without its newline); required with `state: present`"),
-        ArgField("state", .choice(["present", "absent"]), "default `present`"),
+        ArgField("state", .choice(["present", "absent"]), default: .string("present")),
         ArgField("regexp", .string, "present: the last line matching it is replaced by `line`; absent: every matching line is removed"),
         ArgField("after", .string, "a new line goes after the last line matching this regexp (`EOF` or no match: at the end)"),
-        ArgField("create", .bool, "create the file when it is missing (present only); default false"),
+        ArgField("create", .bool, default: .bool(false), "create the file when it is missing (present only)"),
     ])
 
     let path: String
@@ -21,13 +21,13 @@ public struct LineStep: StepKind {
     let after: String?
     let create: Bool
 
-    public init(arguments: Arguments) throws {
-        path = try FileHelpers.absolutePath(arguments, "path")
+    public init(checked arguments: Arguments) throws {
+        path = try arguments.requiredString("path")
         line = try arguments.string("line")
-        present = (try arguments.choice("state", ["present", "absent"]) ?? "present") == "present"
+        present = try arguments.value(arguments.string, "state") == "present"
         regexp = try arguments.string("regexp")
         after = try arguments.string("after")
-        create = try arguments.bool("create") ?? false
+        create = try arguments.value(arguments.bool, "create")
         if let line, line.utf8.contains(UInt8(ascii: "\n")) || line.utf8.contains(UInt8(ascii: "\r")) {
             throw StepFailure("argument `line` must be a single line (it contains a line break)")
         }

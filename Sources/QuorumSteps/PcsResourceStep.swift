@@ -28,11 +28,11 @@ public struct PcsResourceStep: StepKind {
     public static let placements = ["all", "any"]
     public static let schema = ArgSchema([
         ArgField("resource", .string, required: true, "resource id, e.g. p_haproxy (a clone's primitive or the clone)"),
-        ArgField("action", .choice(actions), "restart_by_toggle (default), disable, enable or cleanup"),
+        ArgField("action", .choice(actions), default: .string("restart_by_toggle"), "restart_by_toggle, disable, enable or cleanup"),
         ArgField("state", .choice(states), "declarative instead of `action`: started (enabled and running) or stopped (disabled, running nowhere)"),
-        ArgField("running_on", .choice(placements), "with state: started, where it must run: all (every controller of the play, default) or any"),
+        ArgField("running_on", .choice(placements), default: .string("all"), "with state: started, where it must run: all (every controller of the play) or any"),
         ArgField("wait_process", .string, "process name (pgrep -x) to wait for on every controller of the play, e.g. haproxy"),
-        ArgField("timeout", .int, "seconds allowed for each phase: pcs --wait, and each wait for the process (default 120)"),
+        ArgField("timeout", .intRange(1...3600), default: .int(120), "seconds allowed for each phase: pcs --wait, and each wait for the process"),
     ], mutuallyExclusive: [["action", "state"]])
 
     /// The bound of the wait after an interrupted toggle enables the resource again.
@@ -47,7 +47,7 @@ public struct PcsResourceStep: StepKind {
     public let waitProcess: String?
     public let timeout: Int
 
-    public init(arguments: Arguments) throws {
+    public init(checked arguments: Arguments) throws {
         resource = try arguments.requiredString("resource")
         guard !resource.hasPrefix("-"), resource.unicodeScalars.allSatisfy({
             ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "_.:-".unicodeScalars.contains($0)
@@ -56,8 +56,8 @@ public struct PcsResourceStep: StepKind {
         }
         state = try arguments.choice("state", PcsResourceStep.states)
         if state != nil, arguments.has("action") { throw StepFailure("give `action` or `state`, not both") }
-        action = try arguments.choice("action", PcsResourceStep.actions) ?? "restart_by_toggle"
-        runningOn = try arguments.choice("running_on", PcsResourceStep.placements) ?? "all"
+        action = try arguments.value(arguments.string, "action")
+        runningOn = try arguments.value(arguments.string, "running_on")
         if arguments.has("running_on"), state != "started" { throw StepFailure("argument `running_on` only applies to `state: started`") }
         waitProcess = try arguments.string("wait_process")
         if let waitProcess {
@@ -65,8 +65,7 @@ public struct PcsResourceStep: StepKind {
                 throw StepFailure("argument `wait_process` must be a process name of at most 15 characters (pgrep -x), got `\(waitProcess)`")
             }
         }
-        timeout = try arguments.int("timeout") ?? 120
-        guard (1...3600).contains(timeout) else { throw StepFailure("argument `timeout` must be 1–3600 seconds, got \(timeout)") }
+        timeout = try arguments.value(arguments.int, "timeout")
     }
 
     static let path = "PATH=\"$PATH:/usr/sbin:/sbin\"; export PATH"

@@ -20,11 +20,11 @@ struct ServiceFreshness: Sendable, Equatable {
     static let tolerance = 0.05
 
     static let fields: [ArgField] = [
-        ArgField("restart_if_older_than", .list(.string),
+        ArgField("restart_if_older_than", .list(.absolutePath),
                  "with `state: started`: restart the running service (honouring `drain`) when its main process started "
                  + "before one of these files last changed; a missing file is ignored; check mode and audits report it "
                  + "(ignored with `state: restarted`)"),
-        ArgField("pidfile", .string,
+        ArgField("pidfile", .absolutePath,
                  "SysV, with `restart_if_older_than`: the main process's pid file (default: the first existing of "
                  + "/run/NAME.pid, /run/NAME/NAME.pid, /var/run/NAME/NAME.pid); systemd's MainPID is used under systemd"),
     ]
@@ -33,9 +33,6 @@ struct ServiceFreshness: Sendable, Equatable {
     init?(arguments: Arguments, service: String, state: ServiceStep.State?) throws {
         let files = try arguments.stringList("restart_if_older_than") ?? []
         let pidfile = try arguments.string("pidfile")
-        for path in files + (pidfile.map { [$0] } ?? []) where !path.hasPrefix("/") {
-            throw StepFailure("service \(service): `restart_if_older_than` and `pidfile` take absolute paths, got `\(path)`")
-        }
         if pidfile != nil, files.isEmpty {
             throw StepFailure("service \(service): `pidfile` is only read with `restart_if_older_than`")
         }

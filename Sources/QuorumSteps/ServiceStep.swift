@@ -31,7 +31,7 @@ public struct ServiceStep: StepKind {
     /// `restart_if_older_than` (with `pidfile`), nil without it or with `state: restarted`.
     let freshness: ServiceFreshness?
 
-    public init(arguments: Arguments) throws {
+    public init(checked arguments: Arguments) throws {
         service = try arguments.requiredString("name")
         try ServiceStep.validate(service)
         state = try arguments.choice("state", State.allCases.map(\.rawValue)).flatMap(State.init(rawValue:))

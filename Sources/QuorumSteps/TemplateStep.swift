@@ -9,14 +9,14 @@ public struct TemplateStep: StepKind {
     public static let schema = ArgSchema(
         [
             ArgField("src", .string, required: true, "the template, looked up in the playbook's `files/`"),
-            ArgField("dest", .string, required: true, "absolute path of the file on the host"),
+            ArgField("dest", .absolutePath, required: true, "absolute path of the file on the host"),
         ] + ManagedFile.attributeFields
     )
 
     let src: String
     let file: ManagedFile
 
-    public init(arguments: Arguments) throws {
+    public init(checked arguments: Arguments) throws {
         src = try arguments.requiredString("src")
         file = try ManagedFile(arguments: arguments)
     }

@@ -9,15 +9,15 @@ public struct WaitForStep: StepKind {
     public static let summary = "Wait (bounded) for a port to open or close, a process to run or stop, a path to appear or go"
     public static let schema = ArgSchema([
         ArgField("host", .string, "host whose port is checked, from the target (default 127.0.0.1)"),
-        ArgField("port", .int, "TCP port"),
+        ArgField("port", .intRange(1...65535), "TCP port"),
         ArgField("process", .string, "process name (pgrep -x, at most 15 characters) or, with process_match: full, a command-line regex"),
         ArgField("process_match", .choice(["name", "full"]), "how `process` matches: name (default) or full command line"),
         ArgField("path", .string, "file or directory"),
-        ArgField("state", .choice(["open", "closed", "present", "absent", "started", "stopped"]),
-                 "open/present/started (default) or closed/absent/stopped"),
-        ArgField("timeout", .int, "seconds to keep checking after the delay (default 60)"),
-        ArgField("delay", .int, "seconds to wait before the first check (default 0)"),
-        ArgField("sleep", .int, "seconds between checks (default 1)"),
+        ArgField("state", .choice(["open", "closed", "present", "absent", "started", "stopped"]), default: .string("started"),
+                 "open/present/started or closed/absent/stopped"),
+        ArgField("timeout", .intRange(0...Int.max), default: .int(60), "seconds to keep checking after the delay"),
+        ArgField("delay", .intRange(0...Int.max), default: .int(0), "seconds to wait before the first check"),
+        ArgField("sleep", .intRange(1...Int.max), default: .int(1), "seconds between checks"),
     ], mutuallyExclusive: [["port", "process", "path"]], oneRequired: [["port", "process", "path"]])
 
     public enum Target: Sendable, Equatable {
@@ -33,13 +33,12 @@ public struct WaitForStep: StepKind {
     public let delay: Int
     public let sleep: Int
 
-    public init(arguments: Arguments) throws {
+    public init(checked arguments: Arguments) throws {
         let given = ["port", "process", "path"].filter { arguments.has($0) }
         guard given.count == 1 else {
             throw StepFailure("give exactly one of `port`, `process` or `path`" + (given.isEmpty ? "" : ", got " + given.joined(separator: ", ")))
         }
         if let port = try arguments.int("port") {
-            guard (1...65535).contains(port) else { throw StepFailure("argument `port` must be 1–65535, got \(port)") }
             let host = try arguments.string("host") ?? "127.0.0.1"
             let hostOK = !host.isEmpty && host.unicodeScalars.allSatisfy {
                 ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || ".:-_".unicodeScalars.contains($0)
@@ -62,14 +61,11 @@ public struct WaitForStep: StepKind {
         if arguments.has("host"), !arguments.has("port") {
             throw StepFailure("argument `host` only applies to `port`")
         }
-        let state = try arguments.choice("state", ["open", "closed", "present", "absent", "started", "stopped"]) ?? "started"
+        let state = try arguments.value(arguments.string, "state")
         wantPresent = ["open", "present", "started"].contains(state)
-        timeout = try arguments.int("timeout") ?? 60
-        delay = try arguments.int("delay") ?? 0
-        sleep = try arguments.int("sleep") ?? 1
-        guard timeout >= 0, delay >= 0, sleep >= 1 else {
-            throw StepFailure("`timeout` and `delay` must be 0 or more seconds, `sleep` at least 1 second")
-        }
+        timeout = try arguments.value(arguments.int, "timeout")
+        delay = try arguments.value(arguments.int, "delay")
+        sleep = try arguments.value(arguments.int, "sleep")
     }
 
     /// What is awaited, for messages: "port 127.0.0.1:9511 to be open".

@@ -51,11 +51,10 @@ extension TemplateFunctions {
             case .bool: return call.input
             case .int(let i): return .bool(i != 0)
             case .string(let s):
-                switch s.trimmingWhitespace.lowercased() {
-                case "true", "yes", "on", "1", "y": return .bool(true)
-                case "false", "no", "off", "0", "n", "": return .bool(false)
-                default: break
-                }
+                // The one boolean grammar (Value.boolean(fromText:)); empty text is false, as null is.
+                let text = s.trimmingWhitespace
+                if text.isEmpty { return .bool(false) }
+                if let flag = Value.boolean(fromText: text) { return .bool(flag) }
             case .null: return .bool(false)
             default: break
             }

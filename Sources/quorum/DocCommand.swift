@@ -28,12 +28,17 @@ struct DocCommand: ParsableCommand {
     func describe(_ schema: ArgSchema, indent: String) -> String {
         var out = ""
         for field in schema.fields {
-            var line = "\(indent)\(field.name) (\(field.type.description)\(field.required ? ", required" : "")\(field.secret ? ", secret" : ""))"
+            let fallback = field.defaultValue.map { ", default \($0)" } ?? ""
+            var line = "\(indent)\(field.name) (\(field.type.description)\(field.required ? ", required" : "")\(field.secret ? ", secret" : "")\(fallback))"
             if !field.summary.isEmpty { line += ": \(field.summary)" }
             out += line + "\n"
-            if case .object(let inner) = field.type { out += describe(inner, indent: indent + "  ") }
+            if let inner = field.type.innerSchema { out += describe(inner, indent: indent + "  ") }
         }
         if let freeForm = schema.freeForm { out += "\(indent)a plain string sets `\(freeForm)`\n" }
+        for group in schema.oneRequired { out += "\(indent)one of \(ArgumentCheck.names(group)) is required\n" }
+        for group in schema.mutuallyExclusive where !schema.oneRequired.contains(group) {
+            out += "\(indent)at most one of \(ArgumentCheck.names(group))\n"
+        }
         return out
     }
 }

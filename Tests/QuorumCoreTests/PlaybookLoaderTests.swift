@@ -82,6 +82,25 @@ struct PlaybookLoaderTests {
         #expect(playbook.plays.count == 2)
     }
 
+    @Test("step keywords read booleans with the arguments' one grammar, and name what is not one")
+    func keywordBooleans() throws {
+        let (playbook, diagnostics) = try Self.load("""
+        - hosts: controllers
+          become: "yes"
+          steps:
+            - command: ls
+              no_log: "on"
+              ignore_errors: 0
+            - command: ls
+              run_once: maybe
+        """)
+        #expect(diagnostics.count == 1 && diagnostics[0].hasPrefix("pb.yml:8:17:") && diagnostics[0].contains("`run_once` must be true or false"),
+                "\(diagnostics)")
+        let play = try #require(playbook.plays.first)
+        #expect(play.become?.enabled == true)
+        #expect(play.steps.first?.noLog == true && play.steps.first?.ignoreErrors == false)
+    }
+
     @Test("what is not a playbook says what it found", arguments: [
         ("", "empty"),
         ("name: x\nhosts: y\n", "a playbook is a list of plays"),

@@ -11,7 +11,7 @@ private struct FakeToggleStep: StepKind {
     static let summary = "test: disable, wait, enable"
     static let schema = ArgSchema([])
     static let runsOncePerPlay = true
-    init(arguments: Arguments) throws {}
+    init(checked arguments: Arguments) throws {}
 
     func run(_ context: StepContext) async throws -> StepOutcome {
         let remote = context.remote
@@ -30,7 +30,7 @@ private struct SlowStep: StepKind {
     static let name = "slow"
     static let summary = "test: a long step"
     static let schema = ArgSchema([])
-    init(arguments: Arguments) throws {}
+    init(checked arguments: Arguments) throws {}
 
     func run(_ context: StepContext) async throws -> StepOutcome {
         _ = try await context.remote.change("slow start", stdin: [], timeout: nil)

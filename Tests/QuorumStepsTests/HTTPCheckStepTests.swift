@@ -255,16 +255,16 @@ final class FakeService: HTTPTransport {
                 return String(describing: error)
             }
         }
-        #expect(refused(["url": "http://vip/", "method": "DELETE"]).contains("must be one of GET, HEAD"))
+        #expect(refused(["url": "http://vip/", "method": "DELETE"]).contains("`http_check.method` must be one of `GET`, `HEAD`, found `DELETE`"))
         #expect(refused(["url": "http://admin:pw@vip/"]).contains("must not hold credentials"))
         #expect(refused(["url": "https://vip/"]).contains("`via: tunnel` carries plain http only"))
         #expect(refused(["url": "https://vip/", "via": "direct"]) == "accepted")
         #expect(refused(["url": "vip:9511"]).contains("must be an http(s) URL"))
-        #expect(refused(["url": "http://vip/", "status": .list(["ok"])]).contains("must list HTTP statuses"))
+        #expect(refused(["url": "http://vip/", "status": .list(["ok"])]).contains("`http_check.status[0]` must be an integer from 100 to 599"))
         #expect(refused(["url": "http://vip/", "headers": .map(["Bad Name": "x"])]).contains("header `Bad Name`"))
         #expect(refused(["url": "http://vip/", "headers": .map(["X": "a\r\nInjected: 1"])]).contains("single-line value"))
         #expect(refused(["url": "http://vip/", "method": "HEAD", "expect_items": Self.expectUp]).contains("needs the body"))
-        #expect(refused(["url": "http://vip/", "expect_items": .map(["key": "host", "valeus": .list(["a"])])]).contains("unknown argument `expect_items.valeus`"))
+        #expect(refused(["url": "http://vip/", "expect_items": .map(["key": "host", "valeus": .list(["a"])])]).contains("`http_check.expect_items` has no argument `valeus`"))
         #expect(HTTPCheckStep.isHealthCheck && !WaitForStep.isHealthCheck && HTTPCheckStep.defaultsFamily == "keystone")
     }
 }

@@ -348,8 +348,9 @@ public struct PlaybookLoader: Sendable {
     }
 
     func bool(_ node: SourceNode, _ key: String, _ diagnostics: inout DiagnosticCollector) -> Bool? {
-        if case .bool(let b) = node.scalar { return b }
-        diagnostics.error("`\(key)` must be true or false, found `\(node.value)`", at: node.location)
+        // The one boolean grammar, as for step arguments: `yes`, `"on"`, `1`, `false`, ...
+        if let flag = node.scalar?.booleanValue { return flag }
+        diagnostics.error("`\(key)` must be true or false (or yes/no, on/off, 1/0), found `\(node.value)`", at: node.location)
         return nil
     }
 

@@ -27,13 +27,17 @@ public struct ArgField: Sendable {
     public var required: Bool
     /// Never printed: masked in diffs, JSON and errors.
     public var secret: Bool
+    /// The value the kind runs with when the argument is not given (filled in by the check; `quorum doc` prints it).
+    public var defaultValue: Value?
     public var summary: String
 
-    public init(_ name: String, _ type: ArgType, required: Bool = false, secret: Bool = false, _ summary: String = "") {
+    public init(_ name: String, _ type: ArgType, required: Bool = false, secret: Bool = false, default defaultValue: Value? = nil,
+                _ summary: String = "") {
         self.name = name
         self.type = type
         self.required = required
         self.secret = secret
+        self.defaultValue = defaultValue
         self.summary = summary
     }
 }
@@ -41,7 +45,14 @@ public struct ArgField: Sendable {
 /// The shape an argument must have.
 public indirect enum ArgType: Sendable {
     case string
+    /// A path on the host starting with `/` (a relative one would depend on the login directory, and a
+    /// leading `-` could be read as an option by the tools the scripts call).
+    case absolutePath
+    /// A string, number or boolean (not null, not a list or a map).
+    case scalar
     case int
+    /// An integer within bounds (a port, seconds).
+    case intRange(ClosedRange<Int>)
     case number
     case bool
     /// A file mode: octal digits as text (`"0644"`) or written as a number (`0644`, `644`).
@@ -57,10 +68,23 @@ public indirect enum ArgType: Sendable {
     /// Anything.
     case any
 
+    /// The schema of the maps this type holds (`object`, or a list of them), for `quorum doc`.
+    public var innerSchema: ArgSchema? {
+        switch self {
+        case .object(let schema): return schema
+        case .list(let item): return item.innerSchema
+        default: return nil
+        }
+    }
+
     public var description: String {
         switch self {
         case .string: return "string"
+        case .absolutePath: return "absolute path"
+        case .scalar: return "string, number or boolean"
         case .int: return "integer"
+        case .intRange(let range) where range.upperBound == Int.max: return "integer of at least \(range.lowerBound)"
+        case .intRange(let range): return "integer from \(range.lowerBound) to \(range.upperBound)"
         case .number: return "number"
         case .bool: return "boolean"
         case .mode: return "file mode"

@@ -1,14 +1,18 @@
 import OrderedCollections
 
-/// A step's arguments after templating, with typed accessors that explain what is wrong.
+/// A step's arguments after templating, with typed accessors. Arguments from the schema's check
+/// (`ArgSchema.arguments(rendered:…)`) are in normal form, defaults filled in: reading them cannot fail on a type.
 public struct Arguments: Sendable {
     public var values: OrderedDictionary<String, Value>
     /// Where the step is written, for error messages.
     public var location: SourceLocation?
+    /// Arguments the schema's defaults filled in: not given (see `has`).
+    public var filled: Set<String>
 
-    public init(_ values: OrderedDictionary<String, Value>, location: SourceLocation? = nil) {
+    public init(_ values: OrderedDictionary<String, Value>, location: SourceLocation? = nil, filled: Set<String> = []) {
         self.values = values
         self.location = location
+        self.filled = filled
     }
 
     public subscript(name: String) -> Value? {
@@ -16,14 +20,11 @@ public struct Arguments: Sendable {
         return v
     }
 
-    public func has(_ name: String) -> Bool { self[name] != nil }
+    /// True when the step gives the argument (a default does not count).
+    public func has(_ name: String) -> Bool { self[name] != nil && !filled.contains(name) }
 
     public func string(_ name: String) throws -> String? {
-        guard let v = self[name] else { return nil }
-        guard let text = v.scalarText, !(v.listValue != nil || v.mapValue != nil) else {
-            throw StepFailure("argument `\(name)` must be a string, got a \(v.typeName)")
-        }
-        return text
+        try scalar(name, .string)?.stringValue
     }
 
     public func requiredString(_ name: String) throws -> String {
@@ -31,74 +32,70 @@ public struct Arguments: Sendable {
         return s
     }
 
+    /// An argument the step gives or the schema has a default for.
+    public func value<T>(_ read: (String) throws -> T?, _ name: String) throws -> T {
+        guard let value = try read(name) else { throw StepFailure("argument `\(name)` is required") }
+        return value
+    }
+
     public func bool(_ name: String) throws -> Bool? {
-        guard let v = self[name] else { return nil }
-        switch v {
-        case .bool(let b): return b
-        case .string(let s):
-            switch s.lowercased() {
-            case "true", "yes", "on", "1": return true
-            case "false", "no", "off", "0": return false
-            default: break
-            }
-        case .int(let i) where i == 0 || i == 1: return i == 1
-        default: break
-        }
-        throw StepFailure("argument `\(name)` must be true or false, got `\(v)`")
+        guard case .bool(let b)? = try scalar(name, .bool) else { return nil }
+        return b
     }
 
     public func int(_ name: String) throws -> Int? {
-        guard let v = self[name] else { return nil }
-        switch v {
-        case .int(let i): return i
-        case .double(let d) where d == d.rounded(): return Int(d)
-        case .string(let s): if let i = Int(s.trimmingCharacters(in: .whitespaces)) { return i }
-        default: break
-        }
-        throw StepFailure("argument `\(name)` must be an integer, got `\(v)`")
+        guard case .int(let i)? = try scalar(name, .int) else { return nil }
+        return i
     }
 
     public func number(_ name: String) throws -> Double? {
-        guard let v = self[name] else { return nil }
-        switch v {
-        case .int(let i): return Double(i)
-        case .double(let d): return d
-        case .string(let s): if let d = Double(s.trimmingCharacters(in: .whitespaces)) { return d }
-        default: break
-        }
-        throw StepFailure("argument `\(name)` must be a number, got `\(v)`")
+        guard case .double(let d)? = try scalar(name, .number) else { return nil }
+        return d
     }
 
     /// A file mode written as octal digits (`"0644"`, `0644`, `644`, `"2750"`).
     public func mode(_ name: String) throws -> Int? {
-        guard let v = self[name] else { return nil }
-        guard let mode = Arguments.parseMode(v) else {
-            throw StepFailure("argument `\(name)` must be a file mode in octal digits such as \"0644\", got `\(v)`")
-        }
-        return mode
+        try scalar(name, .mode).flatMap(ArgType.fileMode)
     }
 
-    static func parseMode(_ value: Value) -> Int? {
-        guard let text = value.scalarText?.trimmingCharacters(in: .whitespaces) else { return nil }
-        let digits = text.hasPrefix("0o") ? String(text.dropFirst(2)) : text
-        guard (1...5).contains(digits.count), digits.allSatisfy({ ("0"..."7").contains($0) }),
-              let mode = Int(digits, radix: 8), mode <= 0o7777 else { return nil }
-        return mode
+    /// The argument in its type's normal form (see `ArgType.normalizedScalar`): arguments the schema check
+    /// returned are in it already, so this fails only for arguments built by hand.
+    func scalar(_ name: String, _ type: ArgType) throws -> Value? {
+        guard let v = self[name] else { return nil }
+        guard let normal = type.normalizedScalar(v) else {
+            switch type {
+            case .choice(let allowed):
+                throw StepFailure("argument `\(name)` must be one of \(allowed.joined(separator: ", ")), got `\(v)`")
+            case .mode:
+                throw StepFailure("argument `\(name)` must be a file mode in octal digits such as \"0644\", got `\(v)`")
+            default:
+                throw StepFailure("argument `\(name)` must be a \(type.description), got a \(v.typeName)")
+            }
+        }
+        return normal
     }
 
     /// A list of strings; a single string is a one-item list.
     public func stringList(_ name: String) throws -> [String]? {
-        guard let v = self[name] else { return nil }
-        if let items = v.listValue {
-            return try items.map { item in
-                guard let text = item.scalarText, item.listValue == nil, item.mapValue == nil else {
-                    throw StepFailure("argument `\(name)` must be a list of strings")
-                }
-                return text
-            }
+        try list(name, of: .string)?.compactMap(\.stringValue)
+    }
+
+    /// A list of integers; a single integer is a one-item list.
+    public func intList(_ name: String) throws -> [Int]? {
+        try list(name, of: .int)?.compactMap { item in
+            guard case .int(let i) = item else { return nil }
+            return i
         }
-        if let text = v.scalarText { return [text] }
-        throw StepFailure("argument `\(name)` must be a list of strings, got a \(v.typeName)")
+    }
+
+    /// The items of a list argument in their type's normal form.
+    func list(_ name: String, of type: ArgType) throws -> [Value]? {
+        guard let v = self[name] else { return nil }
+        let items = (v.listValue ?? [v]).map(type.normalizedScalar)
+        guard v.mapValue == nil, !items.contains(nil) else {
+            throw StepFailure("argument `\(name)` must be a list of \(type.description), got a \(v.typeName)")
+        }
+        return items.compactMap { $0 }
     }
 
     public func map(_ name: String) throws -> OrderedDictionary<String, Value>? {
@@ -108,10 +105,6 @@ public struct Arguments: Sendable {
     }
 
     public func choice(_ name: String, _ allowed: [String]) throws -> String? {
-        guard let s = try string(name) else { return nil }
-        guard allowed.contains(s) else {
-            throw StepFailure("argument `\(name)` must be one of \(allowed.joined(separator: ", ")), got `\(s)`")
-        }
-        return s
+        try scalar(name, .choice(allowed))?.stringValue
     }
 }

@@ -18,9 +18,10 @@ public protocol StepKind: Sendable {
     /// it passes (a restarted service may need a few seconds).
     static var isHealthCheck: Bool { get }
 
-    /// Builds the step from arguments already rendered for one host; throws `StepFailure` when they
-    /// are wrong in a way the schema cannot express.
-    init(arguments: Arguments) throws
+    /// Builds the step from arguments rendered for one host and checked by `schema` (in normal form, see
+    /// `ArgSchema.arguments(rendered:kind:fromDefaults:location:)`): reading them cannot fail on a type.
+    /// Throws `StepFailure` when they are wrong in a way the schema cannot express.
+    init(checked arguments: Arguments) throws
 
     /// Probes, then (unless `context.check`) changes the host. In check mode `context.remote` is read-only
     /// (the context makes it so), and the outcome predicts exactly what apply would do.
@@ -40,6 +41,12 @@ extension StepKind {
     public static var isHealthCheck: Bool { false }
 
     public func preflight(_ context: StepContext) async throws {}
+
+    /// Builds the step from arguments not checked yet (built by hand): the schema's check, then `init(checked:)`.
+    public init(arguments: Arguments) throws {
+        try self.init(checked: Self.schema.arguments(rendered: .map(arguments.values), kind: Self.name,
+                                                     location: arguments.location))
+    }
 }
 
 /// Everything a step may use while it runs on one host.

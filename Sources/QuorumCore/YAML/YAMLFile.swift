@@ -104,10 +104,7 @@ public enum YAMLFile {
         switch Resolver.default.resolveTag(of: Node.scalar(scalar)) {
         case .null: return .null
         case .bool:
-            switch text.lowercased() {
-            case "true", "yes", "on": return .bool(true)
-            default: return .bool(false)
-            }
+            return .bool(Value.boolean(fromText: text) ?? false)
         case .int:
             // `0644` stays text: it is almost always a file mode, and modes are read as octal digits.
             if text.count > 1, text.hasPrefix("0"), text.allSatisfy(\.isNumber) { return .string(text) }

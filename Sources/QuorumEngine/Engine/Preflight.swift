@@ -97,7 +97,7 @@ struct Preflight {
         for item in items {
             var scoped = variables
             if let item { scoped[MagicVariable.item.rawValue] = item }
-            guard let instance = try? instantiate(kind, step, play: runner.play, variables: scoped, executor: executor) else { continue }
+            guard let instance = try? executor.instantiate(kind, step, play: runner.play, variables: scoped) else { continue }
             let remote = session.remote(become: runner.becomeSettings(step, variables: scoped))
             let context = StepContext(remote: remote, host: host, check: true, wantsDiff: false, variables: scoped,
                                       templates: engine.templates, files: runner.playbook.fileResolver, location: step.location,
@@ -112,20 +112,6 @@ struct Preflight {
             }
         }
         return nil
-    }
-
-    /// The step kind built from its arguments rendered for the host, as the run will build it.
-    func instantiate(_ kind: any StepKind.Type, _ step: Step, play: Play, variables: Variables,
-                     executor: StepExecutor) throws -> any StepKind {
-        var arguments = step.arguments
-        if let family = kind.defaultsFamily, let shared = play.defaults[family] {
-            arguments = shared.merging(arguments.isNull ? .map([]) : arguments)
-        }
-        let rendered = try engine.templates.renderValue(arguments, at: step.location, variables: variables)
-        var values = rendered.mapValue ?? [:]
-        if rendered.mapValue == nil, let freeForm = kind.schema.freeForm, !rendered.isNull { values[freeForm] = rendered }
-        executor.registerSecretArguments(values, schema: kind.schema)
-        return try kind.init(arguments: Arguments(values, location: step.location))
     }
 
     func failure(host: String, play: Play, step: String, location: SourceLocation, message: String,

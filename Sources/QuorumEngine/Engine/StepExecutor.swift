@@ -127,19 +127,7 @@ struct StepExecutor: Sendable {
 
     func runOnce(_ step: Step, target: Target, variables: Variables) async throws -> Single {
         guard let kind = catalog[step.kind] else { throw StepFailure("unknown step kind `\(step.kind)`") }
-        var arguments = step.arguments
-        if let family = kind.defaultsFamily, let shared = target.play.defaults[family] {
-            arguments = shared.merging(arguments.isNull ? .map([]) : arguments)
-        }
-        let rendered = try templates.renderValue(arguments, at: step.location, variables: variables)
-        var values = OrderedDictionary<String, Value>()
-        if let map = rendered.mapValue {
-            values = map
-        } else if let freeForm = kind.schema.freeForm, !rendered.isNull {
-            values[freeForm] = rendered
-        }
-        registerSecretArguments(values, schema: kind.schema)
-        let instance = try kind.init(arguments: Arguments(values, location: step.location))
+        let instance = try instantiate(kind, step, play: target.play, variables: variables)
         let context = StepContext(remote: target.remote, host: target.host, check: check, wantsDiff: diff,
                                   variables: variables, templates: templates, files: target.files, location: step.location,
                                   planned: planned, cache: cache, playHosts: target.playHosts, peer: target.peer)
@@ -251,6 +239,25 @@ struct StepExecutor: Sendable {
                 if let value = output[key] { redactor.register(contentsOf: VaultFiles.secretTexts(in: value)) }
             }
         }
+    }
+
+    /// The kind built from the step's arguments (with the play's `defaults:`) rendered for one host, checked
+    /// by the schema as at load time: the kind reads arguments already in normal form.
+    func instantiate(_ kind: any StepKind.Type, _ step: Step, play: Play, variables: Variables) throws -> any StepKind {
+        var arguments = step.arguments
+        var fromDefaults = Set<String>()
+        if let family = kind.defaultsFamily, let shared = play.defaults[family] {
+            fromDefaults = Set(shared.mapValue?.keys ?? []).subtracting(arguments.mapValue?.keys ?? [])
+            arguments = shared.merging(arguments.isNull ? .map([]) : arguments)
+        }
+        let rendered = try templates.renderValue(arguments, at: step.location, variables: variables)
+        if let map = rendered.mapValue {
+            registerSecretArguments(map, schema: kind.schema)
+        } else if let freeForm = kind.schema.freeForm, !rendered.isNull {
+            registerSecretArguments([freeForm: rendered], schema: kind.schema)
+        }
+        return try kind.init(checked: kind.schema.arguments(rendered: rendered, kind: kind.name, fromDefaults: fromDefaults,
+                                                              location: step.location))
     }
 
     /// Arguments the schema marks secret are masked wherever they would be printed.

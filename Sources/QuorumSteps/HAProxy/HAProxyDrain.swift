@@ -23,7 +23,7 @@ public struct HAProxyDrain: Sendable, Equatable {
         ArgField("socket", .string, "HAProxy's stats socket, level admin (default /run/haproxy/admin.sock)"),
         ArgField("peers", .list(.string), "hosts whose HAProxy serves the backend (default: every host of the play)"),
         ArgField("health_url", .string, "http URL, as this host sees it, that must answer 2xx before the server is put back"),
-        ArgField("timeout", .int, "seconds for each wait: sessions draining, health, HAProxy seeing the server up (default 60)"),
+        ArgField("timeout", .intRange(1...Int.max), default: .int(60), "seconds for each wait: sessions draining, health, HAProxy seeing the server up"),
     ])
 
     public static let field = ArgField("drain", .object(schema),
@@ -41,18 +41,14 @@ public struct HAProxyDrain: Sendable, Equatable {
 
     /// From the step's `drain:` map; `host` names the server by default.
     public init(_ map: OrderedDictionary<String, Value>, host: String, location: SourceLocation?) throws {
-        let arguments = Arguments(map, location: location)
-        for name in map.keys where Self.schema.field(name) == nil {
-            throw StepFailure("unknown argument `drain.\(name)` (known: \(Self.schema.fields.map(\.name).joined(separator: ", ")))")
-        }
+        let arguments = try Self.schema.arguments(rendered: .map(map), kind: "drain", location: location)
         guard let backend = try arguments.string("backend"), !backend.isEmpty else { throw StepFailure("argument `drain.backend` is required") }
         self.backend = backend
         server = try arguments.string("server") ?? host
         socket = try arguments.string("socket") ?? "/run/haproxy/admin.sock"
         peers = try arguments.stringList("peers")
         healthURL = try arguments.string("health_url")
-        timeout = try arguments.int("timeout") ?? 60
-        guard timeout > 0 else { throw StepFailure("`drain.timeout` must be a positive number of seconds") }
+        timeout = try arguments.value(arguments.int, "timeout")
         for name in [backend, server] where !Self.isName(name) {
             throw StepFailure("invalid HAProxy name `\(name)` in `drain` (letters, digits, `-_.:`)")
         }

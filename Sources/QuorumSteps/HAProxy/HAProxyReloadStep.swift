@@ -22,11 +22,11 @@ public struct HAProxyReloadStep: StepKind {
     public static let summary = "Hitless reload of a running master-worker HAProxy (validate, SIGUSR2 to the master, wait until a new worker serves), as a handler"
     public static let defaultConfig = ["/etc/haproxy/haproxy.cfg", "/etc/haproxy/conf.d"]
     public static let schema = ArgSchema([
-        ArgField("config", .list(.string), "the -f files and directories HAProxy loads, validated with `haproxy -c` before anything else (default /etc/haproxy/haproxy.cfg and /etc/haproxy/conf.d)"),
-        ArgField("socket", .string, "HAProxy's stats socket or master CLI (unix path) through which the new worker is asked what it serves (default: the configuration's `stats socket`; none: only the new worker is waited for)"),
-        ArgField("pidfile", .string, "the master's pidfile (default: the oldest haproxy process whose parent is not haproxy)"),
+        ArgField("config", .list(.absolutePath), "the -f files and directories HAProxy loads, validated with `haproxy -c` before anything else (default /etc/haproxy/haproxy.cfg and /etc/haproxy/conf.d)"),
+        ArgField("socket", .absolutePath, "HAProxy's stats socket or master CLI (unix path) through which the new worker is asked what it serves (default: the configuration's `stats socket`; none: only the new worker is waited for)"),
+        ArgField("pidfile", .absolutePath, "the master's pidfile (default: the oldest haproxy process whose parent is not haproxy)"),
         ArgField("frontends", .list(.string), "frontend or listen sections the new worker must serve (default: every one in the configuration)"),
-        ArgField("timeout", .int, "seconds to wait until a new worker serves (default 60)"),
+        ArgField("timeout", .intRange(1...3600), default: .int(60), "seconds to wait until a new worker serves"),
     ])
 
     public let config: [String]
@@ -35,21 +35,20 @@ public struct HAProxyReloadStep: StepKind {
     public let frontends: [String]?
     public let timeout: Int
 
-    public init(arguments: Arguments) throws {
+    public init(checked arguments: Arguments) throws {
         config = try arguments.stringList("config") ?? Self.defaultConfig
         socket = try arguments.string("socket")
         pidfile = try arguments.string("pidfile")
         frontends = try arguments.stringList("frontends")
-        timeout = try arguments.int("timeout") ?? 60
+        timeout = try arguments.value(arguments.int, "timeout")
         guard !config.isEmpty else { throw StepFailure("argument `config` must name at least one file or directory") }
         let paths = config.map { ("config", $0) } + [("socket", socket), ("pidfile", pidfile)].compactMap { name, path in path.map { (name, $0) } }
-        for (name, path) in paths where !path.hasPrefix("/") || path.contains("\n") {
-            throw StepFailure("argument `\(name)` must be an absolute path, got `\(path)`")
+        for (name, path) in paths where path.contains("\n") {
+            throw StepFailure("argument `\(name)` must be an absolute path on one line, got `\(path)`")
         }
         for name in frontends ?? [] where !HAProxyDrain.isName(name) {
             throw StepFailure("invalid HAProxy section name `\(name)` in `frontends` (letters, digits, `-_.:`)")
         }
-        guard (1...3600).contains(timeout) else { throw StepFailure("argument `timeout` must be 1–3600 seconds, got \(timeout)") }
     }
 
     // MARK: what runs on the host

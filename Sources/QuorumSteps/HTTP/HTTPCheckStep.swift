@@ -14,10 +14,10 @@ public struct HTTPCheckStep: StepKind {
     public static let schema = ArgSchema([
         ArgField("url", .string, required: true, "the URL as the target host sees it, e.g. http://VIP:9511/v1/mservices"),
         HTTPVia.field("the service"),
-        ArgField("method", .choice(["GET", "HEAD"]), "GET (default) or HEAD: a health check only reads"),
+        ArgField("method", .choice(["GET", "HEAD"]), default: .string("GET"), "GET or HEAD: a health check only reads"),
         ArgField("headers", .map(.string), "request headers, e.g. {OpenStack-API-Version: container-infra latest}"),
-        ArgField("status", .list(.int), "accepted statuses (default [200])"),
-        ArgField("timeout", .number, "seconds to connect, and without a byte of the answer (default 10)"),
+        ArgField("status", .list(.intRange(100...599)), default: .list([.int(200)]), "accepted statuses"),
+        ArgField("timeout", .number, default: .double(10), "seconds to connect, and without a byte of the answer"),
         ArgField("auth", .object(KeystoneConnection.authSchema),
                  "Keystone credentials: a token goes in X-Auth-Token (the play's `defaults: {keystone: {auth: …}}` apply; `auth: ~` sends none)"),
         ArgField("expect_items", .object(ItemsExpectation.schema), "an assertion over a list in the JSON answer"),
@@ -41,7 +41,7 @@ public struct HTTPCheckStep: StepKind {
     /// A token of its own for this check (`fresh_token`), never one from the run's cache.
     public let freshToken: Bool
 
-    public init(arguments: Arguments) throws {
+    public init(checked arguments: Arguments) throws {
         let text = try arguments.requiredString("url")
         guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
               let host = url.host, !host.isEmpty else {
@@ -55,7 +55,7 @@ public struct HTTPCheckStep: StepKind {
             throw StepFailure("`via: tunnel` carries plain http only; use `via: direct` for \(text)")
         }
         self.url = url
-        method = try arguments.choice("method", ["GET", "HEAD"]) ?? "GET"
+        method = try arguments.value(arguments.string, "method")
         var headers: [String: String] = [:]
         for (name, value) in try arguments.map("headers") ?? [:] {
             guard let text = value.scalarText, value.listValue == nil, value.mapValue == nil else {
@@ -67,18 +67,8 @@ public struct HTTPCheckStep: StepKind {
             headers[name] = text
         }
         self.headers = headers
-        if let statuses = arguments["status"] {
-            let list = statuses.listValue ?? [statuses]
-            accepted = try list.map { item in
-                guard let status = Int(item.scalarText ?? ""), item.listValue == nil, (100...599).contains(status) else {
-                    throw StepFailure("argument `status` must list HTTP statuses (100–599), got `\(item)`")
-                }
-                return status
-            }
-        } else {
-            accepted = [200]
-        }
-        timeout = try arguments.number("timeout") ?? 10
+        accepted = try arguments.value(arguments.intList, "status")
+        timeout = try arguments.value(arguments.number, "timeout")
         guard timeout > 0 else { throw StepFailure("argument `timeout` must be more than 0 seconds") }
         keystone = arguments.has("auth") ? try KeystoneConnection(arguments: arguments) : nil
         expectation = try arguments.map("expect_items").map(ItemsExpectation.init)

@@ -17,7 +17,7 @@ public struct KeystoneDomainStep: KeystoneStepKind {
     public let enabled: Bool?
     let state: KeystoneState
 
-    public init(arguments: Arguments) throws {
+    public init(checked arguments: Arguments) throws {
         connection = try KeystoneConnection(arguments: arguments)
         domainName = try arguments.requiredString("name")
         description = try arguments.string("description")

@@ -25,7 +25,7 @@ public struct KeystoneEndpointStep: KeystoneStepKind {
     public let enabled: Bool?
     let state: KeystoneState
 
-    public init(arguments: Arguments) throws {
+    public init(checked arguments: Arguments) throws {
         connection = try KeystoneConnection(arguments: arguments)
         service = try arguments.requiredString("service")
         serviceType = try arguments.string("service_type")

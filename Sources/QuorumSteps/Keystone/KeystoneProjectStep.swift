@@ -19,7 +19,7 @@ public struct KeystoneProjectStep: KeystoneStepKind {
     public let enabled: Bool?
     let state: KeystoneState
 
-    public init(arguments: Arguments) throws {
+    public init(checked arguments: Arguments) throws {
         connection = try KeystoneConnection(arguments: arguments)
         projectName = try arguments.requiredString("name")
         domain = try arguments.string("domain") ?? "Default"

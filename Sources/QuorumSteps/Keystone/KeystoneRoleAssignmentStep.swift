@@ -27,7 +27,7 @@ public struct KeystoneRoleAssignmentStep: KeystoneStepKind {
     public let target: Target
     let state: KeystoneState
 
-    public init(arguments: Arguments) throws {
+    public init(checked arguments: Arguments) throws {
         connection = try KeystoneConnection(arguments: arguments)
         user = try arguments.requiredString("user")
         userDomain = try arguments.string("user_domain") ?? "Default"

@@ -19,7 +19,7 @@ public struct KeystoneServiceStep: KeystoneStepKind {
     public let enabled: Bool?
     let state: KeystoneState
 
-    public init(arguments: Arguments) throws {
+    public init(checked arguments: Arguments) throws {
         connection = try KeystoneConnection(arguments: arguments)
         serviceName = try arguments.requiredString("name")
         type = try arguments.requiredString("type")

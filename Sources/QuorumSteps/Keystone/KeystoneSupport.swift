@@ -10,10 +10,10 @@ public struct KeystoneConnection: Sendable, Equatable {
     /// Inner fields are checked here rather than by the schema: a step may give part of `auth` and the
     /// play's `defaults: {keystone: {auth: …}}` the rest.
     public static let authSchema = ArgSchema([
-        ArgField("url", .string, "Identity v3 URL as the controller sees it, e.g. http://VIP:5000/v3"),
-        ArgField("username", .string, "admin user"),
-        ArgField("password", .string, secret: true, "admin password"),
-        ArgField("project", .string, "project the admin token is scoped to (e.g. admin)"),
+        ArgField("url", .string, required: true, "Identity v3 URL as the controller sees it, e.g. http://VIP:5000/v3"),
+        ArgField("username", .string, required: true, "admin user"),
+        ArgField("password", .string, required: true, secret: true, "admin password"),
+        ArgField("project", .string, required: true, "project the admin token is scoped to (e.g. admin)"),
         ArgField("user_domain", .string, "domain of the admin user (default Default)"),
         ArgField("project_domain", .string, "domain of that project (default Default)"),
         ArgField("region", .string, "region of endpoints that name none"),
@@ -34,18 +34,11 @@ public struct KeystoneConnection: Sendable, Equatable {
             throw StepFailure("argument `auth` is required (set it once with `defaults: {keystone: {auth: …}}`)")
         }
         let inner = Arguments(auth, location: arguments.location)
-        for name in auth.keys where KeystoneConnection.authSchema.field(name) == nil {
-            throw StepFailure("unknown argument `auth.\(name)` (known: \(KeystoneConnection.authSchema.fields.map(\.name).joined(separator: ", ")))")
-        }
-        func required(_ name: String) throws -> String {
-            guard let value = try inner.string(name), !value.isEmpty else { throw StepFailure("argument `auth.\(name)` is required") }
-            return value
-        }
         credentials = KeystoneCredentials(
-            url: try KeystoneCredentials.normalize(try required("url")),
-            username: try required("username"),
-            password: try required("password"),
-            project: try required("project"),
+            url: try KeystoneCredentials.normalize(try inner.requiredString("url")),
+            username: try inner.requiredString("username"),
+            password: try inner.requiredString("password"),
+            project: try inner.requiredString("project"),
             userDomain: try inner.string("user_domain") ?? "Default",
             projectDomain: try inner.string("project_domain") ?? "Default",
             region: try inner.string("region"))

@@ -28,7 +28,7 @@ public struct KeystoneUserStep: KeystoneStepKind {
     public let enabled: Bool?
     let state: KeystoneState
 
-    public init(arguments: Arguments) throws {
+    public init(checked arguments: Arguments) throws {
         connection = try KeystoneConnection(arguments: arguments)
         userName = try arguments.requiredString("name")
         domain = try arguments.string("domain") ?? "Default"

@@ -10,7 +10,7 @@ public struct MySQLDatabaseStep: StepKind {
     public static let summary = "A MySQL/MariaDB database present (with encoding and collation) or absent"
     public static let schema = ArgSchema([
         ArgField("name", .string, required: true, "database name (letters, digits, _)"),
-        ArgField("encoding", .string, "character set (default utf8mb4)"),
+        ArgField("encoding", .string, default: .string("utf8mb4"), "character set"),
         ArgField("collation", .string, "collation (default: the character set's default)"),
         ArgField("state", .choice(["present", "absent"]), "present (default) or absent"),
         MySQLLogin.field,
@@ -24,9 +24,9 @@ public struct MySQLDatabaseStep: StepKind {
     public let present: Bool
     public let login: MySQLLogin
 
-    public init(arguments: Arguments) throws {
+    public init(checked arguments: Arguments) throws {
         database = try arguments.requiredString("name")
-        encoding = try arguments.string("encoding") ?? "utf8mb4"
+        encoding = try arguments.value(arguments.string, "encoding")
         collation = try arguments.string("collation")
         present = try arguments.choice("state", ["present", "absent"]) != "absent"
         login = try MySQLLogin(arguments: arguments)

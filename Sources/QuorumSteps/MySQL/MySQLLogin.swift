@@ -10,11 +10,11 @@ public struct MySQLLogin: Sendable {
 
     public static let schema = ArgSchema([
         ArgField("host", .string, "the database's address as the controller sees it (default 127.0.0.1)"),
-        ArgField("port", .int, "TCP port (default 3306)"),
+        ArgField("port", .intRange(1...65535), "TCP port (default 3306)"),
         ArgField("user", .string, "admin account (default root)"),
         ArgField("password", .string, secret: true, "admin password"),
         ArgField("via", .choice(Via.allCases.map(\.rawValue)), "tunnel (default): through the host's SSH session; direct: from this machine"),
-        ArgField("connect_timeout", .int, "seconds (default 10)"),
+        ArgField("connect_timeout", .intRange(1...3600), "seconds (default 10)"),
     ])
 
     /// The `login` field, to put in each MySQL step kind's schema.
@@ -35,10 +35,7 @@ public struct MySQLLogin: Sendable {
         user = try login.string("user") ?? "root"
         password = try login.string("password") ?? ""
         via = try login.choice("via", Via.allCases.map(\.rawValue)).flatMap(Via.init(rawValue:)) ?? .tunnel
-        let timeout = try login.int("connect_timeout") ?? 10
-        guard (1...3600).contains(timeout) else { throw StepFailure("`login.connect_timeout` must be 1 to 3600 seconds") }
-        connectTimeout = UInt32(timeout)
-        guard (1...65535).contains(port) else { throw StepFailure("`login.port` must be 1 to 65535, got \(port)") }
+        connectTimeout = UInt32(try login.int("connect_timeout") ?? 10)
         guard !host.isEmpty, host.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) || ("A"..."Z").contains($0)
             || ("0"..."9").contains($0) || ".-:_".unicodeScalars.contains($0) }) else {
             throw StepFailure("`login.host` must be a host name or an IP address")

@@ -17,7 +17,7 @@ public struct MySQLUserStep: StepKind {
         ArgField("host", .list(.string), "account host(s): `%`, `localhost`, an address (default `%`)"),
         ArgField("password", .string, secret: true, "the account's password (required to create it)"),
         ArgField("privileges", .map(.string), "`{\"magnum.*\": \"ALL\"}`: target → comma-separated privileges (`GRANT` = with grant option)"),
-        ArgField("append_privileges", .bool, "keep privileges not listed (default false: they are revoked)"),
+        ArgField("append_privileges", .bool, default: .bool(false), "keep privileges not listed (false: they are revoked)"),
         ArgField("state", .choice(["present", "absent"]), "present (default) or absent"),
         MySQLLogin.field,
     ], freeForm: "name")
@@ -33,13 +33,13 @@ public struct MySQLUserStep: StepKind {
     public let present: Bool
     public let login: MySQLLogin
 
-    public init(arguments: Arguments) throws {
+    public init(checked arguments: Arguments) throws {
         user = try arguments.requiredString("name")
         var hosts: [String] = []
         for host in try arguments.stringList("host") ?? ["%"] where !hosts.contains(host) { hosts.append(host) }
         self.hosts = hosts
         password = try arguments.string("password")
-        append = try arguments.bool("append_privileges") ?? false
+        append = try arguments.value(arguments.bool, "append_privileges")
         present = try arguments.choice("state", ["present", "absent"]) != "absent"
         login = try MySQLLogin(arguments: arguments)
         let user = self.user

@@ -14,9 +14,9 @@ public struct RabbitMQConnection: Sendable, Equatable {
     /// Inner fields are checked here rather than by the schema: a step may give part of `api` and the
     /// play's `defaults: {rabbitmq: {api: …}}` the rest.
     public static let apiSchema = ArgSchema([
-        ArgField("url", .string, "management API as the controller sees it, e.g. http://VIP:15672"),
-        ArgField("username", .string, "an administrator of the broker"),
-        ArgField("password", .string, secret: true, "that administrator's password"),
+        ArgField("url", .string, required: true, "management API as the controller sees it, e.g. http://VIP:15672"),
+        ArgField("username", .string, required: true, "an administrator of the broker"),
+        ArgField("password", .string, required: true, secret: true, "that administrator's password"),
     ])
 
     public static let fields: [ArgField] = [
@@ -36,17 +36,10 @@ public struct RabbitMQConnection: Sendable, Equatable {
         guard let api = try arguments.map("api") else {
             throw StepFailure("argument `api` is required (set it once with `defaults: {rabbitmq: {api: …}}`)")
         }
-        for name in api.keys where Self.apiSchema.field(name) == nil {
-            throw StepFailure("unknown argument `api.\(name)` (known: \(Self.apiSchema.fields.map(\.name).joined(separator: ", ")))")
-        }
         let inner = Arguments(api, location: arguments.location)
-        func required(_ name: String) throws -> String {
-            guard let value = try inner.string(name), !value.isEmpty else { throw StepFailure("argument `api.\(name)` is required") }
-            return value
-        }
-        url = try Self.normalize(try required("url"))
-        username = try required("username")
-        password = try required("password")
+        url = try Self.normalize(try inner.requiredString("url"))
+        username = try inner.requiredString("username")
+        password = try inner.requiredString("password")
         via = try HTTPVia(arguments)
     }
 

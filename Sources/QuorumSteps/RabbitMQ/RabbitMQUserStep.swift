@@ -16,8 +16,8 @@ public struct RabbitMQUserStep: StepKind {
         ArgField("vhost", .string, "full permissions (`.*`) on this vhost (default `/`), when `permissions` is not given"),
         ArgField("permissions", .list(.object(RabbitMQPermission.schema)),
                  "one map per vhost: {vhost, configure, write, read} (regexps, default `.*`); vhosts not listed lose theirs (`[]`: none at all)"),
-        ArgField("append_permissions", .bool, "keep permissions on vhosts not listed (default false)"),
-        ArgField("create_vhost", .bool, "create a missing vhost (default true; false: a missing vhost is an error)"),
+        ArgField("append_permissions", .bool, default: .bool(false), "keep permissions on vhosts not listed"),
+        ArgField("create_vhost", .bool, default: .bool(true), "create a missing vhost (false: a missing vhost is an error)"),
         ArgField("state", .choice(["present", "absent"]), "present (default) or absent"),
     ] + RabbitMQConnection.fields, mutuallyExclusive: [["vhost", "permissions"]])
     public static var defaultsFamily: String? { "rabbitmq" }
@@ -38,7 +38,7 @@ public struct RabbitMQUserStep: StepKind {
     public let createVhost: Bool
     public let present: Bool
 
-    public init(arguments: Arguments) throws {
+    public init(checked arguments: Arguments) throws {
         connection = try RabbitMQConnection(arguments: arguments)
         userName = try arguments.requiredString("name")
         password = try arguments.string("password")
@@ -48,8 +48,8 @@ public struct RabbitMQUserStep: StepKind {
         updateAlways = (try arguments.choice("update_password", ["always", "on_create"]) ?? "always") == "always"
         tags = try arguments.stringList("tags").map(RabbitMQTags.split)
         permissions = try RabbitMQPermission.parse(arguments)
-        appendPermissions = try arguments.bool("append_permissions") ?? false
-        createVhost = try arguments.bool("create_vhost") ?? true
+        appendPermissions = try arguments.value(arguments.bool, "append_permissions")
+        createVhost = try arguments.value(arguments.bool, "create_vhost")
         present = try arguments.choice("state", ["present", "absent"]) != "absent"
     }
 

@@ -3,16 +3,6 @@ import QuorumCore
 
 /// Helpers shared by the file-shaped step kinds (`file`, `copy`, `template`, `line`).
 enum FileHelpers {
-    /// Remote paths must be absolute: a relative one would depend on the login directory, and a leading
-    /// `-` could be read as an option by the tools the scripts call.
-    static func absolutePath(_ arguments: Arguments, _ name: String) throws -> String {
-        let path = try arguments.requiredString(name)
-        guard path.hasPrefix("/") else {
-            throw StepFailure("argument `\(name)` must be an absolute path, got `\(path)`")
-        }
-        return path
-    }
-
     /// True when `path` names the root directory once `.`, `..` and repeated slashes are resolved.
     static func isRoot(_ path: String) -> Bool {
         var parts: [Substring] = []
@@ -24,12 +14,6 @@ enum FileHelpers {
             }
         }
         return parts.isEmpty
-    }
-
-    /// `0o750` as `0750`.
-    static func octal(_ mode: Int) -> String {
-        let digits = String(mode, radix: 8)
-        return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
     }
 
     /// One command line per argument vector, every word quoted, chained so the first failure stops the rest.
@@ -81,10 +65,10 @@ struct AttributePlan: Sendable {
         if let mode = wanted.mode {
             let modeDiffers = current.map { $0.mode & 0o7777 } != mode
             if modeDiffers {
-                diffs.append(Diff(subject: "mode", before: current.map { FileHelpers.octal($0.mode & 0o7777) },
-                                  after: FileHelpers.octal(mode)))
+                diffs.append(Diff(subject: "mode", before: current.map { ArgType.octal($0.mode & 0o7777) },
+                                  after: ArgType.octal(mode)))
             }
-            if modeDiffers || !commands.isEmpty { commands.append(["chmod", "--", FileHelpers.octal(mode), path]) }
+            if modeDiffers || !commands.isEmpty { commands.append(["chmod", "--", ArgType.octal(mode), path]) }
         }
     }
 }
@@ -101,15 +85,15 @@ struct ManagedFile: Sendable {
         ArgField("mode", .mode, "file mode, e.g. \"0640\""),
         ArgField("owner", .string, "owner (user name)"),
         ArgField("group", .string, "group name"),
-        ArgField("backup", .bool, "keep the old file as `dest.<timestamp>~` before overwriting it"),
+        ArgField("backup", .bool, default: .bool(false), "keep the old file as `dest.<timestamp>~` before overwriting it"),
         ArgField("validate", .string, "command run on the new file before it replaces dest; `%s` is its path"),
     ]
 
     init(arguments: Arguments) throws {
-        dest = try FileHelpers.absolutePath(arguments, "dest")
+        dest = try arguments.requiredString("dest")
         attributes = FileAttributes(mode: try arguments.mode("mode"), owner: try arguments.string("owner"),
                                     group: try arguments.string("group"))
-        backup = try arguments.bool("backup") ?? false
+        backup = try arguments.value(arguments.bool, "backup")
         validate = try arguments.string("validate")
         if let validate, !validate.contains("%s") {
             throw StepFailure("argument `validate` must contain `%s` (the file to check), got `\(validate)`")

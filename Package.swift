@@ -4,7 +4,11 @@ import PackageDescription
 /// Settings shared by every Swift target: Swift 6 language mode plus the strictness the project wants.
 let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
+    // A file sees only the members of modules it imports itself, so each target's list below is what it uses.
+    .enableUpcomingFeature("MemberImportVisibility"),
 ]
+
+let orderedCollections: Target.Dependency = .product(name: "OrderedCollections", package: "swift-collections")
 
 let package = Package(
     name: "Quorum",
@@ -69,7 +73,7 @@ let package = Package(
         // shell quoting (one quoting function, shared by the templates' `quote` filter and the Remote contract).
         .target(
             name: "QuorumValues",
-            dependencies: [.product(name: "OrderedCollections", package: "swift-collections")],
+            dependencies: [orderedCollections],
             swiftSettings: strict
         ),
         // Strict Jinja-like templating: scanner, block parser, expressions, filters and tests, `include`.
@@ -77,7 +81,7 @@ let package = Package(
             name: "QuorumTemplates",
             dependencies: [
                 "QuorumValues",
-                .product(name: "OrderedCollections", package: "swift-collections"),
+                orderedCollections,
                 // `to_yaml`, `to_nice_yaml`.
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -90,7 +94,7 @@ let package = Package(
             dependencies: [
                 "QuorumValues", "QuorumTemplates", "QuorumVault",
                 .product(name: "Yams", package: "Yams"),
-                .product(name: "OrderedCollections", package: "swift-collections"),
+                orderedCollections,
             ],
             swiftSettings: strict
         ),
@@ -104,7 +108,7 @@ let package = Package(
         .target(
             name: "QuorumSteps",
             dependencies: [
-                "QuorumCore", "QuorumMySQL", "QuorumHTTP",
+                "QuorumCore", "QuorumMySQL", "QuorumHTTP", orderedCollections,
                 // RabbitMQ password hashes are compared locally (SHA-256/512, MD5).
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -120,14 +124,14 @@ let package = Package(
         // The engine: connections, plays, batches, handlers, events and reporters.
         .target(
             name: "QuorumEngine",
-            dependencies: ["QuorumCore", "QuorumVault", "QuorumSSH", "QuorumSSHRemote"],
+            dependencies: ["QuorumCore", "QuorumVault", "QuorumSSH", "QuorumSSHRemote", orderedCollections],
             swiftSettings: strict
         ),
         // The thin command-line front end.
         .executableTarget(
             name: "quorum",
             dependencies: [
-                "QuorumEngine", "QuorumCore", "QuorumSteps", "QuorumVault",
+                "QuorumEngine", "QuorumCore", "QuorumSteps", "QuorumVault", orderedCollections,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -138,9 +142,9 @@ let package = Package(
 
         // The commands that contact nothing (validate, doc, inventory, malformed input) through the built binary.
         .testTarget(name: "QuorumCLITests", dependencies: ["QuorumTesting"], swiftSettings: strict),
-        .testTarget(name: "QuorumCoreTests", dependencies: ["QuorumCore", "QuorumSteps", "QuorumVault", "QuorumTesting"], exclude: ["Fixtures"], swiftSettings: strict),
-        .testTarget(name: "QuorumEngineTests", dependencies: ["QuorumEngine", "QuorumCore", "QuorumSteps", "QuorumVault", "QuorumHTTP", "QuorumTesting"], swiftSettings: strict),
-        .testTarget(name: "QuorumStepsTests", dependencies: ["QuorumSteps", "QuorumCore", "QuorumHTTP", "QuorumTesting"], swiftSettings: strict),
+        .testTarget(name: "QuorumCoreTests", dependencies: ["QuorumCore", "QuorumSteps", "QuorumVault", "QuorumTesting", orderedCollections], exclude: ["Fixtures"], swiftSettings: strict),
+        .testTarget(name: "QuorumEngineTests", dependencies: ["QuorumEngine", "QuorumCore", "QuorumSteps", "QuorumVault", "QuorumHTTP", "QuorumSSH", "QuorumTesting", orderedCollections], swiftSettings: strict),
+        .testTarget(name: "QuorumStepsTests", dependencies: ["QuorumSteps", "QuorumCore", "QuorumHTTP", "QuorumTesting", orderedCollections], swiftSettings: strict),
         // QuorumMySQL: names, grants, the read-only door; with the lab's MariaDB up, real round trips.
         .testTarget(name: "QuorumMySQLTests", dependencies: ["QuorumMySQL"], swiftSettings: strict),
         .testTarget(name: "QuorumSSHTests", dependencies: ["QuorumSSH", "QuorumTesting"], swiftSettings: strict),
@@ -148,7 +152,7 @@ let package = Package(
         .testTarget(name: "QuorumSSHRemoteTests", dependencies: ["QuorumSSHRemote", "QuorumCore", "QuorumTesting"], swiftSettings: strict),
         // Vault format and crypto, and the `quorum vault` commands through the built binary.
         // Fixtures/ansible: Ansible Vault files made by the real ansible-vault (see its README.md).
-        .testTarget(name: "QuorumVaultTests", dependencies: ["QuorumVault", "QuorumCore", "QuorumSteps"], exclude: ["Fixtures"], swiftSettings: strict),
+        .testTarget(name: "QuorumVaultTests", dependencies: ["QuorumVault", "QuorumCore", "QuorumSteps", orderedCollections], exclude: ["Fixtures"], swiftSettings: strict),
         // Real parts: these bring the project's lab up (lab/lab.sh) and run the built `quorum` against it.
         .testTarget(
             name: "QuorumLabTests",

@@ -1,3 +1,4 @@
+import OrderedCollections
 import QuorumCore
 
 /// `apt`: installs, upgrades or removes Debian packages.

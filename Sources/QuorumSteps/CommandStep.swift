@@ -1,4 +1,5 @@
 import Foundation
+import OrderedCollections
 import QuorumCore
 
 /// `command`: runs a shell command on the host, unless `creates` already exists, `removes` does not, or the

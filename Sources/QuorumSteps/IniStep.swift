@@ -1,3 +1,4 @@
+import OrderedCollections
 import QuorumCore
 
 /// `ini`: sets and removes options of an oslo.config-style INI file, leaving everything else byte for byte.

@@ -1,3 +1,4 @@
+import Foundation
 import QuorumCore
 
 /// `iptables`: one rule of the filter table, identified by its comment. One probe reads the chain

@@ -1,4 +1,5 @@
 import Foundation
+import OrderedCollections
 import QuorumCore
 
 /// `pcs_resource`: acts on a Pacemaker resource from one controller (once per play), and waits, bounded, for

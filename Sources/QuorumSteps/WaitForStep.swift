@@ -1,3 +1,4 @@
+import OrderedCollections
 import QuorumCore
 
 /// `wait_for`: waits, within a bound, until a TCP port is open or closed, a process runs or is gone, or a path

@@ -1,3 +1,4 @@
+import OrderedCollections
 import QuorumValues
 
 /// One render of a parsed template: it walks the tree with the render's own scope (the variables plus the

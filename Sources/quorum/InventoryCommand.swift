@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
+import OrderedCollections
 import QuorumCore
 import QuorumSteps
+import QuorumVault
 
 /// `quorum inventory`: the resolved hosts, groups and variables, secrets masked.
 struct InventoryCommand: AsyncParsableCommand {

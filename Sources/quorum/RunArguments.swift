@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import OrderedCollections
 import QuorumCore
 import QuorumEngine
 import QuorumSteps

@@ -1,4 +1,5 @@
 import Foundation
+import OrderedCollections
 @testable import QuorumCore
 import QuorumVault
 import Testing

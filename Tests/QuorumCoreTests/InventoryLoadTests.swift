@@ -1,6 +1,7 @@
 import Foundation
-import Testing
+import OrderedCollections
 @testable import QuorumCore
+import Testing
 
 @Suite("Inventory loading")
 struct InventoryLoadTests {

@@ -1,5 +1,6 @@
-import Testing
+import OrderedCollections
 @testable import QuorumCore
+import Testing
 
 @Suite("Inventory variable precedence")
 struct InventoryPrecedenceTests {

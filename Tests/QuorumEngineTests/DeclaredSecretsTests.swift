@@ -1,6 +1,8 @@
 import Foundation
 import QuorumCore
+import QuorumEngine
 import QuorumSteps
+import Synchronization
 import Testing
 
 /// A play's `secrets:` list: validation at load time, and masking of the named variables' values

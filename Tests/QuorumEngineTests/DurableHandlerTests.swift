@@ -1,6 +1,7 @@
 import Foundation
 import QuorumCore
 @testable import QuorumEngine
+import Synchronization
 import Testing
 
 /// Durable handlers through the real engine against in-memory hosts: a notification recorded on the host

@@ -1,6 +1,7 @@
 import QuorumCore
 import QuorumEngine
 import QuorumVault
+import Synchronization
 import Testing
 
 @Suite struct EngineTests {

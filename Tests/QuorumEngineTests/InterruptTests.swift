@@ -2,6 +2,7 @@ import Foundation
 import QuorumCore
 @testable import QuorumEngine
 import QuorumSteps
+import Synchronization
 import Testing
 
 /// Takes a shared resource down and brings it back, like the HAProxy toggle: a critical section whose undo

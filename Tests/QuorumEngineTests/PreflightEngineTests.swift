@@ -2,6 +2,7 @@ import Foundation
 import QuorumCore
 @testable import QuorumEngine
 import QuorumSteps
+import Synchronization
 import Testing
 
 /// Preflight through the real engine against in-memory hosts: each missing need fails the run with exit 2,

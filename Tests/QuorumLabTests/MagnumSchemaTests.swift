@@ -1,5 +1,6 @@
 import Foundation
 import QuorumTesting
+import Synchronization
 import Testing
 
 /// The schema step of magnum-ha.yml (`magnum-db-manage upgrade` with the `unless` probe `magnum_schema_current`):

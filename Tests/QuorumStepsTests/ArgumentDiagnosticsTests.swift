@@ -1,7 +1,8 @@
 import Foundation
+import OrderedCollections
 import QuorumCore
-import Testing
 @testable import QuorumSteps
+import Testing
 
 /// Arguments the kinds used to refuse on every host while the loader let them through (issue 17): now
 /// errors at load time, at the value's file:line:col, from the same check the run makes after rendering.

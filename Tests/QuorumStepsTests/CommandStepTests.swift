@@ -1,6 +1,7 @@
+import OrderedCollections
 import QuorumCore
-import QuorumTesting
 @testable import QuorumSteps
+import QuorumTesting
 import Testing
 
 @Suite struct CommandStepTests {

@@ -1,7 +1,8 @@
 import Foundation
+import OrderedCollections
 import QuorumCore
-import QuorumTesting
 @testable import QuorumSteps
+import QuorumTesting
 import Testing
 
 @Suite struct CopyStepTests {

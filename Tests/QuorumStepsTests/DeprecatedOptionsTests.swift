@@ -1,7 +1,8 @@
+import OrderedCollections
 import QuorumCore
+@testable import QuorumSteps
 import QuorumTesting
 import Testing
-@testable import QuorumSteps
 
 /// A magnum.conf as magnum-ha.yml writes it for current releases: nothing removed or deprecated in it.
 private let currentMagnumConf = """

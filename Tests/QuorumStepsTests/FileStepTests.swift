@@ -1,7 +1,8 @@
 import Foundation
+import OrderedCollections
 import QuorumCore
-import QuorumTesting
 @testable import QuorumSteps
+import QuorumTesting
 import Testing
 
 // Test kit shared by this target's step tests (internal, so the other files use it too).

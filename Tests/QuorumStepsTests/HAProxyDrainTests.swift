@@ -1,9 +1,10 @@
 import Foundation
+import OrderedCollections
 import QuorumCore
+@testable import QuorumSteps
 import QuorumTesting
 import Synchronization
 import Testing
-@testable import QuorumSteps
 
 // LoopbackHAProxy: Support/LoopbackHAProxy.swift; LocalShellRemote: QuorumTesting.
 

@@ -1,8 +1,9 @@
 import Foundation
+import OrderedCollections
 import QuorumCore
+@testable import QuorumSteps
 import QuorumTesting
 import Testing
-@testable import QuorumSteps
 
 private func reloadStep(_ values: [(String, Value)]) throws -> HAProxyReloadStep {
     try HAProxyReloadStep(arguments: Arguments(.init(values, uniquingKeysWith: { _, last in last })))

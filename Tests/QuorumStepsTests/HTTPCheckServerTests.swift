@@ -1,8 +1,9 @@
 import Foundation
+import OrderedCollections
 import QuorumCore
 import QuorumHTTP
-import QuorumTesting
 @testable import QuorumSteps
+import QuorumTesting
 import Testing
 
 /// `http_check` through libcurl (`via: direct`) against a real HTTP server on loopback (Python's http.server,

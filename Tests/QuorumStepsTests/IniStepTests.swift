@@ -1,7 +1,8 @@
+import OrderedCollections
 import QuorumCore
+@testable import QuorumSteps
 import QuorumTesting
 import Testing
-@testable import QuorumSteps
 
 private func context(_ remote: any Remote, check: Bool = false) -> StepContext {
     StepContext(remote: remote, host: remote.host, check: check, wantsDiff: true,

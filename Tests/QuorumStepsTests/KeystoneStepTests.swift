@@ -1,4 +1,5 @@
 import Foundation
+import OrderedCollections
 import QuorumCore
 @testable import QuorumSteps
 import Testing

@@ -1,9 +1,10 @@
 import Foundation
+import OrderedCollections
 import QuorumCore
+@testable import QuorumSteps
 import QuorumTesting
 import Synchronization
 import Testing
-@testable import QuorumSteps
 
 private func pcsResource(_ values: [(String, Value)]) throws -> PcsResourceStep {
     try PcsResourceStep(arguments: Arguments(.init(values, uniquingKeysWith: { _, last in last })))

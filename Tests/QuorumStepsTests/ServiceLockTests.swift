@@ -11,7 +11,7 @@ import Testing
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let log = folder + "/log"
         let script = "#!/bin/sh\necho \"begin $2\" >> \(log)\nsleep 0.5\necho \"end $2\" >> \(log)\n"
-        FileManager.default.createFile(atPath: folder + "/service", contents: Data(script.utf8), attributes: [.posixPermissions: 0o755])
+        #expect(FileManager.default.createFile(atPath: folder + "/service", contents: Data(script.utf8), attributes: [.posixPermissions: 0o755]))
         return (folder, log)
     }
 

@@ -1,9 +1,10 @@
 import Foundation
+import OrderedCollections
 import QuorumCore
+@testable import QuorumSteps
 import QuorumTesting
 import Synchronization
 import Testing
-@testable import QuorumSteps
 
 private func context(_ remote: any Remote, check: Bool = false) -> StepContext {
     StepContext(remote: remote, host: remote.host, check: check, wantsDiff: true,

@@ -1,8 +1,9 @@
 import Foundation
+import OrderedCollections
 import QuorumCore
+@testable import QuorumSteps
 import QuorumTesting
 import Testing
-@testable import QuorumSteps
 
 private func context(_ remote: any Remote, check: Bool = false) -> StepContext {
     StepContext(remote: remote, host: remote.host, check: check, wantsDiff: true,
@@ -37,7 +38,7 @@ private func scratchDirectory() throws -> String {
             #expect(failure.message == "timed out after 1s waiting for \(hostile) to be present")
         }
 
-        FileManager.default.createFile(atPath: hostile, contents: Data())
+        #expect(FileManager.default.createFile(atPath: hostile, contents: Data()))
         let outcome = try await step.run(context(host))
         #expect(!outcome.changed && outcome.skippedReason == nil)
         #expect(outcome.message?.hasPrefix("\(hostile) present after ") == true)

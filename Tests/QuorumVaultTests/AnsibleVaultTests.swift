@@ -1,7 +1,8 @@
 import Foundation
-import Testing
+import OrderedCollections
 import QuorumCore
 import QuorumVault
+import Testing
 
 /// The Ansible Vault fixtures, made by the real `ansible-vault` (Fixtures/ansible/README.md says how).
 enum AnsibleFixtures {

@@ -1,8 +1,9 @@
 import Foundation
-import Testing
+import OrderedCollections
 import QuorumCore
-import QuorumVault
 import QuorumSteps
+import QuorumVault
+import Testing
 
 /// Vault files where Quorum reads variables: `group_vars/`, `host_vars/` and a play's `vars_files`.
 @Suite("Vault files in inventories and vars_files")

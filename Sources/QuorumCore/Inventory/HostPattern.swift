@@ -1,3 +1,4 @@
+import Foundation
 /// Ansible host patterns: `all`, `*`, a group, a host, globs (`ctl*`), regexes (`~ctl[0-9]+`),
 /// subscripts (`ctl[0]`, `ctl[0:1]`), lists joined by `:` or `,` (union), `&x` (intersection) and
 /// `!x` (exclusion). Unions apply first, then intersections, then exclusions.

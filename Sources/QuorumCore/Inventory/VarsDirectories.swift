@@ -1,3 +1,4 @@
+import OrderedCollections
 import QuorumVault
 
 /// `group_vars/` and `host_vars/` beside the inventory: for a name, the files `NAME`, `NAME.yml`,

@@ -1,3 +1,4 @@
+import OrderedCollections
 import QuorumTemplates
 
 /// Checks what can be known before any host is contacted: host patterns, notified handlers, and variables

@@ -1,3 +1,4 @@
+import OrderedCollections
 import QuorumVault
 
 /// Variable files that may be vault files (the inventory, `group_vars/`, `host_vars/`, a play's `vars_files`):

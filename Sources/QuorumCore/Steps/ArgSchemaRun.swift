@@ -1,3 +1,4 @@
+import OrderedCollections
 /// The arguments a step runs with, from its arguments rendered for one host.
 extension ArgSchema {
     /// `rendered` checked by the same `ArgumentCheck` as at load time (now that no template is left) and in

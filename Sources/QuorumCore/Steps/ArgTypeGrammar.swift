@@ -1,3 +1,4 @@
+import Foundation
 /// How a scalar argument is read: the one grammar of every scalar type, used by the schema check (at load
 /// time and after rendering) and by `Arguments`' typed accessors.
 extension ArgType {

@@ -1,3 +1,4 @@
+import OrderedCollections
 import QuorumVault
 
 /// `-e` as Ansible reads it, the highest-precedence variables of a run: `name=value` (the value read as a YAML

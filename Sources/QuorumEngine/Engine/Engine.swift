@@ -1,4 +1,5 @@
 import QuorumCore
+import QuorumVault
 
 /// Receives what happens during a run, as it happens. Everything it gets is already redacted.
 public protocol RunObserver: Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import OrderedCollections
 import QuorumCore
 
 /// A handler that a step notified on a host and that has not run there yet: one line of the host's

@@ -1,4 +1,5 @@
 import Foundation
+import OrderedCollections
 import QuorumCore
 
 /// What a play does once the run is asked to stop: start nothing more, give running steps a grace period, and

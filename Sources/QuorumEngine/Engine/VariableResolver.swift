@@ -1,3 +1,4 @@
+import OrderedCollections
 import QuorumCore
 
 /// Renders variables whose values are templates (`transport_url: "rabbit://{{ rabbit_user }}:…"`), in

@@ -1,4 +1,5 @@
 import Foundation
+import OrderedCollections
 import QuorumCore
 
 /// `quorum exec`: one shell command on many hosts, through the same connections, variables, become and secrets

@@ -1,3 +1,4 @@
+import Foundation
 import QuorumCore
 
 /// How a difference reads in text, shared by the run's console lines and the audit's report: a unified

@@ -1,4 +1,6 @@
+import OrderedCollections
 import QuorumCore
+import Synchronization
 
 /// `keystone_domain`: a domain present (with its description and enabled flag) or absent, found by name.
 public struct KeystoneDomainStep: KeystoneStepKind {

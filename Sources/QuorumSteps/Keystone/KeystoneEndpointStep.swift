@@ -1,3 +1,5 @@
+import Foundation
+import OrderedCollections
 import QuorumCore
 
 /// `keystone_endpoint`: one endpoint of a service, found by service + interface + region. A URL that

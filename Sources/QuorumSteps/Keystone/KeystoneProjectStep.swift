@@ -1,3 +1,4 @@
+import OrderedCollections
 import QuorumCore
 
 /// `keystone_project`: a project present or absent, found by name within its domain.

@@ -1,3 +1,4 @@
+import Foundation
 import QuorumCore
 
 /// `keystone_role_assignment`: a user holds a role on a project or on a domain (found by actor + role +

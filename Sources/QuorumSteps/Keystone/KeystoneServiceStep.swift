@@ -1,3 +1,4 @@
+import OrderedCollections
 import QuorumCore
 
 /// `keystone_service`: a service in the catalog, found by name and type.

@@ -1,5 +1,7 @@
 import Foundation
+import OrderedCollections
 import QuorumCore
+import Synchronization
 
 /// The connection arguments every Keystone step shares: `auth: {url, username, password, project,
 /// user_domain, project_domain, region}` and `via: tunnel|direct` (default tunnel).

@@ -1,3 +1,5 @@
+import Foundation
+import OrderedCollections
 import QuorumCore
 
 /// `keystone_user`: a user present or absent, found by name within its domain. Keystone never gives a

@@ -1,4 +1,5 @@
 import Foundation
+import OrderedCollections
 import QuorumCore
 
 /// A user as `GET /api/users/{name}` returns it (only the fields Quorum compares).

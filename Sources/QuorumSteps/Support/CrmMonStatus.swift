@@ -1,3 +1,4 @@
+import Foundation
 /// The parts of `crm_mon -1 --output-as=xml` that `pcs_resource` needs: for one resource (a primitive, a
 /// clone or a group, named by its own id or its clone's), the nodes it runs on, whether it is disabled
 /// (`target_role="Stopped"`) and whether it has failed operations. A small tag scanner: crm_mon's XML is

@@ -1,4 +1,5 @@
 import Foundation
+import OrderedCollections
 import QuorumCore
 
 /// Helpers shared by the file-shaped step kinds (`file`, `copy`, `template`, `line`).

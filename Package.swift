@@ -152,7 +152,7 @@ let package = Package(
         .testTarget(name: "QuorumSSHRemoteTests", dependencies: ["QuorumSSHRemote", "QuorumCore", "QuorumTesting"], swiftSettings: strict),
         // Vault format and crypto, and the `quorum vault` commands through the built binary.
         // Fixtures/ansible: Ansible Vault files made by the real ansible-vault (see its README.md).
-        .testTarget(name: "QuorumVaultTests", dependencies: ["QuorumVault", "QuorumCore", "QuorumSteps", orderedCollections], exclude: ["Fixtures"], swiftSettings: strict),
+        .testTarget(name: "QuorumVaultTests", dependencies: ["QuorumVault", "QuorumCore", "QuorumSteps", "QuorumTesting", orderedCollections], exclude: ["Fixtures"], swiftSettings: strict),
         // Real parts: these bring the project's lab up (lab/lab.sh) and run the built `quorum` against it.
         .testTarget(
             name: "QuorumLabTests",

@@ -9,12 +9,15 @@ public enum Command {
         public var stderr: String
     }
 
-    /// Runs `argv` (looked up on PATH through `/usr/bin/env`), writing `stdin` to it, and waits for it.
-    public static func run(_ argv: [String], stdin: String = "", environment: [String: String]? = nil) throws -> Result {
+    /// Runs `argv` (looked up on PATH through `/usr/bin/env`), in `directory` when given, writing `stdin` to it,
+    /// and waits for it.
+    public static func run(_ argv: [String], stdin: String = "", environment: [String: String]? = nil,
+                           directory: String? = nil) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = argv
         if let environment { process.environment = environment }
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         let output = try capture(process, stdin: Data(stdin.utf8))
         return Result(status: output.status, stdout: String(decoding: output.stdout, as: UTF8.self),
                       stderr: String(decoding: output.stderr, as: UTF8.self))

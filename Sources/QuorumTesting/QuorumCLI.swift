@@ -26,16 +26,18 @@ public enum QuorumCLI {
          "LANG": "C.UTF-8", "NO_COLOR": "1"]
     }
 
-    /// `quorum ARGS… --json <temp>`; the report is decoded when the run wrote one.
-    public static func run(_ arguments: [String], json: Bool = true, environment: [String: String]? = nil) throws -> Run {
+    /// `quorum ARGS… --json <temp>`; the report is decoded when the run wrote one. `directory` is its working
+    /// directory; `setsid` runs it without a controlling terminal, as a job that cannot prompt.
+    public static func run(_ arguments: [String], json: Bool = true, environment: [String: String]? = nil,
+                           directory: String? = nil, setsid: Bool = false) throws -> Run {
         let binary = PackageRoot.quorumBinary
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             throw TestError("\(binary) is missing: run `swift build` first (scripts/test.sh does)")
         }
         let jsonPath = NSTemporaryDirectory() + "quorum-\(UUID().uuidString).json"
         defer { try? FileManager.default.removeItem(atPath: jsonPath) }
-        let argv = [binary] + arguments + (json ? ["--json", jsonPath] : [])
-        let result = try Command.run(argv, environment: environment ?? inheritedEnvironment)
+        let argv = (setsid ? ["/usr/bin/setsid", "-w"] : []) + [binary] + arguments + (json ? ["--json", jsonPath] : [])
+        let result = try Command.run(argv, environment: environment ?? inheritedEnvironment, directory: directory)
         var report: RunReport?
         if json, let data = FileManager.default.contents(atPath: jsonPath) { report = try RunReport(data) }
         return Run(status: result.status, stdout: result.stdout, stderr: result.stderr, report: report)

@@ -1,4 +1,5 @@
 import Foundation
+import QuorumTesting
 import Testing
 
 /// Ansible Vault files, `--vault-id`, password scripts and `rekey --from-ansible` through the built binary.

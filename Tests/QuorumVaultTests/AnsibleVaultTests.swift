@@ -1,6 +1,7 @@
 import Foundation
 import OrderedCollections
 import QuorumCore
+import QuorumTesting
 import QuorumVault
 import Testing
 
@@ -10,7 +11,7 @@ enum AnsibleFixtures {
 
     static func text(_ name: String) throws -> String {
         guard let data = FileManager.default.contents(atPath: directory + "/" + name) else {
-            throw TestFailure("missing fixture \(directory)/\(name)")
+            throw TestError("missing fixture \(directory)/\(name)")
         }
         return String(decoding: data, as: UTF8.self)
     }

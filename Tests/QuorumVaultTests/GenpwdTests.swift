@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import QuorumCore
+import QuorumTesting
+import Testing
 
 @Suite("Filling empty values of a secrets file")
 struct PasswordFillerTests {

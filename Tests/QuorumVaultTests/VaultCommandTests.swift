@@ -1,59 +1,21 @@
 import Foundation
+import QuorumTesting
 import Testing
 
-/// Runs the built `.build/debug/quorum` (what `swift build` leaves; `swift test` builds it too).
+/// The built `quorum` for the vault commands: run through QuorumTesting's runner with a fixed environment
+/// (HOME is the test's directory, so no passphrase or editor comes from the test's own), and every byte it
+/// prints checked for secrets, except a `vault view`'s stdout (`plaintextStdout`), which is the plaintext by design.
 enum QuorumBinary {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().path
-    static var binary: String { root + "/.build/debug/quorum" }
-
-    struct Result {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
-    /// Runs `quorum ARGS…` in `directory` with stdin from /dev/null and no passphrase or editor from the
-    /// test's own environment; `setsid` runs it without a controlling terminal. Every byte it prints is
-    /// checked for secrets, except a `vault view`'s stdout (`plaintextStdout`), which is the plaintext by design.
     static func run(_ arguments: [String], in directory: String, environment extra: [String: String] = [:],
                     setsid: Bool = false, plaintextStdout: Bool = false,
-                    sourceLocation: SourceLocation = #_sourceLocation) throws -> Result {
-        guard FileManager.default.isExecutableFile(atPath: binary) else { throw TestFailure("\(binary) is missing: run `swift build` first") }
-        // A fixed environment, built without reading this process's own: other suites call setenv() while
-        // these tests run, and reading environ at the same moment is a data race.
-        var environment = ["PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": directory,
-                           "LANG": "C.UTF-8", "NO_COLOR": "1"]
+                    sourceLocation: SourceLocation = #_sourceLocation) throws -> QuorumCLI.Run {
+        var environment = QuorumCLI.fixedEnvironment(home: directory)
         environment.merge(extra) { $1 }
-        let outPath = directory + "/.stdout-\(UUID().uuidString)", errPath = directory + "/.stderr-\(UUID().uuidString)"
-        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
-        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-        defer {
-            try? FileManager.default.removeItem(atPath: outPath)
-            try? FileManager.default.removeItem(atPath: errPath)
-        }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: setsid ? "/usr/bin/setsid" : binary)
-        process.arguments = (setsid ? ["-w", binary] : []) + arguments
-        process.environment = environment
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        process.standardInput = FileHandle(forReadingAtPath: "/dev/null")
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-        try process.run()
-        process.waitUntilExit()
-        let result = Result(status: process.terminationStatus,
-                            stdout: String(decoding: FileManager.default.contents(atPath: outPath) ?? Data(), as: UTF8.self),
-                            stderr: String(decoding: FileManager.default.contents(atPath: errPath) ?? Data(), as: UTF8.self))
+        let result = try QuorumCLI.run(arguments, json: false, environment: environment, directory: directory, setsid: setsid)
         Leaks.expectNone(in: result.stderr, sourceLocation: sourceLocation)
         if !plaintextStdout { Leaks.expectNone(in: result.stdout, sourceLocation: sourceLocation) }
         return result
     }
-}
-
-struct TestFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
 }
 
 /// The distinctive secret values of these tests and the forms of them that must never be printed.

@@ -1,4 +1,5 @@
 import Foundation
+import QuorumTesting
 import Testing
 
 /// `quorum --version` through the built binary. A plain `swift build` bakes in no commit (scripts/package.sh
@@ -8,9 +9,9 @@ import Testing
 struct VersionCommandTests {
     /// The version as Sources/quorum/Version.swift declares it, read from the source: the binary must print that.
     static func declaredVersion() throws -> String {
-        let source = try String(contentsOfFile: QuorumBinary.root + "/Sources/quorum/Version.swift", encoding: .utf8)
+        let source = try String(contentsOfFile: PackageRoot.path + "/Sources/quorum/Version.swift", encoding: .utf8)
         guard let match = source.firstMatch(of: /static let number = "([^"]+)"/) else {
-            throw TestFailure("no `static let number = \"…\"` in Sources/quorum/Version.swift")
+            throw TestError("no `static let number = \"…\"` in Sources/quorum/Version.swift")
         }
         return String(match.1)
     }

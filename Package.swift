@@ -5,7 +5,7 @@ import PackageDescription
 let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     // A file sees only the members of modules it imports itself, so each target's list below is what it uses.
-    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("MemberImportVisibility")
 ]
 
 let orderedCollections: Target.Dependency = .product(name: "OrderedCollections", package: "swift-collections")
@@ -15,13 +15,13 @@ let package = Package(
     // Linux only, so no `platforms:` (SwiftPM has no way to say "Linux only"): the code calls Glibc and uses
     // SOCK_NONBLOCK, and Mutex would need macOS 15 anyway; the macOS 14 this line used to claim was untrue.
     products: [
-        .executable(name: "quorum", targets: ["quorum"]),
+        .executable(name: "quorum", targets: ["quorum"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3")
     ],
     targets: [
         // C libraries, found through pkg-config; their shims wrap the macros Swift cannot import.
@@ -49,7 +49,7 @@ let package = Package(
             name: "QuorumSSH",
             dependencies: [
                 "CLibSSH2",
-                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Crypto", package: "swift-crypto")
             ],
             swiftSettings: strict
         ),
@@ -65,7 +65,7 @@ let package = Package(
             name: "QuorumVault",
             dependencies: [
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto")
             ],
             swiftSettings: strict
         ),
@@ -83,7 +83,7 @@ let package = Package(
                 "QuorumValues",
                 orderedCollections,
                 // `to_yaml`, `to_nice_yaml`.
-                .product(name: "Yams", package: "Yams"),
+                .product(name: "Yams", package: "Yams")
             ],
             swiftSettings: strict
         ),
@@ -94,7 +94,7 @@ let package = Package(
             dependencies: [
                 "QuorumValues", "QuorumTemplates", "QuorumVault",
                 .product(name: "Yams", package: "Yams"),
-                orderedCollections,
+                orderedCollections
             ],
             swiftSettings: strict
         ),
@@ -110,7 +110,7 @@ let package = Package(
             dependencies: [
                 "QuorumCore", "QuorumMySQL", "QuorumHTTP", orderedCollections,
                 // RabbitMQ password hashes are compared locally (SHA-256/512, MD5).
-                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Crypto", package: "swift-crypto")
             ],
             swiftSettings: strict
         ),
@@ -132,7 +132,7 @@ let package = Package(
             name: "quorum",
             dependencies: [
                 "QuorumEngine", "QuorumCore", "QuorumSteps", "QuorumVault", orderedCollections,
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser")
             ],
             swiftSettings: strict
         ),
@@ -142,9 +142,15 @@ let package = Package(
 
         // The commands that contact nothing (validate, doc, inventory, malformed input) through the built binary.
         .testTarget(name: "QuorumCLITests", dependencies: ["QuorumTesting"], swiftSettings: strict),
-        .testTarget(name: "QuorumCoreTests", dependencies: ["QuorumCore", "QuorumSteps", "QuorumVault", "QuorumTesting", orderedCollections], exclude: ["Fixtures"], swiftSettings: strict),
-        .testTarget(name: "QuorumEngineTests", dependencies: ["QuorumEngine", "QuorumCore", "QuorumSteps", "QuorumVault", "QuorumHTTP", "QuorumSSH", "QuorumTesting", orderedCollections], swiftSettings: strict),
-        .testTarget(name: "QuorumStepsTests", dependencies: ["QuorumSteps", "QuorumCore", "QuorumHTTP", "QuorumTesting", orderedCollections], swiftSettings: strict),
+        .testTarget(
+            name: "QuorumCoreTests", dependencies: ["QuorumCore", "QuorumSteps", "QuorumVault", "QuorumTesting", orderedCollections], exclude: ["Fixtures"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "QuorumEngineTests",
+            dependencies: ["QuorumEngine", "QuorumCore", "QuorumSteps", "QuorumVault", "QuorumHTTP", "QuorumSSH", "QuorumTesting", orderedCollections],
+            swiftSettings: strict),
+        .testTarget(
+            name: "QuorumStepsTests", dependencies: ["QuorumSteps", "QuorumCore", "QuorumHTTP", "QuorumTesting", orderedCollections], swiftSettings: strict),
         // QuorumMySQL: names, grants, the read-only door; with the lab's MariaDB up, real round trips.
         .testTarget(name: "QuorumMySQLTests", dependencies: ["QuorumMySQL"], swiftSettings: strict),
         .testTarget(name: "QuorumSSHTests", dependencies: ["QuorumSSH", "QuorumTesting"], swiftSettings: strict),
@@ -152,12 +158,14 @@ let package = Package(
         .testTarget(name: "QuorumSSHRemoteTests", dependencies: ["QuorumSSHRemote", "QuorumCore", "QuorumTesting"], swiftSettings: strict),
         // Vault format and crypto, and the `quorum vault` commands through the built binary.
         // Fixtures/ansible: Ansible Vault files made by the real ansible-vault (see its README.md).
-        .testTarget(name: "QuorumVaultTests", dependencies: ["QuorumVault", "QuorumCore", "QuorumSteps", "QuorumTesting", orderedCollections], exclude: ["Fixtures"], swiftSettings: strict),
+        .testTarget(
+            name: "QuorumVaultTests", dependencies: ["QuorumVault", "QuorumCore", "QuorumSteps", "QuorumTesting", orderedCollections], exclude: ["Fixtures"],
+            swiftSettings: strict),
         // Real parts: these bring the project's lab up (lab/lab.sh) and run the built `quorum` against it.
         .testTarget(
             name: "QuorumLabTests",
             dependencies: ["QuorumMySQL", "QuorumTesting"],
             swiftSettings: strict
-        ),
+        )
     ]
 )

@@ -106,13 +106,14 @@ public actor CurlTransport: HTTPTransport {
     /// The cause in a few words first (as the Keystone messages show it), then libcurl's own text.
     static func describe(_ code: CURLcode, detail: String) -> String {
         let text = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
-        let cause: String? = switch code {
-        case CURLE_OPERATION_TIMEDOUT: "timed out"
-        case CURLE_COULDNT_CONNECT: "connection refused"
-        case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY: "unknown host"
-        case CURLE_GOT_NOTHING, CURLE_RECV_ERROR, CURLE_SEND_ERROR, CURLE_PARTIAL_FILE: "connection lost"
-        default: nil
-        }
+        let cause: String? =
+            switch code {
+            case CURLE_OPERATION_TIMEDOUT: "timed out"
+            case CURLE_COULDNT_CONNECT: "connection refused"
+            case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY: "unknown host"
+            case CURLE_GOT_NOTHING, CURLE_RECV_ERROR, CURLE_SEND_ERROR, CURLE_PARTIAL_FILE: "connection lost"
+            default: nil
+            }
         return cause.map { "\($0): \(text)" } ?? text
     }
 }

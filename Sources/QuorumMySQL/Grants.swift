@@ -35,7 +35,7 @@ public struct PrivilegeSet: Equatable, Sendable {
         "FILE", "INDEX", "INSERT", "LOCK TABLES", "PROCESS", "READ_ONLY ADMIN", "REFERENCES", "RELOAD",
         "REPLICA MONITOR", "REPLICATION CLIENT", "REPLICATION MASTER ADMIN", "REPLICATION SLAVE",
         "REPLICATION SLAVE ADMIN", "SET USER", "SHOW CREATE ROUTINE", "SHOW DATABASES", "SHOW VIEW", "SHUTDOWN",
-        "SLAVE MONITOR", "SUPER", "TRIGGER", "UPDATE", "SELECT",
+        "SLAVE MONITOR", "SUPER", "TRIGGER", "UPDATE", "SELECT"
     ]
 
     /// Parses a playbook value such as `ALL`, `SELECT,INSERT`, `ALL,GRANT` (GRANT = WITH GRANT OPTION).
@@ -134,21 +134,27 @@ public struct GrantPlan: Equatable, Sendable {
                 after.privileges.formUnion(want.privileges)
                 if after.privileges.contains(PrivilegeSet.all) { after.privileges = [PrivilegeSet.all] }
                 after.grantOption = have.grantOption || want.grantOption
-                changes.append(Change(object: key, before: have, after: after, revokeFirst: false, revokeObjectSQL: nil,
-                                      grant: want, grantObjectSQL: object.sql))
+                changes.append(
+                    Change(
+                        object: key, before: have, after: after, revokeFirst: false, revokeObjectSQL: nil,
+                        grant: want, grantObjectSQL: object.sql))
             } else {
                 guard have != want else { continue }
                 let revoke = !want.covers(have) && !have.isEmpty
                 let grant: PrivilegeSet? = want.isEmpty ? nil : want
-                changes.append(Change(object: key, before: have, after: want, revokeFirst: revoke,
-                                      revokeObjectSQL: revoke ? (byObject[key]?.objectSQL ?? object.sql) : nil,
-                                      grant: grant, grantObjectSQL: grant == nil ? nil : object.sql))
+                changes.append(
+                    Change(
+                        object: key, before: have, after: want, revokeFirst: revoke,
+                        revokeObjectSQL: revoke ? (byObject[key]?.objectSQL ?? object.sql) : nil,
+                        grant: grant, grantObjectSQL: grant == nil ? nil : object.sql))
             }
         }
         if !append {
             for (key, line) in byObject.sorted(by: { $0.key < $1.key }) where !mentioned.contains(key) && !line.privileges.isEmpty {
-                changes.append(Change(object: key, before: line.privileges, after: PrivilegeSet(), revokeFirst: true,
-                                      revokeObjectSQL: line.objectSQL, grant: nil, grantObjectSQL: nil))
+                changes.append(
+                    Change(
+                        object: key, before: line.privileges, after: PrivilegeSet(), revokeFirst: true,
+                        revokeObjectSQL: line.objectSQL, grant: nil, grantObjectSQL: nil))
             }
         }
         self.changes = changes

@@ -13,8 +13,10 @@ public struct MySQLEndpoint: Sendable {
     public var readTimeout: UInt32
     public var writeTimeout: UInt32
 
-    public init(host: String, port: Int, user: String, password: String,
-                connectTimeout: UInt32 = 10, readTimeout: UInt32 = 60, writeTimeout: UInt32 = 60) {
+    public init(
+        host: String, port: Int, user: String, password: String,
+        connectTimeout: UInt32 = 10, readTimeout: UInt32 = 60, writeTimeout: UInt32 = 60
+    ) {
         self.host = host == "localhost" ? "127.0.0.1" : host
         self.port = port
         self.user = user

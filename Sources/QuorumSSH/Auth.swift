@@ -28,7 +28,10 @@ extension SessionCore {
             switch method {
             case .keyFile(let givenPath, let passphrase):
                 let path = expandTilde(givenPath)
-                guard offered.contains("publickey") else { tried.append("key \(path): server does not offer publickey"); continue }
+                guard offered.contains("publickey") else {
+                    tried.append("key \(path): server does not offer publickey")
+                    continue
+                }
                 let publicPath = FileManager.default.fileExists(atPath: path + ".pub") ? path + ".pub" : nil
                 let rc: Int32 = try drive(deadline) { () -> Step<Int32> in
                     let rc = libssh2_userauth_publickey_fromfile_ex(session, user, userLength, publicPath, path, passphrase)
@@ -39,7 +42,10 @@ extension SessionCore {
                 tried.append("key \(path): \(lastErrorMessage)")
 
             case .agent:
-                guard offered.contains("publickey") else { tried.append("ssh-agent: server does not offer publickey"); continue }
+                guard offered.contains("publickey") else {
+                    tried.append("ssh-agent: server does not offer publickey")
+                    continue
+                }
                 if try agentAuth(user: user, deadline: deadline, tried: &tried) { return }
 
             case .password(let password):
@@ -75,8 +81,9 @@ extension SessionCore {
             }
         }
         let summary = tried.isEmpty ? "no authentication method was given" : tried.joined(separator: "; ")
-        throw SSHError(.authenticationFailed,
-                       "Authentication failed for \(endpoint) (server offers \(offeredList)); tried: \(summary)")
+        throw SSHError(
+            .authenticationFailed,
+            "Authentication failed for \(endpoint) (server offers \(offeredList)); tried: \(summary)")
     }
 
     /// Offers the agent's identities one by one (at most `maxAgentIdentities`). Returns true when one was accepted.

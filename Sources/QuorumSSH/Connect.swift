@@ -8,8 +8,9 @@ extension SessionCore {
         if let stream { fd = stream }
         guard libssh2Ready else { throw SSHError(.protocolError, "libssh2_init failed; cannot connect to \(label)") }
         if stream == nil {
-            fd = try Self.tcpConnect(endpoint, timeout: options.connectTimeout, keepaliveInterval: options.keepaliveInterval,
-                                     keepaliveCountMax: options.keepaliveCountMax)
+            fd = try Self.tcpConnect(
+                endpoint, timeout: options.connectTimeout, keepaliveInterval: options.keepaliveInterval,
+                keepaliveCountMax: options.keepaliveCountMax)
         }
         guard let session = quorum_session_new(ctx) else {
             throw SSHError(.protocolError, "Cannot create an SSH session for \(label)")
@@ -31,9 +32,12 @@ extension SessionCore {
                 let rc = libssh2_session_handshake(session, sock)
                 if rc == 0 { return .done(()) }
                 if rc == LIBSSH2_ERROR_EAGAIN { return .blocked }
-                let kind: SSHError.Kind = [LIBSSH2_ERROR_SOCKET_RECV, LIBSSH2_ERROR_SOCKET_SEND, LIBSSH2_ERROR_SOCKET_DISCONNECT,
-                                           LIBSSH2_ERROR_BANNER_RECV, LIBSSH2_ERROR_BANNER_SEND,
-                                           LIBSSH2_ERROR_SOCKET_TIMEOUT].contains(rc) ? .connectFailed : .protocolError
+                let kind: SSHError.Kind =
+                    [
+                        LIBSSH2_ERROR_SOCKET_RECV, LIBSSH2_ERROR_SOCKET_SEND, LIBSSH2_ERROR_SOCKET_DISCONNECT,
+                        LIBSSH2_ERROR_BANNER_RECV, LIBSSH2_ERROR_BANNER_SEND,
+                        LIBSSH2_ERROR_SOCKET_TIMEOUT
+                    ].contains(rc) ? .connectFailed : .protocolError
                 throw SSHError(kind, "SSH handshake with \(label) failed: \(lastErrorMessage) (libssh2 error \(rc))", libraryCode: rc)
             }
         } catch let error as SSHError where error.kind == .disconnected {
@@ -50,8 +54,10 @@ extension SessionCore {
     }
 
     /// Resolves the host and connects without blocking longer than `timeout` in total.
-    static func tcpConnect(_ endpoint: SSHEndpoint, timeout: Duration, keepaliveInterval: Int,
-                           keepaliveCountMax: Int) throws -> Int32 {
+    static func tcpConnect(
+        _ endpoint: SSHEndpoint, timeout: Duration, keepaliveInterval: Int,
+        keepaliveCountMax: Int
+    ) throws -> Int32 {
         let label = endpoint.hostPort
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
@@ -70,8 +76,9 @@ extension SessionCore {
         var entry: UnsafeMutablePointer<addrinfo>? = first
         while let ai = entry {
             entry = ai.pointee.ai_next
-            let sock = socket(ai.pointee.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue),
-                              ai.pointee.ai_protocol)
+            let sock = socket(
+                ai.pointee.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue),
+                ai.pointee.ai_protocol)
             if sock < 0 {
                 lastError = String(cString: strerror(quorum_errno()))
                 continue
@@ -81,7 +88,10 @@ extension SessionCore {
                 var pfd = pollfd(fd: sock, events: Int16(POLLOUT), revents: 0)
                 while true {
                     let remaining = (deadline - monotonicNow()) / 1_000_000
-                    if remaining <= 0 { timedOut = true; break }
+                    if remaining <= 0 {
+                        timedOut = true
+                        break
+                    }
                     let rc = poll(&pfd, 1, Int32(clamping: remaining))
                     if rc < 0, quorum_errno() == EINTR { continue }
                     if rc == 0 { timedOut = true }

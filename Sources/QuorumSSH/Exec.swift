@@ -7,8 +7,10 @@ extension SessionCore {
 
     /// Opens a channel for `op`, respecting libssh2's one-open-at-a-time state. On failure to finish (timeout,
     /// cancellation) the half-open channel is handed to the background.
-    func openChannel(_ op: Int, deadline: Deadline, failureKind: SSHError.Kind, what: String,
-                     _ opener: @escaping () -> OpaquePointer?) throws -> OpaquePointer {
+    func openChannel(
+        _ op: Int, deadline: Deadline, failureKind: SSHError.Kind, what: String,
+        _ opener: @escaping () -> OpaquePointer?
+    ) throws -> OpaquePointer {
         guard let session else { throw SSHError(.disconnected, "Connection to \(label) is closed") }
         do {
             return try drive(deadline) { () -> Step<OpaquePointer> in
@@ -46,8 +48,10 @@ extension SessionCore {
         let op = newOp()
         defer { endOp(op) }
 
-        let channel = try openChannel(op, deadline: deadline, failureKind: .channelFailure,
-                                      what: "Cannot open a session channel") {
+        let channel = try openChannel(
+            op, deadline: deadline, failureKind: .channelFailure,
+            what: "Cannot open a session channel"
+        ) {
             libssh2_channel_open_ex(session, "session", 7, Self.channelWindow, Self.channelPacket, nil, 0)
         }
         var finished = false
@@ -55,13 +59,17 @@ extension SessionCore {
 
         let commandBytes = Array(command.utf8)
         try drive(deadline) { () -> Step<Void> in
-            guard let rc = call(op, {
-                commandBytes.withUnsafeBufferPointer { buffer in
-                    buffer.withMemoryRebound(to: CChar.self) {
-                        libssh2_channel_process_startup(channel, "exec", 4, $0.baseAddress, UInt32($0.count))
-                    }
-                }
-            }) else { return .blocked }
+            guard
+                let rc = call(
+                    op,
+                    {
+                        commandBytes.withUnsafeBufferPointer { buffer in
+                            buffer.withMemoryRebound(to: CChar.self) {
+                                libssh2_channel_process_startup(channel, "exec", 4, $0.baseAddress, UInt32($0.count))
+                            }
+                        }
+                    })
+            else { return .blocked }
             if rc == 0 { return .done(()) }
             if rc == LIBSSH2_ERROR_EAGAIN { return .blocked }
             throw error(Int(rc), .channelFailure, "sshd refused to run the command (\(shown))")
@@ -76,13 +84,16 @@ extension SessionCore {
             if written < stdin.count {
                 let offset = written
                 let chunk = min(stdin.count - offset, 256 * 1024)
-                if let n = call(op, {
-                    stdin.withUnsafeBufferPointer { buffer in
-                        buffer.withMemoryRebound(to: CChar.self) {
-                            libssh2_channel_write_ex(channel, 0, $0.baseAddress.map { $0 + offset }, chunk)
+                if let n = call(
+                    op,
+                    {
+                        stdin.withUnsafeBufferPointer { buffer in
+                            buffer.withMemoryRebound(to: CChar.self) {
+                                libssh2_channel_write_ex(channel, 0, $0.baseAddress.map { $0 + offset }, chunk)
+                            }
                         }
-                    }
-                }) {
+                    })
+                {
                     if n > 0 {
                         written += n
                         moved = true
@@ -93,7 +104,8 @@ extension SessionCore {
                 }
             }
             if written >= stdin.count, !eofSent, controlSendIsSafe,
-               let rc = call(op, { libssh2_channel_send_eof(channel) }), Int(rc) != eagain {
+                let rc = call(op, { libssh2_channel_send_eof(channel) }), Int(rc) != eagain
+            {
                 if isFatal(Int(rc)) { throw error(Int(rc), .channelFailure, "Cannot send EOF") }
                 eofSent = true
                 moved = true
@@ -122,7 +134,8 @@ extension SessionCore {
         var signalPointer: UnsafeMutablePointer<CChar>?
         var signalLength = 0
         if libssh2_channel_get_exit_signal(channel, &signalPointer, &signalLength, nil, nil, nil, nil) == 0,
-           let signalPointer {
+            let signalPointer
+        {
             if signalLength > 0 {
                 signalName = String(decoding: UnsafeRawBufferPointer(start: signalPointer, count: signalLength), as: UTF8.self)
             }

@@ -20,5 +20,5 @@ func keyTypeName(ofBlob blob: [UInt8]) -> String? {
     guard blob.count >= 4 else { return nil }
     let length = Int(blob[0]) << 24 | Int(blob[1]) << 16 | Int(blob[2]) << 8 | Int(blob[3])
     guard length > 0, length <= blob.count - 4 else { return nil }
-    return String(decoding: blob[4 ..< 4 + length], as: UTF8.self)
+    return String(decoding: blob[4..<4 + length], as: UTF8.self)
 }

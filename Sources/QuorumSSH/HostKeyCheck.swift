@@ -13,7 +13,7 @@ struct HostKeyType: Sendable {
         HostKeyType(hostkeyType: LIBSSH2_HOSTKEY_TYPE_ECDSA_256, algorithm: "ecdsa-sha2-nistp256", display: "ECDSA"),
         HostKeyType(hostkeyType: LIBSSH2_HOSTKEY_TYPE_ECDSA_384, algorithm: "ecdsa-sha2-nistp384", display: "ECDSA-384"),
         HostKeyType(hostkeyType: LIBSSH2_HOSTKEY_TYPE_ECDSA_521, algorithm: "ecdsa-sha2-nistp521", display: "ECDSA-521"),
-        HostKeyType(hostkeyType: LIBSSH2_HOSTKEY_TYPE_RSA, algorithm: "ssh-rsa", display: "RSA"),
+        HostKeyType(hostkeyType: LIBSSH2_HOSTKEY_TYPE_RSA, algorithm: "ssh-rsa", display: "RSA")
     ]
 
     static func forHostkeyType(_ type: Int32) -> HostKeyType? { all.first { $0.hostkeyType == type } }
@@ -30,7 +30,7 @@ extension SessionCore {
         var algs: UnsafeMutablePointer<UnsafePointer<CChar>?>?
         let count = libssh2_session_supported_algs(session, LIBSSH2_METHOD_HOSTKEY, &algs)
         if count > 0, let algs {
-            for i in 0 ..< Int(count) { if let name = algs[i] { supported.insert(String(cString: name)) } }
+            for i in 0..<Int(count) { if let name = algs[i] { supported.insert(String(cString: name)) } }
             libssh2_free(session, algs)
         }
         var order = recorded + HostKeyType.all.map(\.algorithm).filter { !recorded.contains($0) }
@@ -60,7 +60,9 @@ extension SessionCore {
         case .match:
             return
         case .revoked(let entry):
-            throw SSHError(.hostKeyRevoked, """
+            throw SSHError(
+                .hostKeyRevoked,
+                """
                 HOST KEY REVOKED for \(label): the server presented \(typeName) key \(presented), which \
                 \(entry.location) marks @revoked. Refusing to connect.
                 """)
@@ -69,7 +71,9 @@ extension SessionCore {
             let recordedPrint = sha256Fingerprint(keyBlob: first.key)
             let recordedType = HostKeyType.display(ofAlgorithm: first.keyType)
             if sameType {
-                throw SSHError(.hostKeyChanged, """
+                throw SSHError(
+                    .hostKeyChanged,
+                    """
                     HOST KEY CHANGED for \(label): known_hosts records \(recordedType) key \(recordedPrint) \
                     (\(first.location)), but the server presented \(typeName) key \(presented). This may be an attack, \
                     or the host was reinstalled; verify the new key and remove the old entry (ssh-keygen -R) before \
@@ -77,18 +81,25 @@ extension SessionCore {
                     """)
             }
             // Another key type on record means the server no longer offers the recorded key: treat it as a change.
-            throw SSHError(.hostKeyChanged, """
+            throw SSHError(
+                .hostKeyChanged,
+                """
                 HOST KEY CHANGED for \(label): known_hosts records \(recordedType) key \(recordedPrint) \
                 (\(first.location)), but the server presented \(typeName) key \(presented) and does not offer the \
                 recorded type.
                 """)
         case .unknown(let certAuthorities):
-            let caNote = certAuthorities.isEmpty ? "" : """
+            let caNote =
+                certAuthorities.isEmpty
+                ? ""
+                : """
                  \(certAuthorities.map(\.location).joined(separator: ", ")) trusts a @cert-authority for this host, \
                 but Quorum (libssh2) cannot verify host certificates: list the host's own key in known_hosts.
                 """
             guard policy.acceptNew else {
-                throw SSHError(.hostKeyUnknown, """
+                throw SSHError(
+                    .hostKeyUnknown,
+                    """
                     Host key for \(label) is not known (\(typeName) key \(presented)). Verify the fingerprint, then \
                     run again with --accept-new-host-keys to record it in \(policy.recordFile).\(caNote)
                     """)
@@ -112,7 +123,9 @@ extension SessionCore {
         let name = knownHostsName(policy.hostKeyAlias)
         var line = "\(name) \(type) \(Data(key).base64EncodedString())\n"
         let directory = (file as NSString).deletingLastPathComponent
-        if !directory.isEmpty { try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700]) }
+        if !directory.isEmpty {
+            try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        }
         let out = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
         guard out >= 0 else {
             throw SSHError(.hostKeyUnknown, "Cannot record the host key of \(label) in \(file): \(String(cString: strerror(quorum_errno())))")

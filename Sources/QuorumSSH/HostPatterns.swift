@@ -7,15 +7,22 @@ public enum HostPatterns {
         let n = Array(name.lowercased().unicodeScalars)
         let p = Array(pattern.lowercased().unicodeScalars)
         // Iterative matcher with one backtrack point for the last `*` seen.
-        var ni = 0, pi = 0
-        var starP = -1, starN = 0
+        var ni = 0
+        var pi = 0
+        var starP = -1
+        var starN = 0
         while ni < n.count {
             if pi < p.count, p[pi] == "?" || p[pi] == n[ni] {
-                ni += 1; pi += 1
+                ni += 1
+                pi += 1
             } else if pi < p.count, p[pi] == "*" {
-                starP = pi; starN = ni; pi += 1
+                starP = pi
+                starN = ni
+                pi += 1
             } else if starP >= 0 {
-                pi = starP + 1; starN += 1; ni = starN
+                pi = starP + 1
+                starN += 1
+                ni = starN
             } else {
                 return false
             }

@@ -24,7 +24,8 @@ struct KnownHostsEntry: Sendable, Equatable {
     private static func hashedMatch(_ field: String, _ name: String) -> Bool {
         let parts = field.split(separator: "|", omittingEmptySubsequences: false)
         guard parts.count == 4, let salt = Data(base64Encoded: String(parts[2])),
-              let expected = Data(base64Encoded: String(parts[3])) else { return false }
+            let expected = Data(base64Encoded: String(parts[3]))
+        else { return false }
         let mac = HMAC<Insecure.SHA1>.authenticationCode(for: Data(name.lowercased().utf8), using: SymmetricKey(data: salt))
         return Data(mac) == expected
     }
@@ -58,7 +59,9 @@ struct KnownHosts: Sendable {
                 switch first {
                 case "@revoked": marker = .revoked
                 case "@cert-authority": marker = .certAuthority
-                default: unreadable.append("\(path):\(lineNumber)"); continue
+                default:
+                    unreadable.append("\(path):\(lineNumber)")
+                    continue
                 }
                 fields.removeFirst()
             }
@@ -66,8 +69,10 @@ struct KnownHosts: Sendable {
                 unreadable.append("\(path):\(lineNumber)")
                 continue
             }
-            entries.append(KnownHostsEntry(marker: marker, hosts: fields[0], keyType: fields[1], key: [UInt8](key),
-                                           location: "\(path):\(lineNumber)"))
+            entries.append(
+                KnownHostsEntry(
+                    marker: marker, hosts: fields[0], keyType: fields[1], key: [UInt8](key),
+                    location: "\(path):\(lineNumber)"))
         }
     }
 

@@ -54,7 +54,8 @@ public struct SSHCommandLine: Sendable, Equatable {
     /// any other command (Quorum runs no proxy commands).
     public static func jump(fromProxyCommand command: String) -> SSHJump? {
         guard let words = try? ShellWords.split(command), let program = words.first,
-              program == "ssh" || program.hasSuffix("/ssh") else { return nil }
+            program == "ssh" || program.hasSuffix("/ssh")
+        else { return nil }
         var forward: String?
         var port: Int?
         var user: String?
@@ -70,7 +71,9 @@ public struct SSHCommandLine: Sendable, Equatable {
                 index += 1
                 switch word {
                 case "-W": forward = value
-                case "-p": guard let number = Int(value) else { return nil }; port = number
+                case "-p":
+                    guard let number = Int(value) else { return nil }
+                    port = number
                 default: user = value
                 }
                 continue

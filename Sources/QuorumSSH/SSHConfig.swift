@@ -154,8 +154,10 @@ struct SSHConfigParser {
                     problems.append(.init(location: location, message: problem))
                     continue
                 }
-                config.append(.init(keyword: keyword, arguments: arguments, location: location,
-                                    conditions: outer + (block.map { [$0] } ?? [])))
+                config.append(
+                    .init(
+                        keyword: keyword, arguments: arguments, location: location,
+                        conditions: outer + (block.map { [$0] } ?? [])))
             }
         }
     }
@@ -180,12 +182,13 @@ struct SSHConfigParser {
                 }
                 let patterns = arguments[index].split(separator: ",").map(String.init)
                 index += 1
-                let kind: SSHConfig.MatchCriterion.Kind = switch word {
-                case "host": .host
-                case "originalhost": .originalHost
-                case "user": .user
-                default: .localUser
-                }
+                let kind: SSHConfig.MatchCriterion.Kind =
+                    switch word {
+                    case "host": .host
+                    case "originalhost": .originalHost
+                    case "user": .user
+                    default: .localUser
+                    }
                 criteria.append(.init(kind: kind, patterns: patterns, negated: negated))
             default:
                 // exec, localnetwork, tagged…: not evaluated, so the block never applies.
@@ -212,7 +215,7 @@ struct SSHConfigParser {
         var result = glob_t()
         defer { globfree(&result) }
         guard glob(path, 0, nil, &result) == 0 else { return [] }
-        return (0 ..< Int(result.gl_pathc)).compactMap { result.gl_pathv[$0].map { String(cString: $0) } }.sorted()
+        return (0..<Int(result.gl_pathc)).compactMap { result.gl_pathv[$0].map { String(cString: $0) } }.sorted()
     }
 }
 

@@ -31,8 +31,10 @@ public actor SSHConnection {
     ///
     /// Throws `SSHError` with kind `connectFailed`/`connectTimeout` (TCP), `hostKeyUnknown`/`hostKeyChanged`,
     /// `authenticationFailed`, or `protocolError`.
-    public static func connect(_ endpoint: SSHEndpoint, auth: [SSHAuthMethod], hostKeys: HostKeyPolicy,
-                               options: SSHOptions = SSHOptions()) async throws -> SSHConnection {
+    public static func connect(
+        _ endpoint: SSHEndpoint, auth: [SSHAuthMethod], hostKeys: HostKeyPolicy,
+        options: SSHOptions = SSHOptions()
+    ) async throws -> SSHConnection {
         let connection = SSHConnection(endpoint: endpoint, options: options)
         do {
             try await connection.open(auth: auth, hostKeys: hostKeys)
@@ -67,12 +69,14 @@ public actor SSHConnection {
                 let previousName = route.jumps[index - 1].name
                 let stream: Int32
                 do {
-                    stream = try await previous.openStream(toHost: hop.endpoint.host, port: hop.endpoint.port,
-                                                           within: options.connectTimeout)
+                    stream = try await previous.openStream(
+                        toHost: hop.endpoint.host, port: hop.endpoint.port,
+                        within: options.connectTimeout)
                 } catch let error as SSHError {
-                    throw SSHError(error.kind == .forwardingRefused ? .forwardingRefused : .connectFailed,
-                                   "\(hop.name) is unreachable behind jump host \(previousName): \(error.message)",
-                                   libraryCode: error.libraryCode)
+                    throw SSHError(
+                        error.kind == .forwardingRefused ? .forwardingRefused : .connectFailed,
+                        "\(hop.name) is unreachable behind jump host \(previousName): \(error.message)",
+                        libraryCode: error.libraryCode)
                 }
                 let connection = SSHConnection(endpoint: hop.endpoint, options: options, via: previousName)
                 do {

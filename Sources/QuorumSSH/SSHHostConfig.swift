@@ -65,19 +65,21 @@ extension SSHConfig {
             case .host(let patterns): return HostPatterns.matchList(alias, patterns)
             case .match(let criteria):
                 return criteria.allSatisfy { criterion in
-                    let subject: String? = switch criterion.kind {
-                    case .all: nil
-                    case .never: nil
-                    case .host: soFar.hostName.map { Self.expandTokens($0, ["h": alias]) } ?? alias
-                    case .originalHost: alias
-                    case .user: soFar.user ?? localUser
-                    case .localUser: localUser
-                    }
-                    let holds: Bool = switch criterion.kind {
-                    case .all: true
-                    case .never: false
-                    default: subject.map { HostPatterns.matchList($0, criterion.patterns) } ?? false
-                    }
+                    let subject: String? =
+                        switch criterion.kind {
+                        case .all: nil
+                        case .never: nil
+                        case .host: soFar.hostName.map { Self.expandTokens($0, ["h": alias]) } ?? alias
+                        case .originalHost: alias
+                        case .user: soFar.user ?? localUser
+                        case .localUser: localUser
+                        }
+                    let holds: Bool =
+                        switch criterion.kind {
+                        case .all: true
+                        case .never: false
+                        default: subject.map { HostPatterns.matchList($0, criterion.patterns) } ?? false
+                        }
                     return holds != criterion.negated
                 }
             }
@@ -97,8 +99,14 @@ extension SSHConfig {
         var out = ""
         var iterator = text.makeIterator()
         while let c = iterator.next() {
-            guard c == "%" else { out.append(c); continue }
-            guard let token = iterator.next() else { out.append("%"); break }
+            guard c == "%" else {
+                out.append(c)
+                continue
+            }
+            guard let token = iterator.next() else {
+                out.append("%")
+                break
+            }
             if token == "%" { out.append("%") } else if let value = values[token] { out += value } else { out += "%\(token)" }
         }
         return out
@@ -144,13 +152,15 @@ enum SSHConfigValues {
 
     /// A message when `arguments` is not a valid value for `keyword`, nil when fine.
     static func check(_ keyword: String, _ arguments: [String]) -> String? {
-        let interpreted: Set<String> = ["hostname", "user", "port", "identityfile", "identitiesonly", "proxyjump", "proxycommand",
-                                        "userknownhostsfile", "globalknownhostsfile", "stricthostkeychecking", "hostkeyalias"]
+        let interpreted: Set<String> = [
+            "hostname", "user", "port", "identityfile", "identitiesonly", "proxyjump", "proxycommand",
+            "userknownhostsfile", "globalknownhostsfile", "stricthostkeychecking", "hostkeyalias"
+        ]
         guard interpreted.contains(keyword) else { return nil }
         guard let value = arguments.first else { return "\(keyword) needs a value" }
         switch keyword {
         case "port":
-            guard let port = Int(value), (1 ... 65535).contains(port) else { return "Port must be a number from 1 to 65535, not `\(value)`" }
+            guard let port = Int(value), (1...65535).contains(port) else { return "Port must be a number from 1 to 65535, not `\(value)`" }
         case "stricthostkeychecking":
             let allowed = ["yes", "no", "ask", "accept-new", "off", "true", "false"]
             guard allowed.contains(value.lowercased()) else {

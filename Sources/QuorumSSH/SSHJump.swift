@@ -33,7 +33,7 @@ public struct SSHJump: Sendable, Equatable, CustomStringConvertible {
         var port: Int?
         if rest.hasPrefix("[") {
             guard let close = rest.firstIndex(of: "]") else { throw Invalid(description: "missing ] in jump host `\(text)`") }
-            host = String(rest[rest.index(after: rest.startIndex) ..< close])
+            host = String(rest[rest.index(after: rest.startIndex)..<close])
             let after = rest[rest.index(after: close)...]
             if !after.isEmpty {
                 guard after.hasPrefix(":"), let value = Int(after.dropFirst()) else {
@@ -46,7 +46,7 @@ public struct SSHJump: Sendable, Equatable, CustomStringConvertible {
             guard let value = Int(rest[rest.index(after: colon)...]) else { throw Invalid(description: "bad port in jump host `\(text)`") }
             port = value
         }
-        if let port, !(1 ... 65535).contains(port) { throw Invalid(description: "port out of range in jump host `\(text)`") }
+        if let port, !(1...65535).contains(port) { throw Invalid(description: "port out of range in jump host `\(text)`") }
         guard !host.isEmpty, !host.contains(where: { $0 == " " || $0 == "/" || $0 == "\t" }) else {
             throw Invalid(description: "bad host in jump host `\(text)`")
         }

@@ -48,8 +48,10 @@ public struct SSHRoutePlanner: Sendable {
     public var globalKnownHostsDefault = ["/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2"]
     static let maxJumpDepth = 8
 
-    public init(config: SSHConfig, home: String, localUser: String, agentAvailable: Bool,
-                userKnownHostsOverride: [String]? = nil, acceptNewHostKeys: Bool = false) {
+    public init(
+        config: SSHConfig, home: String, localUser: String, agentAvailable: Bool,
+        userKnownHostsOverride: [String]? = nil, acceptNewHostKeys: Bool = false
+    ) {
         self.config = config
         self.home = home
         self.localUser = localUser
@@ -84,7 +86,9 @@ public struct SSHRoutePlanner: Sendable {
             list = (try? SSHJump.parseList(value)) ?? []
         } else if let command = resolved.proxyCommand, command.lowercased() != "none" {
             guard let jump = SSHCommandLine.jump(fromProxyCommand: command) else {
-                throw SSHConfigError(at: resolved.sources["proxycommand"] ?? "ssh_config", """
+                throw SSHConfigError(
+                    at: resolved.sources["proxycommand"] ?? "ssh_config",
+                    """
                     ProxyCommand `\(command)` is not supported: Quorum runs no proxy commands. Use ProxyJump \
                     (or the form `ssh -W %h:%p bastion`, which Quorum reads as ProxyJump bastion)
                     """)
@@ -95,8 +99,9 @@ public struct SSHRoutePlanner: Sendable {
         }
         guard !list.isEmpty else { return [] }
         guard depth < Self.maxJumpDepth else {
-            throw SSHConfigError(at: resolved.sources["proxyjump"] ?? resolved.sources["proxycommand"] ?? "ssh_config",
-                                 "ProxyJump chain longer than \(Self.maxJumpDepth) hops (a loop?)")
+            throw SSHConfigError(
+                at: resolved.sources["proxyjump"] ?? resolved.sources["proxycommand"] ?? "ssh_config",
+                "ProxyJump chain longer than \(Self.maxJumpDepth) hops (a loop?)")
         }
         var hops: [SSHHop] = []
         for (index, jump) in list.enumerated() {
@@ -142,14 +147,17 @@ public struct SSHRoutePlanner: Sendable {
         if agentAvailable, resolved.identitiesOnly != true { auth.append(.agent) }
         if let password = secrets.password { auth.append(.password(password)) }
 
-        let userFiles = userKnownHostsOverride ?? (resolved.userKnownHostsFiles ?? ["~/.ssh/known_hosts", "~/.ssh/known_hosts2"])
+        let userFiles =
+            userKnownHostsOverride
+            ?? (resolved.userKnownHostsFiles ?? ["~/.ssh/known_hosts", "~/.ssh/known_hosts2"])
             .filter { $0.lowercased() != "none" }.map(path)
         let globalFiles = (resolved.globalKnownHostsFiles ?? globalKnownHostsDefault).filter { $0.lowercased() != "none" }.map(path)
         let strict = resolved.strictHostKeyChecking ?? "yes"
         // `no`/`off` would let OpenSSH connect despite a changed key; Quorum never does, it records unknown keys only.
         let acceptNew = acceptNewHostKeys || ["accept-new", "no", "off", "false"].contains(strict)
-        var policy = HostKeyPolicy(knownHostsFiles: userFiles + globalFiles, acceptNew: acceptNew,
-                                   recordFile: userFiles.first ?? "\(home)/.ssh/known_hosts")
+        var policy = HostKeyPolicy(
+            knownHostsFiles: userFiles + globalFiles, acceptNew: acceptNew,
+            recordFile: userFiles.first ?? "\(home)/.ssh/known_hosts")
         policy.hostKeyAlias = resolved.hostKeyAlias
         return SSHHop(name: name, endpoint: SSHEndpoint(host: address, port: port, user: user), auth: auth, hostKeys: policy)
     }

@@ -174,12 +174,12 @@ final class SessionCore: IdleService {
         let detail = "\(lastErrorMessage) (libssh2 error \(code))"
         switch code {
         case LIBSSH2_ERROR_SOCKET_NONE, LIBSSH2_ERROR_BANNER_RECV, LIBSSH2_ERROR_BANNER_SEND,
-             LIBSSH2_ERROR_SOCKET_SEND, LIBSSH2_ERROR_SOCKET_RECV, LIBSSH2_ERROR_SOCKET_DISCONNECT,
-             LIBSSH2_ERROR_SOCKET_TIMEOUT, LIBSSH2_ERROR_TIMEOUT, LIBSSH2_ERROR_BAD_SOCKET:
+            LIBSSH2_ERROR_SOCKET_SEND, LIBSSH2_ERROR_SOCKET_RECV, LIBSSH2_ERROR_SOCKET_DISCONNECT,
+            LIBSSH2_ERROR_SOCKET_TIMEOUT, LIBSSH2_ERROR_TIMEOUT, LIBSSH2_ERROR_BAD_SOCKET:
             return markFailed(SSHError(.disconnected, "Connection to \(label) lost: \(what): \(detail)", libraryCode: code))
         case LIBSSH2_ERROR_INVALID_MAC, LIBSSH2_ERROR_KEX_FAILURE, LIBSSH2_ERROR_KEY_EXCHANGE_FAILURE,
-             LIBSSH2_ERROR_DECRYPT, LIBSSH2_ERROR_ENCRYPT, LIBSSH2_ERROR_PROTO, LIBSSH2_ERROR_OUT_OF_BOUNDARY,
-             LIBSSH2_ERROR_BAD_USE, LIBSSH2_ERROR_ALLOC:
+            LIBSSH2_ERROR_DECRYPT, LIBSSH2_ERROR_ENCRYPT, LIBSSH2_ERROR_PROTO, LIBSSH2_ERROR_OUT_OF_BOUNDARY,
+            LIBSSH2_ERROR_BAD_USE, LIBSSH2_ERROR_ALLOC:
             return markFailed(SSHError(.protocolError, "SSH protocol error with \(label): \(what): \(detail)", libraryCode: code))
         default:
             return SSHError(kind, "\(what) on \(label): \(detail)", libraryCode: code)
@@ -188,12 +188,14 @@ final class SessionCore: IdleService {
 
     func isFatal(_ rc: Int) -> Bool {
         guard rc < 0, rc != eagain else { return false }
-        return [LIBSSH2_ERROR_SOCKET_NONE, LIBSSH2_ERROR_BANNER_RECV, LIBSSH2_ERROR_BANNER_SEND,
-                LIBSSH2_ERROR_SOCKET_SEND, LIBSSH2_ERROR_SOCKET_RECV, LIBSSH2_ERROR_SOCKET_DISCONNECT,
-                LIBSSH2_ERROR_SOCKET_TIMEOUT, LIBSSH2_ERROR_TIMEOUT, LIBSSH2_ERROR_BAD_SOCKET,
-                LIBSSH2_ERROR_INVALID_MAC, LIBSSH2_ERROR_KEX_FAILURE, LIBSSH2_ERROR_KEY_EXCHANGE_FAILURE,
-                LIBSSH2_ERROR_DECRYPT, LIBSSH2_ERROR_ENCRYPT, LIBSSH2_ERROR_PROTO, LIBSSH2_ERROR_OUT_OF_BOUNDARY,
-                LIBSSH2_ERROR_BAD_USE, LIBSSH2_ERROR_ALLOC].contains(Int32(truncatingIfNeeded: rc))
+        return [
+            LIBSSH2_ERROR_SOCKET_NONE, LIBSSH2_ERROR_BANNER_RECV, LIBSSH2_ERROR_BANNER_SEND,
+            LIBSSH2_ERROR_SOCKET_SEND, LIBSSH2_ERROR_SOCKET_RECV, LIBSSH2_ERROR_SOCKET_DISCONNECT,
+            LIBSSH2_ERROR_SOCKET_TIMEOUT, LIBSSH2_ERROR_TIMEOUT, LIBSSH2_ERROR_BAD_SOCKET,
+            LIBSSH2_ERROR_INVALID_MAC, LIBSSH2_ERROR_KEX_FAILURE, LIBSSH2_ERROR_KEY_EXCHANGE_FAILURE,
+            LIBSSH2_ERROR_DECRYPT, LIBSSH2_ERROR_ENCRYPT, LIBSSH2_ERROR_PROTO, LIBSSH2_ERROR_OUT_OF_BOUNDARY,
+            LIBSSH2_ERROR_BAD_USE, LIBSSH2_ERROR_ALLOC
+        ].contains(Int32(truncatingIfNeeded: rc))
     }
 
     @discardableResult
@@ -319,7 +321,10 @@ final class SessionCore: IdleService {
 
     /// Gives a channel to the background to close and free (or to finish opening, then close and free).
     func orphan(op: Int, channel: OpaquePointer?, reopen: (() -> OpaquePointer?)?) {
-        guard channel != nil || reopen != nil else { endOp(op); return }
+        guard channel != nil || reopen != nil else {
+            endOp(op)
+            return
+        }
         orphans.append(OrphanChannel(op: op, channel: channel, reopen: reopen))
     }
 
@@ -348,7 +353,10 @@ final class SessionCore: IdleService {
                     continue
                 }
             }
-            guard let channel = orphan.channel else { endOp(orphan.op); continue }
+            guard let channel = orphan.channel else {
+                endOp(orphan.op)
+                continue
+            }
             if controlSendIsSafe, let rc = call(orphan.op, { libssh2_channel_close(channel) }), Int(rc) != eagain {
                 if let freed = call(orphan.op, { libssh2_channel_free(channel) }), Int(freed) != eagain {
                     endOp(orphan.op)
@@ -403,7 +411,8 @@ final class SessionCore: IdleService {
                 let until = monotonicNow() + 1_000_000_000
                 var pfd = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
                 while libssh2_session_disconnect_ex(session, SSH_DISCONNECT_BY_APPLICATION, "closing", "") == LIBSSH2_ERROR_EAGAIN,
-                      monotonicNow() < until {
+                    monotonicNow() < until
+                {
                     _ = poll(&pfd, 1, 100)
                 }
             }

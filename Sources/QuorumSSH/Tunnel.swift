@@ -60,11 +60,13 @@ final class TunnelListener {
 extension SessionCore {
     /// Opens a `direct-tcpip` channel to `host:port` for `op`, bounded by `timeout` (default: the login timeout);
     /// a refused open says whether sshd forbids forwarding or could not reach the destination.
-    func openDirectChannel(_ op: Int, toHost host: String, port: Int, timeoutKind: SSHError.Kind,
-                           timeout: Duration? = nil) throws -> OpaquePointer {
+    func openDirectChannel(
+        _ op: Int, toHost host: String, port: Int, timeoutKind: SSHError.Kind,
+        timeout: Duration? = nil
+    ) throws -> OpaquePointer {
         try checkUsable()
         guard let session else { throw SSHError(.disconnected, "Connection to \(label) is closed") }
-        guard (1 ... 65535).contains(port) else {
+        guard (1...65535).contains(port) else {
             throw SSHError(.channelFailure, "Invalid destination port \(port) (via \(label))")
         }
         let timeout = timeout ?? options.loginTimeout
@@ -72,8 +74,10 @@ extension SessionCore {
             SSHError(timeoutKind, "sshd on \(label) did not answer a forwarding request to \(host):\(port) within \(timeout)")
         }
         do {
-            return try openChannel(op, deadline: deadline, failureKind: .forwardingRefused,
-                                   what: "Cannot open a channel to \(host):\(port)") {
+            return try openChannel(
+                op, deadline: deadline, failureKind: .forwardingRefused,
+                what: "Cannot open a channel to \(host):\(port)"
+            ) {
                 libssh2_channel_direct_tcpip_ex(session, host, Int32(port), "127.0.0.1", 0)
             }
         } catch let error as SSHError where error.kind == .forwardingRefused {
@@ -121,10 +125,13 @@ extension SessionCore {
     func tunnelError(_ error: SSHError, host: String, port: Int) -> SSHError {
         let detail = error.message.lowercased()
         if detail.contains("connect failed") || detail.contains("connection refused") {
-            return SSHError(.channelFailure, "sshd on \(label) could not connect to \(host):\(port): \(error.message)",
-                            libraryCode: error.libraryCode)
+            return SSHError(
+                .channelFailure, "sshd on \(label) could not connect to \(host):\(port): \(error.message)",
+                libraryCode: error.libraryCode)
         }
-        return SSHError(.forwardingRefused, """
+        return SSHError(
+            .forwardingRefused,
+            """
             sshd on \(label) refused to forward to \(host):\(port); TCP forwarding must be allowed for this user \
             (AllowTcpForwarding yes/local, and PermitOpen if set, in sshd_config). \(error.message)
             """, libraryCode: error.libraryCode)
@@ -154,9 +161,10 @@ extension SessionCore {
 
     /// Whether something is waiting for data from the server (otherwise the SSH socket is left unread).
     var wantsSSHInput: Bool {
-        !orphans.isEmpty || tunnels.contains { tunnel in
-            tunnel.clients.contains { $0.channel == nil || $0.toLocal.count < TunnelClient.bufferCap || !$0.toChannel.isEmpty }
-        }
+        !orphans.isEmpty
+            || tunnels.contains { tunnel in
+                tunnel.clients.contains { $0.channel == nil || $0.toLocal.count < TunnelClient.bufferCap || !$0.toChannel.isEmpty }
+            }
     }
 
     func appendTunnelPollFDs(_ fds: inout [pollfd]) {
@@ -221,9 +229,10 @@ extension SessionCore {
 
         guard let channel = client.channel else {
             guard openOwner == nil || openOwner == op else { return false }
-            let opener = client.opener ?? { [host = tunnel.host, port = Int32(tunnel.port), source = client.sourcePort] in
-                libssh2_channel_direct_tcpip_ex(session, host, port, "127.0.0.1", source)
-            }
+            let opener =
+                client.opener ?? { [host = tunnel.host, port = Int32(tunnel.port), source = client.sourcePort] in
+                    libssh2_channel_direct_tcpip_ex(session, host, port, "127.0.0.1", source)
+                }
             client.opener = opener
             guard let result = call(op, opener) else { return false }
             if let channel = result {
@@ -257,11 +266,15 @@ extension SessionCore {
         }
         // buffer -> channel
         while !client.toChannel.isEmpty {
-            guard let n = call(op, {
-                client.toChannel.withUnsafeBufferPointer { buffer in
-                    buffer.withMemoryRebound(to: CChar.self) { libssh2_channel_write_ex(channel, 0, $0.baseAddress, $0.count) }
-                }
-            }) else { break }
+            guard
+                let n = call(
+                    op,
+                    {
+                        client.toChannel.withUnsafeBufferPointer { buffer in
+                            buffer.withMemoryRebound(to: CChar.self) { libssh2_channel_write_ex(channel, 0, $0.baseAddress, $0.count) }
+                        }
+                    })
+            else { break }
             if n > 0 {
                 client.toChannel.removeFirst(min(n, client.toChannel.count))
                 progress = true
@@ -274,7 +287,8 @@ extension SessionCore {
             }
         }
         if client.localEOF, client.toChannel.isEmpty, !client.eofSent, controlSendIsSafe,
-           let rc = call(op, { libssh2_channel_send_eof(channel) }), Int(rc) != eagain {
+            let rc = call(op, { libssh2_channel_send_eof(channel) }), Int(rc) != eagain
+        {
             if isFatal(Int(rc)) { throw error(Int(rc), .channelFailure, "Cannot send EOF on the tunnel channel") }
             client.eofSent = true
             progress = true

@@ -62,8 +62,10 @@ public struct SSHOptions: Sendable {
     /// Told what the session has to say beside its results (see `SSHNote`); nil: nobody listens.
     public var notes: (@Sendable (SSHNote) -> Void)?
 
-    public init(connectTimeout: Duration = .seconds(10), loginTimeout: Duration = .seconds(30),
-                keepaliveInterval: Int = 3, keepaliveCountMax: Int = 3) {
+    public init(
+        connectTimeout: Duration = .seconds(10), loginTimeout: Duration = .seconds(30),
+        keepaliveInterval: Int = 3, keepaliveCountMax: Int = 3
+    ) {
         self.connectTimeout = connectTimeout
         self.loginTimeout = loginTimeout
         self.keepaliveInterval = keepaliveInterval

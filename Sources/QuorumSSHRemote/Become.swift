@@ -14,11 +14,11 @@ enum Become {
         let command = "/bin/sh -c \(Shell.quote(script))"
         guard let password = become.password else { return ("sudo -n -H -u \(user) -- \(command)", stdin) }
         let outer = """
-        IFS= read -r quorum_become || exit \(refusedStatus)
-        if sudo -n -u \(user) true 2>/dev/null; then unset quorum_become; exec sudo -n -H -u \(user) -- \(command); fi
-        printf '%s\\n' "$quorum_become" | sudo -S -p '' -u \(user) true 2>/dev/null || exit \(refusedStatus)
-        { printf '%s\\n' "$quorum_become"; unset quorum_become; exec cat; } | sudo -S -p '' -H -u \(user) -- \(command)
-        """
+            IFS= read -r quorum_become || exit \(refusedStatus)
+            if sudo -n -u \(user) true 2>/dev/null; then unset quorum_become; exec sudo -n -H -u \(user) -- \(command); fi
+            printf '%s\\n' "$quorum_become" | sudo -S -p '' -u \(user) true 2>/dev/null || exit \(refusedStatus)
+            { printf '%s\\n' "$quorum_become"; unset quorum_become; exec cat; } | sudo -S -p '' -H -u \(user) -- \(command)
+            """
         return ("/bin/sh -c " + Shell.quote(outer), Array((password + "\n").utf8) + stdin)
     }
 }

@@ -6,12 +6,13 @@ enum RemoteScripts {
     static func parseStat(_ text: String) -> FileInfo? {
         let fields = text.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "|", omittingEmptySubsequences: false)
         guard fields.count == 4, let mode = Int(fields[1], radix: 8) else { return nil }
-        let kind: FileInfo.Kind = switch fields[0] {
-        case "regular file", "regular empty file": .file
-        case "directory": .directory
-        case "symbolic link": .link
-        default: .other
-        }
+        let kind: FileInfo.Kind =
+            switch fields[0] {
+            case "regular file", "regular empty file": .file
+            case "directory": .directory
+            case "symbolic link": .link
+            default: .other
+            }
         return FileInfo(kind: kind, mode: mode, owner: String(fields[2]), group: String(fields[3]))
     }
 
@@ -27,7 +28,8 @@ enum RemoteScripts {
 
     static func parseReadFile(_ bytes: [UInt8], path: String) throws -> RemoteFile {
         guard let newline = bytes.firstIndex(of: UInt8(ascii: "\n")),
-              let info = parseStat(String(decoding: bytes[..<newline], as: UTF8.self)) else {
+            let info = parseStat(String(decoding: bytes[..<newline], as: UTF8.self))
+        else {
             throw StepFailure("cannot read \(path): unexpected answer from the host")
         }
         return RemoteFile(content: Array(bytes[(newline + 1)...]), info: info)
@@ -46,7 +48,7 @@ enum RemoteScripts {
             "cat > \"$t\"",
             // Owner first, then exactly one chmod to the final mode: the file (possibly holding secrets) is
             // never readable by more users than the finished file is, not even for a moment.
-            "if [ -e \"$p\" ]; then chown --reference=\"$p\" -- \"$t\"; fi",
+            "if [ -e \"$p\" ]; then chown --reference=\"$p\" -- \"$t\"; fi"
         ]
         if attributes.owner != nil || attributes.group != nil {
             let spec = (attributes.owner ?? "") + (attributes.group.map { ":" + $0 } ?? "")

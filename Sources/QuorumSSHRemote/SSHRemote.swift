@@ -13,8 +13,10 @@ public struct SSHRemote: Remote {
     let commandObserver: (any CommandObserver)?
 
     /// `tunnels`: the session's, shared by its Remotes; `commandObserver` is told of every command (`-vv`).
-    public init(host: String, connection: SSHConnection, become: BecomeSettings?, commandTimeout: Duration,
-                tunnels: TunnelRegistry, commandObserver: (any CommandObserver)? = nil) {
+    public init(
+        host: String, connection: SSHConnection, become: BecomeSettings?, commandTimeout: Duration,
+        tunnels: TunnelRegistry, commandObserver: (any CommandObserver)? = nil
+    ) {
         self.host = host
         self.connection = connection
         self.become = become
@@ -46,8 +48,9 @@ public struct SSHRemote: Remote {
     }
 
     public func writeFile(_ path: String, content: [UInt8], attributes: FileAttributes, validate: String?) async throws {
-        let result = try await execute(RemoteScripts.writeFile(path, attributes: attributes, validate: validate),
-                                       stdin: content, timeout: nil)
+        let result = try await execute(
+            RemoteScripts.writeFile(path, attributes: attributes, validate: validate),
+            stdin: content, timeout: nil)
         try RemoteScripts.checkWrite(result, path: path)
     }
 
@@ -57,11 +60,13 @@ public struct SSHRemote: Remote {
         } catch let error as SSHError {
             switch error.kind {
             case .forwardingRefused:
-                throw StepFailure("\(host)'s sshd refuses TCP forwarding to \(destination):\(port) (AllowTcpForwarding, PermitOpen)",
-                                  detail: error.message)
+                throw StepFailure(
+                    "\(host)'s sshd refuses TCP forwarding to \(destination):\(port) (AllowTcpForwarding, PermitOpen)",
+                    detail: error.message)
             case .channelFailure:
-                throw StepFailure("\(host) cannot connect to \(destination):\(port) (nothing listens there, or it is unreachable from \(host))",
-                                  detail: error.message)
+                throw StepFailure(
+                    "\(host) cannot connect to \(destination):\(port) (nothing listens there, or it is unreachable from \(host))",
+                    detail: error.message)
             default: throw RemoteError(.unreachable, "\(host): \(error.message)")
             }
         }

@@ -9,13 +9,15 @@ import QuorumCore
 public struct AptStep: StepKind {
     public static let name = "apt"
     public static let summary = "Install, upgrade or remove Debian packages (only the ones that need it)"
-    public static let schema = ArgSchema([
-        ArgField("packages", .list(.string), required: true, "package names, optionally `name=version`"),
-        ArgField("state", .choice(["present", "absent", "latest"]), default: .string("present")),
-        ArgField("update_cache", .bool, default: .bool(false),
-                 "run `apt-get update` first: before installing (present), before probing (latest, not in check mode)"),
-        ArgField("purge", .bool, default: .bool(false), "with state absent: also remove configuration files"),
-    ], freeForm: "packages")
+    public static let schema = ArgSchema(
+        [
+            ArgField("packages", .list(.string), required: true, "package names, optionally `name=version`"),
+            ArgField("state", .choice(["present", "absent", "latest"]), default: .string("present")),
+            ArgField(
+                "update_cache", .bool, default: .bool(false),
+                "run `apt-get update` first: before installing (present), before probing (latest, not in check mode)"),
+            ArgField("purge", .bool, default: .bool(false), "with state absent: also remove configuration files")
+        ], freeForm: "packages")
 
     public enum State: String, Sendable { case present, absent, latest }
 
@@ -51,7 +53,8 @@ public struct AptStep: StepKind {
     static func parse(_ spec: String) throws -> Package {
         let parts = spec.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
         let name = parts[0]
-        let nameOK = !name.isEmpty && name.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || "+.-".unicodeScalars.contains($0) }
+        let nameOK =
+            !name.isEmpty && name.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || "+.-".unicodeScalars.contains($0) }
             && !"+.-".contains(name.first ?? "-")
         let version = parts.count == 2 ? parts[1] : nil
         let versionOK = version.map { !$0.isEmpty && $0.unicodeScalars.allSatisfy { $0.value > 0x20 && $0.value != 0x7F } } ?? true
@@ -114,9 +117,10 @@ public struct AptStep: StepKind {
     static let lockTimeout = ["-o", "DPkg::Lock::Timeout=300"]
 
     static func installCommand(_ packages: [String]) -> String {
-        "DEBIAN_FRONTEND=noninteractive " + Shell.join(
-            ["apt-get", "install", "-y", "-q", "-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold"]
-                + lockTimeout + ["--no-install-recommends"] + packages)
+        "DEBIAN_FRONTEND=noninteractive "
+            + Shell.join(
+                ["apt-get", "install", "-y", "-q", "-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold"]
+                    + lockTimeout + ["--no-install-recommends"] + packages)
     }
 
     static var updateCommand: String { Shell.join(["apt-get", "update", "-q"] + lockTimeout) }
@@ -158,8 +162,10 @@ public struct AptStep: StepKind {
             case .absent:
                 guard let have, have.status != "n", purge || have.status != "c" else { continue }
                 todo.append(package)
-                diffs.append(Diff(subject: "package \(package.name)", before: have.status == "c" ? "config files" : have.version,
-                                  after: nil))
+                diffs.append(
+                    Diff(
+                        subject: "package \(package.name)", before: have.status == "c" ? "config files" : have.version,
+                        after: nil))
             }
         }
 
@@ -177,18 +183,21 @@ public struct AptStep: StepKind {
             case .latest:
                 script = AptStep.installCommand(names)
             case .absent:
-                script = "DEBIAN_FRONTEND=noninteractive "
+                script =
+                    "DEBIAN_FRONTEND=noninteractive "
                     + Shell.join(["apt-get", purge ? "purge" : "remove", "-y", "-q"] + AptStep.lockTimeout + names)
             }
             let done = try await remote.change(script)
             guard done.succeeded else {
-                throw StepFailure("apt-get \(state == .absent ? "remove" : "install") \(names.joined(separator: " ")) failed (exit \(done.status))",
-                                  detail: AptStep.explain(done))
+                throw StepFailure(
+                    "apt-get \(state == .absent ? "remove" : "install") \(names.joined(separator: " ")) failed (exit \(done.status))",
+                    detail: AptStep.explain(done))
             }
         }
         let verb = state == .absent ? (purge ? "purged" : "removed") : "installed"
-        return StepOutcome(changed: true, diffs: diffs, message: "\(verb) \(names.joined(separator: ", "))",
-                           result: .init(result, uniquingKeysWith: { a, _ in a }))
+        return StepOutcome(
+            changed: true, diffs: diffs, message: "\(verb) \(names.joined(separator: ", "))",
+            result: .init(result, uniquingKeysWith: { a, _ in a }))
     }
 
     /// The useful end of a failed command's output.

@@ -32,12 +32,13 @@ public struct CommandStep: StepKind {
             ArgField("cmd", .string, required: true, "the command, run by the host's shell"),
             ArgField("creates", .string, "a path: when it exists, the command is not run"),
             ArgField("removes", .string, "a path: when it does not exist, the command is not run"),
-            ArgField("unless", .string,
-                     "a read-only probe command, run by the host's shell in `chdir`, also in check mode: exit 0 = done, "
-                     + "the command is not run; 1 = run it (check: would run); 3 = cannot tell yet (check: not audited; "
-                     + "apply: failure); other = the probe failed"),
+            ArgField(
+                "unless", .string,
+                "a read-only probe command, run by the host's shell in `chdir`, also in check mode: exit 0 = done, "
+                    + "the command is not run; 1 = run it (check: would run); 3 = cannot tell yet (check: not audited; "
+                    + "apply: failure); other = the probe failed"),
             ArgField("chdir", .string, "directory to run the command (and `unless`) in"),
-            ArgField("stdin", .string, "text given to the command's standard input"),
+            ArgField("stdin", .string, "text given to the command's standard input")
         ],
         freeForm: "cmd"
     )
@@ -96,8 +97,9 @@ public struct CommandStep: StepKind {
             case 1:
                 break
             case 3 where context.check:
-                return StepOutcome(changed: true, message: "would run",
-                                   unchecked: "`unless` probe cannot tell yet (exit 3)" + quoted)
+                return StepOutcome(
+                    changed: true, message: "would run",
+                    unchecked: "`unless` probe cannot tell yet (exit 3)" + quoted)
             case 3:
                 throw StepFailure("`unless` probe cannot tell (exit 3); the command was not run", detail: Self.output(probe))
             default:
@@ -155,10 +157,16 @@ public struct CommandStep: StepKind {
         }
         func lines(_ text: String) -> Value {
             // "\r\n" is one Character in Swift.
-            .list(text.isEmpty ? [] : text.split(omittingEmptySubsequences: false,
-                                                 whereSeparator: { $0 == "\n" || $0 == "\r\n" }).map { .string(String($0)) })
+            .list(
+                text.isEmpty
+                    ? []
+                    : text.split(
+                        omittingEmptySubsequences: false,
+                        whereSeparator: { $0 == "\n" || $0 == "\r\n" }
+                    ).map { .string(String($0)) })
         }
-        let out = trimmed(stdout), err = trimmed(stderr)
+        let out = trimmed(stdout)
+        let err = trimmed(stderr)
         var outcome = StepOutcome.unchanged
         outcome.result["rc"] = .int(rc)
         outcome.result["stdout"] = .string(out)

@@ -10,7 +10,7 @@ public struct CopyStep: StepKind {
         [
             ArgField("dest", .absolutePath, required: true, "absolute path of the file on the host"),
             ArgField("content", .string, "the file's content, inline"),
-            ArgField("src", .string, "a local file, looked up in the playbook's `files/`"),
+            ArgField("src", .string, "a local file, looked up in the playbook's `files/`")
         ] + ManagedFile.attributeFields,
         mutuallyExclusive: [["content", "src"]],
         oneRequired: [["content", "src"]]

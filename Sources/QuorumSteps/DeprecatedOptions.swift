@@ -40,19 +40,22 @@ public enum DeprecatedOptions {
         Rule(sections: messaging, key: "kombu_ssl_certfile", replacement: "[oslo_messaging_rabbit] ssl_cert_file", reason: sslCleanup),
         Rule(sections: messaging, key: "kombu_ssl_keyfile", replacement: "[oslo_messaging_rabbit] ssl_key_file", reason: sslCleanup),
         Rule(sections: messaging, key: "kombu_ssl_version", replacement: "[oslo_messaging_rabbit] ssl_version", reason: sslCleanup),
-        Rule(sections: authToken, key: "auth_uri", replacement: "[keystone_authtoken] www_authenticate_uri",
-             reason: "deprecated in keystonemiddleware 4.18.0 (Queens), removed in 13.0.0"),
+        Rule(
+            sections: authToken, key: "auth_uri", replacement: "[keystone_authtoken] www_authenticate_uri",
+            reason: "deprecated in keystonemiddleware 4.18.0 (Queens), removed in 13.0.0"),
         Rule(sections: authToken, key: "admin_user", replacement: "[keystone_authtoken] username", reason: authTokenPlugin),
         Rule(sections: authToken, key: "admin_password", replacement: "[keystone_authtoken] password", reason: authTokenPlugin),
         Rule(sections: authToken, key: "admin_tenant_name", replacement: "[keystone_authtoken] project_name", reason: authTokenPlugin),
         Rule(sections: authToken, key: "identity_uri", replacement: "[keystone_authtoken] auth_url", reason: authTokenPlugin),
-        Rule(sections: authToken, key: "admin_token", replacement: "[keystone_authtoken] auth_type = password with a service user",
-             reason: authTokenPlugin),
+        Rule(
+            sections: authToken, key: "admin_token", replacement: "[keystone_authtoken] auth_type = password with a service user",
+            reason: authTokenPlugin),
         Rule(sections: authToken, key: "auth_host", replacement: "[keystone_authtoken] auth_url", reason: authTokenPlugin),
         Rule(sections: authToken, key: "auth_port", replacement: "[keystone_authtoken] auth_url", reason: authTokenPlugin),
         Rule(sections: authToken, key: "auth_protocol", replacement: "[keystone_authtoken] auth_url", reason: authTokenPlugin),
-        Rule(sections: ["trustee"], key: nil, replacement: "[trust] trustee_domain_* options",
-             reason: "Magnum replaced the [trustee] section with [trust]"),
+        Rule(
+            sections: ["trustee"], key: nil, replacement: "[trust] trustee_domain_* options",
+            reason: "Magnum replaced the [trustee] section with [trust]")
     ]
 
     /// Options whose value is a Keystone URL: on port 35357 they point at the admin API current releases dropped.
@@ -73,7 +76,8 @@ public enum DeprecatedOptions {
             let message: String
             let replacement: String?
             if let rule {
-                message = "\(subject): \(rule.reason)" + (rule.replacement.map { "; use \($0)" } ?? "; remove it")
+                message =
+                    "\(subject): \(rule.reason)" + (rule.replacement.map { "; use \($0)" } ?? "; remove it")
                     + (adminPort ? "; its URL also \(adminPortNote)" : "")
                 replacement = rule.replacement
             } else if adminPort {

@@ -9,12 +9,14 @@ public struct FileStep: StepKind {
     public static let states = ["directory", "file", "absent", "touch"]
     public static let schema = ArgSchema([
         ArgField("path", .absolutePath, required: true, "absolute path on the host"),
-        ArgField("state", .choice(states), default: .string("file"),
-                 "`directory` (created with parents), `file` (must exist), `absent` (removed, recursively), `touch` (created empty if missing)"),
+        ArgField(
+            "state", .choice(states), default: .string("file"),
+            "`directory` (created with parents), `file` (must exist), `absent` (removed, recursively), `touch` (created empty if missing)"),
         ArgField("mode", .mode, "mode of the path itself, e.g. \"0750\""),
         ArgField("owner", .string, "owner (user name)"),
         ArgField("group", .string, "group name"),
-        ArgField("recurse", .bool, default: .bool(false), "with `state: directory`: apply owner and group to everything below too (the mode stays on the directory)"),
+        ArgField(
+            "recurse", .bool, default: .bool(false), "with `state: directory`: apply owner and group to everything below too (the mode stays on the directory)")
     ])
 
     let path: String
@@ -25,8 +27,9 @@ public struct FileStep: StepKind {
     public init(checked arguments: Arguments) throws {
         path = try arguments.requiredString("path")
         state = try arguments.value(arguments.string, "state")
-        attributes = FileAttributes(mode: try arguments.mode("mode"), owner: try arguments.string("owner"),
-                                    group: try arguments.string("group"))
+        attributes = FileAttributes(
+            mode: try arguments.mode("mode"), owner: try arguments.string("owner"),
+            group: try arguments.string("group"))
         recurse = try arguments.value(arguments.bool, "recurse")
         if state == "absent" {
             if attributes != FileAttributes() || recurse {
@@ -65,7 +68,7 @@ public struct FileStep: StepKind {
             } else if currentState != "file" {
                 throw StepFailure("\(path) exists and is not a regular file")
             }
-        default: // file
+        default:  // file
             guard current != nil else { throw StepFailure("\(path) does not exist") }
             if currentState != "file" { throw StepFailure("\(path) is a directory, not a file") }
         }
@@ -117,8 +120,9 @@ public struct FileStep: StepKind {
         words += [")", "-print", "-quit"]
         let result = try await remote.probe(Shell.join(words))
         guard result.succeeded else {
-            throw StepFailure("checking ownership below \(path) failed",
-                              detail: result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))
+            throw StepFailure(
+                "checking ownership below \(path) failed",
+                detail: result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))
         }
         let first = result.stdoutText.split(separator: "\n").first.map(String.init)
         return first.map { "\($0) (and maybe more)" }

@@ -15,7 +15,7 @@ public struct IniStep: StepKind {
         ArgField("mode", .mode, "file mode (kept when omitted)"),
         ArgField("owner", .string, "file owner (kept when omitted)"),
         ArgField("group", .string, "file group (kept when omitted)"),
-        ArgField("create", .bool, default: .bool(true), "create the file when missing (its directory must exist)"),
+        ArgField("create", .bool, default: .bool(true), "create the file when missing (its directory must exist)")
     ])
 
     public let path: String
@@ -57,8 +57,9 @@ public struct IniStep: StepKind {
         }
         self.settings = settings
         self.absent = absent
-        attributes = FileAttributes(mode: try arguments.mode("mode"), owner: try arguments.string("owner"),
-                                    group: try arguments.string("group"))
+        attributes = FileAttributes(
+            mode: try arguments.mode("mode"), owner: try arguments.string("owner"),
+            group: try arguments.string("group"))
         create = try arguments.value(arguments.bool, "create")
     }
 
@@ -118,8 +119,10 @@ public struct IniStep: StepKind {
                 let before = document.values(section, key)
                 if try document.set(section, key, value) {
                     setCount += 1
-                    diffs.append(Diff(subject: "[\(section)] \(key)", before: before.isEmpty ? nil : before.joined(separator: "\n"),
-                                      after: value, secret: IniStep.isSecret(key)))
+                    diffs.append(
+                        Diff(
+                            subject: "[\(section)] \(key)", before: before.isEmpty ? nil : before.joined(separator: "\n"),
+                            after: value, secret: IniStep.isSecret(key)))
                 }
             }
         }
@@ -128,8 +131,10 @@ public struct IniStep: StepKind {
                 let removed = document.remove(section, key)
                 if !removed.isEmpty {
                     removedCount += 1
-                    diffs.append(Diff(subject: "[\(section)] \(key)", before: removed.joined(separator: "\n"), after: nil,
-                                      secret: IniStep.isSecret(key)))
+                    diffs.append(
+                        Diff(
+                            subject: "[\(section)] \(key)", before: removed.joined(separator: "\n"), after: nil,
+                            secret: IniStep.isSecret(key)))
                 }
             }
         }
@@ -165,8 +170,9 @@ public struct IniStep: StepKind {
         if setCount > 0 { parts.append("\(setCount) option\(setCount == 1 ? "" : "s") set") }
         if removedCount > 0 { parts.append("\(removedCount) removed") }
         if !attributeChanges.isEmpty { parts.append(attributeChanges.joined(separator: ", ") + " fixed") }
-        return StepOutcome(changed: true, diffs: diffs, message: parts.joined(separator: ", "),
-                           result: ["path": .string(path)], findings: findings)
+        return StepOutcome(
+            changed: true, diffs: diffs, message: parts.joined(separator: ", "),
+            result: ["path": .string(path)], findings: findings)
     }
 
     static func parent(of path: String) -> String {

@@ -18,15 +18,19 @@ public struct IptablesStep: StepKind {
         ArgField("destination_ports", .list(.any), "destination ports or ranges (`5404:5405`), matched with multiport (at most 15)"),
         ArgField("comment", .string, required: true, "the rule's comment: its identity"),
         ArgField("jump", .string, default: .string("ACCEPT"), "target"),
-        ArgField("position", .object(ArgSchema([
-            ArgField("after_comment", .string, "right after the rule with this comment"),
-            ArgField("before_comment", .string, "right before the rule with this comment"),
-            ArgField("first", .bool, "first rule of the chain"),
-            ArgField("last", .bool, "last rule of the chain"),
-        ], mutuallyExclusive: [["after_comment", "before_comment", "first", "last"]],
-            oneRequired: [["after_comment", "before_comment", "first", "last"]])), "where the rule goes (default: last)"),
+        ArgField(
+            "position",
+            .object(
+                ArgSchema(
+                    [
+                        ArgField("after_comment", .string, "right after the rule with this comment"),
+                        ArgField("before_comment", .string, "right before the rule with this comment"),
+                        ArgField("first", .bool, "first rule of the chain"),
+                        ArgField("last", .bool, "last rule of the chain")
+                    ], mutuallyExclusive: [["after_comment", "before_comment", "first", "last"]],
+                    oneRequired: [["after_comment", "before_comment", "first", "last"]])), "where the rule goes (default: last)"),
         ArgField("state", .choice(["present", "absent"]), default: .string("present")),
-        ArgField("persist", .absolutePath, "file to save the live rules to (iptables-save format), e.g. /etc/iptables/rules.v4"),
+        ArgField("persist", .absolutePath, "file to save the live rules to (iptables-save format), e.g. /etc/iptables/rules.v4")
     ])
 
     public enum Position: Sendable, Equatable {
@@ -101,9 +105,10 @@ public struct IptablesStep: StepKind {
     }
 
     static func isName(_ s: String) -> Bool {
-        !s.isEmpty && s.utf8.count <= 28 && !s.hasPrefix("-") && s.unicodeScalars.allSatisfy {
-            ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "_" || $0 == "-"
-        }
+        !s.isEmpty && s.utf8.count <= 28 && !s.hasPrefix("-")
+            && s.unicodeScalars.allSatisfy {
+                ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "_" || $0 == "-"
+            }
     }
 
     static func ports(_ arguments: Arguments) throws -> [String] {
@@ -117,7 +122,8 @@ public struct IptablesStep: StepKind {
             for part in text.split(separator: ",", omittingEmptySubsequences: false) {
                 let bounds = part.split(separator: ":", omittingEmptySubsequences: false).map { Int($0) }
                 guard (1...2).contains(bounds.count), bounds.allSatisfy({ $0.map { (1...65535).contains($0) } ?? false }),
-                      bounds.count == 1 || bounds[0]! < bounds[1]! else {
+                    bounds.count == 1 || bounds[0]! < bounds[1]!
+                else {
                     throw StepFailure("argument `destination_ports`: `\(part)` is not a port (1–65535) or a range `low:high`")
                 }
                 ports.append(bounds.map { String($0!) }.joined(separator: ":"))
@@ -130,9 +136,10 @@ public struct IptablesStep: StepKind {
 
     /// The rule as `iptables-save` prints it.
     var line: String {
-        (["-A", chain] + spec.enumerated().map { index, word in
-            index > 0 && spec[index - 1] == "--comment" ? IptablesSave.quoteWord(word) : word
-        }).joined(separator: " ")
+        (["-A", chain]
+            + spec.enumerated().map { index, word in
+                index > 0 && spec[index - 1] == "--comment" ? IptablesSave.quoteWord(word) : word
+            }).joined(separator: " ")
     }
 
     // MARK: probe
@@ -147,7 +154,7 @@ public struct IptablesStep: StepKind {
             "command -v iptables-save >/dev/null 2>&1 || { echo 'iptables-save not found on the host' >&2; exit 3; }",
             "iptables-save -t filter || exit 3",
             "echo \(IptablesStep.checkMarker)",
-            "if " + Shell.join(["iptables", "-w", "5", "-t", "filter", "-C", chain] + spec) + " >/dev/null 2>&1; then echo 0; else echo 1; fi",
+            "if " + Shell.join(["iptables", "-w", "5", "-t", "filter", "-C", chain] + spec) + " >/dev/null 2>&1; then echo 0; else echo 1; fi"
         ]
         if let persist {
             lines.append("echo \(IptablesStep.fileMarker)")
@@ -169,7 +176,8 @@ public struct IptablesStep: StepKind {
         let live = IptablesSave.parse(lines[..<check].joined(separator: "\n"))
         var observed = Observed(live: live, checkSucceeded: lines[check + 1] == "0", file: nil)
         if let marker = lines.firstIndex(of: fileMarker), marker + 1 < lines.count {
-            observed.file = lines[marker + 1] == "present"
+            observed.file =
+                lines[marker + 1] == "present"
                 ? .some(IptablesSave.parse(lines[(marker + 2)...].joined(separator: "\n"))) : .some(nil)
         }
         return observed
@@ -225,7 +233,9 @@ public struct IptablesStep: StepKind {
         } else {
             plan.commands = ours.reversed().map { iptables + ["-D", chain, String($0 + 1)] }
             plan.commands.append(wanted == others.count + 1 ? iptables + ["-A", chain] + spec : iptables + ["-I", chain, String(wanted)] + spec)
-            plan.message = ours.isEmpty ? "inserted rule `\(comment)` at \(chain) #\(wanted)"
+            plan.message =
+                ours.isEmpty
+                ? "inserted rule `\(comment)` at \(chain) #\(wanted)"
                 : "moved rule `\(comment)` to \(chain) #\(wanted)" + (ours.count > 1 ? " (\(ours.count - 1) duplicate(s) removed)" : "")
         }
         plan.after = after
@@ -273,8 +283,9 @@ public struct IptablesStep: StepKind {
         let remote = context.remote
         let result = try await remote.probe(probeScript)
         guard result.succeeded, let observed = IptablesStep.parseProbe(result.stdoutText) else {
-            throw StepFailure("cannot read the iptables rules (exit \(result.status))",
-                              detail: result.stderrText.trimmingTrailingWhitespace())
+            throw StepFailure(
+                "cannot read the iptables rules (exit \(result.status))",
+                detail: result.stderrText.trimmingTrailingWhitespace())
         }
         let rules = try liveRules(observed.live)
         let plan = try plan(rules, checkSucceeded: observed.checkSucceeded)
@@ -288,10 +299,14 @@ public struct IptablesStep: StepKind {
         var diffs: [Diff] = []
         var notes: [String] = []
         if liveChanges {
-            diffs.append(Diff(subject: "rule `\(comment)`", before: placement(in: rules),
-                              after: present ? placement(in: plan.after.map { IptablesSave.Rule(line: $0) }) : nil))
-            diffs.append(.file("iptables filter \(chain)", before: rules.map(\.line).joined(separator: "\n") + "\n",
-                               after: plan.after.joined(separator: "\n") + "\n"))
+            diffs.append(
+                Diff(
+                    subject: "rule `\(comment)`", before: placement(in: rules),
+                    after: present ? placement(in: plan.after.map { IptablesSave.Rule(line: $0) }) : nil))
+            diffs.append(
+                .file(
+                    "iptables filter \(chain)", before: rules.map(\.line).joined(separator: "\n") + "\n",
+                    after: plan.after.joined(separator: "\n") + "\n"))
             notes.append(plan.message ?? "changed \(chain)")
         }
         if let persist {
@@ -305,8 +320,9 @@ public struct IptablesStep: StepKind {
         if liveChanges {
             let changed = try await remote.change(IptablesStep.path + "\n" + FileHelpers.script(plan.commands))
             guard changed.succeeded else {
-                throw StepFailure("changing chain \(chain) failed (exit \(changed.status))",
-                                  detail: changed.stderrText.trimmingTrailingWhitespace())
+                throw StepFailure(
+                    "changing chain \(chain) failed (exit \(changed.status))",
+                    detail: changed.stderrText.trimmingTrailingWhitespace())
             }
         }
         if let persist {
@@ -315,8 +331,9 @@ public struct IptablesStep: StepKind {
                 throw StepFailure("iptables-save failed (exit \(saved.status))", detail: saved.stderrText.trimmingTrailingWhitespace())
             }
             do {
-                try await remote.writeFile(persist, content: saved.stdout, attributes: FileAttributes(),
-                                           validate: IptablesStep.path + "; iptables-restore --test %s")
+                try await remote.writeFile(
+                    persist, content: saved.stdout, attributes: FileAttributes(),
+                    validate: IptablesStep.path + "; iptables-restore --test %s")
             } catch let failure as StepFailure {
                 throw StepFailure("live rules changed but could not save them to \(persist)", detail: failure.detail ?? failure.message)
             }

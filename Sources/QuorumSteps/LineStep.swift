@@ -11,7 +11,7 @@ public struct LineStep: StepKind {
         ArgField("state", .choice(["present", "absent"]), default: .string("present")),
         ArgField("regexp", .string, "present: the last line matching it is replaced by `line`; absent: every matching line is removed"),
         ArgField("after", .string, "a new line goes after the last line matching this regexp (`EOF` or no match: at the end)"),
-        ArgField("create", .bool, default: .bool(false), "create the file when it is missing (present only)"),
+        ArgField("create", .bool, default: .bool(false), "create the file when it is missing (present only)")
     ])
 
     let path: String
@@ -102,7 +102,10 @@ public struct LineStep: StepKind {
         var current: [UInt8] = []
         for byte in content {
             current.append(byte)
-            if byte == UInt8(ascii: "\n") { lines.append(current); current = [] }
+            if byte == UInt8(ascii: "\n") {
+                lines.append(current)
+                current = []
+            }
         }
         if !current.isEmpty { lines.append(current) }
         return lines

@@ -44,8 +44,10 @@ extension PcsResourceStep {
             return StepOutcome(changed: true, diffs: [diff], message: "disabled \(resource)")
         }
 
-        let everywhere = runningOn == "all" ? "started on " + (context.playHosts.isEmpty ? [context.host] : context.playHosts).joined(separator: ", ")
-                                            : "started"
+        let everywhere =
+            runningOn == "all"
+            ? "started on " + (context.playHosts.isEmpty ? [context.host] : context.playHosts).joined(separator: ", ")
+            : "started"
         guard found.status.disabled || !found.missing.isEmpty else { return .unchanged }
         let diff = Diff(subject: subject, before: before, after: "enabled, \(everywhere)")
         let needsCleanup = !found.status.failures.isEmpty || (!found.status.disabled && !found.missing.isEmpty)
@@ -66,8 +68,9 @@ extension PcsResourceStep {
             done.append("cleaned up")
         }
         let seconds = try await waitPlaced(context, controllers)
-        return StepOutcome(changed: true, diffs: [diff],
-                           message: done.joined(separator: " and ") + " \(resource): \(everywhere) after \(Self.seconds(seconds))")
+        return StepOutcome(
+            changed: true, diffs: [diff],
+            message: done.joined(separator: " and ") + " \(resource): \(everywhere) after \(Self.seconds(seconds))")
     }
 
     /// Polls (every second, at most `timeout` seconds) until the resource runs where it should; throws naming the
@@ -81,8 +84,9 @@ extension PcsResourceStep {
             let now = try await placement(context, controllers)
             if !now.status.disabled && now.missing.isEmpty { return Self.seconds(since: start) }
             if ContinuousClock.now >= deadline {
-                throw StepFailure("timed out after \(timeout)s: \(resource) not running on \(now.missing.joined(separator: ", "))",
-                                  detail: describe(now.status, now.processHosts))
+                throw StepFailure(
+                    "timed out after \(timeout)s: \(resource) not running on \(now.missing.joined(separator: ", "))",
+                    detail: describe(now.status, now.processHosts))
             }
             if !cleaned, !now.status.failures.isEmpty {
                 try await pcs(context.remote, ["resource", "cleanup", resource])

@@ -20,13 +20,15 @@ struct ServiceFreshness: Sendable, Equatable {
     static let tolerance = 0.05
 
     static let fields: [ArgField] = [
-        ArgField("restart_if_older_than", .list(.absolutePath),
-                 "with `state: started`: restart the running service (honouring `drain`) when its main process started "
-                 + "before one of these files last changed; a missing file is ignored; check mode and audits report it "
-                 + "(ignored with `state: restarted`)"),
-        ArgField("pidfile", .absolutePath,
-                 "SysV, with `restart_if_older_than`: the main process's pid file (default: the first existing of "
-                 + "/run/NAME.pid, /run/NAME/NAME.pid, /var/run/NAME/NAME.pid); systemd's MainPID is used under systemd"),
+        ArgField(
+            "restart_if_older_than", .list(.absolutePath),
+            "with `state: started`: restart the running service (honouring `drain`) when its main process started "
+                + "before one of these files last changed; a missing file is ignored; check mode and audits report it "
+                + "(ignored with `state: restarted`)"),
+        ArgField(
+            "pidfile", .absolutePath,
+            "SysV, with `restart_if_older_than`: the main process's pid file (default: the first existing of "
+                + "/run/NAME.pid, /run/NAME/NAME.pid, /var/run/NAME/NAME.pid); systemd's MainPID is used under systemd")
     ]
 
     /// From the step's arguments; nil without `restart_if_older_than` or with `state: restarted` (which restarts anyway).
@@ -54,8 +56,10 @@ struct ServiceFreshness: Sendable, Equatable {
         case .systemd:
             lines = ["pid=$(systemctl show -p MainPID \(Shell.quote(service)) 2>/dev/null | sed -n 's/^MainPID=//p')"]
         case .sysv:
-            lines = ["pid=; i=0; for f in \(pidfiles.map(Shell.quote).joined(separator: " ")); do i=$((i + 1));"
-                     + " if [ -e \"$f\" ]; then echo \"pidfile=$i\"; read -r pid _ < \"$f\"; break; fi; done"]
+            lines = [
+                "pid=; i=0; for f in \(pidfiles.map(Shell.quote).joined(separator: " ")); do i=$((i + 1));"
+                    + " if [ -e \"$f\" ]; then echo \"pidfile=$i\"; read -r pid _ < \"$f\"; break; fi; done"
+            ]
         }
         lines += [
             "case \"$pid\" in ''|0|*[!0-9]*) pid= ;; esac",
@@ -64,7 +68,7 @@ struct ServiceFreshness: Sendable, Equatable {
             "  printf 'stat=%s\\n' \"$(tr '\\n' ' ' < \"/proc/$pid/stat\")\"",
             "  echo \"ticks=$(getconf CLK_TCK)\"",
             "  read -r up _ < /proc/uptime; echo \"uptime=$up\"; echo \"now=$(date +%s.%N)\"",
-            "fi",
+            "fi"
         ]
         for (index, file) in files.enumerated() {
             let q = Shell.quote(file)
@@ -94,8 +98,9 @@ struct ServiceFreshness: Sendable, Equatable {
         /// `service magnum-api: running since 2026-12-02T15:00:01Z → restarted: /etc/magnum/magnum.conf changed 2026-12-02T15:03:12Z`.
         func diff(_ service: String) -> Diff {
             let what = changedFile.map { file in changed.map { "\(file) changed \(Self.iso($0))" } ?? "\(file) would change" }
-            return Diff(subject: "service \(service)", before: "running since \(Self.iso(started))",
-                        after: "restarted" + (what.map { ": " + $0 } ?? ""))
+            return Diff(
+                subject: "service \(service)", before: "running since \(Self.iso(started))",
+                after: "restarted" + (what.map { ": " + $0 } ?? ""))
         }
 
         static func iso(_ seconds: Double) -> String {
@@ -109,24 +114,29 @@ struct ServiceFreshness: Sendable, Equatable {
         guard let pid = fields["pid"], !pid.isEmpty else {
             switch manager {
             case .systemd:
-                throw StepFailure("service \(service) runs but systemd names no main process (MainPID=0): "
-                                  + "cannot tell when it started, for `restart_if_older_than`")
+                throw StepFailure(
+                    "service \(service) runs but systemd names no main process (MainPID=0): "
+                        + "cannot tell when it started, for `restart_if_older_than`")
             case .sysv:
                 let tried = fields["pidfile"].flatMap(Int.init).flatMap { pidfiles.indices.contains($0 - 1) ? pidfiles[$0 - 1] : nil }
-                throw StepFailure("service \(service) runs but "
-                                  + (tried.map { "its pid file \($0) holds no pid" }
-                                      ?? (pidfiles.count == 1 ? "its pid file \(pidfiles[0]) does not exist"
-                                          : "none of its pid files exists (tried \(pidfiles.joined(separator: ", ")))"))
-                                  + ": cannot tell when it started, for `restart_if_older_than` (give `pidfile`)")
+                throw StepFailure(
+                    "service \(service) runs but "
+                        + (tried.map { "its pid file \($0) holds no pid" }
+                            ?? (pidfiles.count == 1
+                                ? "its pid file \(pidfiles[0]) does not exist"
+                                : "none of its pid files exists (tried \(pidfiles.joined(separator: ", ")))"))
+                        + ": cannot tell when it started, for `restart_if_older_than` (give `pidfile`)")
             }
         }
         guard let stat = fields["stat"], let ticks = Self.startTicks(stat) else {
             throw StepFailure("service \(service) runs but its main process \(pid) does not (no /proc/\(pid)/stat)")
         }
         guard let hz = fields["ticks"].flatMap(Double.init), hz > 0, let uptime = fields["uptime"].flatMap(Double.init),
-              let now = fields["now"].flatMap(Double.init) else {
-            throw StepFailure("service \(service): cannot read the host's clocks (CLK_TCK `\(fields["ticks"] ?? "")`, "
-                              + "uptime `\(fields["uptime"] ?? "")`, date `\(fields["now"] ?? "")`)")
+            let now = fields["now"].flatMap(Double.init)
+        else {
+            throw StepFailure(
+                "service \(service): cannot read the host's clocks (CLK_TCK `\(fields["ticks"] ?? "")`, "
+                    + "uptime `\(fields["uptime"] ?? "")`, date `\(fields["now"] ?? "")`)")
         }
         var reading = Reading(started: now - (uptime - ticks / hz))
         for (index, file) in files.enumerated() {

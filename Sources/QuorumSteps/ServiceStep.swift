@@ -12,13 +12,15 @@ import QuorumCore
 public struct ServiceStep: StepKind {
     public static let name = "service"
     public static let summary = "Start, stop, restart or reload a service and enable it at boot (systemd or SysV init)"
-    public static let schema = ArgSchema([
-        ArgField("name", .string, required: true, "service name (systemd unit or /etc/init.d script)"),
-        ArgField("state", .choice(State.allCases.map(\.rawValue)),
-                 "started/stopped are idempotent; restarted/reloaded always act"),
-        ArgField("enabled", .bool, "start at boot (systemctl enable, or update-rc.d on SysV)"),
-        HAProxyDrain.field,
-    ] + ServiceFreshness.fields, freeForm: "name")
+    public static let schema = ArgSchema(
+        [
+            ArgField("name", .string, required: true, "service name (systemd unit or /etc/init.d script)"),
+            ArgField(
+                "state", .choice(State.allCases.map(\.rawValue)),
+                "started/stopped are idempotent; restarted/reloaded always act"),
+            ArgField("enabled", .bool, "start at boot (systemctl enable, or update-rc.d on SysV)"),
+            HAProxyDrain.field
+        ] + ServiceFreshness.fields, freeForm: "name")
 
     public enum State: String, Sendable, CaseIterable { case started, stopped, restarted, reloaded }
     public enum Manager: String, Sendable { case systemd, sysv }
@@ -73,24 +75,24 @@ public struct ServiceStep: StepKind {
     var probeScript: String {
         let q = quoted
         return """
-        if [ -d /run/systemd/system ]; then
-          echo manager=systemd
-          echo "load$(systemctl show -p LoadState \(q) 2>/dev/null | sed -n 's/^LoadState//p')"
-          echo "active=$(systemctl is-active \(q) 2>/dev/null)"
-          echo "enabled=$(systemctl is-enabled \(q) 2>/dev/null)"
-        \(freshness?.probe(.systemd, service: service) ?? ":")
-        else
-          echo manager=sysv
-          if [ -x /etc/init.d/\(q) ]; then echo load=loaded; else echo load=not-found; fi
-          out=$(service \(q) status 2>&1)
-          echo "status=$?"
-          en=no; for f in \(sysvBootLinks); do [ -e "$f" ] && en=yes; done
-          echo "enabled=$en"
-        \(freshness?.probe(.sysv, service: service) ?? ":")
-          echo --output--
-          printf '%s\\n' "$out"
-        fi
-        """
+            if [ -d /run/systemd/system ]; then
+              echo manager=systemd
+              echo "load$(systemctl show -p LoadState \(q) 2>/dev/null | sed -n 's/^LoadState//p')"
+              echo "active=$(systemctl is-active \(q) 2>/dev/null)"
+              echo "enabled=$(systemctl is-enabled \(q) 2>/dev/null)"
+            \(freshness?.probe(.systemd, service: service) ?? ":")
+            else
+              echo manager=sysv
+              if [ -x /etc/init.d/\(q) ]; then echo load=loaded; else echo load=not-found; fi
+              out=$(service \(q) status 2>&1)
+              echo "status=$?"
+              en=no; for f in \(sysvBootLinks); do [ -e "$f" ] && en=yes; done
+              echo "enabled=$en"
+            \(freshness?.probe(.sysv, service: service) ?? ":")
+              echo --output--
+              printf '%s\\n' "$out"
+            fi
+            """
     }
 
     func parseProbe(_ result: CommandResult) throws -> Status {
@@ -99,39 +101,51 @@ public struct ServiceStep: StepKind {
         var output: [String] = []
         var inOutput = false
         for line in lines {
-            if inOutput { output.append(line); continue }
-            if line == "--output--" { inOutput = true; continue }
+            if inOutput {
+                output.append(line)
+                continue
+            }
+            if line == "--output--" {
+                inOutput = true
+                continue
+            }
             if let eq = line.firstIndex(of: "=") { fields[String(line[..<eq])] = String(line[line.index(after: eq)...]) }
         }
         let text = output.joined(separator: "\n").trimmingTrailingWhitespace()
         guard let managerWord = fields["manager"], let manager = Manager(rawValue: managerWord) else {
-            throw StepFailure("cannot read the state of service \(service) (exit \(result.status))",
-                              detail: (result.stderrText + result.stdoutText).trimmingTrailingWhitespace())
+            throw StepFailure(
+                "cannot read the state of service \(service) (exit \(result.status))",
+                detail: (result.stderrText + result.stdoutText).trimmingTrailingWhitespace())
         }
         let load = fields["load"] ?? ""
         if manager == .sysv, load != "loaded" {
             throw StepFailure("no init script /etc/init.d/\(service) on this host")
         }
         if manager == .systemd, load != "loaded", load != "masked" {
-            throw StepFailure(load == "not-found" ? "no systemd unit \(service) on this host"
-                                                  : "systemd unit \(service) cannot be loaded (LoadState=\(load))")
+            throw StepFailure(
+                load == "not-found"
+                    ? "no systemd unit \(service) on this host"
+                    : "systemd unit \(service) cannot be loaded (LoadState=\(load))")
         }
         var status: Status
         switch manager {
         case .systemd:
             let active = fields["active"] ?? ""
             let enabledWord = fields["enabled"] ?? ""
-            status = Status(manager: .systemd, running: ["active", "activating", "reloading"].contains(active),
-                            enabled: ["enabled", "enabled-runtime", "static", "alias", "indirect", "generated"].contains(enabledWord),
-                            enabledState: enabledWord, output: active)
+            status = Status(
+                manager: .systemd, running: ["active", "activating", "reloading"].contains(active),
+                enabled: ["enabled", "enabled-runtime", "static", "alias", "indirect", "generated"].contains(enabledWord),
+                enabledState: enabledWord, output: active)
         case .sysv:
             // LSB: 0 running; 1 dead with a pid file; 2 dead with a lock file; 3 not running; 4 unknown.
             guard let code = fields["status"].flatMap({ Int($0) }), (0...3).contains(code) else {
-                throw StepFailure("`service \(service) status` could not tell whether it runs (exit \(fields["status"] ?? "?"))",
-                                  detail: text)
+                throw StepFailure(
+                    "`service \(service) status` could not tell whether it runs (exit \(fields["status"] ?? "?"))",
+                    detail: text)
             }
-            status = Status(manager: .sysv, running: code == 0, enabled: fields["enabled"] == "yes",
-                            enabledState: fields["enabled"] ?? "no", output: text)
+            status = Status(
+                manager: .sysv, running: code == 0, enabled: fields["enabled"] == "yes",
+                enabledState: fields["enabled"] ?? "no", output: text)
         }
         if let freshness, status.running {
             status.freshness = try freshness.reading(fields, service: service, manager: manager)
@@ -159,11 +173,21 @@ public struct ServiceStep: StepKind {
             }
         }
         switch state {
-        case .started where !status.running: plan.action = "start"; plan.runningAfter = true
-        case .started where status.freshness?.isStale == true: plan.action = "restart"; plan.runningAfter = true
-        case .stopped where status.running: plan.action = "stop"; plan.runningAfter = false
-        case .restarted: plan.action = status.running ? "restart" : "start"; plan.runningAfter = true
-        case .reloaded: plan.action = status.running ? "reload" : "start"; plan.runningAfter = true
+        case .started where !status.running:
+            plan.action = "start"
+            plan.runningAfter = true
+        case .started where status.freshness?.isStale == true:
+            plan.action = "restart"
+            plan.runningAfter = true
+        case .stopped where status.running:
+            plan.action = "stop"
+            plan.runningAfter = false
+        case .restarted:
+            plan.action = status.running ? "restart" : "start"
+            plan.runningAfter = true
+        case .reloaded:
+            plan.action = status.running ? "reload" : "start"
+            plan.runningAfter = true
         default: break
         }
         return plan
@@ -177,8 +201,10 @@ public struct ServiceStep: StepKind {
             case .systemd:
                 script.append("systemctl \(enable ? "enable" : "disable") \(q) 2>&1 || exit $?")
             case .sysv:
-                script.append(enable ? "update-rc.d \(q) defaults 2>&1 && update-rc.d \(q) enable 2>&1 || exit $?"
-                                     : "update-rc.d \(q) disable 2>&1 || exit $?")
+                script.append(
+                    enable
+                        ? "update-rc.d \(q) defaults 2>&1 && update-rc.d \(q) enable 2>&1 || exit $?"
+                        : "update-rc.d \(q) disable 2>&1 || exit $?")
             }
         }
         if let action = plan.action, let runningAfter = plan.runningAfter {
@@ -225,9 +251,11 @@ public struct ServiceStep: StepKind {
         var status = try parseProbe(try await context.remote.probe(probeScript))
         if let freshness, let reading = status.freshness { status.freshness = freshness.predicting(reading, context) }
         let plan = try plan(for: status)
-        let result: [(String, Value)] = [("manager", .string(status.manager.rawValue)),
-                                         ("status", .string((plan.runningAfter ?? status.running) ? "running" : "stopped")),
-                                         ("enabled", .bool(plan.enable ?? status.enabled))]
+        let result: [(String, Value)] = [
+            ("manager", .string(status.manager.rawValue)),
+            ("status", .string((plan.runningAfter ?? status.running) ? "running" : "stopped")),
+            ("enabled", .bool(plan.enable ?? status.enabled))
+        ]
         guard plan.enable != nil || plan.action != nil else {
             return StepOutcome(changed: false, result: .init(result, uniquingKeysWith: { a, _ in a }))
         }
@@ -242,8 +270,9 @@ public struct ServiceStep: StepKind {
         let stale = plan.action == "restart" ? status.freshness.flatMap { $0.isStale ? $0 : nil } : nil
         if let action = plan.action {
             let after = action == "restart" || action == "reload" ? action + "ed" : (plan.runningAfter == true ? "running" : "stopped")
-            diffs.append(stale?.diff(service)
-                         ?? Diff(subject: "service \(service)", before: status.running ? "running" : "stopped", after: after))
+            diffs.append(
+                stale?.diff(service)
+                    ?? Diff(subject: "service \(service)", before: status.running ? "running" : "stopped", after: after))
             done.append(["start": "started", "stop": "stopped", "restart": "restarted", "reload": "reloaded"][action] ?? action)
         }
         var message = done
@@ -259,8 +288,9 @@ public struct ServiceStep: StepKind {
                 try await change(script, plan, done: attempted, context)
             }
         }
-        return StepOutcome(changed: true, diffs: diffs, message: message.joined(separator: ", "),
-                           result: .init(result, uniquingKeysWith: { a, _ in a }))
+        return StepOutcome(
+            changed: true, diffs: diffs, message: message.joined(separator: ", "),
+            result: .init(result, uniquingKeysWith: { a, _ in a }))
     }
 
     /// Runs the change script; throws when it failed or the service is not in the wanted state afterwards.
@@ -270,13 +300,15 @@ public struct ServiceStep: StepKind {
         let output = outcome.stdoutText.split(separator: "\n", omittingEmptySubsequences: false)
         if output.contains(Substring(ServiceStep.notInState)) {
             let detail = output.filter { $0 != Substring(ServiceStep.notInState) }.joined(separator: "\n").trimmingTrailingWhitespace()
-            throw StepFailure("service \(service): `\(plan.action ?? "")` succeeded but it is "
-                              + (plan.runningAfter == true ? "not running" : "still running") + " afterwards",
-                              detail: detail.isEmpty ? nil : detail)
+            throw StepFailure(
+                "service \(service): `\(plan.action ?? "")` succeeded but it is "
+                    + (plan.runningAfter == true ? "not running" : "still running") + " afterwards",
+                detail: detail.isEmpty ? nil : detail)
         }
         guard outcome.succeeded else {
-            throw StepFailure("service \(service): \(done) failed (exit \(outcome.status))",
-                              detail: (outcome.stdoutText + outcome.stderrText).trimmingTrailingWhitespace())
+            throw StepFailure(
+                "service \(service): \(done) failed (exit \(outcome.status))",
+                detail: (outcome.stdoutText + outcome.stderrText).trimmingTrailingWhitespace())
         }
     }
 }

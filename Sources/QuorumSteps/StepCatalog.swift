@@ -9,7 +9,7 @@ public enum StepCatalog {
         KeystoneDomainStep.self, KeystoneProjectStep.self, KeystoneUserStep.self, KeystoneRoleAssignmentStep.self,
         KeystoneServiceStep.self, KeystoneEndpointStep.self,
         IptablesStep.self, PcsResourceStep.self,
-        RabbitMQUserStep.self, HTTPCheckStep.self, HAProxyReloadStep.self,
+        RabbitMQUserStep.self, HTTPCheckStep.self, HAProxyReloadStep.self
     ]
 
     public static let byName: [String: any StepKind.Type] = Dictionary(

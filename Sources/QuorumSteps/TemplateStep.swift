@@ -9,7 +9,7 @@ public struct TemplateStep: StepKind {
     public static let schema = ArgSchema(
         [
             ArgField("src", .string, required: true, "the template, looked up in the playbook's `files/`"),
-            ArgField("dest", .absolutePath, required: true, "absolute path of the file on the host"),
+            ArgField("dest", .absolutePath, required: true, "absolute path of the file on the host")
         ] + ManagedFile.attributeFields
     )
 
@@ -24,9 +24,10 @@ public struct TemplateStep: StepKind {
     public func run(_ context: StepContext) async throws -> StepOutcome {
         let path = try context.files.resolve(src)
         guard let bytes = FileSystem.read(path) else { throw StepFailure("cannot read template \(path)") }
-        let rendered = try context.templates.render(String(decoding: bytes, as: UTF8.self),
-                                                    at: SourceLocation(file: path, line: 1, column: 1),
-                                                    variables: context.variables, includes: context.files)
+        let rendered = try context.templates.render(
+            String(decoding: bytes, as: UTF8.self),
+            at: SourceLocation(file: path, line: 1, column: 1),
+            variables: context.variables, includes: context.files)
         return try await file.sync(Array(rendered.utf8), context)
     }
 }

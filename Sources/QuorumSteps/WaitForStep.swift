@@ -8,18 +8,20 @@ import QuorumCore
 public struct WaitForStep: StepKind {
     public static let name = "wait_for"
     public static let summary = "Wait (bounded) for a port to open or close, a process to run or stop, a path to appear or go"
-    public static let schema = ArgSchema([
-        ArgField("host", .string, "host whose port is checked, from the target (default 127.0.0.1)"),
-        ArgField("port", .intRange(1...65535), "TCP port"),
-        ArgField("process", .string, "process name (pgrep -x, at most 15 characters) or, with process_match: full, a command-line regex"),
-        ArgField("process_match", .choice(["name", "full"]), "how `process` matches: name (default) or full command line"),
-        ArgField("path", .string, "file or directory"),
-        ArgField("state", .choice(["open", "closed", "present", "absent", "started", "stopped"]), default: .string("started"),
-                 "open/present/started or closed/absent/stopped"),
-        ArgField("timeout", .intRange(0...Int.max), default: .int(60), "seconds to keep checking after the delay"),
-        ArgField("delay", .intRange(0...Int.max), default: .int(0), "seconds to wait before the first check"),
-        ArgField("sleep", .intRange(1...Int.max), default: .int(1), "seconds between checks"),
-    ], mutuallyExclusive: [["port", "process", "path"]], oneRequired: [["port", "process", "path"]])
+    public static let schema = ArgSchema(
+        [
+            ArgField("host", .string, "host whose port is checked, from the target (default 127.0.0.1)"),
+            ArgField("port", .intRange(1...65535), "TCP port"),
+            ArgField("process", .string, "process name (pgrep -x, at most 15 characters) or, with process_match: full, a command-line regex"),
+            ArgField("process_match", .choice(["name", "full"]), "how `process` matches: name (default) or full command line"),
+            ArgField("path", .string, "file or directory"),
+            ArgField(
+                "state", .choice(["open", "closed", "present", "absent", "started", "stopped"]), default: .string("started"),
+                "open/present/started or closed/absent/stopped"),
+            ArgField("timeout", .intRange(0...Int.max), default: .int(60), "seconds to keep checking after the delay"),
+            ArgField("delay", .intRange(0...Int.max), default: .int(0), "seconds to wait before the first check"),
+            ArgField("sleep", .intRange(1...Int.max), default: .int(1), "seconds between checks")
+        ], mutuallyExclusive: [["port", "process", "path"]], oneRequired: [["port", "process", "path"]])
 
     public enum Target: Sendable, Equatable {
         case port(host: String, port: Int)
@@ -41,9 +43,11 @@ public struct WaitForStep: StepKind {
         }
         if let port = try arguments.int("port") {
             let host = try arguments.string("host") ?? "127.0.0.1"
-            let hostOK = !host.isEmpty && host.unicodeScalars.allSatisfy {
-                ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || ".:-_".unicodeScalars.contains($0)
-            }
+            let hostOK =
+                !host.isEmpty
+                && host.unicodeScalars.allSatisfy {
+                    ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || ".:-_".unicodeScalars.contains($0)
+                }
             guard hostOK else { throw StepFailure("argument `host` must be a host name or IP address, got `\(host)`") }
             target = .port(host: host, port: port)
         } else if let process = try arguments.string("process") {
@@ -52,8 +56,9 @@ public struct WaitForStep: StepKind {
                 throw StepFailure("argument `process` must be a non-empty single line")
             }
             if !full, process.utf8.count > 15 {
-                throw StepFailure("process name `\(process)` is longer than 15 characters, which `pgrep -x` never matches "
-                                  + "(the kernel truncates names); use `process_match: full` with a command-line pattern")
+                throw StepFailure(
+                    "process name `\(process)` is longer than 15 characters, which `pgrep -x` never matches "
+                        + "(the kernel truncates names); use `process_match: full` with a command-line pattern")
             }
             target = .process(process, fullCommandLine: full)
         } else {
@@ -101,7 +106,9 @@ public struct WaitForStep: StepKind {
         var listRemaining = ""
         switch target {
         case .port(let host, let port):
-            lines.append("command -v bash >/dev/null 2>&1 && command -v timeout >/dev/null 2>&1 || { echo \(WaitForStep.error) needs bash and timeout on the host; exit 2; }")
+            lines.append(
+                "command -v bash >/dev/null 2>&1 && command -v timeout >/dev/null 2>&1 || { echo \(WaitForStep.error) needs bash and timeout on the host; exit 2; }"
+            )
             let connect = Shell.join(["timeout", "1", "bash", "-c", "exec 3<>\"/dev/tcp/$1/$2\"", "_", host, String(port)])
             lines.append("check() { \(connect) >/dev/null 2>&1; }")
         case .process(let pattern, let full):
@@ -109,7 +116,9 @@ public struct WaitForStep: StepKind {
             let flag = full ? "-f" : "-x"
             lines.append("IFS= read -r pat || true")
             lines.append("command -v pgrep >/dev/null 2>&1 || { echo \(WaitForStep.error) needs pgrep on the host; exit 2; }")
-            lines.append("check() { pgrep \(flag) -- \"$pat\" >/dev/null 2>&1; rc=$?; if [ \"$rc\" -gt 1 ]; then echo \(WaitForStep.error) pgrep failed with exit $rc; exit 2; fi; [ \"$rc\" -eq 0 ]; }")
+            lines.append(
+                "check() { pgrep \(flag) -- \"$pat\" >/dev/null 2>&1; rc=$?; if [ \"$rc\" -gt 1 ]; then echo \(WaitForStep.error) pgrep failed with exit $rc; exit 2; fi; [ \"$rc\" -eq 0 ]; }"
+            )
             listRemaining = "pgrep -a \(flag) -- \"$pat\" 2>/dev/null || pgrep -l \(flag) -- \"$pat\" 2>/dev/null"
         case .path(let path):
             lines.append("check() { [ -e \(Shell.quote(path)) ]; }")
@@ -123,7 +132,7 @@ public struct WaitForStep: StepKind {
             "  [ \"$(date +%s)\" -ge \"$deadline\" ] && break",
             "  sleep \(sleep)",
             "done",
-            "echo \(WaitForStep.timedOut)",
+            "echo \(WaitForStep.timedOut)"
         ]
         if !wantPresent, !listRemaining.isEmpty { lines.append(listRemaining) }
         lines.append("exit 1")
@@ -138,23 +147,25 @@ public struct WaitForStep: StepKind {
         let lines = result.stdoutText.split(separator: "\n").map(String.init)
         if let doneLine = lines.first(where: { $0.hasPrefix(WaitForStep.done) }) {
             let elapsed = Int(doneLine.dropFirst(WaitForStep.done.count + 1)) ?? 0
-            return StepOutcome(changed: false, message: "\(reached) after \(elapsed)s",
-                               result: ["elapsed": .int(elapsed)])
+            return StepOutcome(
+                changed: false, message: "\(reached) after \(elapsed)s",
+                result: ["elapsed": .int(elapsed)])
         }
         if let errorLine = lines.first(where: { $0.hasPrefix(WaitForStep.error) }) {
             throw StepFailure("cannot wait for \(awaited): " + errorLine.dropFirst(WaitForStep.error.count + 1))
         }
         guard let marker = lines.firstIndex(of: WaitForStep.timedOut) else {
-            throw StepFailure("waiting for \(awaited) failed (exit \(result.status))",
-                              detail: (result.stderrText + result.stdoutText).trimmingTrailingWhitespace())
+            throw StepFailure(
+                "waiting for \(awaited) failed (exit \(result.status))",
+                detail: (result.stderrText + result.stdoutText).trimmingTrailingWhitespace())
         }
         if context.check {
             let reason = "would wait for \(awaited) (up to \(self.timeout)s)"
             return StepOutcome(changed: false, skippedReason: reason, unchecked: "not ready now; " + reason)
         }
         let remaining = lines[(marker + 1)...].joined(separator: "\n")
-        throw StepFailure("timed out after \(timeout)s waiting for \(awaited)",
-                          detail: remaining.isEmpty ? nil : "still running:\n" + remaining)
+        throw StepFailure(
+            "timed out after \(timeout)s waiting for \(awaited)",
+            detail: remaining.isEmpty ? nil : "still running:\n" + remaining)
     }
 }
-

@@ -22,8 +22,10 @@ enum Combine {
         return .map(result)
     }
 
-    private static func merge(_ base: OrderedDictionary<String, Value>, _ other: OrderedDictionary<String, Value>,
-                              recursive: Bool, listMerge: String) -> OrderedDictionary<String, Value> {
+    private static func merge(
+        _ base: OrderedDictionary<String, Value>, _ other: OrderedDictionary<String, Value>,
+        recursive: Bool, listMerge: String
+    ) -> OrderedDictionary<String, Value> {
         var result = base
         for (key, new) in other {
             switch (result[key], new) {

@@ -9,8 +9,9 @@ enum RegexFilters {
         let text = try call.text(call.input)
         let pattern = try call.text(call.argument(0, "pattern"))
         let replacement = try call.option(1, "replacement").map(call.text) ?? ""
-        let expression = try compile(pattern, call, ignoreCase: call.flag(call.keywords["ignorecase"], "ignorecase"),
-                                     multiline: call.flag(call.keywords["multiline"], "multiline"))
+        let expression = try compile(
+            pattern, call, ignoreCase: call.flag(call.keywords["ignorecase"], "ignorecase"),
+            multiline: call.flag(call.keywords["multiline"], "multiline"))
         let template = try Replacement(replacement, call)
         let limit = try call.keywords["count"].map(call.integer) ?? 0
         let source = text as NSString
@@ -29,8 +30,9 @@ enum RegexFilters {
     static func test(_ call: FunctionCall, anchored: Bool) throws -> Bool {
         let text = try call.text(call.input)
         let pattern = try call.text(call.argument(0, "pattern"))
-        let expression = try compile(pattern, call, ignoreCase: call.flag(call.option(1, "ignorecase"), "ignorecase"),
-                                     multiline: call.flag(call.option(2, "multiline"), "multiline"))
+        let expression = try compile(
+            pattern, call, ignoreCase: call.flag(call.option(1, "ignorecase"), "ignorecase"),
+            multiline: call.flag(call.option(2, "multiline"), "multiline"))
         let range = NSRange(location: 0, length: (text as NSString).length)
         return expression.firstMatch(in: text, options: anchored ? .anchored : [], range: range) != nil
     }

@@ -14,9 +14,10 @@ enum Selection {
         let items = try call.list(call.input)
         let path = try call.text(call.argument(0, "attribute")).split(separator: ".").map(String.init)
         let (test, arguments) = try self.test(call, from: 1)
-        return .list(try items.enumerated().filter { offset, item in
-            try holds(test, lookup(path, in: item, offset: offset), arguments, call) == keeping
-        }.map(\.element))
+        return .list(
+            try items.enumerated().filter { offset, item in
+                try holds(test, lookup(path, in: item, offset: offset), arguments, call) == keeping
+            }.map(\.element))
     }
 
     private static func test(_ call: FunctionCall, from index: Int) throws -> (String?, [Value]) {

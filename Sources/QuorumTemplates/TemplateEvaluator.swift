@@ -201,8 +201,9 @@ enum TemplateOperators {
         case (.double(let a), .double(let b)): return a < b ? -1 : a > b ? 1 : 0
         case (.string(let a), .string(let b)): return a < b ? -1 : a > b ? 1 : 0
         default:
-            throw TemplateError("cannot compare a \(left.typeName) with a \(right.typeName) using `\(op.rawValue)`"
-                + " (for releases use `is version(...)` or `|version_le(...)`)")
+            throw TemplateError(
+                "cannot compare a \(left.typeName) with a \(right.typeName) using `\(op.rawValue)`"
+                    + " (for releases use `is version(...)` or `|version_le(...)`)")
         }
     }
 

@@ -421,9 +421,15 @@ struct ExprParser {
             return .literal(.string(text))
         case .name(let name):
             switch name {
-            case "true", "True": advance(); return .literal(.bool(true))
-            case "false", "False": advance(); return .literal(.bool(false))
-            case "none", "None", "null": advance(); return .literal(.null)
+            case "true", "True":
+                advance()
+                return .literal(.bool(true))
+            case "false", "False":
+                advance()
+                return .literal(.bool(false))
+            case "none", "None", "null":
+                advance()
+                return .literal(.null)
             default:
                 if Self.keywords.contains(name) { throw TemplateError("unexpected `\(name)`") }
                 advance()

@@ -6,7 +6,7 @@ import QuorumValues
 /// release versions, `map`, and the methods (`x.items()`, `s.startswith('a')`).
 package enum TemplateFilters {
     static let methodNames: Set<String> = [
-        "items", "keys", "values", "get", "split", "startswith", "endswith", "strip", "lower", "upper", "replace",
+        "items", "keys", "values", "get", "split", "startswith", "endswith", "strip", "lower", "upper", "replace"
     ]
 
     /// `map('filter', args…)`, `map(attribute='a.b')`, `map('extract', container[, key])`.
@@ -16,18 +16,19 @@ package enum TemplateFilters {
         if let attribute = keywords["attribute"] {
             guard arguments.isEmpty, keywords.count == 1 else { throw TemplateError("`map(attribute=…)` takes nothing else") }
             let path = try text(attribute, for: "map").split(separator: ".").map(String.init)
-            return .list(try items.enumerated().map { offset, item in
-                var current = item
-                for key in path {
-                    guard let next = current[key] else {
-                        throw TemplateError(
-                            "undefined variable `[\(offset)].\(path.joined(separator: "."))`: item \(offset) has no `\(key)`",
-                            undefinedVariable: path.joined(separator: "."))
+            return .list(
+                try items.enumerated().map { offset, item in
+                    var current = item
+                    for key in path {
+                        guard let next = current[key] else {
+                            throw TemplateError(
+                                "undefined variable `[\(offset)].\(path.joined(separator: "."))`: item \(offset) has no `\(key)`",
+                                undefinedVariable: path.joined(separator: "."))
+                        }
+                        current = next
                     }
-                    current = next
-                }
-                return current
-            })
+                    return current
+                })
         }
         guard let first = arguments.first, case .string(let filter) = first else {
             throw TemplateError("`map` needs a filter name or `attribute=`")
@@ -36,19 +37,24 @@ package enum TemplateFilters {
         let rest = Array(arguments.dropFirst())
         if filter == "extract" {
             guard let container = rest.first else { throw TemplateError("`map('extract', …)` needs a container") }
-            return .list(try items.map { item in
-                guard let key = item.scalarText, let found = container[key] ?? container.listValue.flatMap({ list in
-                    if case .int(let i) = item, i >= 0, i < list.count { return list[i] } else { return nil }
-                }) else {
-                    throw TemplateError("undefined variable: `map('extract')` found no `\(item.description)`", undefinedVariable: item.description)
-                }
-                guard rest.count > 1, let subkey = rest[1].scalarText else { return found }
-                guard let value = found[subkey] else {
-                    throw TemplateError("undefined variable `['\(item.description)'].\(subkey)`: `\(item.description)` has no key `\(subkey)`",
-                                            undefinedVariable: "\(item.description).\(subkey)")
-                }
-                return value
-            })
+            return .list(
+                try items.map { item in
+                    guard let key = item.scalarText,
+                        let found = container[key]
+                            ?? container.listValue.flatMap({ list in
+                                if case .int(let i) = item, i >= 0, i < list.count { return list[i] } else { return nil }
+                            })
+                    else {
+                        throw TemplateError("undefined variable: `map('extract')` found no `\(item.description)`", undefinedVariable: item.description)
+                    }
+                    guard rest.count > 1, let subkey = rest[1].scalarText else { return found }
+                    guard let value = found[subkey] else {
+                        throw TemplateError(
+                            "undefined variable `['\(item.description)'].\(subkey)`: `\(item.description)` has no key `\(subkey)`",
+                            undefinedVariable: "\(item.description).\(subkey)")
+                    }
+                    return value
+                })
         }
         guard TemplateFunctions.isMappable(filter) else {
             throw TemplateError("`map` cannot apply `\(filter)`")
@@ -163,7 +169,7 @@ package enum TemplateFilters {
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
                 out.unicodeScalars.append(Unicode.Scalar(byte))
             default:
                 let hex = String(byte, radix: 16, uppercase: true)

@@ -24,8 +24,10 @@ public struct TemplateRenderer: Sendable {
     /// Renders `text`; `location` is where the text is written (a playbook value or a template file's start).
     /// An error's location is the line (and column) of the failing tag inside the text, or inside the
     /// included file. `includes` finds the files `{% include %}` names; without it, `include` is an error.
-    public func render(_ text: String, at location: SourceLocation, variables: Variables,
-                       includes: (any TemplateLoader)? = nil) throws -> String {
+    public func render(
+        _ text: String, at location: SourceLocation, variables: Variables,
+        includes: (any TemplateLoader)? = nil
+    ) throws -> String {
         guard Self.hasTemplateSyntax(text) else { return text }
         do {
             let nodes = try TemplateCache.shared.template(text)
@@ -126,7 +128,7 @@ public struct TemplateRenderer: Sendable {
         }
         let tags = segments.filter { $0.kind != .text }
         guard tags.count == 1, let output = tags.first, output.kind == .output,
-              segments.allSatisfy({ $0.kind != .text || $0.content.allSatisfy(\.isWhitespace) })
+            segments.allSatisfy({ $0.kind != .text || $0.content.allSatisfy(\.isWhitespace) })
         else { return nil }
         do {
             return (try TemplateCache.shared.expression(output.content), output)

@@ -78,11 +78,11 @@ struct NodeRenderer {
             frame["loop"] = .map([
                 ("index", .int(index + 1)), ("index0", .int(index)), ("revindex", .int(count - index)),
                 ("revindex0", .int(count - index - 1)), ("first", .bool(index == 0)), ("last", .bool(index == count - 1)),
-                ("length", .int(count)),
+                ("length", .int(count))
             ])
             frame["forloop"] = .map([
                 ("counter", .int(index + 1)), ("counter0", .int(index)), ("first", .bool(index == 0)),
-                ("last", .bool(index == count - 1)), ("length", .int(count)),
+                ("last", .bool(index == count - 1)), ("length", .int(count))
             ])
             scope.push(frame)
             defer { scope.pop() }

@@ -11,21 +11,26 @@ public enum Command {
 
     /// Runs `argv` (looked up on PATH through `/usr/bin/env`), in `directory` when given, writing `stdin` to it,
     /// and waits for it.
-    public static func run(_ argv: [String], stdin: String = "", environment: [String: String]? = nil,
-                           directory: String? = nil) throws -> Result {
+    public static func run(
+        _ argv: [String], stdin: String = "", environment: [String: String]? = nil,
+        directory: String? = nil
+    ) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = argv
         if let environment { process.environment = environment }
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         let output = try capture(process, stdin: Data(stdin.utf8))
-        return Result(status: output.status, stdout: String(decoding: output.stdout, as: UTF8.self),
-                      stderr: String(decoding: output.stderr, as: UTF8.self))
+        return Result(
+            status: output.status, stdout: String(decoding: output.stdout, as: UTF8.self),
+            stderr: String(decoding: output.stderr, as: UTF8.self))
     }
 
     /// Starts `process` with pipes for its three streams, writes `stdin`, and waits for it to end.
     static func capture(_ process: Process, stdin: Data) throws -> (status: Int32, stdout: Data, stderr: Data) {
-        let input = Pipe(), output = Pipe(), errors = Pipe()
+        let input = Pipe()
+        let output = Pipe()
+        let errors = Pipe()
         process.standardInput = input
         process.standardOutput = output
         process.standardError = errors

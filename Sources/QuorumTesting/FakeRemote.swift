@@ -90,9 +90,10 @@ public final class FakeRemote: Remote, @unchecked Sendable {
             $0.writes.append("write: \(path)")
             guard keeps else { return }
             let old = $0.files[path]?.info
-            let info = FileInfo(kind: .file, mode: attributes.mode ?? old?.mode ?? 0o644,
-                                owner: attributes.owner ?? old?.owner ?? "root",
-                                group: attributes.group ?? old?.group ?? "root")
+            let info = FileInfo(
+                kind: .file, mode: attributes.mode ?? old?.mode ?? 0o644,
+                owner: attributes.owner ?? old?.owner ?? "root",
+                group: attributes.group ?? old?.group ?? "root")
             $0.files[path] = RemoteFile(content: content, info: info)
         }
     }

@@ -22,14 +22,18 @@ public enum QuorumCLI {
     /// A fixed environment, built without reading this process's own: tests running in parallel may call
     /// setenv(), and reading environ at the same moment is a data race.
     public static func fixedEnvironment(home: String) -> [String: String] {
-        ["PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": home,
-         "LANG": "C.UTF-8", "NO_COLOR": "1"]
+        [
+            "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": home,
+            "LANG": "C.UTF-8", "NO_COLOR": "1"
+        ]
     }
 
     /// `quorum ARGS… --json <temp>`; the report is decoded when the run wrote one. `directory` is its working
     /// directory; `setsid` runs it without a controlling terminal, as a job that cannot prompt.
-    public static func run(_ arguments: [String], json: Bool = true, environment: [String: String]? = nil,
-                           directory: String? = nil, setsid: Bool = false) throws -> Run {
+    public static func run(
+        _ arguments: [String], json: Bool = true, environment: [String: String]? = nil,
+        directory: String? = nil, setsid: Bool = false
+    ) throws -> Run {
         let binary = PackageRoot.quorumBinary
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             throw TestError("\(binary) is missing: run `swift build` first (scripts/test.sh does)")

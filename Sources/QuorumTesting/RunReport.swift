@@ -28,11 +28,12 @@ public struct RunReport {
         raw = String(decoding: data, as: UTF8.self)
         guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else { throw TestError("bad JSON report") }
         results = (object["results"] as? [[String: Any]] ?? []).map {
-            Result(host: $0["host"] as? String ?? "", play: $0["play"] as? String ?? "", step: $0["step"] as? String ?? "", kind: $0["kind"] as? String ?? "",
-                   outcome: $0["outcome"] as? String ?? "", error: $0["error"] as? String,
-                   isHandler: $0["isHandler"] as? Bool ?? false, diffs: $0["diffs"] as? [[String: Any]] ?? [],
-                   unchecked: $0["unchecked"] as? String, message: $0["message"] as? String,
-                   duration: $0["duration"] as? Double ?? 0)
+            Result(
+                host: $0["host"] as? String ?? "", play: $0["play"] as? String ?? "", step: $0["step"] as? String ?? "", kind: $0["kind"] as? String ?? "",
+                outcome: $0["outcome"] as? String ?? "", error: $0["error"] as? String,
+                isHandler: $0["isHandler"] as? Bool ?? false, diffs: $0["diffs"] as? [[String: Any]] ?? [],
+                unchecked: $0["unchecked"] as? String, message: $0["message"] as? String,
+                duration: $0["duration"] as? Double ?? 0)
         }
         recap = (object["recap"] as? [String: [String: Int]]) ?? [:]
         exitCode = object["exit_code"] as? Int ?? -1

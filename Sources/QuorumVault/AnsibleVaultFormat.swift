@@ -1,6 +1,6 @@
 import Crypto
-import _CryptoExtras
 import Foundation
+import _CryptoExtras
 
 /// Ansible Vault's format, read only (Quorum writes its own format, `VaultFormat`):
 ///
@@ -59,7 +59,8 @@ public enum AnsibleVaultFormat {
         guard let envelope = hexDecode(lines.dropFirst().joined()) else { throw .malformed("the body is not hexadecimal") }
         let parts = envelope.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
         guard parts.count == 3, let salt = hexDecode(parts[0]), let hmac = hexDecode(parts[1]), let ciphertext = hexDecode(parts[2]),
-              !salt.isEmpty, hmac.count == SHA256.byteCount, !ciphertext.isEmpty, ciphertext.count % 16 == 0 else {
+            !salt.isEmpty, hmac.count == SHA256.byteCount, !ciphertext.isEmpty, ciphertext.count % 16 == 0
+        else {
             throw .malformed("the body is not salt, HMAC and ciphertext")
         }
         return Parsed(header: header, salt: salt, hmac: hmac, ciphertext: ciphertext)
@@ -76,8 +77,9 @@ public enum AnsibleVaultFormat {
     /// The 80 bytes PBKDF2 derives: AES key ‖ HMAC key ‖ initial counter block.
     static func deriveKeys(_ password: VaultPassphrase, salt: [UInt8]) throws(VaultError) -> [UInt8] {
         do {
-            let key = try KDF.Insecure.PBKDF2.deriveKey(from: password.bytes, salt: salt, using: .sha256,
-                                                        outputByteCount: 2 * keySize + counterSize, unsafeUncheckedRounds: rounds)
+            let key = try KDF.Insecure.PBKDF2.deriveKey(
+                from: password.bytes, salt: salt, using: .sha256,
+                outputByteCount: 2 * keySize + counterSize, unsafeUncheckedRounds: rounds)
             return key.withUnsafeBytes { [UInt8]($0) }
         } catch {
             throw .unsupported("PBKDF2 failed (\(error))")
@@ -98,7 +100,8 @@ public enum AnsibleVaultFormat {
             throw .malformed("decryption failed (\(error))")
         }
         guard let pad = padded.last, (1...16).contains(pad), padded.count >= Int(pad),
-              padded.suffix(Int(pad)).allSatisfy({ $0 == pad }) else {
+            padded.suffix(Int(pad)).allSatisfy({ $0 == pad })
+        else {
             throw .malformed("bad padding")
         }
         return Array(padded.dropLast(Int(pad)))

@@ -1,6 +1,6 @@
 import Crypto
-import _CryptoExtras
 import Foundation
+import _CryptoExtras
 
 /// A vault passphrase, as bytes (UTF-8 of what the operator typed, without the final newline).
 public struct VaultPassphrase: Sendable {
@@ -89,8 +89,10 @@ public enum VaultFormat {
     }
 
     /// Encrypts `plaintext` under `passphrase` with a fresh salt and nonce.
-    public static func encrypt(_ plaintext: some DataProtocol, passphrase: VaultPassphrase,
-                               parameters: ScryptParameters = .standard) throws(VaultError) -> String {
+    public static func encrypt(
+        _ plaintext: some DataProtocol, passphrase: VaultPassphrase,
+        parameters: ScryptParameters = .standard
+    ) throws(VaultError) -> String {
         guard !passphrase.isEmpty else { throw .noPassphrase }
         var salt = [UInt8](repeating: 0, count: saltSize)
         var generator = SystemRandomNumberGenerator()
@@ -142,17 +144,19 @@ public enum VaultFormat {
         guard let data = Data(base64Encoded: body) else { throw .malformed("the body is not base64") }
         let bytes = [UInt8](data)
         guard bytes.count >= saltSize + nonceSize + tagSize else { throw .malformed("the body is too short") }
-        return Parsed(header: header, parameters: parameters,
-                      salt: Array(bytes[0..<saltSize]),
-                      nonce: Array(bytes[saltSize..<(saltSize + nonceSize)]),
-                      ciphertext: Array(bytes[(saltSize + nonceSize)..<(bytes.count - tagSize)]),
-                      tag: Array(bytes[(bytes.count - tagSize)...]))
+        return Parsed(
+            header: header, parameters: parameters,
+            salt: Array(bytes[0..<saltSize]),
+            nonce: Array(bytes[saltSize..<(saltSize + nonceSize)]),
+            ciphertext: Array(bytes[(saltSize + nonceSize)..<(bytes.count - tagSize)]),
+            tag: Array(bytes[(bytes.count - tagSize)...]))
     }
 
     static func deriveKey(_ passphrase: VaultPassphrase, salt: [UInt8], _ parameters: ScryptParameters) throws(VaultError) -> SymmetricKey {
         do {
-            return try KDF.Scrypt.deriveKey(from: passphrase.bytes, salt: salt, outputByteCount: keySize,
-                                            rounds: 1 << parameters.logN, blockSize: parameters.r, parallelism: parameters.p)
+            return try KDF.Scrypt.deriveKey(
+                from: passphrase.bytes, salt: salt, outputByteCount: keySize,
+                rounds: 1 << parameters.logN, blockSize: parameters.r, parallelism: parameters.p)
         } catch {
             throw .unsupported("scrypt refused the parameters (\(error))")
         }

@@ -10,12 +10,12 @@ struct ApplyCommand: AsyncParsableCommand {
         commandName: "apply",
         abstract: "Apply playbooks to the inventory's hosts (with --check: predict, write nothing).",
         discussion: """
-        --confirm: a check first (diffs included), shown as the audit's drift table; on a terminal, \
-        "Apply these changes? [y/N]" (--yes: no question). Exit 0 when nothing would change or the answer is \
-        not y/yes (nothing applied); 4 when stdin is not a terminal and --yes is not given (nothing applied); the \
-        check's own code when it failed (2) or found a host unreachable (3). After the apply, any (host, step) it \
-        changed that the plan did not show, or planned and did not change, is listed.
-        """
+            --confirm: a check first (diffs included), shown as the audit's drift table; on a terminal, \
+            "Apply these changes? [y/N]" (--yes: no question). Exit 0 when nothing would change or the answer is \
+            not y/yes (nothing applied); 4 when stdin is not a terminal and --yes is not given (nothing applied); the \
+            check's own code when it failed (2) or found a host unreachable (3). After the apply, any (host, step) it \
+            changed that the plan did not show, or planned and did not change, is listed.
+            """
     )
 
     @OptionGroup var common: RunArguments
@@ -26,7 +26,10 @@ struct ApplyCommand: AsyncParsableCommand {
     @Flag(help: "Show diffs of files and options (secrets masked).")
     var diff = false
 
-    @Option(help: "Result format on stdout: table (the console lines, default), json (the --json document) or junit (JUnit XML); with json or junit the console lines go to stderr.")
+    @Option(
+        help:
+            "Result format on stdout: table (the console lines, default), json (the --json document) or junit (JUnit XML); with json or junit the console lines go to stderr."
+    )
     var format: ReportFormat = .table
 
     @Option(help: "Write every result as one JSON document to this file (- for stdout, with --format table only).")
@@ -45,7 +48,8 @@ struct ApplyCommand: AsyncParsableCommand {
 
     func validate() throws {
         if json == "-", format != .table {
-            throw ValidationError("--json - and --format \(format.rawValue) both want stdout; use --format json for the JSON document on stdout, or --json FILE")
+            throw ValidationError(
+                "--json - and --format \(format.rawValue) both want stdout; use --format json for the JSON document on stdout, or --json FILE")
         }
         if confirm, check { throw ValidationError("--confirm runs the check itself before applying; drop --check") }
         if yes, !confirm { throw ValidationError("--yes answers the question of --confirm; give --confirm --yes") }

@@ -10,10 +10,10 @@ struct AuditCommand: AsyncParsableCommand {
         commandName: "audit",
         abstract: "Report drift between the hosts and the playbooks, writing nothing.",
         discussion: """
-        Exit codes: 0 no drift, 4 drift found (findings too with --strict), 5 a health check failed \
-        (configuration as declared, service not working), 2 a probe failed, 3 a host unreachable \
-        (3 wins over 2, 2 over 4, 4 over 5), 1 usage or validation error, 130 interrupted.
-        """
+            Exit codes: 0 no drift, 4 drift found (findings too with --strict), 5 a health check failed \
+            (configuration as declared, service not working), 2 a probe failed, 3 a host unreachable \
+            (3 wins over 2, 2 over 4, 4 over 5), 1 usage or validation error, 130 interrupted.
+            """
     )
 
     @OptionGroup var common: RunArguments
@@ -36,8 +36,9 @@ struct AuditCommand: AsyncParsableCommand {
     func run() async throws {
         if common.isListing { return try common.list() }
         let redactor = SecretRedactor()
-        let summary = try await common.run(check: true, diff: true, observer: AuditProgress(output: console.output(STDERR_FILENO)),
-                                           redactor: redactor)
+        let summary = try await common.run(
+            check: true, diff: true, observer: AuditProgress(output: console.output(STDERR_FILENO)),
+            redactor: redactor)
         let report = AuditReport(summary: summary, command: RunArguments.commandLine(redactor), strict: strict)
         let document = try report.jsonData()
         if let json { try document.write(to: URL(fileURLWithPath: json), options: .atomic) }

@@ -10,12 +10,12 @@ struct ExecCommand: AsyncParsableCommand {
         commandName: "exec",
         abstract: "Run one command on the hosts a pattern selects, in parallel, output grouped per host.",
         discussion: """
-        The words after -- are shell-quoted and joined into one command line run by /bin/sh on each host \
-        (for pipes or $(…) on the host, give them to sh -c: -- sh -c 'systemctl is-active haproxy || true').
-        Exit codes: 0 the command exited 0 on every host, 2 it exited non-zero (or could not run) on some host, \
-        3 a host was unreachable (3 wins over 2), 1 usage, inventory or pattern error (nothing contacted), \
-        130 interrupted.
-        """
+            The words after -- are shell-quoted and joined into one command line run by /bin/sh on each host \
+            (for pipes or $(…) on the host, give them to sh -c: -- sh -c 'systemctl is-active haproxy || true').
+            Exit codes: 0 the command exited 0 on every host, 2 it exited non-zero (or could not run) on some host, \
+            3 a host was unreachable (3 wins over 2), 1 usage, inventory or pattern error (nothing contacted), \
+            130 interrupted.
+            """
     )
 
     @Argument(help: "The hosts: a pattern such as controllers, ctl1 or controllers:!ctl3.")
@@ -60,8 +60,9 @@ struct ExecCommand: AsyncParsableCommand {
         let trace = verbose >= 2 ? CommandTrace(output: output, redactor: redactor) : nil
         let connector = try connection.connector(for: loaded.inventory, commandTimeout: options.commandTimeout, commandObserver: trace)
         let interruption = RunInterruption()
-        let engine = Engine(inventory: loaded.inventory, options: options, connector: connector, redactor: redactor,
-                            interruption: interruption)
+        let engine = Engine(
+            inventory: loaded.inventory, options: options, connector: connector, redactor: redactor,
+            interruption: interruption)
         let reporter = ExecReporter(output: output, hosts: hosts)
         let summary = await InterruptSignals.during(interruption, stopping: "stopping now: the hosts still running are named below") {
             await engine.exec(Shell.join(command), on: hosts, become: become, observer: reporter)

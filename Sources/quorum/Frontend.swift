@@ -14,8 +14,10 @@ enum Frontend {
 
     /// Vault files (the inventory, `group_vars/`, `host_vars/`, `vars_files`) and inline `!vault` values are
     /// decrypted with `vault`.
-    static func load(inventory path: String, playbooks paths: [String], extraVars: Set<String>,
-                     vault: VaultKeyring) throws -> Loaded {
+    static func load(
+        inventory path: String, playbooks paths: [String], extraVars: Set<String>,
+        vault: VaultKeyring
+    ) throws -> Loaded {
         var diagnostics = DiagnosticCollector()
         var inventory: Inventory?
         do {

@@ -35,8 +35,10 @@ enum InterruptSignals {
 
     /// Runs `body` (the engine's run) with `interruption` as the target of SIGINT and SIGTERM; `stopping` is what
     /// the first signal says the run does (default: a playbook run's account of steps and critical sections).
-    static func during<T>(_ interruption: RunInterruption, stopping: String? = nil,
-                          _ body: () async throws -> T) async rethrows -> T {
+    static func during<T>(
+        _ interruption: RunInterruption, stopping: String? = nil,
+        _ body: () async throws -> T
+    ) async rethrows -> T {
         current.withLock { $0 = (interruption, stopping) }
         defer { current.withLock { $0 = nil } }
         return try await body()
@@ -62,8 +64,9 @@ enum InterruptSignals {
     /// What a second interrupt leaves behind: each open critical section, with what to run about it.
     static func secondInterruptMessage(_ name: String, open: [RunInterruption.OpenSection]) -> String {
         guard !open.isEmpty else { return "quorum: second \(name): exiting now; no critical section was open" }
-        return (["quorum: second \(name): exiting now, in the middle of:"]
-                + open.map { "  \($0.host): \($0.ifLeft)" }).joined(separator: "\n")
+        return
+            (["quorum: second \(name): exiting now, in the middle of:"]
+            + open.map { "  \($0.host): \($0.ifLeft)" }).joined(separator: "\n")
     }
 
     private static func report(_ text: String) {

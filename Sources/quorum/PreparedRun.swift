@@ -15,11 +15,12 @@ struct PreparedRun {
         options.check = check
         options.diff = diff
         var connector = self.connector
-        connector.commandObserver = observer.commandObserver   // -vv: this run's printer sees every remote command
+        connector.commandObserver = observer.commandObserver  // -vv: this run's printer sees every remote command
         let interruption = RunInterruption()
-        let engine = Engine(inventory: loaded.inventory, playbooks: loaded.playbooks, catalog: StepCatalog.byName,
-                            options: options, connector: connector, observer: observer, redactor: redactor,
-                            interruption: interruption)
+        let engine = Engine(
+            inventory: loaded.inventory, playbooks: loaded.playbooks, catalog: StepCatalog.byName,
+            options: options, connector: connector, observer: observer, redactor: redactor,
+            interruption: interruption)
         return await InterruptSignals.during(interruption) { await engine.run() }
     }
 }

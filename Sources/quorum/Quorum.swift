@@ -7,9 +7,9 @@ struct Quorum: AsyncParsableCommand {
         commandName: "quorum",
         abstract: "Deploy and audit highly-available OpenStack control planes over SSH.",
         discussion: """
-        Exit codes: 0 success (no drift), 1 usage or validation error (nothing contacted), 2 a step failed,
-        3 a host was unreachable, 4 check or audit found drift, 130 interrupted (SIGINT, SIGTERM).
-        """,
+            Exit codes: 0 success (no drift), 1 usage or validation error (nothing contacted), 2 a step failed,
+            3 a host was unreachable, 4 check or audit found drift, 130 interrupted (SIGINT, SIGTERM).
+            """,
         version: QuorumVersion.line,
         subcommands: [ApplyCommand.self, AuditCommand.self, ExecCommand.self, ValidateCommand.self, InventoryCommand.self, DocCommand.self, VaultCommand.self]
     )
@@ -47,7 +47,7 @@ extension Quorum {
     /// ("double free or corruption", seen in the lab). Nothing of Quorum's needs those handlers: files are
     /// written and closed, and temporary files removed, before a command returns.
     static func finish(_ status: Int32) -> Never {
-        fflush(nil)   // every C stream (`print` goes through stdout's buffer)
+        fflush(nil)  // every C stream (`print` goes through stdout's buffer)
         _exit(status)
     }
 }

@@ -26,22 +26,26 @@ struct RunArguments: ParsableArguments {
     @Option(help: "How many hosts to work on at once (default: every host of the batch).")
     var forks: Int?
 
-    @Option(name: [.short, .customLong("extra-vars")],
-            help: ArgumentHelp("Set variables, highest precedence: name=value, @FILE (YAML or JSON; vault files are decrypted) or a map ({\"name\": value}). Repeatable; later wins.",
-                               valueName: "vars"))
+    @Option(
+        name: [.short, .customLong("extra-vars")],
+        help: ArgumentHelp(
+            "Set variables, highest precedence: name=value, @FILE (YAML or JSON; vault files are decrypted) or a map ({\"name\": value}). Repeatable; later wins.",
+            valueName: "vars"))
     var extraVars: [String] = []
 
     @OptionGroup var connection: ConnectionOptions
 
-    @Flag(name: .customLong("skip-preflight"),
-          help: "Do not run the read-only preflight (what the run needs, checked before the first write).")
+    @Flag(
+        name: .customLong("skip-preflight"),
+        help: "Do not run the read-only preflight (what the run needs, checked before the first write).")
     var skipPreflight = false
 
     @Flag(name: .customLong("list-hosts"), help: "Print each play's hosts (after --limit) and exit; no host is contacted.")
     var listHosts = false
 
-    @Flag(name: [.customLong("list-steps"), .customLong("list-tasks")],
-          help: "Print each play's steps (after --tags/--skip-tags) with their tags, and the handlers they may notify, and exit.")
+    @Flag(
+        name: [.customLong("list-steps"), .customLong("list-tasks")],
+        help: "Print each play's steps (after --tags/--skip-tags) with their tags, and the handlers they may notify, and exit.")
     var listSteps = false
 
     @Flag(name: .customLong("list-tags"), help: "Print the tags of each play's selected steps and exit.")
@@ -69,8 +73,9 @@ struct RunArguments: ParsableArguments {
     /// (nor its ssh_config read).
     func list() throws {
         let (loaded, options) = try load(redactor: SecretRedactor())
-        let listing = RunListing(playbooks: loaded.playbooks, selection: RunSelection(inventory: loaded.inventory, options: options),
-                                 hosts: listHosts, steps: listSteps, tags: listTags)
+        let listing = RunListing(
+            playbooks: loaded.playbooks, selection: RunSelection(inventory: loaded.inventory, options: options),
+            hosts: listHosts, steps: listSteps, tags: listTags)
         print(listing.render(), terminator: "")
     }
 

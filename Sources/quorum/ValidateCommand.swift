@@ -14,8 +14,9 @@ struct ValidateCommand: AsyncParsableCommand {
     @Option(name: [.short, .customLong("inventory")], help: "Inventory file (Ansible YAML or INI).")
     var inventory: String
 
-    @Option(name: [.customShort("F"), .customLong("ssh-config")],
-            help: "ssh_config file to check instead of ~/.ssh/config and /etc/ssh/ssh_config (and any the inventory names).")
+    @Option(
+        name: [.customShort("F"), .customLong("ssh-config")],
+        help: "ssh_config file to check instead of ~/.ssh/config and /etc/ssh/ssh_config (and any the inventory names).")
     var sshConfig: String?
 
     @OptionGroup var vault: VaultOptions

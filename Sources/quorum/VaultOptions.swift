@@ -11,16 +11,19 @@ import QuorumVault
 struct VaultOptions: ParsableArguments {
     static let environmentVariable = "QUORUM_VAULT_PASSWORD"
 
-    @Option(name: .customLong("vault-password-file"),
-            help: "Read the vault passphrase from this file (trailing newlines are ignored); an executable file is run and the first line of its output used.")
+    @Option(
+        name: .customLong("vault-password-file"),
+        help: "Read the vault passphrase from this file (trailing newlines are ignored); an executable file is run and the first line of its output used.")
     var vaultPasswordFile: String?
 
     @Flag(name: .customLong("ask-vault-password"), help: "Prompt for the vault passphrase on the terminal.")
     var askVaultPassword = false
 
-    @Option(name: .customLong("vault-id"),
-            help: ArgumentHelp("A vault password with its label, as in Ansible: LABEL@FILE, LABEL@prompt, or FILE (label `default`). Repeatable; an Ansible 1.2 vault tries the id it names first.",
-                               valueName: "label@source"))
+    @Option(
+        name: .customLong("vault-id"),
+        help: ArgumentHelp(
+            "A vault password with its label, as in Ansible: LABEL@FILE, LABEL@prompt, or FILE (label `default`). Repeatable; an Ansible 1.2 vault tries the id it names first.",
+            valueName: "label@source"))
     var vaultIDs: [String] = []
 
     /// The passphrase from the file, the prompt or the environment; nil when none of them gives one.
@@ -38,7 +41,8 @@ struct VaultOptions: ParsableArguments {
         try vaultIDs.map { spec -> VaultIdentity in
             let (label, source) = Self.split(vaultID: spec)
             guard !source.isEmpty else { throw VaultCLI.failure("--vault-id \(spec): give LABEL@FILE or LABEL@prompt") }
-            let passphrase = source == "prompt"
+            let passphrase =
+                source == "prompt"
                 ? try Passphrase.prompt("Vault password (\(label)): ", confirm: false)
                 : try Self.passphrase(fromFile: source, label: label)
             return VaultIdentity(label: label, passphrase: passphrase)

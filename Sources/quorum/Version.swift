@@ -8,9 +8,9 @@ enum QuorumVersion {
     /// plain `swift build` has neither, so it compiles without it and the commit is unknown.
     static var commit: String? {
         #if QUORUM_BAKED_COMMIT
-        bakedCommit
+            bakedCommit
         #else
-        nil
+            nil
         #endif
     }
 

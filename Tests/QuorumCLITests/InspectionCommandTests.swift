@@ -8,16 +8,18 @@ struct InspectionCommandTests {
     func inventoryCommandMasksSecrets() throws {
         let ws = try Workspace("inventory")
         defer { ws.remove() }
-        let inventory = try ws.write("inv.ini", """
-        [controllers]
-        ctl1 ansible_host=10.21.22.4
-        ctl2 ansible_host=10.21.22.5
+        let inventory = try ws.write(
+            "inv.ini",
+            """
+            [controllers]
+            ctl1 ansible_host=10.21.22.4
+            ctl2 ansible_host=10.21.22.5
 
-        [controllers:vars]
-        database_admin_password=Adm1n-Secret-77
-        transport_url=rabbit://openstack:Rabbit-Secret-88@10.21.22.2:5672/
-        memcached_servers=10.21.22.4:11211
-        """)
+            [controllers:vars]
+            database_admin_password=Adm1n-Secret-77
+            transport_url=rabbit://openstack:Rabbit-Secret-88@10.21.22.2:5672/
+            memcached_servers=10.21.22.4:11211
+            """)
         let run = try QuorumCLI.run(["inventory", "-i", inventory], json: false, environment: QuorumCLI.fixedEnvironment(home: ws.path))
         #expect(run.status == 0, "\(run.all)")
         #expect(run.stdout.contains("controllers: ctl1, ctl2"))
@@ -32,7 +34,9 @@ struct InspectionCommandTests {
 
     @Test("quorum validate checks without contacting; quorum doc describes step kinds")
     func validateAndDoc() throws {
-        let ok = try QuorumCLI.run(["validate", PackageRoot.path + "/playbooks/lab-demo.yml", "-i", PackageRoot.labInventory], json: false, environment: QuorumCLI.fixedEnvironment(home: NSTemporaryDirectory()))
+        let ok = try QuorumCLI.run(
+            ["validate", PackageRoot.path + "/playbooks/lab-demo.yml", "-i", PackageRoot.labInventory], json: false,
+            environment: QuorumCLI.fixedEnvironment(home: NSTemporaryDirectory()))
         #expect(ok.status == 0, "\(ok.all)")
         #expect(ok.stdout.contains("10 step(s)"), "\(ok.stdout)")
         let doc = try QuorumCLI.run(["doc", "ini"], json: false, environment: QuorumCLI.fixedEnvironment(home: NSTemporaryDirectory()))

@@ -1,8 +1,9 @@
 import Foundation
 import OrderedCollections
-@testable import QuorumCore
 import QuorumVault
 import Testing
+
+@testable import QuorumCore
 
 /// `-e` as Ansible reads it: `name=value`, `@FILE` (YAML, JSON, vault files), inline maps; later wins; every
 /// problem reported together, naming the file (and line and column) before any host is contacted.
@@ -29,8 +30,10 @@ struct ExtraVarsTests {
 
     @Test("name=value: YAML values, the text itself when empty, null or ~ (the empty-value trap), split at the first =")
     func pairs() throws {
-        let extra = try Self.parse(["port=9511", "empty=", "nothing=null", "tilde=~", "hosts=[a, b]", "url=a=b", "flag=true",
-                                    "text=hello world"])
+        let extra = try Self.parse([
+            "port=9511", "empty=", "nothing=null", "tilde=~", "hosts=[a, b]", "url=a=b", "flag=true",
+            "text=hello world"
+        ])
         #expect(extra.variables["port"] == .int(9511))
         #expect(extra.variables["empty"] == .string(""))
         #expect(extra.variables["nothing"] == .string("null"))
@@ -47,11 +50,13 @@ struct ExtraVarsTests {
         let dir = try InventoryFixtures.scratch([
             "a.yml": "port: 9511\nrelease: '2025.2'\nservers: [x, y]\n",
             "b.json": #"{"port": 9512, "nested": {"k": [1, 2]}}"#,
-            "empty.yml": "",
+            "empty.yml": ""
         ])
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let extra = try Self.parse(["@\(dir)/a.yml", "@\(dir)/b.json", "@\(dir)/empty.yml", #"{"release": "2026.1"}"#,
-                                    "  {servers: [z]}", "port=9513"])
+        let extra = try Self.parse([
+            "@\(dir)/a.yml", "@\(dir)/b.json", "@\(dir)/empty.yml", #"{"release": "2026.1"}"#,
+            "  {servers: [z]}", "port=9513"
+        ])
         #expect(extra.variables["port"] == .int(9513))
         #expect(extra.variables["release"] == .string("2026.1"))
         #expect(extra.variables["servers"] == .list([.string("z")]))
@@ -63,8 +68,9 @@ struct ExtraVarsTests {
     @Test("a Quorum vault file is decrypted with the run's keyring; every value it holds is a secret")
     func quorumVaultFile() throws {
         let text = "db_password: Zebra-Quokka-93\nnested: {list: [Inner-Value-77, 5432]}\n"
-        let encrypted = try VaultFormat.encrypt(Array(text.utf8), passphrase: Self.passphrase,
-                                                parameters: ScryptParameters(logN: 15, r: 8, p: 1))
+        let encrypted = try VaultFormat.encrypt(
+            Array(text.utf8), passphrase: Self.passphrase,
+            parameters: ScryptParameters(logN: 15, r: 8, p: 1))
         let dir = try InventoryFixtures.scratch(["secrets.yml": encrypted])
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let extra = try Self.parse(["@\(dir)/secrets.yml", "port=1"], vault: VaultKeyring(passphrase: Self.passphrase))
@@ -75,7 +81,8 @@ struct ExtraVarsTests {
         redactor.register(contentsOf: extra.secrets)
         #expect(!redactor.redact("password is Zebra-Quokka-93").contains("Zebra"))
 
-        #expect(try Self.errors(["@\(dir)/secrets.yml"], in: dir)
+        #expect(
+            try Self.errors(["@\(dir)/secrets.yml"], in: dir)
                 == ["secrets.yml:1:1: \(dir)/secrets.yml is a vault file and no vault passphrase was given"])
     }
 
@@ -95,8 +102,11 @@ struct ExtraVarsTests {
     func errors() throws {
         let dir = try InventoryFixtures.scratch(["bad.yml": "port: 1\nservers: [unclosed\n", "list.yml": "- a\n- b\n"])
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let errors = try Self.errors(["@\(dir)/bad.yml", "@\(dir)/missing.yml", "@\(dir)/list.yml", "nope", "=1", "@",
-                                      #"{"port": 1,"#, "[1, 2]"], in: dir)
+        let errors = try Self.errors(
+            [
+                "@\(dir)/bad.yml", "@\(dir)/missing.yml", "@\(dir)/list.yml", "nope", "=1", "@",
+                #"{"port": 1,"#, "[1, 2]"
+            ], in: dir)
         #expect(errors.count == 8, "\(errors)")
         #expect(errors[0].hasPrefix("bad.yml:3:1: YAML syntax error"), "\(errors[0])")
         #expect(errors[1] == "missing.yml:1:1: cannot read \(dir)/missing.yml")

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import QuorumCore
 
 @Suite("Inventory diagnostics")
@@ -52,8 +53,11 @@ struct InventoryDiagnosticsTests {
     @Test func hostVariablesThatAreNotAMap() throws {
         let diagnostics = try InventoryFixtures.diagnostics("hosts.yml", "all:\n  hosts:\n    w1: 10.0.0.1\n    w2: [a]\n")
         #expect(diagnostics.map(\.at) == ["hosts.yml:3:9", "hosts.yml:4:9"])
-        #expect(diagnostics.map(\.message) == ["variables of host `w1` must be a map, not a string",
-                                               "variables of host `w2` must be a map, not a list"])
+        #expect(
+            diagnostics.map(\.message) == [
+                "variables of host `w1` must be a map, not a string",
+                "variables of host `w2` must be a map, not a list"
+            ])
         #expect(diagnostics[0].hint == "to give its address, write `ansible_host: 10.0.0.1` under it")
     }
 
@@ -129,19 +133,22 @@ struct InventoryDiagnosticsTests {
 
     @Test func varsForAnUndefinedGroupAndHostGroupClashesWarn() throws {
         let inventory = try InventoryFixtures.load("hosts.ini", "[web]\nw1\ndb\n[db]\nd1\n[wbe:vars]\nx=1\n")
-        #expect(inventory.warnings.map(\.message) == [
-            "[wbe:vars] is for a group with no hosts and no children",
-            "`db` is both a host and a group; in patterns it means the group",
-        ])
+        #expect(
+            inventory.warnings.map(\.message) == [
+                "[wbe:vars] is for a group with no hosts and no children",
+                "`db` is both a host and a group; in patterns it means the group"
+            ])
         #expect(inventory.warnings.first?.hint == "did you mean `web`?")
         #expect(try inventory.select("db") == ["d1"])
     }
 
     @Test func groupVarsFileProblems() throws {
-        let diagnostics = try InventoryFixtures.diagnostics("hosts.ini", "[web]\nw1\n", extra: [
-            "group_vars/web.yml": "- not\n- a map\n",
-            "host_vars/w1.yml": "a: 1\n  b: 2\n",
-        ])
+        let diagnostics = try InventoryFixtures.diagnostics(
+            "hosts.ini", "[web]\nw1\n",
+            extra: [
+                "group_vars/web.yml": "- not\n- a map\n",
+                "host_vars/w1.yml": "a: 1\n  b: 2\n"
+            ])
         #expect(diagnostics.map(\.at) == ["group_vars/web.yml:1:1", "host_vars/w1.yml:2:4"])
         #expect(diagnostics[0].message == "a variables file must be a map of names to values, not a list")
         let stray = try InventoryFixtures.load("hosts.ini", "[web]\nw1\n", extra: ["group_vars/wbe.yml": "a: 1\n"])
@@ -149,7 +156,9 @@ struct InventoryDiagnosticsTests {
     }
 
     @Test func everyProblemIsCollectedBeforeThrowing() throws {
-        let diagnostics = try InventoryFixtures.diagnostics("hosts.yml", """
+        let diagnostics = try InventoryFixtures.diagnostics(
+            "hosts.yml",
+            """
             all:
               children:
                 web:
@@ -162,8 +171,11 @@ struct InventoryDiagnosticsTests {
                   vars: 3
                   childs:
             """, extra: ["group_vars/web.yml": "a: [unclosed\n"])
-        #expect(diagnostics.map(\.at) == ["hosts.yml:4:7", "hosts.yml:8:9", "hosts.yml:10:13", "hosts.yml:11:7",
-                                          "group_vars/web.yml:2:1"])
+        #expect(
+            diagnostics.map(\.at) == [
+                "hosts.yml:4:7", "hosts.yml:8:9", "hosts.yml:10:13", "hosts.yml:11:7",
+                "group_vars/web.yml:2:1"
+            ])
         #expect(diagnostics[3].hint == "did you mean `children`?")
         #expect(diagnostics[4].message.hasPrefix("YAML syntax error"))
     }

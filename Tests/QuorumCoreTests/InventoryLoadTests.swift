@@ -1,7 +1,8 @@
 import Foundation
 import OrderedCollections
-@testable import QuorumCore
 import Testing
+
+@testable import QuorumCore
 
 @Suite("Inventory loading")
 struct InventoryLoadTests {
@@ -28,8 +29,9 @@ struct InventoryLoadTests {
             #expect(yaml.groups[group]?.depth == ini.groups[group]?.depth, "depth of \(group)")
         }
         for host in yaml.hosts {
-            #expect(Dictionary(uniqueKeysWithValues: Array(yaml.variables(for: host)))
-                == Dictionary(uniqueKeysWithValues: Array(ini.variables(for: host))), "variables of \(host)")
+            #expect(
+                Dictionary(uniqueKeysWithValues: Array(yaml.variables(for: host)))
+                    == Dictionary(uniqueKeysWithValues: Array(ini.variables(for: host))), "variables of \(host)")
             #expect(yaml.groupNames(of: host) == ini.groupNames(of: host), "groups of \(host)")
         }
         #expect(yaml.warnings.isEmpty)
@@ -92,7 +94,9 @@ struct InventoryLoadTests {
     }
 
     @Test func hostRangesPortsAndPadding() throws {
-        let inventory = try InventoryFixtures.load("hosts.ini", """
+        let inventory = try InventoryFixtures.load(
+            "hosts.ini",
+            """
             [web]
             web[01:03]
             db-[a:c]:2200
@@ -108,7 +112,9 @@ struct InventoryLoadTests {
     }
 
     @Test func iniValuesAreTypedLikeAnsible() throws {
-        let inventory = try InventoryFixtures.load("hosts.ini", #"""
+        let inventory = try InventoryFixtures.load(
+            "hosts.ini",
+            #"""
             h1 a=42 b=-7 c=1.5 d=True e=false f="42" g='two words' h=0644 i=[1,2] j=None k=0x1F l=text
             [all:vars]
             quoted = "5"
@@ -136,7 +142,9 @@ struct InventoryLoadTests {
     }
 
     @Test func nullHostsAndGroupsAreFine() throws {
-        let inventory = try InventoryFixtures.load("hosts.yml", """
+        let inventory = try InventoryFixtures.load(
+            "hosts.yml",
+            """
             all:
               hosts:
               children:

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import QuorumCore
 
 @Suite("Host patterns")
@@ -32,7 +33,7 @@ struct InventoryPatternTests {
         ("controllers[0]", ["ctl1"]),
         ("controllers[-1]", ["ctl3"]),
         ("controllers[1:2]", ["ctl2", "ctl3"]),
-        ("controllers[1:]", ["ctl2", "ctl3"]),
+        ("controllers[1:]", ["ctl2", "ctl3"])
     ])
     func selects(pattern: String, expected: [String]) throws {
         #expect(try inventory.select(pattern) == expected)
@@ -49,10 +50,11 @@ struct InventoryPatternTests {
 
     @Test func everyUnknownNameIsReported() throws {
         let error = try #require(throws: ConfigurationError.self) { try inventory.select("openstack:!databse:&ctl9") }
-        #expect(error.diagnostics.map(\.message) == [
-            "no group or host named `ctl9` in the inventory",
-            "no group or host named `databse` in the inventory",
-        ])
+        #expect(
+            error.diagnostics.map(\.message) == [
+                "no group or host named `ctl9` in the inventory",
+                "no group or host named `databse` in the inventory"
+            ])
         #expect(error.diagnostics.map(\.hint) == ["did you mean `ctl1`?", "did you mean `databases`?"])
     }
 

@@ -1,6 +1,7 @@
 import OrderedCollections
-@testable import QuorumCore
 import Testing
+
+@testable import QuorumCore
 
 @Suite("Inventory variable precedence")
 struct InventoryPrecedenceTests {
@@ -51,13 +52,16 @@ struct InventoryPrecedenceTests {
     }
 
     @Test func groupVarsAllBeatsAChildGroupInlineVarLikeAnsible() throws {
-        let inventory = try InventoryFixtures.load("hosts.ini", "[web]\nw1\n[web:vars]\nport=1\n",
-                                                   extra: ["group_vars/all.yml": "port: 2\n"])
+        let inventory = try InventoryFixtures.load(
+            "hosts.ini", "[web]\nw1\n[web:vars]\nport=1\n",
+            extra: ["group_vars/all.yml": "port: 2\n"])
         #expect(inventory.variables(for: "w1")["port"] == .int(2))
     }
 
     @Test func dictionariesAreReplacedNotMerged() throws {
-        let inventory = try InventoryFixtures.load("hosts.yml", """
+        let inventory = try InventoryFixtures.load(
+            "hosts.yml",
+            """
             all:
               vars:
                 tls: {cert: a.pem, key: a.key}
@@ -71,7 +75,9 @@ struct InventoryPrecedenceTests {
     }
 
     @Test func deeperGroupWinsEvenWhenWrittenFirst() throws {
-        let inventory = try InventoryFixtures.load("hosts.ini", """
+        let inventory = try InventoryFixtures.load(
+            "hosts.ini",
+            """
             [leaf]
             h1
             [leaf:vars]
@@ -95,7 +101,9 @@ struct InventoryPrecedenceTests {
     }
 
     @Test func groupPriorityBreaksTiesAtTheSameDepth() throws {
-        let inventory = try InventoryFixtures.load("hosts.yml", """
+        let inventory = try InventoryFixtures.load(
+            "hosts.yml",
+            """
             all:
               children:
                 alpha:
@@ -109,11 +117,13 @@ struct InventoryPrecedenceTests {
     }
 
     @Test func hostVarsDirectoryAndYamlExtension() throws {
-        let inventory = try InventoryFixtures.load("hosts.ini", "web1.example.com a=inline\n", extra: [
-            "host_vars/web1.example.com/10-one.yml": "a: one\nb: one\n",
-            "host_vars/web1.example.com/20-two.yaml": "b: two\n",
-            "host_vars/web1.example.com/notes.txt": "not: loaded\n",
-        ])
+        let inventory = try InventoryFixtures.load(
+            "hosts.ini", "web1.example.com a=inline\n",
+            extra: [
+                "host_vars/web1.example.com/10-one.yml": "a: one\nb: one\n",
+                "host_vars/web1.example.com/20-two.yaml": "b: two\n",
+                "host_vars/web1.example.com/notes.txt": "not: loaded\n"
+            ])
         let vars = inventory.variables(for: "web1.example.com")
         #expect(vars["a"] == .string("one"))
         #expect(vars["b"] == .string("two"))

@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import QuorumCore
 
 /// Fixtures for the inventory tests: the checked-in topology and scratch directories.
@@ -15,8 +16,9 @@ enum InventoryFixtures {
             .appendingPathComponent("quorum-inventory-\(UUID().uuidString)").path
         for (relative, text) in files {
             let path = dir + "/" + relative
-            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
-                                                    withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                atPath: (path as NSString).deletingLastPathComponent,
+                withIntermediateDirectories: true)
             try text.write(toFile: path, atomically: true, encoding: .utf8)
         }
         return dir

@@ -18,31 +18,32 @@ struct PlaybookLoaderTests {
 
     @Test("a play's keys and a step's keywords land in the model, with their locations")
     func playAndStepKeywords() throws {
-        let (playbook, diagnostics) = try Self.load("""
-        - name: Magnum
-          hosts: controllers
-          serial: [1, "50%"]
-          become: true
-          become_user: magnum
-          tags: [magnum]
-          vars: {magnum_port: 9511}
-          steps:
-            - name: configure
-              ini: {path: /etc/magnum/magnum.conf, settings: {api: {port: "{{ magnum_port }}"}}}
-              when: inventory_hostname != 'ctl3'
-              notify: restart api
-              register: conf
-              tags: [conf]
-              no_log: true
-            - command: ls
-              loop: [a, b]
-              retries: 3
-              delay: 0.5
-          handlers:
-            - name: restart api
-              service: {name: magnum-api, state: restarted}
-              listen: [restart apis]
-        """)
+        let (playbook, diagnostics) = try Self.load(
+            """
+            - name: Magnum
+              hosts: controllers
+              serial: [1, "50%"]
+              become: true
+              become_user: magnum
+              tags: [magnum]
+              vars: {magnum_port: 9511}
+              steps:
+                - name: configure
+                  ini: {path: /etc/magnum/magnum.conf, settings: {api: {port: "{{ magnum_port }}"}}}
+                  when: inventory_hostname != 'ctl3'
+                  notify: restart api
+                  register: conf
+                  tags: [conf]
+                  no_log: true
+                - command: ls
+                  loop: [a, b]
+                  retries: 3
+                  delay: 0.5
+              handlers:
+                - name: restart api
+                  service: {name: magnum-api, state: restarted}
+                  listen: [restart apis]
+            """)
         #expect(diagnostics == [])
         let play = try #require(playbook.plays.first)
         #expect(play.name == "Magnum" && play.hosts == "controllers")
@@ -66,16 +67,17 @@ struct PlaybookLoaderTests {
 
     @Test("every problem of a file is collected, each at its own line and column")
     func problemsAreCollectedWithLocations() throws {
-        let (playbook, diagnostics) = try Self.load("""
-        - name: one
-          hosts: controllers
-          tasks: []
-        - name: two
-          hosts: controllers
-          steps:
-            - cpoy: {dest: /tmp/x, content: y}
-            - file: {path: /tmp/x, mode: nine}
-        """)
+        let (playbook, diagnostics) = try Self.load(
+            """
+            - name: one
+              hosts: controllers
+              tasks: []
+            - name: two
+              hosts: controllers
+              steps:
+                - cpoy: {dest: /tmp/x, content: y}
+                - file: {path: /tmp/x, mode: nine}
+            """)
         #expect(diagnostics.count == 3, "\(diagnostics)")
         #expect(diagnostics.contains { $0.hasPrefix("pb.yml:3:3:") && $0.contains("did you mean `steps`?") }, "\(diagnostics)")
         #expect(diagnostics.contains { $0.hasPrefix("pb.yml:7:7:") && $0.contains("did you mean `copy`?") }, "\(diagnostics)")
@@ -85,29 +87,33 @@ struct PlaybookLoaderTests {
 
     @Test("step keywords read booleans with the arguments' one grammar, and name what is not one")
     func keywordBooleans() throws {
-        let (playbook, diagnostics) = try Self.load("""
-        - hosts: controllers
-          become: "yes"
-          steps:
-            - command: ls
-              no_log: "on"
-              ignore_errors: 0
-            - command: ls
-              run_once: maybe
-        """)
-        #expect(diagnostics.count == 1 && diagnostics[0].hasPrefix("pb.yml:8:17:") && diagnostics[0].contains("`run_once` must be true or false"),
-                "\(diagnostics)")
+        let (playbook, diagnostics) = try Self.load(
+            """
+            - hosts: controllers
+              become: "yes"
+              steps:
+                - command: ls
+                  no_log: "on"
+                  ignore_errors: 0
+                - command: ls
+                  run_once: maybe
+            """)
+        #expect(
+            diagnostics.count == 1 && diagnostics[0].hasPrefix("pb.yml:8:17:") && diagnostics[0].contains("`run_once` must be true or false"),
+            "\(diagnostics)")
         let play = try #require(playbook.plays.first)
         #expect(play.become?.enabled == true)
         #expect(play.steps.first?.noLog == true && play.steps.first?.ignoreErrors == false)
     }
 
-    @Test("what is not a playbook says what it found", arguments: [
-        ("", "empty"),
-        ("name: x\nhosts: y\n", "a playbook is a list of plays"),
-        ("[]", "has no plays"),
-        ("- just a string", "a play must be a map"),
-    ])
+    @Test(
+        "what is not a playbook says what it found",
+        arguments: [
+            ("", "empty"),
+            ("name: x\nhosts: y\n", "a playbook is a list of plays"),
+            ("[]", "has no plays"),
+            ("- just a string", "a play must be a map")
+        ])
     func notAPlaybook(_ text: String, _ message: String) throws {
         let (_, diagnostics) = try Self.load(text)
         #expect(diagnostics.count == 1 && diagnostics.allSatisfy { $0.hasPrefix("pb.yml:1:") && $0.contains(message) }, "\(diagnostics)")

@@ -49,15 +49,17 @@ struct ShippedPlaybooksTests {
     func scaleWorkloadValidates() throws {
         let ws = try Workspace("scale")
         defer { ws.remove() }
-        let inventoryPath = try ws.write("inventory.yml", """
-        all:
-          vars: {ansible_user: root, ansible_ssh_private_key_file: \(ws.path)/id_ed25519, quorum_known_hosts_file: \(ws.path)/known_hosts}
-          children:
-            bench:
-              hosts:
-                host1: {ansible_host: 127.0.3.1, bind_host: 127.0.3.1}
-                host2: {ansible_host: 127.0.3.2, bind_host: 127.0.3.2}
-        """)
+        let inventoryPath = try ws.write(
+            "inventory.yml",
+            """
+            all:
+              vars: {ansible_user: root, ansible_ssh_private_key_file: \(ws.path)/id_ed25519, quorum_known_hosts_file: \(ws.path)/known_hosts}
+              children:
+                bench:
+                  hosts:
+                    host1: {ansible_host: 127.0.3.1, bind_host: 127.0.3.1}
+                    host2: {ansible_host: 127.0.3.2, bind_host: 127.0.3.2}
+            """)
         let inventory = try Inventory.load(inventoryPath)
         #expect(try Self.errors(PackageRoot.path + "/benchmarks/scale/site.yml", inventory: inventory) == [])
     }

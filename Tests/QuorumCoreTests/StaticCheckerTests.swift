@@ -1,8 +1,9 @@
 import Foundation
 import OrderedCollections
-@testable import QuorumCore
 import QuorumSteps
 import Testing
+
+@testable import QuorumCore
 
 /// The static check's undefined-variable errors where guards make a use safe (`is defined`, `default`,
 /// `when:`), checked against what rendering does with the same variables.
@@ -18,7 +19,8 @@ struct StaticCheckerTests {
     /// controllers have `vars` (name → YAML text). Errors only, as `file:line:col: message` with the
     /// scratch directory left out.
     static func errors(_ playbook: String, vars: [String: String] = [:], files: [String: String] = [:]) throws -> [String] {
-        let inventory = "all:\n  children:\n    controllers:\n      hosts:\n        ctl1: {ansible_host: 127.0.0.1}\n"
+        let inventory =
+            "all:\n  children:\n    controllers:\n      hosts:\n        ctl1: {ansible_host: 127.0.0.1}\n"
             + "      vars:\n        flag: 1\n" + vars.map { "        \($0.key): \($0.value)\n" }.joined()
         let dir = try InventoryFixtures.scratch(files.merging(["hosts.yml": inventory, "pb.yml": playbook]) { $1 })
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -43,8 +45,10 @@ struct StaticCheckerTests {
     static func variables(opt: Bool) -> Variables {
         var variables: Variables = ["flag": .int(1)]
         if opt {
-            variables["opt"] = .map([("enabled", .bool(true)), ("name", .string("n")), ("sub", .string("s")),
-                                     ("items", .list([.int(1), .int(2)])), ("a", .map([("b", .int(1))]))])
+            variables["opt"] = .map([
+                ("enabled", .bool(true)), ("name", .string("n")), ("sub", .string("s")),
+                ("items", .list([.int(1), .int(2)])), ("a", .map([("b", .int(1))]))
+            ])
         }
         return variables
     }
@@ -66,11 +70,12 @@ struct StaticCheckerTests {
         "{{ opt is defined and opt.enabled }}",
         "{{ opt is undefined or opt.enabled }}",
         "{{ opt | default('x') }} {{ opt.name | default('x') }} {{ opt.a.b | default(1) }}",
-        "{{ opt | d('x') }} {{ opt | default:\"y\" }} {{ opt | defined }}",
+        "{{ opt | d('x') }} {{ opt | default:\"y\" }} {{ opt | defined }}"
     ]
 
-    @Test("each guard form: no error whether the inventory defines the variable or not, and rendering agrees",
-          arguments: guardedForms)
+    @Test(
+        "each guard form: no error whether the inventory defines the variable or not, and rendering agrees",
+        arguments: guardedForms)
     func guardedFormPasses(template: String) throws {
         #expect(try Self.errors(Self.playVar(template)) == [])
         #expect(try Self.errors(Self.playVar(template), vars: ["opt": Self.optValue]) == [])
@@ -98,7 +103,7 @@ struct StaticCheckerTests {
         ("{{ opt | default(fallback) }}", false, "fallback", 1),
         // A guard is honoured after it, not before; a loop's variable only inside the loop.
         ("{{ opt.name }}{% if opt is defined %}{{ opt.name }}{% endif %}", false, "opt", 1),
-        ("{% for x in [1] %}{% endfor %}{{ x }}", false, "x", 31),
+        ("{% for x in [1] %}{% endfor %}{{ x }}", false, "x", 31)
     ]
 
     @Test("an unguarded use is an error at the tag that uses it, and rendering fails on it too", arguments: unguardedForms)
@@ -145,7 +150,7 @@ struct StaticCheckerTests {
         """
         - command: echo {{ opt.name }}
           when: not (opt is undefined)
-        """,
+        """
     ]
 
     @Test("a step whose when: says the variable is defined: no error, defined or not", arguments: guardedSteps)
@@ -192,8 +197,10 @@ struct StaticCheckerTests {
 
     /// Every variable transport_url can be built from.
     static func dropRabbit(_ variables: inout Variables) {
-        for name in ["rabbit_hosts", "rabbit_user", "rabbit_password", "magnum_rabbitmq_password", "rabbitmq_api_url",
-                     "rabbitmq_admin_user", "rabbitmq_admin_password"] { variables[name] = nil }
+        for name in [
+            "rabbit_hosts", "rabbit_user", "rabbit_password", "magnum_rabbitmq_password", "rabbitmq_api_url",
+            "rabbitmq_admin_user", "rabbitmq_admin_password"
+        ] { variables[name] = nil }
     }
 
     /// The line of `magnum_transport_url: >-` in the playbook (a block scalar is located at its indicator).
@@ -206,16 +213,18 @@ struct StaticCheckerTests {
     @Test("magnum-ha.yml validates with Magnum's own RabbitMQ user, with transport_url alone, with the shared rabbit_* account")
     func magnumEitherWay() throws {
         #expect(try Self.magnumErrors { _ in } == [])
-        #expect(try Self.magnumErrors { variables in
-            Self.dropRabbit(&variables)
-            variables["transport_url"] = .string("rabbit://openstack:secret@10.21.22.4:5672/")
-        } == [])
-        #expect(try Self.magnumErrors { variables in
-            Self.dropRabbit(&variables)
-            variables["rabbit_hosts"] = .list([.string("10.21.22.4:5672")])
-            variables["rabbit_user"] = .string("openstack")
-            variables["rabbit_password"] = .string("secret")
-        } == [])
+        #expect(
+            try Self.magnumErrors { variables in
+                Self.dropRabbit(&variables)
+                variables["transport_url"] = .string("rabbit://openstack:secret@10.21.22.4:5672/")
+            } == [])
+        #expect(
+            try Self.magnumErrors { variables in
+                Self.dropRabbit(&variables)
+                variables["rabbit_hosts"] = .list([.string("10.21.22.4:5672")])
+                variables["rabbit_user"] = .string("openstack")
+                variables["rabbit_password"] = .string("secret")
+            } == [])
     }
 
     @Test("magnum-ha.yml with none of them: an error per rabbit_* variable with file:line:col, none for transport_url")

@@ -12,12 +12,14 @@ struct TemplateAnsibleFiltersTests {
         "services": .list([
             .map([("name", .string("api")), ("enabled", .bool(true)), ("port", .int(9511))]),
             .map([("name", .string("conductor")), ("enabled", .bool(false))]),
-            .map([("name", .string("proxy")), ("enabled", .bool(true)), ("port", .int(80))]),
+            .map([("name", .string("proxy")), ("enabled", .bool(true)), ("port", .int(80))])
         ]),
-        "defaults": .map([("debug", .bool(false)), ("workers", .int(2)), ("hosts", .list([.string("a")])),
-                          ("db", .map([("host", .string("10.0.0.5")), ("port", .int(3306))]))]),
+        "defaults": .map([
+            ("debug", .bool(false)), ("workers", .int(2)), ("hosts", .list([.string("a")])),
+            ("db", .map([("host", .string("10.0.0.5")), ("port", .int(3306))]))
+        ]),
         "overrides": .map([("debug", .bool(true)), ("hosts", .list([.string("b")])), ("db", .map([("port", .int(3307))]))]),
-        "secret_password": .string("s3cr3t-value"),
+        "secret_password": .string("s3cr3t-value")
     ]
 
     func render(_ text: String) throws -> String {
@@ -65,10 +67,12 @@ struct TemplateAnsibleFiltersTests {
     }
 
     @Test func combine() throws {
-        #expect(try render("{{ defaults|combine(overrides)|to_json }}")
-            == #"{"debug": true, "workers": 2, "hosts": ["b"], "db": {"port": 3307}}"#)
-        #expect(try render("{{ defaults|combine(overrides, recursive=true)|to_json }}")
-            == #"{"debug": true, "workers": 2, "hosts": ["b"], "db": {"host": "10.0.0.5", "port": 3307}}"#)
+        #expect(
+            try render("{{ defaults|combine(overrides)|to_json }}")
+                == #"{"debug": true, "workers": 2, "hosts": ["b"], "db": {"port": 3307}}"#)
+        #expect(
+            try render("{{ defaults|combine(overrides, recursive=true)|to_json }}")
+                == #"{"debug": true, "workers": 2, "hosts": ["b"], "db": {"host": "10.0.0.5", "port": 3307}}"#)
         #expect(try render("{{ (defaults|combine(overrides, list_merge='append')).hosts|join(',') }}") == "a,b")
         #expect(try render("{{ (defaults|combine(overrides, list_merge='prepend')).hosts|join(',') }}") == "b,a")
         #expect(try render("{{ {'a': 1}|combine({'b': 2}, {'a': 3})|to_json }}") == #"{"a": 3, "b": 2}"#)
@@ -111,23 +115,25 @@ struct TemplateAnsibleFiltersTests {
     }
 
     @Test func yaml() throws {
-        #expect(try render("{{ defaults|to_nice_yaml }}") == """
-            debug: false
-            workers: 2
-            hosts:
-            - a
-            db:
-                host: 10.0.0.5
-                port: 3306
+        #expect(
+            try render("{{ defaults|to_nice_yaml }}") == """
+                debug: false
+                workers: 2
+                hosts:
+                - a
+                db:
+                    host: 10.0.0.5
+                    port: 3306
 
-            """)
-        #expect(try render("{{ defaults|to_yaml }}") == """
-            debug: false
-            workers: 2
-            hosts: [a]
-            db: {host: 10.0.0.5, port: 3306}
+                """)
+        #expect(
+            try render("{{ defaults|to_yaml }}") == """
+                debug: false
+                workers: 2
+                hosts: [a]
+                db: {host: 10.0.0.5, port: 3306}
 
-            """)
+                """)
         #expect(try render("{{ {'v': '3306', 'w': 'yes', 'x': 'plain'}|to_nice_yaml(indent=2) }}") == "v: '3306'\nw: 'yes'\nx: plain\n")
         #expect(try render("{{ {'a': [1, 2]}|to_nice_yaml(2)|indent(4) }}") == "a:\n    - 1\n    - 2\n")
     }

@@ -15,11 +15,12 @@ import Testing
             {% endraw %}
             end {% raw -%}  {{ y }} {%- endraw %}
             """
-        #expect(try renderer.render(template, at: file, variables: ["job": .string("mysql")]) == """
-            job: mysql
-            summary: "{{ $labels.instance }} down {% if x %}{# not a comment #}"
-            end {{ y }}
-            """)
+        #expect(
+            try renderer.render(template, at: file, variables: ["job": .string("mysql")]) == """
+                job: mysql
+                summary: "{{ $labels.instance }} down {% if x %}{# not a comment #}"
+                end {{ y }}
+                """)
         #expect(renderer.referencedNames(in: template) == ["job"])
     }
 

@@ -18,12 +18,12 @@ private let vars: Variables = [
     "hostvars": .map([
         ("ctl1", .map([("ansible_host", .string("10.0.0.11"))])),
         ("ctl2", .map([("ansible_host", .string("10.0.0.12"))])),
-        ("ctl3", .map([("ansible_host", .string("10.0.0.13"))])),
+        ("ctl3", .map([("ansible_host", .string("10.0.0.13"))]))
     ]),
     "options": .map([("zeta", .int(1)), ("alpha", .int(2)), ("mid", .int(3))]),
     "result": .map([("rc", .int(1)), ("stdout", .string(""))]),
     "item": .map([("state", .string("absent")), ("name", .string("magnum"))]),
-    "big": .int(16_777_217),
+    "big": .int(16_777_217)
 ]
 
 private func render(_ text: String, _ variables: Variables = vars, at location: QuorumCore.SourceLocation = playbook) throws -> String {
@@ -279,7 +279,7 @@ struct TemplatesValueTests {
             ("db", .string("{{ db }}")),
             ("flag", .string("{{ debug }}")),
             ("text", .string("port {{ port }}")),
-            ("{{ inventory_hostname }}_key", .list([.string("{{ port + 1 }}"), .int(3), .string("plain")])),
+            ("{{ inventory_hostname }}_key", .list([.string("{{ port + 1 }}"), .int(3), .string("plain")]))
         ])
         let rendered = try renderer.renderValue(value, at: playbook, variables: vars)
         #expect(rendered["hosts"] == .list([.string("ctl1"), .string("ctl2"), .string("ctl3")]))
@@ -332,7 +332,7 @@ struct TemplatesValueTests {
         ("'2026.1' is version('2026.1', 'lt')", false),
         ("'2026.1'|version_compare('2025.2', '>=')", true),
         ("magnum_release is version('2026.1', '<=')", true),
-        ("'v2026.10' is version('2026.9', 'gt')", true),
+        ("'v2026.10' is version('2026.9', 'gt')", true)
     ])
     func versionComparisons(condition: String, expected: Bool) throws {
         #expect(try renderer.evaluate(condition, at: playbook, variables: vars) == expected)
@@ -345,7 +345,8 @@ struct TemplatesValueTests {
         #expect(try render("{{ [1, none, true]|to_json }}") == "[1, null, true]")
         #expect(try render("{{ 'a-b-c'|replace('-', '_') }} {{ 'a-b'|replace:\"-\",\"+\" }}") == "a_b_c a+b")
         #expect(try render("{{ '9511'|int + 1 }} {{ 2.9|int }} {{ port|string ~ '!' }}") == "9512 2 9511!")
-        #expect(try render("{{ groups.controllers|first }} {{ groups.controllers|last }} {{ groups.controllers|length }} {{ 'abc'|length }}") == "ctl1 ctl3 3 3")
+        #expect(
+            try render("{{ groups.controllers|first }} {{ groups.controllers|last }} {{ groups.controllers|length }} {{ 'abc'|length }}") == "ctl1 ctl3 3 3")
         #expect(try render("{{ 'a b/c&d=é'|urlencode }}") == "a%20b%2Fc%26d%3D%C3%A9")
         #expect(try render("{{ groups.controllers|map('extract', hostvars, 'ansible_host')|join(',') }}") == "10.0.0.11,10.0.0.12,10.0.0.13")
         #expect(try render("{{ groups.controllers|map('upper')|join }}") == "CTL1CTL2CTL3")

@@ -13,8 +13,11 @@ struct ToolchainScriptTests {
     func source(path: String, env: [String] = [], then command: String) throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["-i", "PATH=\(path)", "HOME=/root"] + env + ["/bin/bash", "-c",
-                             "cd \"$1\" && source scripts/swift-toolchain.sh && \(command)", "bash", Self.root.path]
+        process.arguments =
+            ["-i", "PATH=\(path)", "HOME=/root"] + env + [
+                "/bin/bash", "-c",
+                "cd \"$1\" && source scripts/swift-toolchain.sh && \(command)", "bash", Self.root.path
+            ]
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
@@ -37,8 +40,9 @@ struct ToolchainScriptTests {
     @Test func aForeignSwiftAheadOnPathIsSkipped() throws {
         let foreign = try foreignSwift()
         defer { try? FileManager.default.removeItem(atPath: foreign) }
-        let result = try source(path: "\(foreign):/usr/local/bin:/usr/bin:/bin",
-                                then: "echo \"SWIFT=$SWIFT\"; echo \"first=$(command -v swift)\"; swift build --version")
+        let result = try source(
+            path: "\(foreign):/usr/local/bin:/usr/bin:/bin",
+            then: "echo \"SWIFT=$SWIFT\"; echo \"first=$(command -v swift)\"; swift build --version")
         #expect(result.status == 0, "\(result.output)")
         #expect(!result.output.contains("SWIFT=\(foreign)"), "\(result.output)")
         #expect(!result.output.contains("first=\(foreign)"), "\(result.output)")

@@ -1,6 +1,7 @@
 import QuorumCore
 import Synchronization
 import Testing
+
 @testable import QuorumEngine
 
 /// `apply --confirm`: whether to apply after the plan, from the plan, `--yes`, whether stdin is a terminal and
@@ -8,16 +9,22 @@ import Testing
 @Suite struct ApplyConfirmationTests {
     /// A plan with drift on one host, or none, or a failed probe, or an unreachable host.
     static func plan(_ outcome: Outcome, unchecked: String? = nil) -> AuditReport {
-        let summary = RunSummary(recap: [:], hosts: ["ctl1"],
-                                 reports: [AuditReportTests.step("ctl1", "Banner", outcome, error: outcome == .ok || outcome == .changed ? nil : "boom",
-                                                                 unchecked: unchecked)],
-                                 check: true, duration: 0.1, unreachableErrors: outcome == .unreachable ? ["ctl1": "refused"] : [:])
+        let summary = RunSummary(
+            recap: [:], hosts: ["ctl1"],
+            reports: [
+                AuditReportTests.step(
+                    "ctl1", "Banner", outcome, error: outcome == .ok || outcome == .changed ? nil : "boom",
+                    unchecked: unchecked)
+            ],
+            check: true, duration: 0.1, unreachableErrors: outcome == .unreachable ? ["ctl1": "refused"] : [:])
         return AuditReport(summary: summary, command: "quorum apply --confirm", strict: false)
     }
 
     /// The decision, and the questions asked on the way.
-    static func decide(_ plan: AuditReport, yes: Bool = false, terminal: Bool, answer: String? = nil,
-                       interrupted: Bool = false) -> (ApplyConfirmation.Decision, [String]) {
+    static func decide(
+        _ plan: AuditReport, yes: Bool = false, terminal: Bool, answer: String? = nil,
+        interrupted: Bool = false
+    ) -> (ApplyConfirmation.Decision, [String]) {
         let asked = Mutex<[String]>([])
         let confirmation = ApplyConfirmation(yes: yes, stdinIsTerminal: terminal) { question in
             asked.withLock { $0.append(question) }
@@ -27,9 +34,11 @@ import Testing
         return (decision, asked.withLock { $0 })
     }
 
-    @Test("on a terminal: asked once; y or yes (any case, spaces) applies, anything else or end of input declines", arguments: [
-        ("y", true), ("yes", true), (" YES \n", true), ("Y", true), ("n", false), ("", false), ("yep", false), (nil, false),
-    ])
+    @Test(
+        "on a terminal: asked once; y or yes (any case, spaces) applies, anything else or end of input declines",
+        arguments: [
+            ("y", true), ("yes", true), (" YES \n", true), ("Y", true), ("n", false), ("", false), ("yep", false), (nil, false)
+        ])
     func terminal(answer: String?, applies: Bool) {
         let (decision, asked) = Self.decide(Self.plan(.changed), terminal: true, answer: answer)
         #expect(decision == (applies ? .apply : .declined))

@@ -1,10 +1,12 @@
 import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
 import QuorumCore
 import Testing
+
 @testable import QuorumEngine
+
+#if canImport(FoundationXML)
+    import FoundationXML
+#endif
 
 /// `quorum apply --format junit`: one testcase per (host, step), failures for failed steps and unreachable
 /// hosts, written by the same `JUnitDocument` as the audit's.
@@ -13,18 +15,21 @@ import Testing
         var ignored = AuditReportTests.step("ctl1", "optional", kind: "command", .failed, error: "exit 1")
         ignored.ignored = true
         let reports = [
-            AuditReportTests.step("ctl1", "magnum.conf", .changed, diffs: [
-                Diff(subject: "[keystone_authtoken] password", before: "Leaked-0ld", after: "Leaked-N3w", secret: true),
-            ], message: "1 option set"),
+            AuditReportTests.step(
+                "ctl1", "magnum.conf", .changed,
+                diffs: [
+                    Diff(subject: "[keystone_authtoken] password", before: "Leaked-0ld", after: "Leaked-N3w", secret: true)
+                ], message: "1 option set"),
             AuditReportTests.step("ctl1", "packages", kind: "apt", .skipped, skipReason: "condition false: manage"),
             ignored,
             AuditReportTests.step("ctl1", "restart <magnum> & \"api\"", kind: "service", .changed, handler: true),
             AuditReportTests.step("ctl2", "magnum.conf", .ok),
             AuditReportTests.step("ctl2", "firewall", kind: "iptables", .failed, error: "iptables: <exit 1>"),
-            AuditReportTests.step("ctl3", "connect", kind: "connect", .unreachable, error: "ctl3: connection refused"),
+            AuditReportTests.step("ctl3", "connect", kind: "connect", .unreachable, error: "ctl3: connection refused")
         ]
-        return RunSummary(recap: [:], hosts: ["ctl1", "ctl2", "ctl3"], reports: reports, check: check, duration: 2,
-                          unreachableErrors: ["ctl3": "ctl3: connection refused"])
+        return RunSummary(
+            recap: [:], hosts: ["ctl1", "ctl2", "ctl3"], reports: reports, check: check, duration: 2,
+            unreachableErrors: ["ctl3": "ctl3: connection refused"])
     }
 
     @Test("well-formed XML: a suite per host, a testcase per (host, step), failures for failed and unreachable")
@@ -41,7 +46,8 @@ import Testing
         #expect(suites.map { $0.attribute(forName: "name")?.stringValue } == ["ctl1", "ctl2", "ctl3"])
 
         let ctl1 = suites[0].elements(forName: "testcase")
-        #expect(ctl1.map { $0.attribute(forName: "name")?.stringValue ?? "" }
+        #expect(
+            ctl1.map { $0.attribute(forName: "name")?.stringValue ?? "" }
                 == ["magnum.conf", "packages", "optional", "handler: restart <magnum> & \"api\""])
         #expect(ctl1.allSatisfy { $0.elements(forName: "failure").isEmpty }, "changes, skips and ignored failures pass")
         let changed = ctl1[0].elements(forName: "system-out").first?.stringValue ?? ""

@@ -1,53 +1,66 @@
 import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
 import QuorumCore
 import Testing
+
 @testable import QuorumEngine
+
+#if canImport(FoundationXML)
+    import FoundationXML
+#endif
 
 /// The audit's report builders (table, JSON, JUnit) on hand-made step reports.
 @Suite struct AuditReportTests {
-    static func step(_ host: String, _ name: String, kind: String = "ini", _ outcome: Outcome, diffs: [Diff] = [],
-                     message: String? = nil, error: String? = nil, handler: Bool = false, findings: [Finding] = [],
-                     unchecked: String? = nil, skipReason: String? = nil, play: String = "config") -> StepReport {
-        var report = StepReport(host: host, play: play, step: name, kind: kind, outcome: outcome, duration: 0.25, diffs: diffs,
-                                message: message, error: error, location: "pb.yml:10:7", isHandler: handler, runOnce: false,
-                                ignored: false, items: nil, skipReason: skipReason)
+    static func step(
+        _ host: String, _ name: String, kind: String = "ini", _ outcome: Outcome, diffs: [Diff] = [],
+        message: String? = nil, error: String? = nil, handler: Bool = false, findings: [Finding] = [],
+        unchecked: String? = nil, skipReason: String? = nil, play: String = "config"
+    ) -> StepReport {
+        var report = StepReport(
+            host: host, play: play, step: name, kind: kind, outcome: outcome, duration: 0.25, diffs: diffs,
+            message: message, error: error, location: "pb.yml:10:7", isHandler: handler, runOnce: false,
+            ignored: false, items: nil, skipReason: skipReason)
         report.findings = findings
         report.unchecked = unchecked
         return report
     }
 
-    static let rabbitHosts = Finding(file: "/etc/magnum/magnum.conf", subject: "[DEFAULT] rabbit_hosts",
-                                     message: "[DEFAULT] rabbit_hosts: removed in oslo.messaging 9.0.0 (Stein); use [DEFAULT] transport_url",
-                                     replacement: "[DEFAULT] transport_url")
+    static let rabbitHosts = Finding(
+        file: "/etc/magnum/magnum.conf", subject: "[DEFAULT] rabbit_hosts",
+        message: "[DEFAULT] rabbit_hosts: removed in oslo.messaging 9.0.0 (Stein); use [DEFAULT] transport_url",
+        replacement: "[DEFAULT] transport_url")
 
     /// Three hosts: ctl1 drifts (an option, a secret, a file, a handler), ctl2 has a finding seen by two steps,
     /// a step not audited and a failure; ctl3 is unreachable.
     static func summary() -> RunSummary {
         let reports = [
-            step("ctl1", "magnum.conf", .changed, diffs: [
-                Diff(subject: "[keystone_authtoken] memcached_servers", before: "10.0.0.4:11211", after: "10.0.0.5:11211"),
-                Diff(subject: "[keystone_authtoken] password", before: "Leaked-0ld", after: "Leaked-N3w", secret: true),
-                Diff(subject: "[trust] trustee_domain_admin_password", before: nil, after: "Leaked-N3w", secret: true),
-                Diff(subject: "[keystone_authtoken] auth_url", before: "http://k:5000/v3\nhttp://k:35357/v3", after: "http://k:5000/v3"),
-            ], message: "2 options set"),
-            step("ctl1", "HAProxy stanza", kind: "template", .changed, diffs: [
-                .file("/etc/haproxy/conf.d/180-magnum.cfg", before: "listen magnum\n  bind 10.0.0.2:9511\n",
-                      after: "listen magnum\n  bind 10.0.0.2:9512\n"),
-            ]),
+            step(
+                "ctl1", "magnum.conf", .changed,
+                diffs: [
+                    Diff(subject: "[keystone_authtoken] memcached_servers", before: "10.0.0.4:11211", after: "10.0.0.5:11211"),
+                    Diff(subject: "[keystone_authtoken] password", before: "Leaked-0ld", after: "Leaked-N3w", secret: true),
+                    Diff(subject: "[trust] trustee_domain_admin_password", before: nil, after: "Leaked-N3w", secret: true),
+                    Diff(subject: "[keystone_authtoken] auth_url", before: "http://k:5000/v3\nhttp://k:35357/v3", after: "http://k:5000/v3")
+                ], message: "2 options set"),
+            step(
+                "ctl1", "HAProxy stanza", kind: "template", .changed,
+                diffs: [
+                    .file(
+                        "/etc/haproxy/conf.d/180-magnum.cfg", before: "listen magnum\n  bind 10.0.0.2:9511\n",
+                        after: "listen magnum\n  bind 10.0.0.2:9512\n")
+                ]),
             step("ctl1", "restart haproxy", kind: "pcs_resource", .changed, handler: true),
             step("ctl2", "magnum.conf", .ok, findings: [rabbitHosts]),
             step("ctl2", "[trust]", .ok, findings: [rabbitHosts]),
-            step("ctl2", "migrate <db> & \"go\"", kind: "command", .changed, message: "would run",
-                 unchecked: "a command is not run in check mode"),
+            step(
+                "ctl2", "migrate <db> & \"go\"", kind: "command", .changed, message: "would run",
+                unchecked: "a command is not run in check mode"),
             step("ctl2", "firewall", kind: "iptables", .failed, error: "cannot read the iptables rules (exit 1)"),
             step("ctl2", "packages", kind: "apt", .skipped, skipReason: "condition false: manage"),
-            step("ctl3", "connect", kind: "connect", .unreachable, error: "ctl3: connection refused"),
+            step("ctl3", "connect", kind: "connect", .unreachable, error: "ctl3: connection refused")
         ]
-        return RunSummary(recap: [:], hosts: ["ctl1", "ctl2", "ctl3"], reports: reports, check: true, duration: 1.5,
-                          unreachableErrors: ["ctl3": "ctl3: connection refused"])
+        return RunSummary(
+            recap: [:], hosts: ["ctl1", "ctl2", "ctl3"], reports: reports, check: true, duration: 1.5,
+            unreachableErrors: ["ctl3": "ctl3: connection refused"])
     }
 
     @Test("the table: drift per host and step with what differs, secrets masked, then findings, not audited, failures, unreachable, summary")
@@ -74,7 +87,7 @@ import Testing
             "  ctl2  step \"firewall\" (pb.yml:10:7): cannot read the iptables rules (exit 1)",
             "UNREACHABLE",
             "  ctl3  ctl3: connection refused",
-            "audit: 3 hosts, 6 probes, drift in 3 steps on 1 host, 1 warning, 1 failed, 1 unreachable, 0 unhealthy, 1 not audited (1.50s, exit 3)",
+            "audit: 3 hosts, 6 probes, drift in 3 steps on 1 host, 1 warning, 1 failed, 1 unreachable, 0 unhealthy, 1 not audited (1.50s, exit 3)"
         ]
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
         var position = 0
@@ -104,8 +117,11 @@ import Testing
         #expect(object["schema"] as? String == "quorum.audit/1")
         #expect(object["exit_code"] as? Int == 3)
         let summary = try #require(object["summary"] as? [String: Int])
-        #expect(summary == ["hosts": 3, "probes": 6, "drifted_steps": 3, "drifted_hosts": 1, "findings": 1, "failed": 1,
-                            "unreachable": 1, "not_audited": 1, "unhealthy": 0])
+        #expect(
+            summary == [
+                "hosts": 3, "probes": 6, "drifted_steps": 3, "drifted_hosts": 1, "findings": 1, "failed": 1,
+                "unreachable": 1, "not_audited": 1, "unhealthy": 0
+            ])
         let hosts = try #require(object["hosts"] as? [[String: Any]])
         #expect(hosts.map { $0["status"] as? String } == ["drift", "failed", "unreachable"])
         for host in hosts {
@@ -149,13 +165,16 @@ import Testing
             #expect(failureText.contains("password: ******** → ******** (differs)"))
 
             let ctl2 = suites[1].elements(forName: "testcase")
-            #expect(ctl2.map { $0.attribute(forName: "name")?.stringValue ?? "" }
+            #expect(
+                ctl2.map { $0.attribute(forName: "name")?.stringValue ?? "" }
                     == ["magnum.conf", "[trust]", "migrate <db> & \"go\"", "firewall"])
             #expect(ctl2[0].elements(forName: "failure").count == (strict ? 1 : 0))
             #expect(ctl2[0].elements(forName: "system-out").count == (strict ? 0 : 1))
-            #expect(ctl2[1].elements(forName: "failure").isEmpty && ctl2[1].elements(forName: "system-out").isEmpty,
-                    "a finding seen twice is reported once")
-            #expect(ctl2[2].elements(forName: "skipped").first?.attribute(forName: "message")?.stringValue
+            #expect(
+                ctl2[1].elements(forName: "failure").isEmpty && ctl2[1].elements(forName: "system-out").isEmpty,
+                "a finding seen twice is reported once")
+            #expect(
+                ctl2[2].elements(forName: "skipped").first?.attribute(forName: "message")?.stringValue
                     == "a command is not run in check mode")
             #expect(ctl2[3].elements(forName: "error").count == 1)
             #expect(suites[1].attribute(forName: "failures")?.stringValue == (strict ? "1" : "0"))
@@ -175,17 +194,19 @@ import Testing
         #expect(document.rootElement()?.attribute(forName: "a")?.stringValue == "a<b>&\"c\"'d'\n\te\u{FFFD}f]]>")
     }
 
-    @Test("exit codes: unreachable 3 over failed 2 over drift 4 over unhealthy 5; findings are drift only with --strict", arguments: [
-        ([AuditReport.Status.clean, .clean], 0),
-        ([.clean, .drift], 4),
-        ([.drift, .failed], 2),
-        ([.failed, .unreachable, .drift], 3),
-        ([.unreachable, .clean], 3),
-        ([.clean, .unhealthy], 5),
-        ([.unhealthy, .drift, .unhealthy], 4),
-        ([.unhealthy, .failed], 2),
-        ([.unhealthy, .unreachable], 3),
-    ])
+    @Test(
+        "exit codes: unreachable 3 over failed 2 over drift 4 over unhealthy 5; findings are drift only with --strict",
+        arguments: [
+            ([AuditReport.Status.clean, .clean], 0),
+            ([.clean, .drift], 4),
+            ([.drift, .failed], 2),
+            ([.failed, .unreachable, .drift], 3),
+            ([.unreachable, .clean], 3),
+            ([.clean, .unhealthy], 5),
+            ([.unhealthy, .drift, .unhealthy], 4),
+            ([.unhealthy, .failed], 2),
+            ([.unhealthy, .unreachable], 3)
+        ])
     func exitCodes(statuses: [AuditReport.Status], code: Int) {
         let hosts = statuses.enumerated().map { AuditReport.Host(host: "h\($0.offset)", status: $0.element) }
         #expect(Int(AuditReport.exitCode(hosts).rawValue) == code)
@@ -193,8 +214,9 @@ import Testing
 
     @Test("a finding alone: exit 0, and 4 with --strict")
     func strictFindings() {
-        let summary = RunSummary(recap: [:], hosts: ["ctl1"], reports: [Self.step("ctl1", "magnum.conf", .ok, findings: [Self.rabbitHosts])],
-                                 check: true, duration: 0.1, unreachableErrors: [:])
+        let summary = RunSummary(
+            recap: [:], hosts: ["ctl1"], reports: [Self.step("ctl1", "magnum.conf", .ok, findings: [Self.rabbitHosts])],
+            check: true, duration: 0.1, unreachableErrors: [:])
         #expect(AuditReport(summary: summary, command: "", strict: false).exitCode == 0)
         let strict = AuditReport(summary: summary, command: "", strict: true)
         #expect(strict.exitCode == 4)
@@ -204,8 +226,9 @@ import Testing
     /// ctl1: a health check failed (and another passed); ctl2: the same failure, but also drift and a finding.
     static func healthSummary() -> RunSummary {
         func unhealthy(_ host: String) -> StepReport {
-            var report = step(host, "conductors up", kind: "http_check", .failed,
-                              error: "GET http://vip:9511/v1/mservices (directly): magnum-conductor on ctl2: state down (want up)")
+            var report = step(
+                host, "conductors up", kind: "http_check", .failed,
+                error: "GET http://vip:9511/v1/mservices (directly): magnum-conductor on ctl2: state down (want up)")
             report.unhealthy = true
             return report
         }
@@ -213,7 +236,7 @@ import Testing
             unhealthy("ctl1"),
             step("ctl1", "API answers", kind: "http_check", .ok),
             unhealthy("ctl2"),
-            step("ctl2", "magnum.conf", .changed, diffs: [Diff(subject: "[api] port", before: "9999", after: "9511")], findings: [rabbitHosts]),
+            step("ctl2", "magnum.conf", .changed, diffs: [Diff(subject: "[api] port", before: "9999", after: "9511")], findings: [rabbitHosts])
         ]
         var recap = ["ctl1": HostRecap(), "ctl2": HostRecap()]
         for report in reports { recap[report.host]?.count(report) }
@@ -238,7 +261,9 @@ import Testing
         #expect(lines[at + 2] == "  ctl2  step \"conductors up\" (pb.yml:10:7): " + problem)
         #expect(at < lines.firstIndex(of: "FINDINGS") ?? 0 && (lines.firstIndex(of: "DRIFT") ?? 99) < at)
         #expect(!lines.contains("FAILED"))
-        #expect(AuditTable(report).summaryLine.hasPrefix("audit: 2 hosts, 4 probes, drift in 1 step on 1 host, 1 warning, 0 failed, 0 unreachable, 2 unhealthy, 0 not audited"))
+        #expect(
+            AuditTable(report).summaryLine.hasPrefix(
+                "audit: 2 hosts, 4 probes, drift in 1 step on 1 host, 1 warning, 0 failed, 0 unreachable, 2 unhealthy, 0 not audited"))
 
         let object = try #require(try JSONSerialization.jsonObject(with: report.jsonData()) as? [String: Any])
         let hosts = try #require(object["hosts"] as? [[String: Any]])

@@ -1,7 +1,8 @@
 import QuorumCore
-@testable import QuorumEngine
 import QuorumSSH
 import Testing
+
+@testable import QuorumEngine
 
 @Suite struct CommandTraceTests {
     /// The `-vv` trace of a plain console, with `Sekr1t-Value` a known secret, and the terminal it prints on.
@@ -16,8 +17,10 @@ import Testing
     @Test("-vv: each command as sent, then its exit status and duration, per host, secrets masked")
     func masksSecrets() throws {
         let (trace, terminal) = try Self.trace()
-        trace.commandFinished(RemoteCommand(host: "ctl1", script: "mysql -p'Sekr1t-Value' -e 'select 1'\nexit 0",
-                                            becomeUser: "root", status: 0, duration: 0.25))
+        trace.commandFinished(
+            RemoteCommand(
+                host: "ctl1", script: "mysql -p'Sekr1t-Value' -e 'select 1'\nexit 0",
+                becomeUser: "root", status: 0, duration: 0.25))
         trace.commandFinished(RemoteCommand(host: "ctl2", script: "cat /etc/x", status: nil, error: "ctl2: timed out", duration: 900))
         let text = terminal.text
         #expect(!text.contains("Sekr1t-Value"), "\(text)")
@@ -31,13 +34,15 @@ import Testing
         let notes = SSHNotes(host: "ctl1", commandObserver: trace)
         notes.receive(SSHNote(kind: .detail, session: "10.0.0.11:22", message: "tunnel 127.0.0.1:40000 -> 127.0.0.1:3306 via 10.0.0.11:22"))
         trace.connectionNote(host: "ctl2", "session unusable: Sekr1t-Value")
-        #expect(terminal.text == "      ctl1: tunnel 127.0.0.1:40000 -> 127.0.0.1:3306 via 10.0.0.11:22\n      ctl2: session unusable: ********\n",
-                "\(terminal.text)")
+        #expect(
+            terminal.text == "      ctl1: tunnel 127.0.0.1:40000 -> 127.0.0.1:3306 via 10.0.0.11:22\n      ctl2: session unusable: ********\n",
+            "\(terminal.text)")
     }
 
     @Test("-v and no -v show no commands")
     func onlyWithTwoVs() {
-        #expect(ConsoleReporter(showDiff: false, verbosity: 1, output: FakeTerminal().output(.plain), redactor: SecretRedactor())
-            .commandObserver == nil)
+        #expect(
+            ConsoleReporter(showDiff: false, verbosity: 1, output: FakeTerminal().output(.plain), redactor: SecretRedactor())
+                .commandObserver == nil)
     }
 }

@@ -1,9 +1,10 @@
 import Foundation
 import OrderedCollections
 import QuorumCore
-@testable import QuorumEngine
 import QuorumSSH
 import Testing
+
+@testable import QuorumEngine
 
 /// How a host's connection is worked out from its inventory variables and ssh_config.
 @Suite struct ConnectionSettingsTests {
@@ -39,8 +40,12 @@ import Testing
 
     @Test func inventoryVariablesWinAndHostPatternsSeeAnsibleHost() throws {
         let configs = try catalog(Self.config)
-        let route = try settings(["ansible_host": .string("10.0.0.11"), "ansible_user": .string("root"), "ansible_ssh_private_key_file": .string("keys/ctl"),
-                                  "quorum_known_hosts_file": .string("known_hosts")], configs: configs).route
+        let route = try settings(
+            [
+                "ansible_host": .string("10.0.0.11"), "ansible_user": .string("root"), "ansible_ssh_private_key_file": .string("keys/ctl"),
+                "quorum_known_hosts_file": .string("known_hosts")
+            ], configs: configs
+        ).route
         // As ssh under Ansible: `Host 10.0.0.11` applies (ansible_host is the name given to ssh), ansible_user wins.
         #expect(route.target.endpoint == SSHEndpoint(host: "ctl1.mgmt", port: 2200, user: "root"))
         #expect(route.target.name == "ctl1")
@@ -59,8 +64,10 @@ import Testing
         let configs = try catalog(Self.config)
         let direct = try settings(["ansible_host": .string("10.0.0.11"), "ansible_ssh_common_args": .string("-o ProxyJump=none")], configs: configs).route
         #expect(direct.jumps.isEmpty)
-        let jumped = try settings(["ansible_ssh_common_args": .string("-J ops@edge:2201 -o User=fromargs"), "ansible_user": .string("wins")],
-                                  configs: configs).route
+        let jumped = try settings(
+            ["ansible_ssh_common_args": .string("-J ops@edge:2201 -o User=fromargs"), "ansible_user": .string("wins")],
+            configs: configs
+        ).route
         #expect(jumped.jumps.map(\.endpoint) == [SSHEndpoint(host: "edge", port: 2201, user: "ops")])
         #expect(jumped.target.endpoint.user == "wins")
         let proxyCommand = try settings(["ansible_ssh_common_args": .string(#"-o ProxyCommand="ssh -W %h:%p -q ops@bastion""#)], configs: configs).route
@@ -71,18 +78,22 @@ import Testing
         _ = try write("site_ssh_config", "Host *\n  User from-site-file\n")
         let defaults = try SSHConfigCatalog(commandLineFile: nil, defaultChain: [])
         #expect(try settings(["quorum_ssh_config": .string("site_ssh_config")], configs: defaults).route.target.endpoint.user == "from-site-file")
-        #expect(try settings(["ansible_ssh_common_args": .string("-F site_ssh_config")], configs: defaults).route.target.endpoint.user
+        #expect(
+            try settings(["ansible_ssh_common_args": .string("-F site_ssh_config")], configs: defaults).route.target.endpoint.user
                 == "from-site-file")
         // The run's -F replaces whatever the inventory names.
         let commandLine = try catalog("Host *\n  User from-command-line\n")
-        #expect(try settings(["quorum_ssh_config": .string("site_ssh_config")], configs: commandLine).route.target.endpoint.user
+        #expect(
+            try settings(["quorum_ssh_config": .string("site_ssh_config")], configs: commandLine).route.target.endpoint.user
                 == "from-command-line")
     }
 
     @Test func badValuesAreLocated() throws {
         let configs = SSHConfigCatalog()
-        for (name, value) in [("ansible_port", "twenty-two"), ("ansible_ssh_common_args", "-o ProxyJump=a:b:c"),
-                              ("ansible_ssh_extra_args", "-o 'unbalanced")] {
+        for (name, value) in [
+            ("ansible_port", "twenty-two"), ("ansible_ssh_common_args", "-o ProxyJump=a:b:c"),
+            ("ansible_ssh_extra_args", "-o 'unbalanced")
+        ] {
             do {
                 _ = try settings([name: .string(value)], configs: configs)
                 Issue.record("\(name)=\(value) accepted")
@@ -94,7 +105,9 @@ import Testing
 
     @Test func preflightReportsEveryProblemBeforeAnyConnection() throws {
         _ = try write("broken_ssh_config", "Host *\n  Port many\n")
-        let inventory = try write("hosts.yml", """
+        let inventory = try write(
+            "hosts.yml",
+            """
             all:
               hosts:
                 ctl1:

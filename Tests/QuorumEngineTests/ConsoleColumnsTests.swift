@@ -1,12 +1,14 @@
 import Foundation
 import QuorumCore
-@testable import QuorumEngine
 import Testing
+
+@testable import QuorumEngine
 
 @Suite struct ConsoleColumnsTests {
     func report(_ outcome: Outcome, host: String, error: String? = nil) -> StepReport {
-        StepReport(host: host, play: "p", step: "s", kind: "command", outcome: outcome, duration: 0.5, diffs: [], message: nil,
-                   error: error, location: "pb.yml:1:1", isHandler: false, runOnce: false, ignored: false, items: nil, skipReason: nil)
+        StepReport(
+            host: host, play: "p", step: "s", kind: "command", outcome: outcome, duration: 0.5, diffs: [], message: nil,
+            error: error, location: "pb.yml:1:1", isHandler: false, runOnce: false, ignored: false, items: nil, skipReason: nil)
     }
 
     @Test("every outcome word is followed by at least two spaces, and host names start in the same column")

@@ -53,22 +53,24 @@ struct DeclaredSecretsTests {
     func masksDeclaredValues() async throws {
         let h = EngineHarness()
         let value = "p@ss/w:rd%Rabbit"
-        let summary = try await h.run(inventory: """
-        all:
-          vars: {rabbit_user: "\(value)", plain: visible-text}
-          hosts: {c1: {}}
-        """, playbook: """
-        - hosts: all
-          steps:
-            - name: "first play {{ rabbit_user }} {{ plain }}"
-              command: "echo x{{ rabbit_user }}y {{ rabbit_user | urlencode }} FAIL-ON-c1"
-              ignore_errors: true
-        - hosts: all
-          secrets: [rabbit_user]
-          steps:
-            - name: "second play"
-              command: "echo {{ rabbit_user }}"
-        """)
+        let summary = try await h.run(
+            inventory: """
+                all:
+                  vars: {rabbit_user: "\(value)", plain: visible-text}
+                  hosts: {c1: {}}
+                """,
+            playbook: """
+                - hosts: all
+                  steps:
+                    - name: "first play {{ rabbit_user }} {{ plain }}"
+                      command: "echo x{{ rabbit_user }}y {{ rabbit_user | urlencode }} FAIL-ON-c1"
+                      ignore_errors: true
+                - hosts: all
+                  secrets: [rabbit_user]
+                  steps:
+                    - name: "second play"
+                      command: "echo {{ rabbit_user }}"
+                """)
         let text = "\(summary.reports)"
         #expect(!text.contains(value) && !text.contains("p%40ss%2Fw%3Ard%25Rabbit"), "\(text)")
         #expect(summary.reports.first?.step == "first play ******** visible-text")
@@ -80,28 +82,31 @@ struct DeclaredSecretsTests {
         let basicAuth = Data("magnum:\(value)".utf8).base64EncodedString()
         #expect(redactor.redact("Authorization: Basic \(base64)") == "Authorization: Basic ********")
         #expect(!redactor.redact("Authorization: Basic \(basicAuth)").contains(basicAuth.dropFirst(10).prefix(8)))
-        #expect(redactor.redact("rabbit://u:\(value.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)@h")
-            == "rabbit://u:********@h")
+        #expect(
+            redactor.redact("rabbit://u:\(value.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)@h")
+                == "rabbit://u:********@h")
     }
 
     @Test("an option whose value contains a secret gets a secret diff: the previous value never shows")
     func optionHoldingSecretIsSecretDiff() async throws {
         let h = EngineHarness()
         h.journal.files.withLock { $0["/etc/app.conf"] = "[DEFAULT]\nbroker = amqp-old-Broker-Secret-1 on h1\nlog = old\n" }
-        let summary = try await h.run(inventory: """
-        all:
-          vars: {broker_credential_x: "new-Broker-Secret-2"}
-          hosts: {c1: {}}
-        """, playbook: """
-        - hosts: all
-          secrets: [broker_credential_x]
-          steps:
-            - name: app.conf
-              ini:
-                path: /etc/app.conf
-                settings:
-                  DEFAULT: {broker: "amqp-{{ broker_credential_x }} on h1", log: new}
-        """)
+        let summary = try await h.run(
+            inventory: """
+                all:
+                  vars: {broker_credential_x: "new-Broker-Secret-2"}
+                  hosts: {c1: {}}
+                """,
+            playbook: """
+                - hosts: all
+                  secrets: [broker_credential_x]
+                  steps:
+                    - name: app.conf
+                      ini:
+                        path: /etc/app.conf
+                        settings:
+                          DEFAULT: {broker: "amqp-{{ broker_credential_x }} on h1", log: new}
+                """)
         let report = try #require(summary.reports.first)
         #expect(report.outcome == .changed)
         let broker = try #require(report.diffs.first { $0.subject == "[DEFAULT] broker" })
@@ -126,17 +131,19 @@ extension DeclaredSecretsTests {
         h.journal.files.withLock {
             $0["/etc/app.conf"] = "auth = basic Old-Opaque-7\nservice_password: Old-Pass-1\nname = x\n"
         }
-        let summary = try await h.run(inventory: """
-        all:
-          vars: {app_credential_x: "New-Opaque-8", service_password: "New-Pass-2"}
-          hosts: {c1: {}}
-        """, playbook: """
-        - hosts: all
-          secrets: [app_credential_x]
-          steps:
-            - name: app.conf
-              template: {src: app.conf.j2, dest: /etc/app.conf}
-        """, files: ["files/app.conf.j2": "auth = basic {{ app_credential_x }}\nservice_password: {{ service_password }}\nname = y\n"])
+        let summary = try await h.run(
+            inventory: """
+                all:
+                  vars: {app_credential_x: "New-Opaque-8", service_password: "New-Pass-2"}
+                  hosts: {c1: {}}
+                """,
+            playbook: """
+                - hosts: all
+                  secrets: [app_credential_x]
+                  steps:
+                    - name: app.conf
+                      template: {src: app.conf.j2, dest: /etc/app.conf}
+                """, files: ["files/app.conf.j2": "auth = basic {{ app_credential_x }}\nservice_password: {{ service_password }}\nname = y\n"])
         let report = try #require(summary.reports.first)
         #expect(report.outcome == .changed, "\(report)")
         let diff = try #require(report.diffs.first { $0.isFile })
@@ -152,38 +159,44 @@ extension DeclaredSecretsTests {
         // The harness's hosts answer `hostname` with their name: here the "secret" a command prints.
         let inventory = "all:\n  hosts: {node-alpha7: {}}\n"
         let listed = EngineHarness()
-        let first = try await listed.run(inventory: inventory, playbook: """
-        - hosts: all
-          secrets: [fetched]
-          steps:
-            - name: fetch
-              command: hostname
-              register: fetched
-            - name: "use {{ fetched.stdout }}"
-              command: "echo {{ fetched.stdout }}"
-        """)
+        let first = try await listed.run(
+            inventory: inventory,
+            playbook: """
+                - hosts: all
+                  secrets: [fetched]
+                  steps:
+                    - name: fetch
+                      command: hostname
+                      register: fetched
+                    - name: "use {{ fetched.stdout }}"
+                      command: "echo {{ fetched.stdout }}"
+                """)
         #expect(first.reports.map(\.step) == ["fetch", "use ********"])
 
         let named = EngineHarness()
-        let second = try await named.run(inventory: inventory, playbook: """
-        - hosts: all
-          steps:
-            - name: fetch by a secret name, in a loop
-              command: hostname
-              register: fetched_token
-              loop: [1, 2]
-            - name: "use {{ fetched_token.results[0].stdout }}"
-              command: "echo {{ fetched_token.results[0].stdout }}"
-        """)
+        let second = try await named.run(
+            inventory: inventory,
+            playbook: """
+                - hosts: all
+                  steps:
+                    - name: fetch by a secret name, in a loop
+                      command: hostname
+                      register: fetched_token
+                      loop: [1, 2]
+                    - name: "use {{ fetched_token.results[0].stdout }}"
+                      command: "echo {{ fetched_token.results[0].stdout }}"
+                """)
         #expect(second.reports.map(\.step).last == "use ********", "\(second.reports.map(\.step))")
 
         let plain = EngineHarness()
-        let third = try await plain.run(inventory: inventory, playbook: """
-        - hosts: all
-          steps:
-            - {name: fetch, command: hostname, register: fetched}
-            - {name: "use {{ fetched.stdout }}", command: "echo {{ fetched.stdout }}"}
-        """)
+        let third = try await plain.run(
+            inventory: inventory,
+            playbook: """
+                - hosts: all
+                  steps:
+                    - {name: fetch, command: hostname, register: fetched}
+                    - {name: "use {{ fetched.stdout }}", command: "echo {{ fetched.stdout }}"}
+                """)
         #expect(third.reports.map(\.step).last == "use node-alpha7", "not secret: shown as it is")
     }
 }
@@ -192,16 +205,18 @@ extension DeclaredSecretsTests {
     @Test("the urlencode filter's form is masked, also for a secret mixing - . _ ~ with ! $ & ' ( ) * + , ; =")
     func urlencodeFilterForm() async throws {
         let h = EngineHarness()
-        let summary = try await h.run(inventory: """
-        all:
-          vars: {queue_password: "Ab-c!d$e_f"}
-          hosts: {c1: {}}
-        """, playbook: """
-        - hosts: all
-          steps:
-            - name: "url amqp://u:{{ queue_password | urlencode }}@h/"
-              command: "true"
-        """)
+        let summary = try await h.run(
+            inventory: """
+                all:
+                  vars: {queue_password: "Ab-c!d$e_f"}
+                  hosts: {c1: {}}
+                """,
+            playbook: """
+                - hosts: all
+                  steps:
+                    - name: "url amqp://u:{{ queue_password | urlencode }}@h/"
+                      command: "true"
+                """)
         // Neither Foundation's .alphanumerics nor .urlUserAllowed encodes it like the filter does.
         #expect(summary.reports.first?.step == "url amqp://u:********@h/", "\(summary.reports.map(\.step))")
     }

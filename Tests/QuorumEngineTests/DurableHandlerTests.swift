@@ -1,8 +1,9 @@
 import Foundation
 import QuorumCore
-@testable import QuorumEngine
 import Synchronization
 import Testing
+
+@testable import QuorumEngine
 
 /// Durable handlers through the real engine against in-memory hosts: a notification recorded on the host
 /// right after the change outlives a run that ends before the handler (a later failure, an interrupt, a lost
@@ -58,8 +59,9 @@ import Testing
 
         // Nothing changes the stanza any more: without the record this audit would be clean.
         let writesBefore = h.journal.writes().count
-        let audit = try await h.run(inventory: EngineHarness.threeHosts,
-                                    playbook: Self.playbook(stanzaChanges: false, runOnce: false), check: true)
+        let audit = try await h.run(
+            inventory: EngineHarness.threeHosts,
+            playbook: Self.playbook(stanzaChanges: false, runOnce: false), check: true)
         #expect(h.journal.writes().count == writesBefore, "check mode wrote \(h.journal.writes().dropFirst(writesBefore))")
         let report = AuditReport(summary: audit, command: "quorum audit", strict: false)
         #expect(report.exitStatus == .drift)
@@ -100,8 +102,9 @@ import Testing
     @Test("c3 is lost before the handlers: its record stays; the next run runs its handler there once")
     func unreachableBeforeHandlers() async throws {
         let h = EngineHarness()
-        let first = try await h.run(inventory: EngineHarness.threeHosts,
-                                    playbook: Self.playbook(later: "later DIE-ON-c3", runOnce: false))
+        let first = try await h.run(
+            inventory: EngineHarness.threeHosts,
+            playbook: Self.playbook(later: "later DIE-ON-c3", runOnce: false))
         #expect(first.exitStatus == .unreachable)
         #expect(toggles(h).sorted() == ["c1", "c2"])
         #expect(record(h, "c1").isEmpty && record(h, "c2").isEmpty)

@@ -32,8 +32,10 @@ struct EngineHarness {
     /// nothing runs once it is. The engine's pending-handlers scripts are carried out on `journal.hostFiles`.
     /// `files`: path → text, or "host:path" → text for one host only; `answers`: a script containing the key
     /// prints the value (exit 0). Writes go to the journal and are not kept.
-    static func memoryHost(_ host: String, journal: Journal, files: [String: String] = [:],
-                           answers: [String: String] = [:]) -> FakeRemote {
+    static func memoryHost(
+        _ host: String, journal: Journal, files: [String: String] = [:],
+        answers: [String: String] = [:]
+    ) -> FakeRemote {
         let remote = FakeRemote(host: host)
         remote.keepsWrites = false
         remote.observer = { event in
@@ -123,19 +125,22 @@ struct EngineHarness {
     /// Writes `inventory` and `playbook` (and `files`, relative path → text) to a temporary folder, loads
     /// them and runs the engine; vault files among them are read with `vault`; `limit`, `tags` and `skipTags`
     /// as on the command line.
-    func run(inventory: String, playbook: String, check: Bool = false, unreachable: Set<String> = [],
-             files: [String: String] = [:], vault: VaultKeyring? = nil,
-             remoteFiles: [String: String] = [:], skipPreflight: Bool = false,
-             answers: [String: String] = [:], limit: String? = nil, tags: Set<String> = [],
-             skipTags: Set<String> = []) async throws -> RunSummary {
+    func run(
+        inventory: String, playbook: String, check: Bool = false, unreachable: Set<String> = [],
+        files: [String: String] = [:], vault: VaultKeyring? = nil,
+        remoteFiles: [String: String] = [:], skipPreflight: Bool = false,
+        answers: [String: String] = [:], limit: String? = nil, tags: Set<String> = [],
+        skipTags: Set<String> = []
+    ) async throws -> RunSummary {
         let dir = NSTemporaryDirectory() + "quorum-engine-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try inventory.write(toFile: dir + "/inv.yml", atomically: true, encoding: .utf8)
         try playbook.write(toFile: dir + "/pb.yml", atomically: true, encoding: .utf8)
         for (relative, text) in files {
-            try FileManager.default.createDirectory(atPath: ((dir + "/" + relative) as NSString).deletingLastPathComponent,
-                                                    withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                atPath: ((dir + "/" + relative) as NSString).deletingLastPathComponent,
+                withIntermediateDirectories: true)
             try text.write(toFile: dir + "/" + relative, atomically: true, encoding: .utf8)
         }
         let loadedInventory = try Inventory.load(dir + "/inv.yml", vault: vault)
@@ -147,19 +152,22 @@ struct EngineHarness {
         options.limit = limit
         options.tags = tags
         options.skipTags = skipTags
-        let engine = Engine(inventory: loadedInventory, playbooks: [loadedPlaybook], catalog: StepCatalog.byName,
-                            options: options, connector: Connector(journal: journal, unreachable: unreachable, files: remoteFiles,
-                                                                answers: answers),
-                            observer: recorder, redactor: redactor)
+        let engine = Engine(
+            inventory: loadedInventory, playbooks: [loadedPlaybook], catalog: StepCatalog.byName,
+            options: options,
+            connector: Connector(
+                journal: journal, unreachable: unreachable, files: remoteFiles,
+                answers: answers),
+            observer: recorder, redactor: redactor)
         return await engine.run()
     }
 
     static let threeHosts = """
-    all:
-      children:
-        controllers:
-          hosts: {c1: {}, c2: {}, c3: {}}
-    """
+        all:
+          children:
+            controllers:
+              hosts: {c1: {}, c2: {}, c3: {}}
+        """
 }
 
 extension RunSummary {

@@ -1,7 +1,8 @@
 import Foundation
 import QuorumCore
-@testable import QuorumEngine
 import Testing
+
+@testable import QuorumEngine
 
 /// `quorum exec` against in-memory hosts: grouping per host in inventory order, the exit status, secrets.
 @Suite struct ExecRunTests {
@@ -9,8 +10,10 @@ import Testing
     static let inventory = EngineHarness.threeHosts + "\n      vars: {db_password: Sekr1t-Value}\n"
 
     /// Runs `command` on `pattern`'s hosts with the harness's hosts; returns the summary and what was printed.
-    func exec(_ command: [String], pattern: String = "controllers", unreachable: Set<String> = [],
-              answers: [String: String] = [:], interruption: RunInterruption = RunInterruption()) async throws -> (ExecSummary, String) {
+    func exec(
+        _ command: [String], pattern: String = "controllers", unreachable: Set<String> = [],
+        answers: [String: String] = [:], interruption: RunInterruption = RunInterruption()
+    ) async throws -> (ExecSummary, String) {
         let dir = NSTemporaryDirectory() + "quorum-exec-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -18,11 +21,13 @@ import Testing
         let inventory = try Inventory.load(dir + "/inv.yml", vault: nil)
         let hosts = try inventory.select(pattern)
         let connector = EngineHarness.Connector(journal: EngineHarness.Journal(), unreachable: unreachable, answers: answers)
-        let engine = Engine(inventory: inventory, options: RunOptions(), connector: connector, redactor: SecretRedactor(),
-                            interruption: interruption)
+        let engine = Engine(
+            inventory: inventory, options: RunOptions(), connector: connector, redactor: SecretRedactor(),
+            interruption: interruption)
         let terminal = FakeTerminal()
-        let summary = await engine.exec(Shell.join(command), on: hosts, become: false,
-                                        observer: ExecReporter(output: terminal.output(.plain), hosts: hosts))
+        let summary = await engine.exec(
+            Shell.join(command), on: hosts, become: false,
+            observer: ExecReporter(output: terminal.output(.plain), hosts: hosts))
         return (summary, terminal.text)
     }
 
@@ -55,8 +60,10 @@ import Testing
     @Test("exit status: 0 all exited 0; 2 a non-zero exit or a command that could not run; 3 unreachable; 130 interrupted")
     func exitStatusMapping() {
         func status(_ endings: [ExecResult.Ending], interrupted: Bool = false) -> QuorumEngine.ExitStatus {
-            ExecSummary(results: endings.enumerated().map { ExecResult(host: "h\($0.offset)", ending: $0.element) },
-                        interruption: interrupted ? "SIGINT" : nil).exitStatus
+            ExecSummary(
+                results: endings.enumerated().map { ExecResult(host: "h\($0.offset)", ending: $0.element) },
+                interruption: interrupted ? "SIGINT" : nil
+            ).exitStatus
         }
         #expect(status([.exited(0), .exited(0)]) == .success)
         #expect(status([.exited(0), .exited(127)]) == .stepFailed)

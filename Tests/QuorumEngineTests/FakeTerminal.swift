@@ -7,8 +7,9 @@ final class FakeTerminal: Sendable {
     let time = Mutex<Duration>(.zero)
 
     func output(_ traits: ConsoleTraits, width: Int = 100) -> ConsoleOutput {
-        ConsoleOutput(traits: traits, ticking: false, width: { width }, now: { [self] in self.time.withLock { $0 } },
-                      write: { [self] text in self.written.withLock { $0.append(text) } })
+        ConsoleOutput(
+            traits: traits, ticking: false, width: { width }, now: { [self] in self.time.withLock { $0 } },
+            write: { [self] text in self.written.withLock { $0.append(text) } })
     }
 
     func advance(_ duration: Duration) { time.withLock { $0 += duration } }

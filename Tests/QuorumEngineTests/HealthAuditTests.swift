@@ -1,10 +1,11 @@
 import Foundation
 import QuorumCore
-@testable import QuorumEngine
 import QuorumHTTP
 import QuorumSteps
 import Synchronization
 import Testing
+
+@testable import QuorumEngine
 
 /// Health checks (`http_check`) through the real engine against in-memory hosts and a fake service: reported
 /// as health in audits (HEALTH, `health` in JSON, JUnit `type="health"`, exit 5), as a failure in apply.
@@ -27,7 +28,8 @@ import Testing
             }
             if request.url.path == "/v3/auth/tokens" {
                 let ok = request.body.map { String(decoding: $0, as: UTF8.self).contains("\"Adm1n-s3cret\"") } ?? false
-                return ok ? HTTPResponse(status: 201, headers: ["X-Subject-Token": Self.token], body: Data("{}".utf8))
+                return ok
+                    ? HTTPResponse(status: 201, headers: ["X-Subject-Token": Self.token], body: Data("{}".utf8))
                     : HTTPResponse(status: 401, body: Data(#"{"error": {"message": "bad credentials"}}"#.utf8))
             }
             let attempt = serviceRequests.count
@@ -69,8 +71,10 @@ import Testing
     static let allUp = ["c1": "up", "c2": "up", "c3": "up"]
     static let c2Down = ["c1": "up", "c2": "down", "c3": "up"]
 
-    func audit(_ cloud: FakeCloud, playbook: String = HealthAuditTests.playbook(), files: [String: String] = HealthAuditTests.clean,
-               unreachable: Set<String> = [], check: Bool = true) async throws -> (RunSummary, AuditReport, EngineHarness) {
+    func audit(
+        _ cloud: FakeCloud, playbook: String = HealthAuditTests.playbook(), files: [String: String] = HealthAuditTests.clean,
+        unreachable: Set<String> = [], check: Bool = true
+    ) async throws -> (RunSummary, AuditReport, EngineHarness) {
         let h = EngineHarness()
         let summary = try await KeystoneClient.$transportOverride.withValue(cloud) {
             try await HTTPCheckClient.$transportOverride.withValue(cloud) {
@@ -98,8 +102,9 @@ import Testing
         #expect(report.exitStatus == .unhealthy && report.exitCode == 5)
         #expect(summary.exitStatus == .unhealthy, "`quorum apply --check` exits 5 too")
         #expect(report.hosts.map(\.status) == [.unhealthy, .unhealthy, .unhealthy])
-        #expect(report.summary.unhealthy == 3 && report.summary.failed == 0 && report.summary.probes == 9,
-                "the step after the failed check is still probed: \(report.summary)")
+        #expect(
+            report.summary.unhealthy == 3 && report.summary.failed == 0 && report.summary.probes == 9,
+            "the step after the failed check is still probed: \(report.summary)")
         #expect(cloud.serviceRequests.count == 3, "check mode does not retry a health check: \(cloud.serviceRequests.count)")
         let health = try #require(report.hosts.first?.health.first)
         #expect(health.step == "conductors up" && health.location.hasSuffix("pb.yml:11:7"))
@@ -127,10 +132,11 @@ import Testing
         #expect(drift.hosts[1].health.count == 1, "a drifted host keeps its health entry")
 
         // Credentials Keystone refuses: the check could not be made, a failed probe, not health.
-        let refused = Self.playbook(extra: """
-            - name: with wrong credentials
-              http_check: {url: "http://10.0.0.10:9511/v1", auth: {password: wrong}}
-        """)
+        let refused = Self.playbook(
+            extra: """
+                    - name: with wrong credentials
+                      http_check: {url: "http://10.0.0.10:9511/v1", auth: {password: wrong}}
+                """)
         let (_, failed, _) = try await audit(FakeCloud(Self.c2Down), playbook: refused, files: files)
         #expect(failed.exitCode == 2 && failed.summary.failed == 3 && failed.summary.unhealthy == 3)
         #expect(failed.hosts.allSatisfy { $0.failures.first?.error.contains("refused the credentials") == true })
@@ -165,15 +171,17 @@ import Testing
 
     @Test("`until` on a health check: waited on in apply only; `auth: ~` sends no token despite the play's defaults")
     func untilAndNoAuth() async throws {
-        let playbook = Self.playbook(retries: """
-        register: conductors
-              until: conductors.json.mservices | length == 4
-              retries: 2
-              delay: 0.01
-        """, extra: """
-            - name: open page
-              http_check: {url: "http://10.0.0.10:9511/", auth: ~}
-        """)
+        let playbook = Self.playbook(
+            retries: """
+                register: conductors
+                      until: conductors.json.mservices | length == 4
+                      retries: 2
+                      delay: 0.01
+                """,
+            extra: """
+                    - name: open page
+                      http_check: {url: "http://10.0.0.10:9511/", auth: ~}
+                """)
         let cloud = FakeCloud(Self.allUp)
         let (_, report, _) = try await audit(cloud, playbook: playbook)
         #expect(report.exitCode == 5 && report.hosts.allSatisfy { $0.health.first?.problem == "`until` condition still false after 1 attempts" })

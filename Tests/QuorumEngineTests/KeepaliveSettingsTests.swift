@@ -1,8 +1,9 @@
 import OrderedCollections
 import QuorumCore
-@testable import QuorumEngine
 import QuorumSSH
 import Testing
+
+@testable import QuorumEngine
 
 @Suite struct KeepaliveSettingsTests {
     func settings(_ variables: Variables) throws -> KeepaliveSettings { try KeepaliveSettings(host: "ctl1", variables: variables) }
@@ -16,9 +17,11 @@ import Testing
 
     @Test("the inventory's quorum_ssh_keepalive_* variables win over Ansible's ServerAlive options")
     func inventoryVariables() throws {
-        #expect(try settings(["quorum_ssh_keepalive_interval": .int(5), "quorum_ssh_keepalive_count": .string("2")])
+        #expect(
+            try settings(["quorum_ssh_keepalive_interval": .int(5), "quorum_ssh_keepalive_count": .string("2")])
                 == KeepaliveSettings(interval: 5, countMax: 2))
-        #expect(try settings(["ansible_ssh_common_args": .string("-o ServerAliveInterval=4 -oServerAliveCountMax=2 -o StrictHostKeyChecking=no")])
+        #expect(
+            try settings(["ansible_ssh_common_args": .string("-o ServerAliveInterval=4 -oServerAliveCountMax=2 -o StrictHostKeyChecking=no")])
                 == KeepaliveSettings(interval: 4, countMax: 2))
         #expect(try settings(["ansible_ssh_extra_args": .string("-o 'ServerAliveInterval 7'")]) == KeepaliveSettings(interval: 7, countMax: 3))
         #expect(try settings(["ansible_ssh_common_args": .string("-o ServerAliveInterval=4"), "quorum_ssh_keepalive_interval": .int(2)]).interval == 2)

@@ -1,5 +1,6 @@
-@testable import QuorumEngine
 import Testing
+
+@testable import QuorumEngine
 
 @Suite struct LiveLineTests {
     let live = ConsoleTraits(isTTY: true, color: false, live: true)
@@ -10,7 +11,8 @@ import Testing
         status.started(host: "ctl1", step: "toggle p_haproxy", at: .seconds(3))
         status.started(host: "ctl2", step: "render magnum.conf", at: .seconds(60))
         status.started(host: "ctl3", step: "render magnum.conf", at: .seconds(61))
-        #expect(status.render(at: .seconds(125), width: 200)
+        #expect(
+            status.render(at: .seconds(125), width: 200)
                 == "[2m05s] ctl1: toggle p_haproxy 2m02s | ctl2, ctl3: render magnum.conf 1m05s")
         status.finished(host: "ctl1")
         status.finished(host: "ctl2")
@@ -34,21 +36,21 @@ import Testing
         output.tick()
         #expect(terminal.writes == ["\r\u{1B}[K[0s] ctl1: toggle p_haproxy 0s"])
         terminal.advance(.milliseconds(100))
-        output.tick()   // too soon: nothing drawn
+        output.tick()  // too soon: nothing drawn
         #expect(terminal.writes.count == 1)
         terminal.advance(.seconds(61))
         output.tick()
         #expect(terminal.writes.last == "\r\u{1B}[K[1m01s] ctl1: toggle p_haproxy 1m01s")
         output.line("  changed  ctl2  something")
         #expect(Array(terminal.writes.suffix(2)) == ["\r\u{1B}[K", "  changed  ctl2  something\n"])
-        output.line("another")   // nothing to erase this time
+        output.line("another")  // nothing to erase this time
         #expect(terminal.writes.last == "another\n" && terminal.writes.filter { $0 == "\r\u{1B}[K" }.count == 1)
         terminal.advance(.milliseconds(250))
         output.tick()
         #expect(terminal.writes.last?.hasPrefix("\r\u{1B}[K[1m01s] ctl1") == true)
         let drawn = terminal.writes.count
         terminal.advance(.milliseconds(300))
-        output.tick()   // the same text: not drawn again
+        output.tick()  // the same text: not drawn again
         #expect(terminal.writes.count == drawn)
         output.stop()
         #expect(terminal.writes.last == "\r\u{1B}[K")
@@ -56,8 +58,10 @@ import Testing
 
     @Test("no live line in a pipe, with NO_COLOR or TERM=dumb: only whole lines are written")
     func neverWithoutATerminal() {
-        for traits in [ConsoleTraits.plain, .decide(.auto, isTTY: true, environment: ["NO_COLOR": "1"]),
-                       .decide(.auto, isTTY: true, environment: ["TERM": "dumb"])] {
+        for traits in [
+            ConsoleTraits.plain, .decide(.auto, isTTY: true, environment: ["NO_COLOR": "1"]),
+            .decide(.auto, isTTY: true, environment: ["TERM": "dumb"])
+        ] {
             let terminal = FakeTerminal()
             let output = terminal.output(traits)
             output.started(host: "ctl1", step: "toggle")
@@ -79,9 +83,11 @@ import Testing
         output.tick()
         #expect(terminal.writes.last == "\r\u{1B}[K[0s] ctl1, ctl2: toggle 0s")
         terminal.advance(.seconds(1))
-        reporter.stepFinished(StepReport(host: "ctl1", play: "p", step: "toggle", kind: "command", outcome: .ok, duration: 1,
-                                         diffs: [], message: nil, error: nil, location: "pb.yml:1:1", isHandler: false,
-                                         runOnce: false, ignored: false, items: nil, skipReason: nil))
+        reporter.stepFinished(
+            StepReport(
+                host: "ctl1", play: "p", step: "toggle", kind: "command", outcome: .ok, duration: 1,
+                diffs: [], message: nil, error: nil, location: "pb.yml:1:1", isHandler: false,
+                runOnce: false, ignored: false, items: nil, skipReason: nil))
         #expect(terminal.writes.suffix(2).first == "\r\u{1B}[K")
         #expect(terminal.writes.last?.hasPrefix("  ok") == true)
         output.tick()

@@ -31,7 +31,8 @@ import Testing
     /// asked about changed at `modified` (seconds since the epoch).
     static func probeAnswer(modified: Double) -> [String: String] {
         let stat = "42 (magnum) S " + Array(repeating: "0", count: 18).joined(separator: " ") + " 50000 0 0"
-        return ["if [ -d /run/systemd/system ]": """
+        return [
+            "if [ -d /run/systemd/system ]": """
             manager=sysv
             load=loaded
             status=0
@@ -46,13 +47,15 @@ import Testing
             mtime2=\(modified)
             --output--
 
-            """]
+            """
+        ]
     }
 
     @Test func eachServiceIsProbedWithItsOwnFilesAndPidFileAndAFreshOneIsLeftAlone() async throws {
         let harness = EngineHarness()
-        let summary = try await harness.run(inventory: Self.inventory(), playbook: try Self.play(), skipPreflight: true,
-                                            answers: Self.probeAnswer(modified: 1_796_223_000))
+        let summary = try await harness.run(
+            inventory: Self.inventory(), playbook: try Self.play(), skipPreflight: true,
+            answers: Self.probeAnswer(modified: 1_796_223_000))
         #expect(summary.outcomes(Self.step) == ["c1": .ok, "c2": .ok], "\(summary.reports.compactMap(\.error))")
         #expect(summary.outcomes("Magnum API answers on this controller") == ["c1": .skipped, "c2": .skipped])
         #expect(harness.journal.writes().isEmpty)
@@ -60,17 +63,20 @@ import Testing
         #expect(probes.count == 2)
         let api = try #require(probes.first { $0.contains("/run/magnum/magnum-api.pid") })
         let conductor = try #require(probes.first { $0.contains("/run/magnum/magnum-conductor.pid") })
-        #expect(api.contains("if [ -e /etc/magnum/magnum.conf ]; then printf 'mtime1=")
+        #expect(
+            api.contains("if [ -e /etc/magnum/magnum.conf ]; then printf 'mtime1=")
                 && api.contains("if [ -e /etc/default/magnum-api ]; then printf 'mtime2="))
-        #expect(conductor.contains("if [ -e /etc/magnum/magnum.conf ]; then printf 'mtime1=")
+        #expect(
+            conductor.contains("if [ -e /etc/magnum/magnum.conf ]; then printf 'mtime1=")
                 && !conductor.contains("/etc/default/magnum-api"))
     }
 
     @Test func aStaleServiceIsDriftInCheckMode() async throws {
         let harness = EngineHarness()
-        let summary = try await harness.run(inventory: Self.inventory("{magnum_services: [magnum-conductor]}"),
-                                            playbook: try Self.play(), check: true, skipPreflight: true,
-                                            answers: Self.probeAnswer(modified: 1_796_223_900))
+        let summary = try await harness.run(
+            inventory: Self.inventory("{magnum_services: [magnum-conductor]}"),
+            playbook: try Self.play(), check: true, skipPreflight: true,
+            answers: Self.probeAnswer(modified: 1_796_223_900))
         #expect(summary.outcomes(Self.step) == ["c1": .changed, "c2": .changed], "\(summary.reports.compactMap(\.error))")
         let diffs = summary.reports.filter { $0.step == Self.step }.flatMap(\.diffs)
         #expect(diffs.allSatisfy { $0.after == "restarted: /etc/magnum/magnum.conf changed 2026-12-02T15:05:00Z" }, "\(diffs)")

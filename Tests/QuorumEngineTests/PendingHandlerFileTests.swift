@@ -1,8 +1,9 @@
 import Foundation
 import QuorumCore
 import QuorumTesting
-@testable import QuorumEngine
 import Testing
+
+@testable import QuorumEngine
 
 /// The pending-handlers file's scripts, run by a real `/bin/sh` on this machine (the controllers run the same
 /// scripts through SSHRemote's `change`): the folder is created 0700, the file holds one line per record,

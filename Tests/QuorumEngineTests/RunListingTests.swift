@@ -2,39 +2,40 @@ import Foundation
 import QuorumCore
 import QuorumSteps
 import Testing
+
 @testable import QuorumEngine
 
 /// `--list-hosts`, `--list-steps` and `--list-tags` print what the engine would select: the same `RunSelection`,
 /// checked here against a real (in-memory) run with the same `--limit` and `--tags`.
 @Suite struct RunListingTests {
     static let playbook = """
-    - name: config
-      hosts: controllers
-      tags: [cfg]
-      steps:
-        - name: first
-          command: "echo first"
-          tags: [one]
-          notify: restart
-        - name: second
-          command: "echo second"
-          tags: [two]
-          notify: reload
-        - name: always here
-          command: "echo always"
-          tags: [always]
-      handlers:
-        - name: restart
-          command: "echo restart"
-        - name: reload
-          command: "echo reload"
-    - name: only c3
-      hosts: c3
-      steps:
-        - name: third
-          command: "echo third"
-          tags: [one, three]
-    """
+        - name: config
+          hosts: controllers
+          tags: [cfg]
+          steps:
+            - name: first
+              command: "echo first"
+              tags: [one]
+              notify: restart
+            - name: second
+              command: "echo second"
+              tags: [two]
+              notify: reload
+            - name: always here
+              command: "echo always"
+              tags: [always]
+          handlers:
+            - name: restart
+              command: "echo restart"
+            - name: reload
+              command: "echo reload"
+        - name: only c3
+          hosts: c3
+          steps:
+            - name: third
+              command: "echo third"
+              tags: [one, three]
+        """
 
     /// The playbook and `EngineHarness.threeHosts` loaded from a scratch folder.
     static func load() throws -> (Inventory, Playbook, String) {
@@ -51,40 +52,46 @@ import Testing
         let (inventory, playbook, path) = try Self.load()
         let selection = RunSelection(inventory: inventory, limit: "controllers:!c2", tags: ["one"])
         let text = RunListing(playbooks: [playbook], selection: selection, hosts: true, steps: true, tags: true).render()
-        #expect(text == """
-        playbook: \(path)
+        #expect(
+            text == """
+                playbook: \(path)
 
-          play #1 "config" (hosts: controllers)
-            hosts (2):
-              c1
-              c3
-            steps (2):
-              first  [one, cfg]
-              always here  [always, cfg]
-              handler: restart  [cfg]  (runs when notified)
-            tags: always, cfg, one
+                  play #1 "config" (hosts: controllers)
+                    hosts (2):
+                      c1
+                      c3
+                    steps (2):
+                      first  [one, cfg]
+                      always here  [always, cfg]
+                      handler: restart  [cfg]  (runs when notified)
+                    tags: always, cfg, one
 
-          play #2 "only c3" (hosts: c3)
-            hosts (1):
-              c3
-            steps (1):
-              third  [one, three]
-            tags: one, three
+                  play #2 "only c3" (hosts: c3)
+                    hosts (1):
+                      c3
+                    steps (1):
+                      third  [one, three]
+                    tags: one, three
 
-        """)
-        let hostsOnly = RunListing(playbooks: [playbook], selection: RunSelection(inventory: inventory, skipTags: ["cfg"]),
-                                   hosts: false, steps: true, tags: false).render()
+                """)
+        let hostsOnly = RunListing(
+            playbooks: [playbook], selection: RunSelection(inventory: inventory, skipTags: ["cfg"]),
+            hosts: false, steps: true, tags: false
+        ).render()
         #expect(hostsOnly.contains("steps (0):") && !hostsOnly.contains("hosts ("), "\(hostsOnly)")
     }
 
-    @Test("the engine runs exactly the hosts and steps the listing shows", arguments: [
-        (nil as String?, [String](), [String]()),
-        ("c1:c3", ["one"], []),
-        ("controllers:!c1", [], ["two"]),
-        (nil, ["three"], ["always"]),
-    ])
+    @Test(
+        "the engine runs exactly the hosts and steps the listing shows",
+        arguments: [
+            (nil as String?, [String](), [String]()),
+            ("c1:c3", ["one"], []),
+            ("controllers:!c1", [], ["two"]),
+            (nil, ["three"], ["always"])
+        ])
     func engineAgrees(limit: String?, tagList: [String], skipList: [String]) async throws {
-        let tags = Set(tagList), skipTags = Set(skipList)
+        let tags = Set(tagList)
+        let skipTags = Set(skipList)
         let (inventory, playbook, _) = try Self.load()
         let selection = RunSelection(inventory: inventory, limit: limit, tags: tags, skipTags: skipTags)
         var listed = Set<String>()
@@ -93,8 +100,9 @@ import Testing
                 for step in selection.steps(of: play) { listed.insert("\(host)/\(step.displayName)") }
             }
         }
-        let summary = try await EngineHarness().run(inventory: EngineHarness.threeHosts, playbook: Self.playbook, skipPreflight: true,
-                                                    limit: limit, tags: tags, skipTags: skipTags)
+        let summary = try await EngineHarness().run(
+            inventory: EngineHarness.threeHosts, playbook: Self.playbook, skipPreflight: true,
+            limit: limit, tags: tags, skipTags: skipTags)
         let ran = Set(summary.reports.filter { !$0.isHandler }.map { "\($0.host)/\($0.step)" })
         #expect(ran == listed)
     }

@@ -13,8 +13,10 @@ enum DriftMatrix {
     /// The matrix is about what check predicts, not about Magnum's API: it runs without restarting magnum-api
     /// and without the final check (the Magnum tests cover both), which keeps each case to a few seconds.
     static let extra = ["-e", "magnum_services=[]", "-e", "magnum_health_check=false"]
-    static let secrets = ["lab-Magnum-db-Pa55", "lab-Magnum-mq-Pa55", "Qu0rum-Rabb1t", "keystone-Adm1n-Pa55", "Qu0rum-Adm1n",
-                          "lab-Magnum-ks-Pa55", "lab-Magnum-dom-Pa55"]
+    static let secrets = [
+        "lab-Magnum-db-Pa55", "lab-Magnum-mq-Pa55", "Qu0rum-Rabb1t", "keystone-Adm1n-Pa55", "Qu0rum-Adm1n",
+        "lab-Magnum-ks-Pa55", "lab-Magnum-dom-Pa55"
+    ]
 
     /// The play that restarts Magnum where magnum.conf changed. Its steps belong to a scenario's sets on the hosts
     /// whose magnum.conf drifted, only when the inventory runs Magnum's services there (lab.yml: none), so they
@@ -23,9 +25,10 @@ enum DriftMatrix {
 
     static func expected(_ drift: Set<String>, _ report: RunReport) -> Set<String> {
         let restarted = Set(drift.filter { $0.hasSuffix("/" + Step.conf) }.map { String($0.split(separator: "/")[0]) })
-        return drift.union(report.results.filter {
-            $0.play.hasPrefix(restartPlay) && $0.outcome == "changed" && restarted.contains($0.host)
-        }.map { "\($0.host)/\($0.step)" })
+        return drift.union(
+            report.results.filter {
+                $0.play.hasPrefix(restartPlay) && $0.outcome == "changed" && restarted.contains($0.host)
+            }.map { "\($0.host)/\($0.step)" })
     }
 
     /// Step names of magnum-ha.yml.
@@ -82,11 +85,12 @@ enum DriftMatrix {
 
         /// Several hand changes at once: their drift together, plus `also` (what they cause together).
         static func all(_ name: String, _ parts: [Scenario], also: Set<String> = []) -> Scenario {
-            Scenario(name: name, inject: { for part in parts { try part.inject() } },
-                     drift: parts.reduce(into: also) { $0.formUnion($1.drift) },
-                     notAudited: parts.reduce(into: []) { $0.formUnion($1.notAudited) }, shows: parts.flatMap(\.shows),
-                     fixed: { try parts.allSatisfy { try $0.fixed() } },
-                     cleanup: { for part in parts { try part.cleanup() } })
+            Scenario(
+                name: name, inject: { for part in parts { try part.inject() } },
+                drift: parts.reduce(into: also) { $0.formUnion($1.drift) },
+                notAudited: parts.reduce(into: []) { $0.formUnion($1.notAudited) }, shows: parts.flatMap(\.shows),
+                fixed: { try parts.allSatisfy { try $0.fixed() } },
+                cleanup: { for part in parts { try part.cleanup() } })
         }
     }
 
@@ -251,23 +255,28 @@ enum DriftMatrix {
     /// the matrix stays well under three minutes (three runs of the whole playbook per scenario).
     static let scenarios: [Scenario] = [
         // The toggle is a handler run once per play, on the first host that notified it.
-        .all("HAProxy stanza edited on ctl2 and deleted on ctl1: both rewritten, HAProxy toggled once",
-             [stanzaEdited, stanzaDeleted], also: ["ctl1/" + Step.toggle]),
-        .all("magnum.conf: memcached_servers edited on ctl3, password deleted on ctl1, an unmanaged option on ctl2 (no drift)",
-             [memcachedEdited, passwordDeleted, unmanagedOption]),
+        .all(
+            "HAProxy stanza edited on ctl2 and deleted on ctl1: both rewritten, HAProxy toggled once",
+            [stanzaEdited, stanzaDeleted], also: ["ctl1/" + Step.toggle]),
+        .all(
+            "magnum.conf: memcached_servers edited on ctl3, password deleted on ctl1, an unmanaged option on ctl2 (no drift)",
+            [memcachedEdited, passwordDeleted, unmanagedOption]),
         .all("iptables: 117 magnum-api from 10.21.22.0/24 deleted on ctl1, moved to the end of INPUT on ctl2", [ruleDeleted, ruleMisplaced]),
         grantRevoked, databaseDropped, serviceDeleted,
         .all("Keystone: the public endpoint's URL changed, magnum's admin role on the service project removed", [endpointURL, roleRemoved]),
-        .all("at once: the magnum database dropped and its grants revoked, the rule misplaced on ctl2, magnum.conf 0644 on ctl3",
-             [databaseAndGrantsGone, ruleMisplaced, confMode]),
-        .all("at once: the magnum Keystone user deleted, magnum.conf deleted on ctl2, rules.v4 edited on ctl3, /etc/magnum 0755 on ctl1",
-             [userDeleted, confDeleted, savedRuleDeleted, folderMode]),
+        .all(
+            "at once: the magnum database dropped and its grants revoked, the rule misplaced on ctl2, magnum.conf 0644 on ctl3",
+            [databaseAndGrantsGone, ruleMisplaced, confMode]),
+        .all(
+            "at once: the magnum Keystone user deleted, magnum.conf deleted on ctl2, rules.v4 edited on ctl3, /etc/magnum 0755 on ctl1",
+            [userDeleted, confDeleted, savedRuleDeleted, folderMode])
     ]
 }
 
 extension LabTests {
-    @Test("check predicts apply: a hand change, --check's (host, step) set is the drift, apply changes exactly that, a check after finds nothing",
-          arguments: DriftMatrix.scenarios)
+    @Test(
+        "check predicts apply: a hand change, --check's (host, step) set is the drift, apply changes exactly that, a check after finds nothing",
+        arguments: DriftMatrix.scenarios)
     func checkPredictsApply(_ scenario: DriftMatrix.Scenario) throws {
         let started = Date()
         try DriftMatrix.ensureApplied()
@@ -275,8 +284,9 @@ extension LabTests {
         try scenario.inject()
 
         let predicted = try Drift.predicted(DriftMatrix.playbook, DriftMatrix.extra, secrets: DriftMatrix.secrets)
-        #expect(predicted.pairs == DriftMatrix.expected(scenario.drift, predicted.report),
-                "predicted \(predicted.pairs.sorted()), expected \(scenario.drift.sorted())")
+        #expect(
+            predicted.pairs == DriftMatrix.expected(scenario.drift, predicted.report),
+            "predicted \(predicted.pairs.sorted()), expected \(scenario.drift.sorted())")
         #expect(predicted.unchecked == scenario.notAudited, "not audited: \(predicted.unchecked.sorted())")
         for text in scenario.shows {
             #expect(predicted.output.contains(text), "the check's diff does not show `\(text)`:\n\(predicted.output)")
@@ -302,8 +312,10 @@ extension LabTests {
         #expect(!predicted.pairs.isEmpty)
         // Each depends on an object an earlier step would create: the database, the service, the user, the domain;
         // the schema, on the database (audited: the probe is told the database is new).
-        for step in [DriftMatrix.Step.account, DriftMatrix.Step.role, DriftMatrix.Step.endpoints,
-                     "trustee domain admin is admin of its domain", DriftMatrix.Step.schema] {
+        for step in [
+            DriftMatrix.Step.account, DriftMatrix.Step.role, DriftMatrix.Step.endpoints,
+            "trustee domain admin is admin of its domain", DriftMatrix.Step.schema
+        ] {
             #expect(predicted.pairs.contains(DriftMatrix.once(step)), "\(step) is not predicted: \(predicted.pairs.sorted())")
         }
         #expect(predicted.unchecked.isEmpty, "not audited: \(predicted.unchecked.sorted())")
@@ -311,7 +323,8 @@ extension LabTests {
         #expect(after == before, "check mode changed the lab")
 
         let applied = try Drift.applied(DriftMatrix.playbook, DriftMatrix.extra, secrets: DriftMatrix.secrets).subtracting(predicted.unchecked)
-        let unchanged = predicted.pairs.subtracting(applied), unpredicted = applied.subtracting(predicted.pairs)
+        let unchanged = predicted.pairs.subtracting(applied)
+        let unpredicted = applied.subtracting(predicted.pairs)
         #expect(applied == predicted.pairs, "predicted, not changed: \(unchanged.sorted()); changed, not predicted: \(unpredicted.sorted())")
         let again = try Drift.predicted(DriftMatrix.playbook, DriftMatrix.extra, secrets: DriftMatrix.secrets)
         #expect(again.pairs.isEmpty, "a check right after apply predicts \(again.pairs.sorted())")

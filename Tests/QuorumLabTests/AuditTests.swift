@@ -6,8 +6,10 @@ import Testing
 /// `quorum audit` against the lab after magnum-ha.yml (issue 7): no drift after apply; hand edits found
 /// exactly, with nothing written; removed options as findings; no password in any format.
 enum LabAudit {
-    static let passwords = ["Qu0rum-Adm1n", "lab-Magnum-db-Pa55", "keystone-Adm1n-Pa55", "lab-Magnum-ks-Pa55",
-                            "lab-Magnum-dom-Pa55", "lab-Rabbit-Pa55", "lab-Magnum-mq-Pa55", "Qu0rum-Rabb1t"]
+    static let passwords = [
+        "Qu0rum-Adm1n", "lab-Magnum-db-Pa55", "keystone-Adm1n-Pa55", "lab-Magnum-ks-Pa55",
+        "lab-Magnum-dom-Pa55", "lab-Rabbit-Pa55", "lab-Magnum-mq-Pa55", "Qu0rum-Rabb1t"
+    ]
     static let conf = "/etc/magnum/magnum.conf"
     static let memcached = "10.21.22.4:11211,10.21.22.5:11211,10.21.22.6:11211"
 
@@ -24,9 +26,10 @@ enum LabAudit {
 
         /// (host, step) pairs reported as drift.
         var drift: Set<String> {
-            Set(hosts.flatMap { host in
-                (host["drift"] as? [[String: Any]] ?? []).map { "\(host["host"] as? String ?? "")/\($0["step"] as? String ?? "")" }
-            })
+            Set(
+                hosts.flatMap { host in
+                    (host["drift"] as? [[String: Any]] ?? []).map { "\(host["host"] as? String ?? "")/\($0["step"] as? String ?? "")" }
+                })
         }
 
         func host(_ name: String) -> [String: Any] { hosts.first { $0["host"] as? String == name } ?? [:] }
@@ -87,14 +90,18 @@ enum LabAudit {
         let results = Mutex([(status: Int32, stdout: String, stderr: String, cpuSeconds: Double)]())
         let failures = Mutex([String]())
         DispatchQueue.concurrentPerform(iterations: count) { index in
-            let out = NSTemporaryDirectory() + "quorum-audit-\(UUID().uuidString)", err = out + ".err"
+            let out = NSTemporaryDirectory() + "quorum-audit-\(UUID().uuidString)"
+            let err = out + ".err"
             defer { for path in [out, err] { try? FileManager.default.removeItem(atPath: path) } }
             do {
                 var environment = QuorumCLI.inheritedEnvironment
                 environment["OUT"] = out
                 environment["ERR"] = err
-                let run = try Command.run(["bash", "-c", script, "audit", PackageRoot.quorumBinary, "audit", LabTests.magnumPlaybook,
-                                           "-i", Lab.inventory], environment: environment)
+                let run = try Command.run(
+                    [
+                        "bash", "-c", script, "audit", PackageRoot.quorumBinary, "audit", LabTests.magnumPlaybook,
+                        "-i", Lab.inventory
+                    ], environment: environment)
                 // `times`' last line: the children's user and system time, e.g. "0m0.412s 0m0.120s".
                 let children = run.stdout.split(separator: "\n").last ?? ""
                 let cpu = children.split(separator: " ").compactMap { field -> Double? in
@@ -113,7 +120,8 @@ enum LabAudit {
     }
 
     static func deleteMagnumRule(_ host: String) throws {
-        _ = try Lab.output(host, #"n=$(iptables -w 5 -L INPUT -n --line-numbers | awk '/117 magnum-api/ {print $1; exit}'); [ -n "$n" ] && iptables -w 5 -D INPUT "$n""#)
+        _ = try Lab.output(
+            host, #"n=$(iptables -w 5 -L INPUT -n --line-numbers | awk '/117 magnum-api/ {print $1; exit}'); [ -n "$n" ] && iptables -w 5 -D INPUT "$n""#)
     }
 }
 
@@ -125,15 +133,17 @@ extension LabTests {
         let run = try LabAudit.audit()
         #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
         #expect(run.drift.isEmpty, "\(run.drift)")
-        #expect(run.summary["hosts"] == 3 && run.summary["drifted_steps"] == 0 && run.summary["findings"] == 0
+        #expect(
+            run.summary["hosts"] == 3 && run.summary["drifted_steps"] == 0 && run.summary["findings"] == 0
                 && run.summary["failed"] == 0 && run.summary["unreachable"] == 0, "\(run.summary)")
         #expect((run.summary["probes"] ?? 0) > 20, "\(run.summary)")
         #expect(run.json["schema"] as? String == "quorum.audit/1")
         #expect(run.hosts.allSatisfy { $0["status"] as? String == "clean" })
         let lines = run.stdout.split(separator: "\n")
         #expect(lines.first == "DRIFT  none")
-        #expect(lines.last?.hasPrefix("audit: 3 hosts, ") == true && lines.last?.contains("no drift, 0 warnings, 0 failed, 0 unreachable") == true,
-                "\(run.stdout)")
+        #expect(
+            lines.last?.hasPrefix("audit: 3 hosts, ") == true && lines.last?.contains("no drift, 0 warnings, 0 failed, 0 unreachable") == true,
+            "\(run.stdout)")
         #expect(try LabAudit.fingerprints() == before, "the audit changed a controller")
 
         let json = try QuorumCLI.run(["audit", Self.magnumPlaybook, "-i", Lab.inventory, "--format", "json"], json: false)
@@ -168,9 +178,10 @@ extension LabTests {
         // The two hand edits, plus their consequence: ctl3 would restart magnum-api for its changed magnum.conf.
         #expect(run.drift == ["ctl3/magnum.conf", "ctl1/\(LabTests.magnumFirewallStep)", "ctl3/\(LabTests.magnumRestartStep)"], "\(run.drift)")
         let conf = run.differences("ctl3", "magnum.conf")
-        #expect(conf.count == 1 && conf.first?["subject"] as? String == "[keystone_authtoken] memcached_servers"
+        #expect(
+            conf.count == 1 && conf.first?["subject"] as? String == "[keystone_authtoken] memcached_servers"
                 && conf.first?["before"] as? String == "10.21.22.9:11211" && conf.first?["after"] as? String == LabAudit.memcached,
-                "\(conf)")
+            "\(conf)")
         #expect(run.stdout.contains("[keystone_authtoken] memcached_servers: 10.21.22.9:11211 → \(LabAudit.memcached)"), "\(run.stdout)")
         let rule = run.differences("ctl1", "Magnum API port in the firewall").first { $0["subject"] as? String == "rule `117 magnum-api from 10.21.22.0/24`" }
         #expect(rule?["before"] is NSNull, "\(String(describing: rule))")
@@ -194,8 +205,10 @@ extension LabTests {
     func auditNamesRemovedOptionsAddedByHand() throws {
         // Added by an operator, who then restarted Magnum on ctl2: otherwise its services would run a configuration
         // older than their file, which is drift of its own ("Magnum's services run with the current configuration").
-        _ = try Lab.output("ctl2", "printf '\\n[DEFAULT]\\nrabbit_hosts = 10.21.22.4:5672\\n\\n[keystone_authtoken]\\nauth_uri = http://10.21.22.2:5000\\n' >> \(LabAudit.conf)"
-                           + " && service magnum-api restart >/dev/null && service magnum-conductor restart >/dev/null")
+        _ = try Lab.output(
+            "ctl2",
+            "printf '\\n[DEFAULT]\\nrabbit_hosts = 10.21.22.4:5672\\n\\n[keystone_authtoken]\\nauth_uri = http://10.21.22.2:5000\\n' >> \(LabAudit.conf)"
+                + " && service magnum-api restart >/dev/null && service magnum-conductor restart >/dev/null")
         try HA.waitUntil("ctl2's magnum-api answering again", seconds: 120) {
             try Lab.exec("ctl2", "curl -fsS --max-time 5 http://10.21.22.5:9511/healthcheck").status == 0
         }
@@ -208,8 +221,10 @@ extension LabTests {
         #expect(findings.map { $0["replacement"] as? String ?? "" } == ["[DEFAULT] transport_url", "[keystone_authtoken] www_authenticate_uri"])
         #expect(findings.allSatisfy { $0["file"] as? String == LabAudit.conf && $0["severity"] as? String == "warning" })
         #expect(run.findings("ctl1").isEmpty && run.findings("ctl3").isEmpty)
-        #expect(run.stdout.contains("ctl2  warning: /etc/magnum/magnum.conf: [DEFAULT] rabbit_hosts: removed in oslo.messaging 9.0.0 (Stein); use [DEFAULT] transport_url"),
-                "\(run.stdout)")
+        #expect(
+            run.stdout.contains(
+                "ctl2  warning: /etc/magnum/magnum.conf: [DEFAULT] rabbit_hosts: removed in oslo.messaging 9.0.0 (Stein); use [DEFAULT] transport_url"),
+            "\(run.stdout)")
         #expect(run.stdout.contains("no drift, 2 warnings"), "\(run.stdout)")
 
         let strict = try LabAudit.audit(["--strict"])
@@ -233,8 +248,11 @@ extension LabTests {
             let run = try LabAudit.audit(["--format", format])
             #expect(run.status == 4, "\(format): \(run.stdout)\n\(run.stderr)")
             // The hand edits, and their consequence: Magnum on ctl2 and ctl3 runs a configuration older than its file.
-            #expect(run.drift == ["ctl3/magnum.conf", "ctl2/\(LabTests.magnumFirewallStep)", "ctl3/\(LabTests.magnumRestartStep)",
-                                  "ctl2/\(LabTests.magnumRestartStep)"], "\(run.drift)")
+            #expect(
+                run.drift == [
+                    "ctl3/magnum.conf", "ctl2/\(LabTests.magnumFirewallStep)", "ctl3/\(LabTests.magnumRestartStep)",
+                    "ctl2/\(LabTests.magnumRestartStep)"
+                ], "\(run.drift)")
             outputs += [run.stdout, run.stderr, run.raw]
             switch format {
             case "table":
@@ -249,9 +267,13 @@ extension LabTests {
             default:
                 // Four drift failures: the drifted magnum.conf and rule, and the restarts on ctl2 and ctl3. (Health
                 // failures are counted apart: on a loaded machine `magnum service-list` through the VIP can time out.)
-                let parsed = try Command.run(["python3", "-c", "import sys, xml.etree.ElementTree as E; r = E.fromstring(sys.stdin.read()); "
-                                              + "print(len([f for f in r.iter('failure') if f.get('type') == 'drift']), len(r.findall('testsuite')))"],
-                                             stdin: run.stdout)
+                let parsed = try Command.run(
+                    [
+                        "python3", "-c",
+                        "import sys, xml.etree.ElementTree as E; r = E.fromstring(sys.stdin.read()); "
+                            + "print(len([f for f in r.iter('failure') if f.get('type') == 'drift']), len(r.findall('testsuite')))"
+                    ],
+                    stdin: run.stdout)
                 #expect(parsed.status == 0 && parsed.stdout == "4 3\n", "JUnit: \(parsed.stdout)\(parsed.stderr)\n\(run.stdout)")
             }
         }

@@ -37,20 +37,20 @@ enum LabAvailability {
     /// on its admin socket; empty when every server is back to ready.
     static func serversNotReady(_ host: String) throws -> [String] {
         let script = #"""
-        import socket
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.connect("/run/haproxy/admin.sock")
-        s.sendall(b"show stat\n")
-        out = b""
-        while True:
-            data = s.recv(65536)
-            if not data: break
-            out += data
-        for line in out.decode().splitlines():
-            f = line.split(",")
-            if len(f) > 17 and f[1] not in ("FRONTEND", "BACKEND", "svname") and ("DRAIN" in f[17] or "MAINT" in f[17]):
-                print(f[0] + "/" + f[1] + " " + f[17])
-        """#
+            import socket
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.connect("/run/haproxy/admin.sock")
+            s.sendall(b"show stat\n")
+            out = b""
+            while True:
+                data = s.recv(65536)
+                if not data: break
+                out += data
+            for line in out.decode().splitlines():
+                f = line.split(",")
+                if len(f) > 17 and f[1] not in ("FRONTEND", "BACKEND", "svname") and ("DRAIN" in f[17] or "MAINT" in f[17]):
+                    print(f[0] + "/" + f[1] + " " + f[17])
+            """#
         let text = try Lab.output(host, "python3 -c '\(script.replacingOccurrences(of: "'", with: "'\\''"))'")
         return text.split(separator: "\n").map(String.init)
     }
@@ -70,7 +70,8 @@ extension LabTests {
         // The script's roll sets memcached_servers to the order the controllers do not have: with the other order
         // written by hand first, it is the inventory's, so the lab ends as the inventory says.
         for host in Lab.controllers {
-            _ = try Lab.output(host, "sed -i 's/^memcached_servers = .*/memcached_servers = 10.21.22.5:11211,10.21.22.6:11211,10.21.22.4:11211/' /etc/magnum/magnum.conf")
+            _ = try Lab.output(
+                host, "sed -i 's/^memcached_servers = .*/memcached_servers = 10.21.22.5:11211,10.21.22.6:11211,10.21.22.4:11211/' /etc/magnum/magnum.conf")
         }
         // One request every 0.03 s: several hundred during the roll (about a minute), over a hundred during a reload.
         let (figures, output) = try LabAvailability.measure(["rolling", "hitless"], interval: "0.03")

@@ -35,13 +35,13 @@ enum LabBastion {
     }
 
     static let playbook = """
-    - name: who answers
-      hosts: controllers
-      steps:
-        - name: hostname
-          command: cat /proc/sys/kernel/hostname
-          changed_when: false
-    """
+        - name: who answers
+          hosts: controllers
+          steps:
+            - name: hostname
+              command: cat /proc/sys/kernel/hostname
+              changed_when: false
+        """
 }
 
 extension LabTests {
@@ -127,11 +127,13 @@ extension LabTests {
             #expect(run.report?.pairs("ok") == ["ctl1/hostname", "ctl2/hostname"], "\(run.all)")
             let lost = run.report?.results.first { $0.host == "ctl3" && $0.outcome == "unreachable" }
             // The bastion was reached: the error is about ctl3's address as seen from it, not about the bastion.
-            #expect(lost?.error?.contains("10.21.22.6") == true && lost?.error?.contains("10.21.22.4") == true,
-                    "\(String(describing: lost?.error))")
+            #expect(
+                lost?.error?.contains("10.21.22.6") == true && lost?.error?.contains("10.21.22.4") == true,
+                "\(String(describing: lost?.error))")
             // Opening the channel to ctl3 is ctl3's TCP connect: refused at once (the bastion's kernel knows ctl3 is
             // gone) or, when its packets vanish, bounded by ctl3's connect timeout (10 s), not the login's 30 s.
-            #expect(lost?.error?.contains("could not connect to 10.21.22.6:22") == true
+            #expect(
+                lost?.error?.contains("could not connect to 10.21.22.6:22") == true
                     || lost?.error?.contains("within 10.0 seconds") == true, "\(String(describing: lost?.error))")
             #expect(took < 20, "ctl3 was named unreachable after \(took) s")
             print("behind a working bastion, after \(String(format: "%.1f", took)) s: \(lost?.error ?? "?")")

@@ -4,18 +4,18 @@ import Testing
 
 extension LabTests {
     static let simplePlaybook = """
-    - hosts: controllers
-      steps:
-        - name: who am I
-          command: id -un
-    """
+        - hosts: controllers
+          steps:
+            - name: who am I
+              command: id -un
+        """
 
     /// An inventory like the lab's, with absolute paths and the given extra `all` vars.
     static func inventory(in ws: Workspace, vars: [String: String], hosts: [String] = Lab.controllers) throws -> String {
         var allVars = [
             "ansible_user": "root",
             "ansible_ssh_private_key_file": Lab.stateDirectory + "/id_ed25519",
-            "quorum_known_hosts_file": Lab.stateDirectory + "/known_hosts",
+            "quorum_known_hosts_file": Lab.stateDirectory + "/known_hosts"
         ]
         for (key, value) in vars { allVars[key] = value }
         let varLines = allVars.sorted { $0.key < $1.key }.filter { !$0.value.isEmpty }
@@ -56,9 +56,10 @@ extension LabTests {
         _ = try Command.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", ws.path + "/other"])
         let otherKey = try String(contentsOfFile: ws.path + "/other.pub", encoding: .utf8).split(separator: " ").prefix(2).joined(separator: " ")
         let real = try String(contentsOfFile: Lab.stateDirectory + "/known_hosts", encoding: .utf8)
-        let forged = real.split(separator: "\n").map { line in
-            line.hasPrefix("10.21.22.4 ") ? "10.21.22.4 \(otherKey)" : String(line)
-        }.joined(separator: "\n") + "\n"
+        let forged =
+            real.split(separator: "\n").map { line in
+                line.hasPrefix("10.21.22.4 ") ? "10.21.22.4 \(otherKey)" : String(line)
+            }.joined(separator: "\n") + "\n"
         let knownHosts = try ws.write("known_hosts", forged)
         let inventory = try Self.inventory(in: ws, vars: ["quorum_known_hosts_file": knownHosts])
         let playbook = try ws.write("pb.yml", Self.simplePlaybook)
@@ -82,8 +83,12 @@ extension LabTests {
         let ws = try Workspace("password")
         defer { ws.remove() }
         let wrong = "Wr0ng-secret-pw-991"
-        let inventory = try Self.inventory(in: ws, vars: ["ansible_user": "labop", "ansible_ssh_private_key_file": "",
-                                                         "ansible_password": wrong], hosts: ["ctl2"])
+        let inventory = try Self.inventory(
+            in: ws,
+            vars: [
+                "ansible_user": "labop", "ansible_ssh_private_key_file": "",
+                "ansible_password": wrong
+            ], hosts: ["ctl2"])
         let playbook = try ws.write("pb.yml", Self.simplePlaybook)
         let run = try QuorumCLI.apply(playbook, inventory: inventory)
         #expect(run.status == 3, "\(run.all)")
@@ -96,29 +101,33 @@ extension LabTests {
     func passwordLoginAndBecome() throws {
         let ws = try Workspace("become")
         defer { ws.remove() }
-        let inventory = try Self.inventory(in: ws, vars: [
-            "ansible_user": "labop", "ansible_ssh_private_key_file": "", "ansible_password": "labop-Pa55",
-            "ansible_become_password": "labop-Pa55",
-        ], hosts: ["ctl1", "ctl3"])
+        let inventory = try Self.inventory(
+            in: ws,
+            vars: [
+                "ansible_user": "labop", "ansible_ssh_private_key_file": "", "ansible_password": "labop-Pa55",
+                "ansible_become_password": "labop-Pa55"
+            ], hosts: ["ctl1", "ctl3"])
         for host in ["ctl1", "ctl3"] { try Lab.exec(host, "rm -rf /etc/magnum/become") }
-        let playbook = try ws.write("pb.yml", """
-        - hosts: controllers
-          become: true
-          steps:
-            - file: {path: /etc/magnum/become, state: directory, mode: "0700"}
-            - copy: {dest: /etc/magnum/become/who, content: "root only\\n", mode: "0600"}
-            - name: whoami
-              command: id -un
-              register: who
-              changed_when: false
-              failed_when: who.stdout != 'root'
-            - name: as labop
-              command: id -un
-              become: false
-              register: plain
-              changed_when: false
-              failed_when: plain.stdout != 'labop'
-        """)
+        let playbook = try ws.write(
+            "pb.yml",
+            """
+            - hosts: controllers
+              become: true
+              steps:
+                - file: {path: /etc/magnum/become, state: directory, mode: "0700"}
+                - copy: {dest: /etc/magnum/become/who, content: "root only\\n", mode: "0600"}
+                - name: whoami
+                  command: id -un
+                  register: who
+                  changed_when: false
+                  failed_when: who.stdout != 'root'
+                - name: as labop
+                  command: id -un
+                  become: false
+                  register: plain
+                  changed_when: false
+                  failed_when: plain.stdout != 'labop'
+            """)
         let run = try QuorumCLI.apply(playbook, inventory: inventory)
         #expect(run.status == 0, "\(run.all)")
         for host in ["ctl1", "ctl3"] {
@@ -126,10 +135,12 @@ extension LabTests {
         }
         #expect(!run.all.contains("labop-Pa55") && !(run.report?.raw.contains("labop-Pa55") ?? false), "a password leaked")
 
-        let badBecome = try Self.inventory(in: ws, vars: [
-            "ansible_user": "labop", "ansible_ssh_private_key_file": "", "ansible_password": "labop-Pa55",
-            "ansible_become_password": "not-the-password",
-        ], hosts: ["ctl1"])
+        let badBecome = try Self.inventory(
+            in: ws,
+            vars: [
+                "ansible_user": "labop", "ansible_ssh_private_key_file": "", "ansible_password": "labop-Pa55",
+                "ansible_become_password": "not-the-password"
+            ], hosts: ["ctl1"])
         let refused = try QuorumCLI.apply(playbook, inventory: badBecome)
         #expect(refused.status == 2, "\(refused.all)")
         #expect(refused.all.contains("sudo refused the become password"), "\(refused.all)")

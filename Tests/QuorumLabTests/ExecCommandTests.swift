@@ -18,8 +18,9 @@ extension LabTests {
 
     @Test("exec: a command failing on ctl2 only exits 2 and names ctl2's status")
     func execFailingOnOneControllerExits2() throws {
-        let run = try QuorumCLI.run(["exec", "controllers", "-i", Lab.inventory, "--", "sh", "-c", "test \"$(hostname)\" != ctl2"],
-                                    json: false)
+        let run = try QuorumCLI.run(
+            ["exec", "controllers", "-i", Lab.inventory, "--", "sh", "-c", "test \"$(hostname)\" != ctl2"],
+            json: false)
         #expect(run.status == 2, "\(run.all)")
         #expect(run.stdout.contains("ctl2 | exit 1\n") && run.stdout.contains("\n  ctl2  exit 1  "), "\(run.stdout)")
         #expect(run.stdout.contains("ctl1 | exit 0\n") && run.stdout.contains("ctl3 | exit 0\n"), "\(run.stdout)")
@@ -37,8 +38,9 @@ extension LabTests {
         let encrypt = try QuorumCLI.run(["vault", "encrypt", vaultFile, "--vault-password-file", password], json: false)
         #expect(encrypt.status == 0, "\(encrypt.all)")
 
-        let run = try QuorumCLI.run(["exec", "ctl1", "-i", inventory, "--vault-password-file", password, "-vv", "--", "echo", secret],
-                                    json: false)
+        let run = try QuorumCLI.run(
+            ["exec", "ctl1", "-i", inventory, "--vault-password-file", password, "-vv", "--", "echo", secret],
+            json: false)
         #expect(run.status == 0, "\(run.all)")
         #expect(run.stdout.contains("ctl1 | exit 0\n  ********\n"), "\(run.stdout)")
         #expect(run.stdout.contains("ctl1 $ echo ********\n"), "-vv did not show the command:\n\(run.stdout)")

@@ -71,7 +71,10 @@ extension LabTests {
         #expect(second.status == 0 && (second.report?.totalChanged ?? -1) == 0, "second run changed something:\n\(second.all)")
 
         // By hand: moved to the top on ctl2, deleted on ctl3 (rules.v4 untouched on both).
-        _ = try Lab.output("ctl2", "iptables -w 5 -D INPUT -p tcp -m multiport --dports 9511 -m comment --comment '117 magnum-api' -j ACCEPT && iptables -w 5 -I INPUT 1 -p tcp -m multiport --dports 9511 -m comment --comment '117 magnum-api' -j ACCEPT")
+        _ = try Lab.output(
+            "ctl2",
+            "iptables -w 5 -D INPUT -p tcp -m multiport --dports 9511 -m comment --comment '117 magnum-api' -j ACCEPT && iptables -w 5 -I INPUT 1 -p tcp -m multiport --dports 9511 -m comment --comment '117 magnum-api' -j ACCEPT"
+        )
         _ = try Lab.output("ctl3", "iptables -w 5 -D INPUT -p tcp -m multiport --dports 9511 -m comment --comment '117 magnum-api' -j ACCEPT")
         let before = try Lab.controllers.map { try HA.normalizedSave(Lab.output($0, "iptables-save; cat /etc/iptables/rules.v4")) }
         let check = try QuorumCLI.apply(HA.iptablesPlaybook, ["--check", "--diff"])
@@ -87,7 +90,8 @@ extension LabTests {
             let rules = try HA.inputRules(host)
             let anchor = try #require(rules.firstIndex { $0.contains(#""116 openvswitch db""#) })
             #expect(rules[anchor + 1] == HA.magnumRule && rules.filter { $0.contains("117 magnum-api") }.count == 1)
-            let saved = try Lab.output(host, "cat /etc/iptables/rules.v4"), live = try Lab.output(host, "iptables-save")
+            let saved = try Lab.output(host, "cat /etc/iptables/rules.v4")
+            let live = try Lab.output(host, "iptables-save")
             #expect(HA.normalizedSave(saved) == HA.normalizedSave(live))
         }
         try HA.resetIptables()
@@ -138,7 +142,9 @@ extension LabTests {
 
         let ws = try Workspace("ha-bad")
         defer { ws.remove() }
-        let broken = try ws.write("files/broken.cfg.j2", "listen magnum_api\n    bind {{ magnum_vip }}:9511\n    balance roundrobin\n    option httpchk GET /\n    sever ctl1 10.21.22.4:9511 check\n")
+        let broken = try ws.write(
+            "files/broken.cfg.j2",
+            "listen magnum_api\n    bind {{ magnum_vip }}:9511\n    balance roundrobin\n    option httpchk GET /\n    sever ctl1 10.21.22.4:9511 check\n")
         let bad = try QuorumCLI.apply(HA.stanzaPlaybook, ["-e", "magnum_stanza_src=\(broken)"])
         #expect(bad.status == 2, "an invalid stanza must fail the step:\n\(bad.all)")
         let errors = try #require(bad.report).results.compactMap(\.error)
@@ -155,7 +161,10 @@ extension LabTests {
     func haToggleTimesOutNamingTheStuckController() throws {
         try HA.resetHAProxy()
         // A haproxy that Pacemaker does not manage keeps running on ctl2 whatever pcs does.
-        _ = try Lab.output("ctl2", "printf 'defaults\\n  mode tcp\\n  timeout connect 1s\\n  timeout client 1s\\n  timeout server 1s\\nlisten stray\\n  bind 127.0.0.1:19999\\n' >/tmp/stray.cfg && start-stop-daemon --start --quiet --background --make-pidfile --pidfile /tmp/stray.pid --startas /usr/sbin/haproxy -- -db -f /tmp/stray.cfg")
+        _ = try Lab.output(
+            "ctl2",
+            "printf 'defaults\\n  mode tcp\\n  timeout connect 1s\\n  timeout client 1s\\n  timeout server 1s\\nlisten stray\\n  bind 127.0.0.1:19999\\n' >/tmp/stray.cfg && start-stop-daemon --start --quiet --background --make-pidfile --pidfile /tmp/stray.pid --startas /usr/sbin/haproxy -- -db -f /tmp/stray.cfg"
+        )
         defer { _ = try? Lab.exec("ctl2", "pkill -f '[s]tray[.]cfg'") }
         let run = try QuorumCLI.apply(HA.stanzaPlaybook, ["-e", "magnum_haproxy_server_check=check inter 3s rise 3 fall 3", "-e", "haproxy_restart_timeout=5"])
         #expect(run.status == 2, "a stuck controller must fail the run:\n\(run.all)")
@@ -181,7 +190,9 @@ extension LabTests {
         _ = FileManager.default.createFile(atPath: flag, contents: Data())
         let poller = Process()
         poller.executableURL = URL(fileURLWithPath: "/bin/bash")
-        poller.arguments = ["-c", #"""
+        poller.arguments = [
+            "-c",
+            #"""
             while [ -e "$1" ]; do
               line=
               for a in 10.21.22.4 10.21.22.5 10.21.22.6; do
@@ -189,7 +200,8 @@ extension LabTests {
               done
               echo "$line" >>"$2"; sleep 0.05
             done
-            """#, "poller", flag, samples]
+            """#, "poller", flag, samples
+        ]
         try poller.run()
         let run = try QuorumCLI.apply(HA.rollingPlaybook)
         try? FileManager.default.removeItem(atPath: flag)

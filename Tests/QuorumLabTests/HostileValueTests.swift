@@ -21,25 +21,27 @@ extension LabTests {
         for host in Lab.controllers {
             try Lab.exec(host, "rm -rf /etc/magnum/hostile /tmp/pwned /tmp/pwned2")
         }
-        let playbook = try ws.write("pb.yml", """
-        - hosts: controllers
-          vars:
-            hostile: \(try Self.yamlQuoted(Self.hostile))
-            multiline: \(try Self.yamlQuoted(multiline))
-            dir: /etc/magnum/hostile
-          steps:
-            - file: {path: "{{ dir }}", state: directory}
-            - name: content
-              copy: {dest: "{{ dir }}/content.txt", content: "{{ multiline }}"}
-            - name: path with the value in it
-              copy: {dest: "{{ dir }}/{{ hostile | replace:'/','_' }}", content: "x"}
-            - name: ini option
-              ini: {path: "{{ dir }}/h.ini", settings: {s: {opt: "{{ hostile }}"}}}
-            - name: line
-              line: {path: "{{ dir }}/lines.txt", line: "{{ hostile }}", create: true}
-            - name: command argument
-              command: {cmd: "printf '%s' {{ hostile | quote }} > {{ dir }}/command.txt", creates: "{{ dir }}/command.txt"}
-        """)
+        let playbook = try ws.write(
+            "pb.yml",
+            """
+            - hosts: controllers
+              vars:
+                hostile: \(try Self.yamlQuoted(Self.hostile))
+                multiline: \(try Self.yamlQuoted(multiline))
+                dir: /etc/magnum/hostile
+              steps:
+                - file: {path: "{{ dir }}", state: directory}
+                - name: content
+                  copy: {dest: "{{ dir }}/content.txt", content: "{{ multiline }}"}
+                - name: path with the value in it
+                  copy: {dest: "{{ dir }}/{{ hostile | replace:'/','_' }}", content: "x"}
+                - name: ini option
+                  ini: {path: "{{ dir }}/h.ini", settings: {s: {opt: "{{ hostile }}"}}}
+                - name: line
+                  line: {path: "{{ dir }}/lines.txt", line: "{{ hostile }}", create: true}
+                - name: command argument
+                  command: {cmd: "printf '%s' {{ hostile | quote }} > {{ dir }}/command.txt", creates: "{{ dir }}/command.txt"}
+            """)
         let run = try QuorumCLI.apply(playbook)
         #expect(run.status == 0, "\(run.all)")
         for host in Lab.controllers {

@@ -65,7 +65,7 @@ enum LabInterrupt {
     /// check, five of them inside the HAProxy toggle or the rolling restart.
     enum Moment: String, CaseIterable, CustomTestStringConvertible {
         case whileConnecting, beforeToggle, afterMagnumConfWritten, afterStanzaWritten, duringDisable, duringWait,
-             duringEnable, duringRollingRestart, duringSecondRestart, duringFinalCheck
+            duringEnable, duringRollingRestart, duringSecondRestart, duringFinalCheck
 
         var testDescription: String { rawValue }
 
@@ -135,15 +135,19 @@ enum LabInterrupt {
 }
 
 extension LabTests {
-    @Test("SIGINT at any moment of a Magnum apply that toggles HAProxy: HAProxy back within 60 s, recap interrupted, next apply converges",
-          arguments: LabInterrupt.Moment.allCases)
+    @Test(
+        "SIGINT at any moment of a Magnum apply that toggles HAProxy: HAProxy back within 60 s, recap interrupted, next apply converges",
+        arguments: LabInterrupt.Moment.allCases)
     func interruptAtAnyMomentLeavesHAProxyUp(moment: LabInterrupt.Moment) throws {
         try LabInterrupt.readyForAToggle(reRender: moment.needsReRender)
         let run = try LabInterrupt.start(["apply", Self.magnumPlaybook, "-i", Lab.inventory])
         let deadline = Date().addingTimeInterval(180)
         var came = false
         while run.process.isRunning && Date() < deadline {
-            if try moment.hasCome(run) { came = true; break }
+            if try moment.hasCome(run) {
+                came = true
+                break
+            }
             Thread.sleep(forTimeInterval: 0.1)
         }
         #expect(came, "\(moment): the moment never came before the run ended:\n\(run.output)")
@@ -167,7 +171,8 @@ extension LabTests {
         let next = try QuorumCLI.apply(Self.magnumPlaybook)
         #expect(next.status == 0, "\(moment): the next apply did not converge:\n\(next.all)")
         let toggles = next.report?.results.filter { $0.isHandler && $0.step.contains("through Pacemaker") && $0.outcome == "changed" } ?? []
-        #expect(toggles.count == (owed ? 1 : 0), "\(moment): the toggle was \(owed ? "" : "not ")owed, the next apply ran it \(toggles.count) times:\n\(next.all)")
+        #expect(
+            toggles.count == (owed ? 1 : 0), "\(moment): the toggle was \(owed ? "" : "not ")owed, the next apply ran it \(toggles.count) times:\n\(next.all)")
         let again = try QuorumCLI.apply(Self.magnumPlaybook)
         #expect(again.status == 0 && (again.report?.results.contains { $0.isHandler } == false), "\(moment): not converged:\n\(again.all)")
         #expect(try LabInterrupt.haproxyRunningOn() == Lab.controllers)
@@ -206,8 +211,9 @@ extension LabTests {
         let audit = try LabAudit.audit()
         #expect(audit.status == 4, "audit must report the disabled resource as drift:\n\(audit.stdout)\n\(audit.stderr)")
         let check = try QuorumCLI.apply(Self.magnumPlaybook, ["--check"])
-        let declared = try #require(check.report?.results.first { $0.kind == "pcs_resource" && !$0.isHandler },
-                                    "magnum-ha.yml declares no p_haproxy state (pcs_resource with state: started)")
+        let declared = try #require(
+            check.report?.results.first { $0.kind == "pcs_resource" && !$0.isHandler },
+            "magnum-ha.yml declares no p_haproxy state (pcs_resource with state: started)")
         #expect(declared.outcome == "changed" && declared.message?.contains("would enable p_haproxy") == true, "\(declared)")
         #expect(try LabInterrupt.pHAProxyDisabled(), "check mode enabled p_haproxy")
 

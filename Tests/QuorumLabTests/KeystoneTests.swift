@@ -13,60 +13,60 @@ enum LabKeystone {
 
     /// A tiny admin client of the Identity API, run with the venv's Python.
     static let api = #"""
-    import json, sys, urllib.request, urllib.error
-    URL = "http://10.21.22.2:5000/v3"
-    def call(method, path, body=None, token=None):
-        req = urllib.request.Request(URL + path, method=method, data=json.dumps(body).encode() if body is not None else None)
-        req.add_header("Content-Type", "application/json")
-        if token: req.add_header("X-Auth-Token", token)
-        try:
-            with urllib.request.urlopen(req, timeout=20) as r:
-                return r.status, r.headers, (json.loads(r.read() or b"null"))
-        except urllib.error.HTTPError as e:
-            return e.code, e.headers, None
-    def login(user, password, domain="default", project="admin"):
-        ident = {"methods": ["password"], "password": {"user": {"name": user, "domain": {"id": domain}, "password": password}}}
-        auth = {"identity": ident}
-        if project: auth["scope"] = {"project": {"name": project, "domain": {"id": "default"}}}
-        status, headers, _ = call("POST", "/auth/tokens", {"auth": auth})
-        return status, headers.get("X-Subject-Token")
-    _, T = login("admin", sys.argv[1])
-    def get(path, key): return call("GET", path, token=T)[2][key]
-    cmd = sys.argv[2]
-    if cmd == "reset":
-        for e in get("/services", "services"):
-            if e["type"] != "identity": call("DELETE", "/services/" + e["id"], token=T)
-        for u in get("/users", "users"):
-            if u["name"] != "admin": call("DELETE", "/users/" + u["id"], token=T)
-        for p in get("/projects", "projects"):
-            if p["name"] not in ("admin", "service"): call("DELETE", "/projects/" + p["id"], token=T)
-        for d in get("/domains", "domains"):
-            if d["id"] != "default":
-                call("PATCH", "/domains/" + d["id"], {"domain": {"enabled": False}}, token=T)
-                call("DELETE", "/domains/" + d["id"], token=T)
-    elif cmd == "token":  # the admin's project-scoped token, for calls to other services' APIs
-        print(T)
-    elif cmd == "counts":
-        print(json.dumps({k: len(get("/" + k, k)) for k in ("domains", "projects", "users", "services", "endpoints", "role_assignments")}))
-    elif cmd == "endpoints":
-        svc = [s["id"] for s in get("/services", "services") if s["type"] == sys.argv[3]]
-        print(json.dumps([e for e in get("/endpoints", "endpoints") if e["service_id"] in svc]))
-    elif cmd == "set-endpoint-url":
-        svc = [s["id"] for s in get("/services", "services") if s["type"] == sys.argv[3]]
-        e = [e for e in get("/endpoints", "endpoints") if e["service_id"] in svc and e["interface"] == sys.argv[4]][0]
-        print(call("PATCH", "/endpoints/" + e["id"], {"endpoint": {"url": sys.argv[5]}}, token=T)[0])
-    elif cmd == "set-password":
-        u = [u for u in get("/users?name=" + sys.argv[3], "users")][0]
-        print(call("PATCH", "/users/" + u["id"], {"user": {"password": sys.argv[4]}}, token=T)[0])
-    elif cmd == "delete-service":
-        for s in get("/services", "services"):
-            if s["type"] == sys.argv[3]: print(call("DELETE", "/services/" + s["id"], token=T)[0])
-    elif cmd == "project-role":  # HEAD (204: assigned, 404: not) or DELETE, then user role project
-        u, r, p = (get("/%s?name=%s" % (k, n), k)[0]["id"] for k, n in zip(("users", "roles", "projects"), sys.argv[4:7]))
-        print(call(sys.argv[3], "/projects/%s/users/%s/roles/%s" % (p, u, r), token=T)[0])
-    elif cmd == "login":
-        print(login(sys.argv[3], sys.argv[4], project=None)[0])
-    """#
+        import json, sys, urllib.request, urllib.error
+        URL = "http://10.21.22.2:5000/v3"
+        def call(method, path, body=None, token=None):
+            req = urllib.request.Request(URL + path, method=method, data=json.dumps(body).encode() if body is not None else None)
+            req.add_header("Content-Type", "application/json")
+            if token: req.add_header("X-Auth-Token", token)
+            try:
+                with urllib.request.urlopen(req, timeout=20) as r:
+                    return r.status, r.headers, (json.loads(r.read() or b"null"))
+            except urllib.error.HTTPError as e:
+                return e.code, e.headers, None
+        def login(user, password, domain="default", project="admin"):
+            ident = {"methods": ["password"], "password": {"user": {"name": user, "domain": {"id": domain}, "password": password}}}
+            auth = {"identity": ident}
+            if project: auth["scope"] = {"project": {"name": project, "domain": {"id": "default"}}}
+            status, headers, _ = call("POST", "/auth/tokens", {"auth": auth})
+            return status, headers.get("X-Subject-Token")
+        _, T = login("admin", sys.argv[1])
+        def get(path, key): return call("GET", path, token=T)[2][key]
+        cmd = sys.argv[2]
+        if cmd == "reset":
+            for e in get("/services", "services"):
+                if e["type"] != "identity": call("DELETE", "/services/" + e["id"], token=T)
+            for u in get("/users", "users"):
+                if u["name"] != "admin": call("DELETE", "/users/" + u["id"], token=T)
+            for p in get("/projects", "projects"):
+                if p["name"] not in ("admin", "service"): call("DELETE", "/projects/" + p["id"], token=T)
+            for d in get("/domains", "domains"):
+                if d["id"] != "default":
+                    call("PATCH", "/domains/" + d["id"], {"domain": {"enabled": False}}, token=T)
+                    call("DELETE", "/domains/" + d["id"], token=T)
+        elif cmd == "token":  # the admin's project-scoped token, for calls to other services' APIs
+            print(T)
+        elif cmd == "counts":
+            print(json.dumps({k: len(get("/" + k, k)) for k in ("domains", "projects", "users", "services", "endpoints", "role_assignments")}))
+        elif cmd == "endpoints":
+            svc = [s["id"] for s in get("/services", "services") if s["type"] == sys.argv[3]]
+            print(json.dumps([e for e in get("/endpoints", "endpoints") if e["service_id"] in svc]))
+        elif cmd == "set-endpoint-url":
+            svc = [s["id"] for s in get("/services", "services") if s["type"] == sys.argv[3]]
+            e = [e for e in get("/endpoints", "endpoints") if e["service_id"] in svc and e["interface"] == sys.argv[4]][0]
+            print(call("PATCH", "/endpoints/" + e["id"], {"endpoint": {"url": sys.argv[5]}}, token=T)[0])
+        elif cmd == "set-password":
+            u = [u for u in get("/users?name=" + sys.argv[3], "users")][0]
+            print(call("PATCH", "/users/" + u["id"], {"user": {"password": sys.argv[4]}}, token=T)[0])
+        elif cmd == "delete-service":
+            for s in get("/services", "services"):
+                if s["type"] == sys.argv[3]: print(call("DELETE", "/services/" + s["id"], token=T)[0])
+        elif cmd == "project-role":  # HEAD (204: assigned, 404: not) or DELETE, then user role project
+            u, r, p = (get("/%s?name=%s" % (k, n), k)[0]["id"] for k, n in zip(("users", "roles", "projects"), sys.argv[4:7]))
+            print(call(sys.argv[3], "/projects/%s/users/%s/roles/%s" % (p, u, r), token=T)[0])
+        elif cmd == "login":
+            print(login(sys.argv[3], sys.argv[4], project=None)[0])
+        """#
 
     @discardableResult
     static func call(_ arguments: [String]) throws -> String {
@@ -89,9 +89,11 @@ enum LabKeystone {
     /// The real CLI (python-openstackclient) as the lab's admin.
     static func openstack(_ arguments: [String]) throws -> Command.Result {
         var environment = ProcessInfo.processInfo.environment
-        environment.merge(["OS_AUTH_URL": url, "OS_IDENTITY_API_VERSION": "3", "OS_USERNAME": "admin", "OS_PASSWORD": adminPassword,
-                           "OS_PROJECT_NAME": "admin", "OS_USER_DOMAIN_NAME": "Default", "OS_PROJECT_DOMAIN_NAME": "Default",
-                           "OS_REGION_NAME": "RegionOne", "PYTHONWARNINGS": "ignore"]) { _, new in new }
+        environment.merge([
+            "OS_AUTH_URL": url, "OS_IDENTITY_API_VERSION": "3", "OS_USERNAME": "admin", "OS_PASSWORD": adminPassword,
+            "OS_PROJECT_NAME": "admin", "OS_USER_DOMAIN_NAME": "Default", "OS_PROJECT_DOMAIN_NAME": "Default",
+            "OS_REGION_NAME": "RegionOne", "PYTHONWARNINGS": "ignore"
+        ]) { _, new in new }
         return try Command.run([venv + "/bin/openstack"] + arguments, environment: environment)
     }
 
@@ -155,19 +157,27 @@ extension LabTests {
         let report = try #require(first.report)
         let keystoneResults = report.results.filter { $0.kind.hasPrefix("keystone_") }
         #expect(keystoneResults.count == 7)
-        #expect(keystoneResults.allSatisfy { $0.host == "ctl1" && $0.outcome == "changed" },
-                "\(keystoneResults.map { "\($0.host) \($0.step) \($0.outcome) \($0.error ?? "")" })")
+        #expect(
+            keystoneResults.allSatisfy { $0.host == "ctl1" && $0.outcome == "changed" },
+            "\(keystoneResults.map { "\($0.host) \($0.step) \($0.outcome) \($0.error ?? "")" })")
         LabKeystone.expectNoSecret(first)
 
-        let endpoints = try LabKeystone.openstack(["endpoint", "list", "--service", "container-infra", "-f", "value",
-                                                   "-c", "Region", "-c", "Interface", "-c", "URL"])
+        let endpoints = try LabKeystone.openstack([
+            "endpoint", "list", "--service", "container-infra", "-f", "value",
+            "-c", "Region", "-c", "Interface", "-c", "URL"
+        ])
         #expect(endpoints.status == 0, "\(endpoints.stderr)")
         let rows = endpoints.stdout.split(separator: "\n").map(String.init).sorted()
-        #expect(rows == ["RegionOne admin http://10.21.22.2:9511/v1", "RegionOne internal http://10.21.22.2:9511/v1",
-                         "RegionOne public http://10.21.22.2:9511/v1"], "\(rows)")
+        #expect(
+            rows == [
+                "RegionOne admin http://10.21.22.2:9511/v1", "RegionOne internal http://10.21.22.2:9511/v1",
+                "RegionOne public http://10.21.22.2:9511/v1"
+            ], "\(rows)")
 
-        let assignments = try LabKeystone.openstack(["role", "assignment", "list", "--names", "-f", "value",
-                                                     "-c", "Role", "-c", "User", "-c", "Project", "-c", "Domain"])
+        let assignments = try LabKeystone.openstack([
+            "role", "assignment", "list", "--names", "-f", "value",
+            "-c", "Role", "-c", "User", "-c", "Project", "-c", "Domain"
+        ])
         #expect(assignments.status == 0, "\(assignments.stderr)")
         let lines = Set(assignments.stdout.split(separator: "\n").map { $0.split(separator: " ").joined(separator: " ") })
         #expect(lines.contains("admin magnum@Default service@Default"), "\(lines.sorted())")
@@ -193,7 +203,8 @@ extension LabTests {
         #expect(check.status == 4, "check with drift must exit 4:\n\(check.all)")
         #expect(try #require(check.report).pairs("changed") == ["ctl1/magnum endpoints"])
         #expect(check.stdout.contains("http://10.21.22.99:9511/v1"), "the diff does not show the hand edit:\n\(check.stdout)")
-        #expect(try LabKeystone.endpoints(type: "container-infra").first { $0["id"] as? String == internalID }?["url"] as? String
+        #expect(
+            try LabKeystone.endpoints(type: "container-infra").first { $0["id"] as? String == internalID }?["url"] as? String
                 == "http://10.21.22.99:9511/v1", "check mode changed Keystone")
 
         let apply = try LabKeystone.apply(ws)
@@ -201,8 +212,9 @@ extension LabTests {
         #expect(try #require(apply.report).pairs("changed") == ["ctl1/magnum endpoints"])
         let after = try LabKeystone.endpoints(type: "container-infra")
         #expect(after.count == 3)
-        #expect(after.first { $0["id"] as? String == internalID }?["url"] as? String == "http://10.21.22.2:9511/v1",
-                "the same endpoint (same id) must hold the URL again")
+        #expect(
+            after.first { $0["id"] as? String == internalID }?["url"] as? String == "http://10.21.22.2:9511/v1",
+            "the same endpoint (same id) must hold the URL again")
     }
 
     @Test("Keystone: a password changed by hand is detected by logging in and restored (update_password: always)")
@@ -263,14 +275,17 @@ extension LabTests {
         // Stop the lab's Keystone (the next `lab.sh up` starts a fresh one).
         let pid = try #require(try String(contentsOfFile: LabKeystone.pidFile, encoding: .utf8).split(separator: " ").first)
         // gunicorn leads its own process group (master and workers).
-        _ = try Command.run(["sh", "-c", "kill -- -\(pid); for i in $(seq 100); do kill -0 -- -\(pid) 2>/dev/null || exit 0; sleep 0.1; done; kill -9 -- -\(pid)"])
+        _ = try Command.run([
+            "sh", "-c", "kill -- -\(pid); for i in $(seq 100); do kill -0 -- -\(pid) 2>/dev/null || exit 0; sleep 0.1; done; kill -9 -- -\(pid)"
+        ])
         defer { _ = try? Command.run(["bash", PackageRoot.path + "/lab/lab.sh", "up"]) }
         let down = try LabKeystone.apply(ws)
         #expect(down.status == 2, "\(down.all)")
         let error = try #require(down.report?.results.first { $0.outcome == "failed" }?.error)
         // Through the tunnel ctl1's sshd finds nothing listening; directly, the HTTP client gets no answer.
-        #expect(error.contains("ctl1 cannot connect to 10.21.22.2:5000") || error.contains("no answer from Keystone at http://10.21.22.2:5000/v3"),
-                "\(error)")
+        #expect(
+            error.contains("ctl1 cannot connect to 10.21.22.2:5000") || error.contains("no answer from Keystone at http://10.21.22.2:5000/v3"),
+            "\(error)")
         LabKeystone.expectNoSecret(down)
     }
 

@@ -34,8 +34,9 @@ extension LabTests {
         for host in Lab.controllers {
             // apt shares one dpkg database between the lab's controllers, so only one of them installs.
             #expect(report.changed(on: host) >= 7, "\(host) changed only \(report.changed(on: host)) steps")
-            #expect(report.results.contains { $0.host == host && $0.isHandler && $0.outcome == "changed" },
-                    "the restart handler did not run on \(host)")
+            #expect(
+                report.results.contains { $0.host == host && $0.isHandler && $0.outcome == "changed" },
+                "the restart handler did not run on \(host)")
             #expect(report.results.contains { $0.host == host && $0.kind == "wait_for" && $0.outcome == "ok" })
         }
         // Real outcomes on the controllers themselves.

@@ -7,14 +7,16 @@ extension LabTests {
     func linkCutMidRun() throws {
         let ws = try Workspace("linkcut")
         defer { ws.remove() }
-        let playbook = try ws.write("pb.yml", """
-        - hosts: controllers
-          steps:
-            - {name: one, command: "true"}
-            - {name: slow, command: sleep 4}
-            - {name: three, command: "true"}
-            - {name: four, command: "true"}
-        """)
+        let playbook = try ws.write(
+            "pb.yml",
+            """
+            - hosts: controllers
+              steps:
+                - {name: one, command: "true"}
+                - {name: slow, command: sleep 4}
+                - {name: three, command: "true"}
+                - {name: four, command: "true"}
+            """)
         defer { _ = try? Command.run(["bash", PackageRoot.path + "/lab/lab.sh", "mend", "ctl3"]) }
         let jsonPath = ws.path + "/run.json"
         let process = Process()

@@ -33,13 +33,16 @@ enum MagnumSchema {
     /// The revisions of the lab's Magnum (Debian 12's Magnum 15) by alembic's own reading of its scripts
     /// (`ScriptDirectory`, which imports every script): the head and its parent.
     static func alembicHeadAndParent() throws -> (head: String, parent: String) {
-        let result = try Command.run(["/usr/bin/python3", "-c", """
+        let result = try Command.run([
+            "/usr/bin/python3", "-c",
+            """
             from alembic.script import ScriptDirectory
             import magnum.db.sqlalchemy as s, os
             d = ScriptDirectory(os.path.join(os.path.dirname(s.__file__), "alembic"))
             (head,) = d.get_heads()
             print(head, d.get_revision(head).down_revision)
-            """])
+            """
+        ])
         let words = result.stdout.split(separator: " ").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
         guard result.status == 0, words.count == 2 else { throw TestError("alembic: \(result.stdout)\(result.stderr)") }
         return (words[0], words[1])
@@ -53,8 +56,9 @@ enum MagnumSchema {
     /// `revision`, as a database restored from an older Magnum's backup would be: made by Magnum's own tool.
     static func restoreAt(_ revision: String) throws {
         let charset = try LabMySQL.admin(
-            "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'magnum'")
-            .split(separator: "\t").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+            "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'magnum'"
+        )
+        .split(separator: "\t").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
         guard charset.count == 2 else { throw TestError("no magnum database: \(charset)") }
         _ = try LabMySQL.admin("DROP DATABASE magnum; CREATE DATABASE magnum CHARACTER SET \(charset[0]) COLLATE \(charset[1])")
         _ = try Lab.output("ctl1", "magnum-db-manage --config-file /etc/magnum/magnum.conf upgrade \(revision) 2>&1")
@@ -73,7 +77,8 @@ enum MagnumSchema {
 extension LabTests {
     @Test("magnum-ha.yml's schema step: check and audit predict it on an empty database and an older schema; a no-change apply does not run magnum-db-manage")
     func magnumSchemaIsProbed() throws {
-        let extra = DriftMatrix.extra, secrets = DriftMatrix.secrets
+        let extra = DriftMatrix.extra
+        let secrets = DriftMatrix.secrets
         let (head, parent) = try MagnumSchema.alembicHeadAndParent()
         try Self.resetMagnumLab()
         DriftMatrix.applied.withLock { $0 = false }
@@ -87,8 +92,9 @@ extension LabTests {
         let empty = try Drift.predicted(Self.magnumPlaybook, extra, secrets: secrets)
         #expect(empty.pairs == [MagnumSchema.pair] && empty.unchecked.isEmpty, "\(empty.pairs.sorted()) \(empty.unchecked.sorted())")
         let predicted = try #require(empty.report.results.first { $0.step == MagnumSchema.step })
-        #expect(predicted.message?.hasPrefix("would run: `unless` probe exited 1: no schema in magnum@10.21.22.2:3306/magnum") == true,
-                "\(predicted.message ?? "")")
+        #expect(
+            predicted.message?.hasPrefix("would run: `unless` probe exited 1: no schema in magnum@10.21.22.2:3306/magnum") == true,
+            "\(predicted.message ?? "")")
         try MagnumSchema.expectAudited(drift: true)
         // Apply runs the upgrade: magnum-db-manage in ctl1's process list, the schema at alembic's head.
         let (created, createdSeen) = try MagnumSchema.watchingCtl1 { try Drift.applied(Self.magnumPlaybook, extra, secrets: secrets) }
@@ -100,8 +106,11 @@ extension LabTests {
         let (second, seen) = try MagnumSchema.watchingCtl1 { try QuorumCLI.apply(Self.magnumPlaybook, extra) }
         #expect(second.status == 0 && second.report?.totalChanged == 0, "\(second.all)")
         let ok = try #require(second.report?.results.first { $0.step == MagnumSchema.step })
-        #expect(ok.outcome == "ok" && ok.message == "not run: `unless` probe succeeded: "
-                    + "magnum@10.21.22.2:3306/magnum is at the head of Magnum's migrations, \(head)", "\(ok.message ?? "")")
+        #expect(
+            ok.outcome == "ok"
+                && ok.message == "not run: `unless` probe succeeded: "
+                    + "magnum@10.21.22.2:3306/magnum is at the head of Magnum's migrations, \(head)",
+            "\(ok.message ?? "")")
         #expect(!seen.contains(MagnumSchema.upgradeWitness), "magnum-db-manage ran on a no-change apply")
         #expect(seen.contains(MagnumSchema.probeWitness), "the probe was not seen running: \(seen.sorted())")
         #expect(ok.duration < 1.5, "the schema step took \(ok.duration) s")

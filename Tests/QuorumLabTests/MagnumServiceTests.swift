@@ -7,7 +7,7 @@ import Testing
 extension LabTests {
     /// The lab after a successful apply of magnum-ha.yml (applied only when an audit finds it differs).
     static func ensureMagnumApplied() throws {
-        _ = try Command.run(["bash", PackageRoot.path + "/lab/lab.sh", "up"])   // an earlier test may have stopped a service
+        _ = try Command.run(["bash", PackageRoot.path + "/lab/lab.sh", "up"])  // an earlier test may have stopped a service
         if try LabAudit.audit().status == 0 { return }
         let apply = try QuorumCLI.apply(Self.magnumPlaybook)
         #expect(apply.status == 0, "apply failed:\n\(apply.all)\nMagnum's processes:\n\(LabMagnum.processes())")
@@ -47,8 +47,10 @@ extension LabTests {
     @Test("a wrong Keystone password in ctl3's magnum.conf (restarted by hand): audit finds the drift and the health failure; apply repairs both")
     func magnumWrongServicePasswordIsUnhealthyUntilRepaired() throws {
         try Self.ensureMagnumApplied()
-        _ = try Lab.output("ctl3", "sed -i 's/^password = lab-Magnum-ks-Pa55$/password = Wrong-by-hand-9x/' /etc/magnum/magnum.conf"
-                           + " && service magnum-api restart >/dev/null")
+        _ = try Lab.output(
+            "ctl3",
+            "sed -i 's/^password = lab-Magnum-ks-Pa55$/password = Wrong-by-hand-9x/' /etc/magnum/magnum.conf"
+                + " && service magnum-api restart >/dev/null")
         // The API on ctl3 now answers /healthcheck (HAProxy keeps it) but cannot validate a token.
         try HA.waitUntil("ctl3's magnum-api up again", seconds: 120) {
             try Lab.exec("ctl3", "curl -fsS --max-time 5 http://10.21.22.6:9511/healthcheck").status == 0
@@ -77,8 +79,12 @@ extension LabTests {
             try LabMagnum.rabbitmqctl(["list_users"]) + (try LabMagnum.rabbitmqctl(["list_permissions", "-p", "magnum"]))
         }
         let before = try state()
-        let check = try QuorumCLI.apply(Self.magnumPlaybook, ["--check", "--diff", "--tags", "identity",
-                                                              "-e", "magnum_rabbitmq_password=\(newPassword)"])
+        let check = try QuorumCLI.apply(
+            Self.magnumPlaybook,
+            [
+                "--check", "--diff", "--tags", "identity",
+                "-e", "magnum_rabbitmq_password=\(newPassword)"
+            ])
         #expect(check.status == 4, "\(check.all)")
         #expect(check.stdout.contains("password of rabbitmq user magnum: ******** → ******** (differs)"), "\(check.stdout)")
         #expect(try state() == before, "check mode changed the broker")
@@ -114,12 +120,15 @@ extension LabTests {
         }
         let sources = ["10.21.22.5", "10.99.0.5"]
         for source in sources {
-            _ = try Lab.output("ctl1", "n=$(iptables -w 5 -L INPUT --line-numbers -n | awk '/999 drop all/ {print $1}') && "
-                               + "iptables -w 5 -I INPUT \"$n\" -s \(source) -p tcp --dport 9511 -m comment --comment 'quorum-lab-test: \(source) reached the drop'")
+            _ = try Lab.output(
+                "ctl1",
+                "n=$(iptables -w 5 -L INPUT --line-numbers -n | awk '/999 drop all/ {print $1}') && "
+                    + "iptables -w 5 -I INPUT \"$n\" -s \(source) -p tcp --dport 9511 -m comment --comment 'quorum-lab-test: \(source) reached the drop'")
         }
         defer {
             for source in sources {
-                _ = try? Lab.exec("ctl1", "iptables -w 5 -D INPUT -s \(source) -p tcp --dport 9511 -m comment --comment 'quorum-lab-test: \(source) reached the drop'")
+                _ = try? Lab.exec(
+                    "ctl1", "iptables -w 5 -D INPUT -s \(source) -p tcp --dport 9511 -m comment --comment 'quorum-lab-test: \(source) reached the drop'")
             }
         }
         _ = try Lab.output("ctl2", "ip addr add 10.99.0.5/32 dev eth0")

@@ -7,15 +7,17 @@ extension LabTests {
 
     /// Fresh shared services and controllers for the Magnum playbook.
     static func resetMagnumLab() throws {
-        _ = try Command.run(["bash", PackageRoot.path + "/lab/lab.sh", "up"])   // an earlier test may have stopped a service
+        _ = try Command.run(["bash", PackageRoot.path + "/lab/lab.sh", "up"])  // an earlier test may have stopped a service
         try LabMySQL.resetMagnum()
         try LabKeystone.reset()
         try HA.resetIptables()
         try HA.resetHAProxy()
         for host in Lab.controllers {
             // (and no handler owed by an earlier test's interrupted run: a fresh controller has none)
-            _ = try Lab.output(host, "service magnum-api stop >/dev/null; service magnum-conductor stop >/dev/null; "
-                                   + "rm -f /etc/magnum/magnum.conf /etc/default/magnum-api /var/lib/quorum/pending-handlers")
+            _ = try Lab.output(
+                host,
+                "service magnum-api stop >/dev/null; service magnum-conductor stop >/dev/null; "
+                    + "rm -f /etc/magnum/magnum.conf /etc/default/magnum-api /var/lib/quorum/pending-handlers")
         }
     }
 
@@ -39,13 +41,15 @@ extension LabTests {
     /// Sessions HAProxy's magnum_api frontend on a controller has accepted since HAProxy started
     /// (`show stat` on its admin socket).
     static func magnumFrontendSessions(_ host: String) throws -> Int {
-        let csv = try Lab.output(host, #"""
+        let csv = try Lab.output(
+            host,
+            #"""
             python3 -c 'import socket; s = socket.socket(socket.AF_UNIX); s.connect("/run/haproxy/admin.sock"); s.sendall(b"show stat\n"); print(s.makefile().read())'
             """#)
         let rows: [[Substring]] = csv.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
         let frontend = rows.first { (row: [Substring]) in row.count > 7 && row[0] == "magnum_api" && row[1] == "FRONTEND" }
         let row = try #require(frontend, "no magnum_api frontend on \(host)")
-        return try #require(Int(row[7]))   // stot
+        return try #require(Int(row[7]))  // stot
     }
 
     @Test("magnum-ha.yml on a fresh lab: everything exists; the second run changes nothing and toggles nothing")
@@ -74,8 +78,9 @@ extension LabTests {
             let anchor = try #require(rules.firstIndex { $0.contains("116 openvswitch db") })
             #expect(rules[anchor + 1] == Self.magnumRule, "\(host): \(rules)")
             // Debian's own init script, told through the file it sources to bind uwsgi to this controller only.
-            #expect(try Lab.output(host, "cat /etc/default/magnum-api").contains(
-                "DAEMON_ARGS=\"--http-socket \(Lab.addresses[host]!):9511 --ini /etc/magnum/magnum-api-uwsgi.ini --processes 1\""))
+            #expect(
+                try Lab.output(host, "cat /etc/default/magnum-api").contains(
+                    "DAEMON_ARGS=\"--http-socket \(Lab.addresses[host]!):9511 --ini /etc/magnum/magnum-api-uwsgi.ini --processes 1\""))
             // …and its worker count honoured: uwsgi's master and one worker, not the ini's eight.
             #expect(try Lab.output(host, "pgrep -c -f '^/usr/bin/uwsgi_python3[0-9]* --http-socket '") == "2\n", "\(host): uwsgi processes")
             #expect(try Lab.exec(host, "haproxy -c -f /etc/haproxy/haproxy.cfg -f /etc/haproxy/conf.d").status == 0)
@@ -92,16 +97,18 @@ extension LabTests {
         for host in Lab.controllers {
             let answer = try Command.run(["curl", "-sS", "--max-time", "10", "http://\(Lab.addresses[host]!):9511/"])
             #expect(answer.stdout.contains("\"versions\""), "\(host)'s magnum-api: \(answer.stdout)\(answer.stderr)")
-            #expect(try Lab.output(host, "ss -Hltn 'sport = :9511' | awk '{print $4}' | sort").split(separator: "\n")
-                == ["10.21.22.2:9511", "\(Lab.addresses[host]!):9511"], "\(host): magnum-api must not bind 0.0.0.0")
+            #expect(
+                try Lab.output(host, "ss -Hltn 'sport = :9511' | awk '{print $4}' | sort").split(separator: "\n")
+                    == ["10.21.22.2:9511", "\(Lab.addresses[host]!):9511"], "\(host): magnum-api must not bind 0.0.0.0")
             #expect(try Self.magnumFrontendSessions(host) >= 1, "the final check did not go through \(host)'s HAProxy")
         }
         // The book's final check: Magnum's API through HAProxy on the VIP, with a token, lists one conductor per
         // controller, up — from the run's own check and asked again here.
         #expect(try LabMagnum.conductors() == ["ctl1": "up", "ctl2": "up", "ctl3": "up"])
         let finalChecks = first.report?.results.filter { $0.step == Self.magnumServiceListStep } ?? []
-        #expect(finalChecks.map(\.host).sorted() == Lab.controllers && finalChecks.allSatisfy { $0.outcome == "ok" },
-                "\(finalChecks.map { "\($0.host): \($0.outcome)" })")
+        #expect(
+            finalChecks.map(\.host).sorted() == Lab.controllers && finalChecks.allSatisfy { $0.outcome == "ok" },
+            "\(finalChecks.map { "\($0.host): \($0.outcome)" })")
         #expect(first.report?.pairs("changed").contains("ctl1/Magnum's database schema") == true, "the schema was not created")
         #expect(try LabMySQL.admin("SELECT COUNT(*) FROM magnum.alembic_version").trimmingCharacters(in: .whitespacesAndNewlines) == "1")
 
@@ -109,8 +116,9 @@ extension LabTests {
         // release that still has [trust] as 2025.2 does; a misspelled option makes the same validator fail.
         let confs = try Lab.controllers.map { try Self.magnumConf($0) }
         let misspelled = confs[0].replacingOccurrences(of: "lock_path = ", with: "lock_pth = ")
-        let verdicts = try MagnumConf.validate(zip(Lab.controllers, confs).map { MagnumConf.Job(label: $0, text: $1, release: .debianMagnum15) }
-                                               + [MagnumConf.Job(label: "misspelled", text: misspelled, release: .debianMagnum15)])
+        let verdicts = try MagnumConf.validate(
+            zip(Lab.controllers, confs).map { MagnumConf.Job(label: $0, text: $1, release: .debianMagnum15) }
+                + [MagnumConf.Job(label: "misspelled", text: misspelled, release: .debianMagnum15)])
         for verdict in verdicts.dropLast() { #expect(verdict.status == 0, "\(verdict.label): \(verdict.output)") }
         #expect(verdicts.last?.status == 1 && verdicts.last?.output.contains("lock_pth") == true, "negative control: \(verdicts.last?.output ?? "")")
         let authtoken = try MagnumConf.checkAuthtoken(confs, release: .debianMagnum15)
@@ -125,8 +133,9 @@ extension LabTests {
         #expect(!(second.report?.results.contains { $0.isHandler } ?? true), "a handler ran on a no-change run")
         #expect(try Lab.controllers.map { try HA.haproxyPid($0) } == pidsAfter, "HAProxy restarted on a no-change run")
         #expect(try Lab.controllers.map { try Self.magnumAPIPid($0) } == apiPids, "magnum-api restarted on a no-change run")
-        #expect(try Lab.controllers.map { try Self.magnumPid($0, "magnum-conductor") } == conductorPids,
-                "magnum-conductor restarted on a no-change run")
+        #expect(
+            try Lab.controllers.map { try Self.magnumPid($0, "magnum-conductor") } == conductorPids,
+            "magnum-conductor restarted on a no-change run")
         #expect(second.report?.pairs("ok").contains("ctl3/\(Self.magnumServiceListStep)") == true)
         // The schema is current: its `unless` probe says so and magnum-db-manage does not run (MagnumSchemaTests).
         let schema = second.report?.results.first { $0.step == MagnumSchema.step }
@@ -150,8 +159,12 @@ extension LabTests {
         #expect(refused.report?.totalChanged == 0, "the preflight let a change through")
         #expect(try Self.magnumConf("ctl2") == withTrust, "magnum.conf changed after a failed preflight")
         // (and without the health checks: Magnum 15 without [trust] answers 500, which is the preflight's point)
-        let new = try QuorumCLI.apply(Self.magnumPlaybook, ["-e", "magnum_release=2026.2", "--skip-preflight",
-                                                            "-e", "magnum_health_check=false"])
+        let new = try QuorumCLI.apply(
+            Self.magnumPlaybook,
+            [
+                "-e", "magnum_release=2026.2", "--skip-preflight",
+                "-e", "magnum_health_check=false"
+            ])
         #expect(new.status == 0, "\(new.all)")
         #expect(!(try Lab.output("ctl2", "cat /etc/magnum/magnum.conf").contains("trustee_")), "[trust] options left behind")
         let changed = new.report?.pairs("changed") ?? []
@@ -162,16 +175,20 @@ extension LabTests {
         // whose [trust] group Magnum 23 no longer has ([trust] is covered by Magnum 15 in the fresh-install test).
         let confs = try Lab.controllers.map { try Self.magnumConf($0) }
         let misspelled = confs[0].replacingOccurrences(of: "cert_manager_type = ", with: "cert_manager_typ = ")
-        let verdicts = try MagnumConf.validate(zip(Lab.controllers, confs).map { MagnumConf.Job(label: $0, text: $1, release: .magnum23) }
-                                               + [MagnumConf.Job(label: "misspelled", text: misspelled, release: .magnum23),
-                                                  MagnumConf.Job(label: "2026.1 render", text: withTrust, release: .magnum23)])
+        let verdicts = try MagnumConf.validate(
+            zip(Lab.controllers, confs).map { MagnumConf.Job(label: $0, text: $1, release: .magnum23) }
+                + [
+                    MagnumConf.Job(label: "misspelled", text: misspelled, release: .magnum23),
+                    MagnumConf.Job(label: "2026.1 render", text: withTrust, release: .magnum23)
+                ])
         for verdict in verdicts.prefix(3) { #expect(verdict.status == 0, "\(verdict.label): \(verdict.output)") }
         #expect(verdicts[3].status == 1 && verdicts[3].output.contains("cert_manager_typ"), "negative control: \(verdicts[3].output)")
         #expect(verdicts[4].status == 1 && verdicts[4].output.contains("trust"), "[trust] with Magnum 23: \(verdicts[4].output)")
         let authtoken = try MagnumConf.checkAuthtoken(confs, release: .magnum23)
         #expect(authtoken.status == 0, "\(authtoken.stdout)\(authtoken.stderr)")
-        let badAuthtoken = try MagnumConf.checkAuthtoken([confs[0].replacingOccurrences(of: "www_authenticate_uri = ", with: "auth_uri = ")],
-                                                         release: .magnum23)
+        let badAuthtoken = try MagnumConf.checkAuthtoken(
+            [confs[0].replacingOccurrences(of: "www_authenticate_uri = ", with: "auth_uri = ")],
+            release: .magnum23)
         #expect(badAuthtoken.status == 1 && badAuthtoken.stdout.contains("auth_uri"), "\(badAuthtoken.stdout)\(badAuthtoken.stderr)")
     }
 }
@@ -189,8 +206,10 @@ extension LabTests {
     /// Everything the playbook touches on a controller besides magnum.conf: HAProxy's files and process,
     /// the live and saved iptables rules.
     static func magnumSurroundings(_ host: String) throws -> [String] {
-        [try Lab.fingerprint(host, ["/etc/haproxy", "/etc/iptables"]), try Lab.output(host, "iptables -w 5 -S"),
-         try HA.haproxyPid(host) ?? "no haproxy"]
+        [
+            try Lab.fingerprint(host, ["/etc/haproxy", "/etc/iptables"]), try Lab.output(host, "iptables -w 5 -S"),
+            try HA.haproxyPid(host) ?? "no haproxy"
+        ]
     }
 
     @Test("magnum-ha.yml re-render: new memcached_servers and service password change only magnum.conf (masked); restarts roll")
@@ -199,10 +218,15 @@ extension LabTests {
         let surroundings = try Lab.controllers.map { try Self.magnumSurroundings($0) }
         let apiPids = try Lab.controllers.map { try Self.magnumAPIPid($0) }
 
-        let oldPassword = "lab-Magnum-ks-Pa55", newPassword = "lab-Magnum-ks-N3w-Pa55"
+        let oldPassword = "lab-Magnum-ks-Pa55"
+        let newPassword = "lab-Magnum-ks-N3w-Pa55"
         let memcached = "10.21.22.4:11211,10.21.22.5:11211"
-        let run = try QuorumCLI.apply(Self.magnumPlaybook, ["-e", "memcached_servers=\(memcached)",
-                                                            "-e", "magnum_keystone_password=\(newPassword)", "--diff"])
+        let run = try QuorumCLI.apply(
+            Self.magnumPlaybook,
+            [
+                "-e", "memcached_servers=\(memcached)",
+                "-e", "magnum_keystone_password=\(newPassword)", "--diff"
+            ])
         #expect(run.status == 0, "\(run.all)")
         let report = try #require(run.report)
 
@@ -257,15 +281,17 @@ extension LabTests {
         #expect(found == ["ctl3/magnum.conf", "ctl1/\(Self.magnumFirewallStep)", "ctl3/\(Self.magnumRestartStep)"], "\(found.sorted())")
         let confDrift = try #require(check.report?.results.first { $0.host == "ctl3" && $0.step == "magnum.conf" })
         #expect(confDrift.diffs.compactMap { $0["subject"] as? String } == ["[keystone_authtoken] memcached_servers"])
-        #expect(try Lab.controllers.map { try Lab.fingerprint($0) + (try Lab.output($0, "iptables -w 5 -S")) } == fingerprints,
-                "check mode changed a controller")
+        #expect(
+            try Lab.controllers.map { try Lab.fingerprint($0) + (try Lab.output($0, "iptables -w 5 -S")) } == fingerprints,
+            "check mode changed a controller")
         #expect(try Lab.controllers.map { try Self.magnumAPIPid($0) } == apiPids, "check mode restarted magnum-api")
         #expect(try Lab.controllers.map { try HA.haproxyPid($0) } == haproxyPids, "check mode restarted HAProxy")
         // `quorum audit` reports the same (host, step) set and touches nothing either.
         let audit = try LabAudit.audit()
         #expect(audit.status == 4 && audit.drift == found, "audit: \(audit.drift.sorted())\n\(audit.stdout)")
-        #expect(try Lab.controllers.map { try Lab.fingerprint($0) + (try Lab.output($0, "iptables -w 5 -S")) } == fingerprints,
-                "the audit changed a controller")
+        #expect(
+            try Lab.controllers.map { try Lab.fingerprint($0) + (try Lab.output($0, "iptables -w 5 -S")) } == fingerprints,
+            "the audit changed a controller")
 
         let repair = try QuorumCLI.apply(Self.magnumPlaybook)
         #expect(repair.status == 0, "\(repair.all)")

@@ -1,6 +1,6 @@
 import Foundation
-import QuorumTesting
 import QuorumMySQL
+import QuorumTesting
 import Testing
 
 /// The lab's MariaDB (lab/services/30-mariadb.sh) and the `mysql` client, to check what Quorum did.
@@ -46,7 +46,8 @@ enum LabMySQL {
 
     /// Server counters of statements that change databases and accounts, plus connections made.
     static func counters() throws -> String {
-        try admin("""
+        try admin(
+            """
             SELECT VARIABLE_NAME, VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME IN \
             ('COM_CREATE_DB','COM_DROP_DB','COM_ALTER_DB','COM_CREATE_USER','COM_DROP_USER','COM_ALTER_USER',\
             'COM_GRANT','COM_REVOKE','COM_REVOKE_ALL') ORDER BY VARIABLE_NAME
@@ -54,35 +55,42 @@ enum LabMySQL {
     }
 
     static func connections() throws -> Int {
-        Int(try admin("SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME='CONNECTIONS'")
-            .trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+        Int(
+            try admin("SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME='CONNECTIONS'")
+                .trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
     }
 
     /// The magnum playbook: database, then the account on `%` and `localhost` with ALL on magnum.*.
-    static func playbook(_ ws: Workspace, password: String, database: String = "magnum", user: String = "magnum",
-                         databaseStep: Bool = true) throws -> String {
-        let createDatabase = databaseStep ? """
+    static func playbook(
+        _ ws: Workspace, password: String, database: String = "magnum", user: String = "magnum",
+        databaseStep: Bool = true
+    ) throws -> String {
+        let createDatabase =
+            databaseStep
+            ? """
                 - name: magnum database
                   mysql_database: {name: \(try LabTests.yamlQuoted(database))}
             """ : ""
-        return try ws.write("mysql.yml", """
-        - name: Magnum's database
-          hosts: controllers
-          vars:
-            mysql_admin_password: \(adminPassword)
-            magnum_db_password: \(try LabTests.yamlQuoted(password))
-          defaults:
-            mysql:
-              login: {host: \(vip), port: 3306, user: \(adminUser), password: "{{ mysql_admin_password }}", via: \(via)}
-          steps:
-        \(createDatabase)
-            - name: magnum user
-              mysql_user:
-                name: \(try LabTests.yamlQuoted(user))
-                host: ["%", localhost]
-                password: "{{ magnum_db_password }}"
-                privileges: {"\(database).*": ALL}
-        """)
+        return try ws.write(
+            "mysql.yml",
+            """
+            - name: Magnum's database
+              hosts: controllers
+              vars:
+                mysql_admin_password: \(adminPassword)
+                magnum_db_password: \(try LabTests.yamlQuoted(password))
+              defaults:
+                mysql:
+                  login: {host: \(vip), port: 3306, user: \(adminUser), password: "{{ mysql_admin_password }}", via: \(via)}
+              steps:
+            \(createDatabase)
+                - name: magnum user
+                  mysql_user:
+                    name: \(try LabTests.yamlQuoted(user))
+                    host: ["%", localhost]
+                    password: "{{ magnum_db_password }}"
+                    privileges: {"\(database).*": ALL}
+            """)
     }
 
     static func expectNoSecret(_ run: QuorumCLI.Run, _ secrets: [String], sourceLocation: SourceLocation = #_sourceLocation) {
@@ -142,7 +150,8 @@ extension LabTests {
         try LabMySQL.resetMagnum()
         let ws = try Workspace("mysql-pw")
         defer { ws.remove() }
-        let old = "old-Pa55", new = "new-Pa55"
+        let old = "old-Pa55"
+        let new = "new-Pa55"
         #expect(try QuorumCLI.apply(try LabMySQL.playbook(ws, password: old)).status == 0)
         let counters = try LabMySQL.counters()
         let check = try QuorumCLI.apply(try LabMySQL.playbook(ws, password: new), ["--check", "--diff"])
@@ -258,8 +267,10 @@ extension LabTests {
     func mysqlLibraryHostilePasswords() async throws {
         let admin = try await LabDatabase.admin()
         defer { Task { await admin.close() } }
-        let passwords = ["it's", "say \"hi\"", "back\\slash", "semi;colon -- comment", "new\nline\ttab", "ünïcødé 🔑 中文",
-                         "'; DROP USER 'quorum_admin'@'%'; --", "\\'\\\"%_", String(repeating: "x", count: 200)]
+        let passwords = [
+            "it's", "say \"hi\"", "back\\slash", "semi;colon -- comment", "new\nline\ttab", "ünïcødé 🔑 中文",
+            "'; DROP USER 'quorum_admin'@'%'; --", "\\'\\\"%_", String(repeating: "x", count: 200)
+        ]
         try await admin.execute("DROP USER IF EXISTS 'quorum_unit'@'%'")
         try await admin.execute("CREATE USER 'quorum_unit'@'%' IDENTIFIED BY 'initial'")
         for password in passwords {
@@ -345,7 +356,8 @@ enum LabDatabase {
 
     /// The server's counters of statements that change databases and accounts.
     static func changeCounters(_ admin: MySQLConnection) async throws -> MySQLRows {
-        try await admin.query("""
+        try await admin.query(
+            """
             SELECT VARIABLE_NAME, VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME IN \
             ('COM_CREATE_DB','COM_DROP_DB','COM_ALTER_DB','COM_CREATE_USER','COM_DROP_USER','COM_ALTER_USER',\
             'COM_GRANT','COM_REVOKE','COM_REVOKE_ALL','COM_SET_OPTION') ORDER BY VARIABLE_NAME
@@ -362,7 +374,10 @@ extension LabTests {
         let refusing = original.replacingOccurrences(of: "AllowTcpForwarding yes", with: "AllowTcpForwarding no")
         #expect(refusing != original, "the lab's sshd_config no longer says AllowTcpForwarding yes")
         // sshd re-reads its configuration on SIGHUP; new sessions then follow it.
-        func reload() throws { try Lab.exec("ctl2", "kill -HUP $(cat /run/sshd.pid)"); Thread.sleep(forTimeInterval: 0.5) }
+        func reload() throws {
+            try Lab.exec("ctl2", "kill -HUP $(cat /run/sshd.pid)")
+            Thread.sleep(forTimeInterval: 0.5)
+        }
         try refusing.write(toFile: config, atomically: true, encoding: .utf8)
         try reload()
         defer {

@@ -11,19 +11,23 @@ enum LabPreflight {
 
     /// An apply of magnum-ha.yml that must stop in preflight: exit 2, only preflight failures (on `hosts`, each
     /// message containing `cause`), and the lab exactly as it was.
-    static func expectStopped(_ extra: [String], failing hosts: Set<String>, cause: String,
-                              prepare: () throws -> Void = {}, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    static func expectStopped(
+        _ extra: [String], failing hosts: Set<String>, cause: String,
+        prepare: () throws -> Void = {}, sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
         try prepare()
         let before = try LabSnapshot.take()
         let run = try QuorumCLI.apply(LabTests.magnumPlaybook, extra)
         let report = try #require(run.report, sourceLocation: sourceLocation)
         #expect(run.status == 2, "\(run.all)", sourceLocation: sourceLocation)
-        #expect(report.results.allSatisfy { $0.kind == "preflight" && $0.outcome == "failed" },
-                "\(report.results.map { "\($0.host)/\($0.step): \($0.outcome)" })", sourceLocation: sourceLocation)
+        #expect(
+            report.results.allSatisfy { $0.kind == "preflight" && $0.outcome == "failed" },
+            "\(report.results.map { "\($0.host)/\($0.step): \($0.outcome)" })", sourceLocation: sourceLocation)
         #expect(Set(report.results.map(\.host)) == hosts, sourceLocation: sourceLocation)
         // The missing need is named; what depends on it may fail after it (a role for a user its project stops).
-        #expect(report.results.contains { $0.error?.contains(cause) == true }, "\(report.results.map(\.error))",
-                sourceLocation: sourceLocation)
+        #expect(
+            report.results.contains { $0.error?.contains(cause) == true }, "\(report.results.map(\.error))",
+            sourceLocation: sourceLocation)
         #expect(try LabSnapshot.take() == before, "preflight changed the lab", sourceLocation: sourceLocation)
         for host in Lab.controllers {
             #expect(try Lab.exec(host, "test -e \(pending)").status != 0, "\(host): a pending record", sourceLocation: sourceLocation)
@@ -36,16 +40,19 @@ extension LabTests {
     func preflightStopsBeforeAnyWrite() throws {
         // From the converged lab: a run that stops in preflight leaves it converged (asserted by each case).
         try LabTests.ensureMagnumApplied()
-        try LabPreflight.expectStopped(["-e", "database_admin_password=Wrong-Pa55"], failing: ["ctl1"],
-                                       cause: "cannot log in to MySQL")
-        try LabPreflight.expectStopped(["-e", "magnum_service_project=no-such-project"], failing: ["ctl1"],
-                                       cause: "project `no-such-project` does not exist")
+        try LabPreflight.expectStopped(
+            ["-e", "database_admin_password=Wrong-Pa55"], failing: ["ctl1"],
+            cause: "cannot log in to MySQL")
+        try LabPreflight.expectStopped(
+            ["-e", "magnum_service_project=no-such-project"], failing: ["ctl1"],
+            cause: "project `no-such-project` does not exist")
         try LabPreflight.expectStopped([], failing: ["ctl2"], cause: "no rule commented `116 openvswitch db`") {
             _ = try Lab.output("ctl2", "iptables -w 5 -S INPUT | grep -F '\"116 openvswitch db\"' | sed 's/^-A/-D/' | xargs -r -L1 iptables -w 5")
         }
-        _ = try Lab.output("ctl2", "iptables-restore -w 5 </etc/iptables/rules.v4")   // the anchor back, from the saved rules
-        try LabPreflight.expectStopped(["-e", "haproxy_resource=p_missing"], failing: ["ctl1"],
-                                       cause: "no Pacemaker resource `p_missing`")
+        _ = try Lab.output("ctl2", "iptables-restore -w 5 </etc/iptables/rules.v4")  // the anchor back, from the saved rules
+        try LabPreflight.expectStopped(
+            ["-e", "haproxy_resource=p_missing"], failing: ["ctl1"],
+            cause: "no Pacemaker resource `p_missing`")
         try LabPreflight.expectStopped([], failing: ["ctl3"], cause: "HAProxy's configuration is invalid without") {
             _ = try Lab.output("ctl3", "printf 'listen broken\\n  bind :1\\n  bogus-keyword\\n' > /etc/haproxy/conf.d/190-broken.cfg")
         }

@@ -22,11 +22,13 @@ extension LabTests {
                 "magnum_keystone_password": "Mks\(round)-Kq8Zt-\(tag)",
                 "magnum_domain_admin_password": "Mdom\(round)-Vx3Lp-\(tag)",
                 // Not a secret by name: secret because a playbook lists it under `secrets:`.
-                "leak_label": "Declared\(round)-Zw7Qe-\(tag)",
+                "leak_label": "Declared\(round)-Zw7Qe-\(tag)"
             ]
         }
-        static let fixed = ["database_admin_password": LabMySQL.adminPassword, "keystone_admin_password": "keystone-Adm1n-Pa55",
-                            "rabbitmq_admin_password": "Qu0rum-Rabb1t"]
+        static let fixed = [
+            "database_admin_password": LabMySQL.adminPassword, "keystone_admin_password": "keystone-Adm1n-Pa55",
+            "rabbitmq_admin_password": "Qu0rum-Rabb1t"
+        ]
     }
 
     /// The lab inventory with absolute key paths and `values` in place of its own (new keys are added to
@@ -51,33 +53,35 @@ extension LabTests {
     /// passwords, raw and URL-encoded) and fails, and a template whose `validate` prints the rendered
     /// file and fails. No secret is on a command line: they are read from files on the controller.
     static let echoingFailures = """
-    - name: failures that echo secrets
-      hosts: ctl1
-      secrets: [leak_label]
-      steps:
-        - name: print magnum.conf and fail
-          command: "sh -c 'cat /etc/magnum/magnum.conf; cat /etc/magnum/magnum.conf >&2; exit 3'"
-          ignore_errors: true
-        - name: a template whose validate prints it and fails
-          template:
-            src: leak.conf.j2
-            dest: /etc/magnum/leak-test.conf
-            mode: "0600"
-            validate: "sh -c 'cat \\"$1\\"; cat \\"$1\\" >&2; exit 1' sh %s"
-    """
+        - name: failures that echo secrets
+          hosts: ctl1
+          secrets: [leak_label]
+          steps:
+            - name: print magnum.conf and fail
+              command: "sh -c 'cat /etc/magnum/magnum.conf; cat /etc/magnum/magnum.conf >&2; exit 3'"
+              ignore_errors: true
+            - name: a template whose validate prints it and fails
+              template:
+                src: leak.conf.j2
+                dest: /etc/magnum/leak-test.conf
+                mode: "0600"
+                validate: "sh -c 'cat \\"$1\\"; cat \\"$1\\" >&2; exit 1' sh %s"
+        """
 
     static let leakTemplate = """
-    label = {{ leak_label }} and {{ leak_label | urlencode }}
-    password = {{ magnum_keystone_password }}
-    rabbit = rabbit://openstack:{{ rabbit_password | urlencode }}@h1,openstack:{{ rabbit_password | urlencode }}@h2/
-    """
+        label = {{ leak_label }} and {{ leak_label | urlencode }}
+        password = {{ magnum_keystone_password }}
+        rabbit = rabbit://openstack:{{ rabbit_password | urlencode }}@h1,openstack:{{ rabbit_password | urlencode }}@h2/
+        """
 
     @Test("suite-wide leak test: apply, re-render, check --diff, failures, -v, --json, inventory: no secret in any form")
     func noSecretLeaksAnywhere() throws {
         try Self.resetMagnumLab()
         let secrets = LeakSecrets()
-        let round1 = secrets.magnum(1), round2 = secrets.magnum(2)
-        let wrongAdmin = "Wrong-Adm1n-\(secrets.tag)", wrongKeystoneAdmin = "Wrong-Ks-Adm1n-\(secrets.tag)"
+        let round1 = secrets.magnum(1)
+        let round2 = secrets.magnum(2)
+        let wrongAdmin = "Wrong-Adm1n-\(secrets.tag)"
+        let wrongKeystoneAdmin = "Wrong-Ks-Adm1n-\(secrets.tag)"
         var all = LeakSecrets.fixed
         for (key, value) in round1 { all[key + " (1)"] = value }
         for (key, value) in round2 { all[key + " (2)"] = value }
@@ -106,8 +110,9 @@ extension LabTests {
         // `quorum inventory`: every variable of every host.
         let listing = try QuorumCLI.run(["inventory", "-i", inventory1, "--playbook", Self.magnumPlaybook, "--playbook", echoing], json: false)
         #expect(listing.status == 0, "\(listing.all)")
-        #expect(listing.stdout.contains("magnum_database_password: ********") && listing.stdout.contains("leak_label: ********"),
-                "\(listing.stdout)")
+        #expect(
+            listing.stdout.contains("magnum_database_password: ********") && listing.stdout.contains("leak_label: ********"),
+            "\(listing.stdout)")
         captured.append(("inventory: stdout", listing.stdout))
         captured.append(("inventory: stderr", listing.stderr))
 
@@ -137,14 +142,22 @@ extension LabTests {
         #expect(try LabMySQL.canLogin("magnum", round2["magnum_database_password"]!, as: "magnum@%"))
 
         // A wrong database admin password (given with -e: the JSON's command line holds it too).
-        let wrong = try quorum("wrong-admin", ["apply", Self.magnumPlaybook, "-i", inventory2, "--diff", "-v",
-                                               "-e", "database_admin_password=\(wrongAdmin)"])
+        let wrong = try quorum(
+            "wrong-admin",
+            [
+                "apply", Self.magnumPlaybook, "-i", inventory2, "--diff", "-v",
+                "-e", "database_admin_password=\(wrongAdmin)"
+            ])
         #expect(wrong.status == 2, "a wrong admin password must fail a step:\n\(wrong.all)")
         #expect(wrong.all.contains("Access denied"), "\(wrong.all)")
 
         // A wrong Keystone admin password (the Keystone steps fail, with Keystone's own answer).
-        let wrongKeystone = try quorum("wrong-keystone-admin", ["apply", Self.magnumPlaybook, "-i", inventory2, "--diff", "-v",
-                                                                "-e", "keystone_admin_password=\(wrongKeystoneAdmin)"])
+        let wrongKeystone = try quorum(
+            "wrong-keystone-admin",
+            [
+                "apply", Self.magnumPlaybook, "-i", inventory2, "--diff", "-v",
+                "-e", "keystone_admin_password=\(wrongKeystoneAdmin)"
+            ])
         #expect(wrongKeystone.status == 2, "a wrong Keystone admin password must fail a step:\n\(wrongKeystone.all)")
         #expect(wrongKeystone.all.contains("refused the credentials") && wrongKeystone.all.contains("HTTP 401"), "\(wrongKeystone.all)")
 
@@ -200,14 +213,15 @@ extension LabTests {
         let needles = probe.forms.map(\.form) + [canary]
         var samplers = try Lab.controllers.map { try ProcessSampler(on: $0, needles: needles, witnesses: controllerWitnesses) }
         samplers.append(try ProcessSampler(on: "host", needles: needles, witnesses: hostWitnesses))
-        Thread.sleep(forTimeInterval: 1)   // let every sampler take its first samples
+        Thread.sleep(forTimeInterval: 1)  // let every sampler take its first samples
         try Lab.exec("ctl1", "sleep 1; : \(canary)")
 
         let run = try QuorumCLI.apply(Self.magnumPlaybook, inventory: inventory, ["--diff", "-v"])
         let results = try samplers.map { ($0.place, try $0.stop()) }
         #expect(run.status == 0, "apply failed:\n\(run.all)")
-        #expect(try Lab.output("ctl3", "cat /etc/magnum/magnum.conf").contains(secrets.magnum(3)["magnum_keystone_password"]!),
-                "the run did not use the test's passwords")
+        #expect(
+            try Lab.output("ctl3", "cat /etc/magnum/magnum.conf").contains(secrets.magnum(3)["magnum_keystone_password"]!),
+            "the run did not use the test's passwords")
 
         for (place, result) in results {
             let scripts = result.witnessed[quorumScript] ?? []
@@ -224,8 +238,9 @@ extension LabTests {
                 }
             } else {
                 // Some of Quorum's scripts on this controller, caught while they ran, naming what they work on.
-                #expect(scripts.contains { line in controllerWitnesses.dropFirst().contains { line.contains($0) } },
-                        "\(place): no sample caught one of Quorum's remote scripts: \(scripts)")
+                #expect(
+                    scripts.contains { line in controllerWitnesses.dropFirst().contains { line.contains($0) } },
+                    "\(place): no sample caught one of Quorum's remote scripts: \(scripts)")
             }
         }
         let conf = results.flatMap { $0.1.witnessed["/etc/magnum/magnum.conf"] ?? [] }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import QuorumMySQL
 
 @Suite("QuorumMySQL without a server")

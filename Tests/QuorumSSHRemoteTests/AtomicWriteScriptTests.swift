@@ -1,8 +1,9 @@
 import Foundation
 import QuorumCore
-@testable import QuorumSSHRemote
 import QuorumTesting
 import Testing
+
+@testable import QuorumSSHRemote
 
 /// The script behind `Remote.writeFile`, run locally by `/bin/sh` with `mktemp`, `chown` and `chmod`
 /// wrapped so that every state the temporary file passes through is recorded. The lab tests run the same
@@ -24,7 +25,8 @@ struct AtomicWriteScriptTests {
         for tool in ["mktemp", "chown", "chmod"] {
             let real = ["/usr/bin/\(tool)", "/bin/\(tool)"].first { FileManager.default.isExecutableFile(atPath: $0) } ?? tool
             // The wrapped tool's last argument is the file (mktemp prints it); its mode is recorded after.
-            let body = tool == "mktemp"
+            let body =
+                tool == "mktemp"
                 ? "f=$(\(real) \"$@\") || exit 1; printf 'mktemp %s %s\\n' \"$(stat -c %a \"$f\")\" \"$f\" >> \(dir)/log; echo \"$f\""
                 : "\(real) \"$@\" || exit 1; for f; do :; done; printf '\(tool) %s %s\\n' \"$(stat -c %a \"$f\")\" \"$f\" >> \(dir)/log"
             try "#!/bin/sh\n\(body)\n".write(toFile: dir + "/bin/" + tool, atomically: true, encoding: .utf8)
@@ -38,7 +40,8 @@ struct AtomicWriteScriptTests {
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
         process.arguments = ["-c", RemoteScripts.writeFile(path, attributes: attributes, validate: validate)]
         process.environment = ["PATH": dir + "/bin:/usr/bin:/bin"]
-        let input = Pipe(), errors = Pipe()
+        let input = Pipe()
+        let errors = Pipe()
         process.standardInput = input
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
@@ -68,7 +71,8 @@ struct AtomicWriteScriptTests {
     func newFileNeverWiderThanItsMode() throws {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let path = dir + "/etc/magnum.conf"
-        let run = try run(path, content: "password = Temp-Secret-1\n", attributes: FileAttributes(mode: 0o640, owner: Privileges.userName, group: Privileges.groupName))
+        let run = try run(
+            path, content: "password = Temp-Secret-1\n", attributes: FileAttributes(mode: 0o640, owner: Privileges.userName, group: Privileges.groupName))
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.states.first?.tool == "mktemp" && run.states.first?.mode == 0o600, "\(run.states)")
         #expect(run.states.count >= 3, "the wrappers saw no chown/chmod: \(run.states)")
@@ -107,8 +111,9 @@ struct AtomicWriteScriptTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let path = dir + "/etc/magnum.conf"
         try "old\n".write(toFile: path, atomically: true, encoding: .utf8)
-        let run = try run(path, content: "password = Temp-Secret-3\n", attributes: FileAttributes(mode: 0o600),
-                          validate: "stat -c 'validated %a' %s; false")
+        let run = try run(
+            path, content: "password = Temp-Secret-3\n", attributes: FileAttributes(mode: 0o600),
+            validate: "stat -c 'validated %a' %s; false")
         #expect(run.status == 5)
         #expect(run.stderr.contains("validated 600"), "\(run.stderr)")
         let left = try leftovers()

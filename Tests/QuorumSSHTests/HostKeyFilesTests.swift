@@ -11,8 +11,9 @@ extension QuorumSSHTests {
         deinit { sshd.stop() }
 
         func connect(_ files: [String], acceptNew: Bool = false) async throws -> SSHConnection {
-            try await SSHConnection.connect(sshd.endpointRoot, auth: [.keyFile(path: sshd.clientKey, passphrase: nil)],
-                                            hostKeys: HostKeyPolicy(knownHostsFiles: files, acceptNew: acceptNew))
+            try await SSHConnection.connect(
+                sshd.endpointRoot, auth: [.keyFile(path: sshd.clientKey, passphrase: nil)],
+                hostKeys: HostKeyPolicy(knownHostsFiles: files, acceptNew: acceptNew))
         }
 
         @Test func revokedKeyIsRefusedEvenThoughItIsAlsoListed() async throws {

@@ -7,7 +7,8 @@ import Testing
 extension QuorumSSHTests {
     @Suite
     final class InterruptProcessTests {
-        static let binary = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        static let binary =
+            URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().path + "/.build/debug/quorum"
 
         let sshd: SSHD
@@ -48,9 +49,13 @@ extension QuorumSSHTests {
                 - {name: later, command: "true"}
             """.write(toFile: sshd.dir + "/pb.yml", atomically: true, encoding: .utf8)
             let run = Run(pid: 0, stdout: sshd.dir + "/quorum.out", stderr: sshd.dir + "/quorum.err", json: sshd.dir + "/run.json")
-            let pid = try spawn("/usr/bin/env", ["-u", "SSH_AUTH_SOCK", "NO_COLOR=1", Self.binary, "apply", sshd.dir + "/pb.yml",
-                                                 "-i", sshd.dir + "/inv.yml", "--json", run.json],
-                                stdout: run.stdout, stderr: run.stderr)
+            let pid = try spawn(
+                "/usr/bin/env",
+                [
+                    "-u", "SSH_AUTH_SOCK", "NO_COLOR=1", Self.binary, "apply", sshd.dir + "/pb.yml",
+                    "-i", sshd.dir + "/inv.yml", "--json", run.json
+                ],
+                stdout: run.stdout, stderr: run.stderr)
             var started = run
             started.pid = pid
             // Wait until the quick step is done everywhere and the long one has begun.
@@ -59,7 +64,10 @@ extension QuorumSSHTests {
                 started.output.split(separator: "\n").contains { $0.contains("quick") && $0.contains(" \(host) ") }
             }
             while !hosts.allSatisfy(quickDone) {
-                guard ContinuousClock.now < deadline else { kill(pid, SIGKILL); throw FixtureError(description: "quorum did not start: \(started.output)\(started.errors)") }
+                guard ContinuousClock.now < deadline else {
+                    kill(pid, SIGKILL)
+                    throw FixtureError(description: "quorum did not start: \(started.output)\(started.errors)")
+                }
                 usleep(100_000)
             }
             usleep(800_000)

@@ -22,8 +22,9 @@ extension QuorumSSHTests {
         }
 
         func hop(_ sshd: SSHD, name: String, user: String = "root") -> SSHHop {
-            SSHHop(name: name, endpoint: SSHEndpoint(host: "127.0.0.1", port: sshd.port, user: user),
-                   auth: [.keyFile(path: sshd.clientKey, passphrase: nil)], hostKeys: sshd.policy())
+            SSHHop(
+                name: name, endpoint: SSHEndpoint(host: "127.0.0.1", port: sshd.port, user: user),
+                auth: [.keyFile(path: sshd.clientKey, passphrase: nil)], hostKeys: sshd.policy())
         }
 
         var route: SSHRoute { SSHRoute(jumps: [hop(bastion, name: "bastion")], target: hop(target, name: "ctl1")) }
@@ -56,7 +57,7 @@ extension QuorumSSHTests {
             #expect(cpuSeconds() - before < 0.2)
 
             // Bulk data both ways through the pumped channel.
-            let payload = [UInt8]((0 ..< (3 * 1024 * 1024 + 5)).map { UInt8(truncatingIfNeeded: $0 &* 31) })
+            let payload = [UInt8]((0..<(3 * 1024 * 1024 + 5)).map { UInt8(truncatingIfNeeded: $0 &* 31) })
             let counted = try await connection.run("wc -c; head -c 2000000 /dev/zero | tr '\\0' x", stdin: payload)
             #expect(counted.stdoutText.hasPrefix("\(payload.count)\n"))
             #expect(counted.stdout.count == "\(payload.count)\n".utf8.count + 2_000_000)
@@ -133,14 +134,21 @@ extension QuorumSSHTests {
         @Test func forwardingRefusedByTheBastion() async throws {
             let bastion = try SSHD(extraConfig: ["AllowTcpForwarding no"])
             let target = try SSHD()
-            defer { target.stop(); bastion.stop() }
+            defer {
+                target.stop()
+                bastion.stop()
+            }
             try bastion.trust()
             try target.trust()
             let route = SSHRoute(
-                jumps: [SSHHop(name: "bastion", endpoint: bastion.endpointRoot, auth: [.keyFile(path: bastion.clientKey, passphrase: nil)],
-                               hostKeys: bastion.policy())],
-                target: SSHHop(name: "ctl1", endpoint: target.endpointRoot, auth: [.keyFile(path: target.clientKey, passphrase: nil)],
-                               hostKeys: target.policy()))
+                jumps: [
+                    SSHHop(
+                        name: "bastion", endpoint: bastion.endpointRoot, auth: [.keyFile(path: bastion.clientKey, passphrase: nil)],
+                        hostKeys: bastion.policy())
+                ],
+                target: SSHHop(
+                    name: "ctl1", endpoint: target.endpointRoot, auth: [.keyFile(path: target.clientKey, passphrase: nil)],
+                    hostKeys: target.policy()))
             let error = await sshError { _ = try await SSHConnection.connect(route) }
             #expect(error?.kind == .forwardingRefused)
             #expect(error?.message.hasPrefix("ctl1 is unreachable behind jump host bastion: ") == true)

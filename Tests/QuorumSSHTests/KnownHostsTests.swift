@@ -1,6 +1,7 @@
 import Foundation
-@testable import QuorumSSH
 import Testing
+
+@testable import QuorumSSH
 
 /// A syntactically valid public key blob of `type` with `fill` as its key bytes.
 func fakeKeyBlob(_ type: String, fill: UInt8) -> [UInt8] {
@@ -23,7 +24,7 @@ func knownHostsLine(_ hosts: String, _ type: String, _ blob: [UInt8], marker: St
             knownHostsLine("ctl1,10.0.0.11", "ssh-ed25519", keyA),
             knownHostsLine("*.example.net,!bad.example.net", "ssh-ed25519", keyA),
             knownHostsLine("[ctl2]:2222", "ssh-ed25519", keyA),
-            "garbage",
+            "garbage"
         ].joined(separator: "\n")
         let db = KnownHosts(text: text, path: "kh")
         #expect(db.unreadable == ["kh:5"])
@@ -39,8 +40,9 @@ func knownHostsLine(_ hosts: String, _ type: String, _ blob: [UInt8], marker: St
     }
 
     @Test func changedKeySameTypeAndOtherType() {
-        let db = KnownHosts(text: knownHostsLine("ctl1", "ssh-ed25519", keyA) + "\n" + knownHostsLine("ctl1", "ecdsa-sha2-nistp256", ecdsa),
-                            path: "kh")
+        let db = KnownHosts(
+            text: knownHostsLine("ctl1", "ssh-ed25519", keyA) + "\n" + knownHostsLine("ctl1", "ecdsa-sha2-nistp256", ecdsa),
+            path: "kh")
         #expect(db.verify(host: "ctl1", port: 22, key: keyB) == .changed(recorded: [db.entries[0]], sameType: true))
         let otherType = fakeKeyBlob("ecdsa-sha2-nistp384", fill: 1)
         #expect(db.verify(host: "ctl1", port: 22, key: otherType) == .changed(recorded: db.entries, sameType: false))
@@ -51,7 +53,7 @@ func knownHostsLine(_ hosts: String, _ type: String, _ blob: [UInt8], marker: St
         let text = [
             knownHostsLine("ctl1", "ssh-ed25519", keyA),
             knownHostsLine("*", "ssh-ed25519", keyA, marker: "@revoked"),
-            knownHostsLine("ctl1", "ssh-ed25519", keyB),
+            knownHostsLine("ctl1", "ssh-ed25519", keyB)
         ].joined(separator: "\n")
         let db = KnownHosts(text: text, path: "kh")
         #expect(db.verify(host: "ctl1", port: 22, key: keyA) == .revoked(db.entries[1]))

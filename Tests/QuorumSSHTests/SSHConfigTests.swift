@@ -1,6 +1,7 @@
 import Foundation
-@testable import QuorumSSH
 import Testing
+
+@testable import QuorumSSH
 
 /// A scratch directory removed when the test ends.
 final class ScratchDirectory {
@@ -31,7 +32,8 @@ func configProblems(_ body: () throws -> Void) -> [SSHConfigError.Problem] {
 
 @Suite struct SSHConfigParsingTests {
     @Test func firstValueWinsAcrossBlocksAndPatterns() throws {
-        let config = try SSHConfig.parse("""
+        let config = try SSHConfig.parse(
+            """
             # operators' file
             Host ctl? !ctl9
                 HostName %h.dc1.example
@@ -61,10 +63,12 @@ func configProblems(_ body: () throws -> Void) -> [SSHConfigError.Problem] {
 
     @Test func commandLineOptionsWinOverTheFile() throws {
         let config = try SSHConfig.parse("Host ctl1\n  User ops\n  Port 2222\n  IdentityFile /keys/from-config\n", path: "cfg")
-        let resolved = config.resolve("ctl1", options: [
-            SSHOption(keyword: "User", arguments: ["ansible"], origin: "ansible_user"),
-            SSHOption(keyword: "IdentityFile", arguments: ["/keys/explicit"], origin: "ansible_ssh_private_key_file"),
-        ])
+        let resolved = config.resolve(
+            "ctl1",
+            options: [
+                SSHOption(keyword: "User", arguments: ["ansible"], origin: "ansible_user"),
+                SSHOption(keyword: "IdentityFile", arguments: ["/keys/explicit"], origin: "ansible_ssh_private_key_file")
+            ])
         #expect(resolved.user == "ansible")
         #expect(resolved.sources["user"] == "ansible_user")
         #expect(resolved.port == 2222)
@@ -80,7 +84,8 @@ func configProblems(_ body: () throws -> Void) -> [SSHConfigError.Problem] {
     }
 
     @Test func matchHostAllAndUnsupportedCriteria() throws {
-        let config = try SSHConfig.parse("""
+        let config = try SSHConfig.parse(
+            """
             Host ctl1
                 HostName 10.0.0.11
             Match exec "test -f /x"
@@ -100,11 +105,15 @@ func configProblems(_ body: () throws -> Void) -> [SSHConfigError.Problem] {
 
     @Test func errorsNameFileAndLine() throws {
         let problems = configProblems {
-            _ = try SSHConfig.parse("Host\nHost ok\n  Port 70000\n  StrictHostKeyChecking maybe\n  ProxyJump a@:22\n  HostName \"x\n",
-                                    path: "/etc/quorum/ssh.cfg")
+            _ = try SSHConfig.parse(
+                "Host\nHost ok\n  Port 70000\n  StrictHostKeyChecking maybe\n  ProxyJump a@:22\n  HostName \"x\n",
+                path: "/etc/quorum/ssh.cfg")
         }
-        #expect(problems.map(\.location) == ["/etc/quorum/ssh.cfg:1", "/etc/quorum/ssh.cfg:3", "/etc/quorum/ssh.cfg:4",
-                                             "/etc/quorum/ssh.cfg:5", "/etc/quorum/ssh.cfg:6"])
+        #expect(
+            problems.map(\.location) == [
+                "/etc/quorum/ssh.cfg:1", "/etc/quorum/ssh.cfg:3", "/etc/quorum/ssh.cfg:4",
+                "/etc/quorum/ssh.cfg:5", "/etc/quorum/ssh.cfg:6"
+            ])
         #expect(problems[1].message.contains("70000"))
         #expect(problems[1].description.hasPrefix("/etc/quorum/ssh.cfg:3: error: "))
     }
@@ -113,7 +122,9 @@ func configProblems(_ body: () throws -> Void) -> [SSHConfigError.Problem] {
         let scratch = try ScratchDirectory()
         try scratch.write("bastions.conf", "Host bastion\n  User jump\nHost *\n  Port 2022\n")
         try scratch.write("glob-a.conf", "Host a\n  User from-glob\n")
-        let main = try scratch.write("config", """
+        let main = try scratch.write(
+            "config",
+            """
             Include \(scratch.path)/glob-*.conf \(scratch.path)/no-such-file.conf
             Host lab-*
                 Include \(scratch.path)/bastions.conf
@@ -133,7 +144,8 @@ func configProblems(_ body: () throws -> Void) -> [SSHConfigError.Problem] {
     }
 
     @Test func tokens() {
-        #expect(SSHConfig.expandTokens("%d/.ssh/%r@%h:%p %% %x", ["d": "/home/o", "r": "root", "h": "ctl1", "p": "22"])
+        #expect(
+            SSHConfig.expandTokens("%d/.ssh/%r@%h:%p %% %x", ["d": "/home/o", "r": "root", "h": "ctl1", "p": "22"])
                 == "/home/o/.ssh/root@ctl1:22 % %x")
     }
 }
@@ -169,7 +181,8 @@ func configProblems(_ body: () throws -> Void) -> [SSHConfigError.Problem] {
 
     @Test func proxyCommandOfTheClassicForm() {
         #expect(SSHCommandLine.jump(fromProxyCommand: "ssh -W %h:%p -q ops@bastion") == SSHJump(user: "ops", host: "bastion"))
-        #expect(SSHCommandLine.jump(fromProxyCommand: "/usr/bin/ssh -p 2222 -l ops -W %h:%p bastion")
+        #expect(
+            SSHCommandLine.jump(fromProxyCommand: "/usr/bin/ssh -p 2222 -l ops -W %h:%p bastion")
                 == SSHJump(user: "ops", host: "bastion", port: 2222))
         #expect(SSHCommandLine.jump(fromProxyCommand: "nc -X connect -x proxy:3128 %h %p") == nil)
         #expect(SSHCommandLine.jump(fromProxyCommand: "ssh -W %h:%p -o Foo=bar bastion") == nil)
@@ -182,7 +195,8 @@ func configProblems(_ body: () throws -> Void) -> [SSHConfigError.Problem] {
     }
 
     @Test func proxyJumpChainWithEachHopResolved() throws {
-        let planner = try planner("""
+        let planner = try planner(
+            """
             Host ctl*
                 ProxyJump inner,ops@edge:2201
                 User root
@@ -202,9 +216,12 @@ func configProblems(_ body: () throws -> Void) -> [SSHConfigError.Problem] {
         #expect(route.target.endpoint == SSHEndpoint(host: "ctl1", port: 22, user: "root"))
         // outer (inner's own ProxyJump), inner, edge; edge's own ProxyJump does not apply (it follows inner).
         #expect(route.jumps.map(\.name) == ["outer", "inner", "edge"])
-        #expect(route.jumps.map(\.endpoint) == [SSHEndpoint(host: "outer.example", port: 22, user: "gate"),
-                                                SSHEndpoint(host: "10.1.0.1", port: 22, user: "op"),
-                                                SSHEndpoint(host: "10.2.0.1", port: 2201, user: "ops")])
+        #expect(
+            route.jumps.map(\.endpoint) == [
+                SSHEndpoint(host: "outer.example", port: 22, user: "gate"),
+                SSHEndpoint(host: "10.1.0.1", port: 22, user: "op"),
+                SSHEndpoint(host: "10.2.0.1", port: 2201, user: "ops")
+            ])
         // IdentitiesOnly: no agent for inner; a missing config IdentityFile is skipped.
         #expect(route.jumps[1].auth.isEmpty)
         #expect(route.jumps[0].auth.count == 1)  // the agent only (no default keys in /home/op)
@@ -235,7 +252,8 @@ func configProblems(_ body: () throws -> Void) -> [SSHConfigError.Problem] {
     }
 
     @Test func knownHostsFilesAndStrictness() throws {
-        let planner = try planner("""
+        let planner = try planner(
+            """
             Host a
                 UserKnownHostsFile %d/kh/%h none
                 GlobalKnownHostsFile /etc/ssh/site_known_hosts
@@ -250,14 +268,18 @@ func configProblems(_ body: () throws -> Void) -> [SSHConfigError.Problem] {
         #expect(a.acceptNew)
         #expect(a.hostKeyAlias == "a-alias")
         let b = try planner.route(to: "b", name: "b", options: []).target.hostKeys
-        #expect(b.knownHostsFiles == ["/home/op/.ssh/known_hosts", "/home/op/.ssh/known_hosts2",
-                                      "/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2"])
+        #expect(
+            b.knownHostsFiles == [
+                "/home/op/.ssh/known_hosts", "/home/op/.ssh/known_hosts2",
+                "/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2"
+            ])
         #expect(b.acceptNew)  // `no` records unknown keys; a changed key is still refused
         let c = try planner.route(to: "c", name: "c", options: []).target.hostKeys
         #expect(!c.acceptNew)
         var overridden = planner
         overridden.userKnownHostsOverride = ["/inv/known_hosts"]
-        #expect(try overridden.route(to: "a", name: "a", options: []).target.hostKeys.knownHostsFiles
+        #expect(
+            try overridden.route(to: "a", name: "a", options: []).target.hostKeys.knownHostsFiles
                 == ["/inv/known_hosts", "/etc/ssh/site_known_hosts"])
     }
 
@@ -266,12 +288,16 @@ func configProblems(_ body: () throws -> Void) -> [SSHConfigError.Problem] {
         try FileManager.default.createDirectory(atPath: scratch.path + "/.ssh", withIntermediateDirectories: true)
         try scratch.write(".ssh/id_root_10.0.0.11", "not really a key")
         try scratch.write(".ssh/id_ed25519", "default key")
-        let planner = try planner("Host ctl1\n  HostName 10.0.0.11\n  IdentityFile ~/.ssh/id_%r_%h\n  IdentityFile ~/.ssh/absent\n",
-                                  home: scratch.path)
-        let route = try planner.route(to: "ctl1", name: "ctl1",
-                                      options: [SSHOption(keyword: "User", arguments: ["root"], origin: "ansible_user"),
-                                                SSHOption(keyword: "IdentityFile", arguments: ["/explicit/missing"], origin: "ansible_ssh_private_key_file")],
-                                      secrets: .init(password: "pw", keyPassphrase: nil))
+        let planner = try planner(
+            "Host ctl1\n  HostName 10.0.0.11\n  IdentityFile ~/.ssh/id_%r_%h\n  IdentityFile ~/.ssh/absent\n",
+            home: scratch.path)
+        let route = try planner.route(
+            to: "ctl1", name: "ctl1",
+            options: [
+                SSHOption(keyword: "User", arguments: ["root"], origin: "ansible_user"),
+                SSHOption(keyword: "IdentityFile", arguments: ["/explicit/missing"], origin: "ansible_ssh_private_key_file")
+            ],
+            secrets: .init(password: "pw", keyPassphrase: nil))
         let described = route.target.auth.map { method -> String in
             switch method {
             case .keyFile(let path, _): return path

@@ -126,10 +126,11 @@ extension QuorumSSHTests {
         @Test func fiftySequentialRuns() async throws {
             // As labop: root's shell start-up files on this machine (pyenv) cost ~150 ms per command server-side.
             try sshd.trust()
-            let connection = try await SSHConnection.connect(sshd.endpointLab, auth: [.keyFile(path: sshd.clientKey, passphrase: nil)],
-                                                             hostKeys: sshd.policy())
+            let connection = try await SSHConnection.connect(
+                sshd.endpointLab, auth: [.keyFile(path: sshd.clientKey, passphrase: nil)],
+                hostKeys: sshd.policy())
             let start = ContinuousClock.now
-            for i in 0 ..< (ProcessInfo.processInfo.environment["QUORUM_RUNS"].flatMap { Int($0) } ?? 50) {
+            for i in 0..<(ProcessInfo.processInfo.environment["QUORUM_RUNS"].flatMap { Int($0) } ?? 50) {
                 let output = try await connection.run("echo \(i)")
                 #expect(output.stdoutText == "\(i)\n")
             }
@@ -141,7 +142,7 @@ extension QuorumSSHTests {
         @Test func concurrentCallersAreSerialised() async throws {
             let connection = try await sshd.connectRoot()
             try await withThrowingTaskGroup(of: (Int, String).self) { group in
-                for i in 0 ..< 8 {
+                for i in 0..<8 {
                     group.addTask { (i, try await connection.run("echo \(i)").stdoutText) }
                 }
                 for try await (i, text) in group { #expect(text == "\(i)\n") }
@@ -154,12 +155,12 @@ extension QuorumSSHTests {
             _ = try await sshd.connectRoot()  // warm up the runtime's own threads
             try await Task.sleep(for: .milliseconds(200))
             let before = threadCount()
-            for _ in 0 ..< 5 {
+            for _ in 0..<5 {
                 let connection = try await sshd.connectRoot()
                 _ = try await connection.run("true")
                 await connection.close()
             }
-            for _ in 0 ..< 3 {
+            for _ in 0..<3 {
                 _ = try await sshd.connectRoot()  // dropped without close()
             }
             try await Task.sleep(for: .milliseconds(300))
@@ -213,8 +214,9 @@ extension QuorumSSHTests {
         deinit { sshd.stop() }
 
         func connect(_ policy: HostKeyPolicy) async throws -> SSHConnection {
-            try await SSHConnection.connect(sshd.endpointRoot, auth: [.keyFile(path: sshd.clientKey, passphrase: nil)],
-                                            hostKeys: policy)
+            try await SSHConnection.connect(
+                sshd.endpointRoot, auth: [.keyFile(path: sshd.clientKey, passphrase: nil)],
+                hostKeys: policy)
         }
 
         @Test func unknownHostKeyIsRefusedWithFingerprint() async throws {
@@ -308,8 +310,9 @@ extension QuorumSSHTests {
         deinit { sshd.stop() }
 
         @Test func passwordAuthentication() async throws {
-            let connection = try await SSHConnection.connect(sshd.endpointLab, auth: [.password(SSHD.labPassword)],
-                                                             hostKeys: sshd.policy())
+            let connection = try await SSHConnection.connect(
+                sshd.endpointLab, auth: [.password(SSHD.labPassword)],
+                hostKeys: sshd.policy())
             #expect(try await connection.run("whoami").stdoutText == "labop\n")
             await connection.close()
         }
@@ -334,20 +337,23 @@ extension QuorumSSHTests {
             try handle.write(contentsOf: Data(pub.utf8))
             try handle.close()
 
-            let connection = try await SSHConnection.connect(sshd.endpointRoot, auth: [.keyFile(path: key, passphrase: passphrase)],
-                                                             hostKeys: sshd.policy())
+            let connection = try await SSHConnection.connect(
+                sshd.endpointRoot, auth: [.keyFile(path: key, passphrase: passphrase)],
+                hostKeys: sshd.policy())
             #expect(try await connection.run("whoami").stdoutText == "root\n")
             await connection.close()
 
             // Without the .pub beside it the public key is derived from the private key.
             try FileManager.default.removeItem(atPath: key + ".pub")
-            let again = try await SSHConnection.connect(sshd.endpointRoot, auth: [.keyFile(path: key, passphrase: passphrase)],
-                                                        hostKeys: sshd.policy())
+            let again = try await SSHConnection.connect(
+                sshd.endpointRoot, auth: [.keyFile(path: key, passphrase: passphrase)],
+                hostKeys: sshd.policy())
             await again.close()
 
             let error = await sshError {
-                _ = try await SSHConnection.connect(self.sshd.endpointRoot, auth: [.keyFile(path: key, passphrase: "nope")],
-                                                    hostKeys: self.sshd.policy())
+                _ = try await SSHConnection.connect(
+                    self.sshd.endpointRoot, auth: [.keyFile(path: key, passphrase: "nope")],
+                    hostKeys: self.sshd.policy())
             }
             #expect(error?.kind == .authenticationFailed)
             #expect(error?.message.contains("nope") == false)
@@ -396,8 +402,9 @@ extension QuorumSSHTests {
             let port = try freePort()
             let start = ContinuousClock.now
             let error = await sshError {
-                _ = try await SSHConnection.connect(SSHEndpoint(host: "127.0.0.1", port: port, user: "root"), auth: [.agent],
-                                                    hostKeys: HostKeyPolicy(knownHostsFiles: []))
+                _ = try await SSHConnection.connect(
+                    SSHEndpoint(host: "127.0.0.1", port: port, user: "root"), auth: [.agent],
+                    hostKeys: HostKeyPolicy(knownHostsFiles: []))
             }
             #expect(error?.kind == .connectFailed)
             #expect(error?.message.contains("127.0.0.1:\(port)") == true)
@@ -407,9 +414,10 @@ extension QuorumSSHTests {
         @Test func unroutableAddressTimesOut() async throws {
             let start = ContinuousClock.now
             let error = await sshError {
-                _ = try await SSHConnection.connect(SSHEndpoint(host: "10.255.255.1", port: 22, user: "root"), auth: [.agent],
-                                                    hostKeys: HostKeyPolicy(knownHostsFiles: []),
-                                                    options: SSHOptions(connectTimeout: .milliseconds(700)))
+                _ = try await SSHConnection.connect(
+                    SSHEndpoint(host: "10.255.255.1", port: 22, user: "root"), auth: [.agent],
+                    hostKeys: HostKeyPolicy(knownHostsFiles: []),
+                    options: SSHOptions(connectTimeout: .milliseconds(700)))
             }
             // Either the packets go nowhere (timeout) or there is no route at all (refused at once).
             #expect(error?.kind == .connectTimeout || error?.kind == .connectFailed)
@@ -418,8 +426,9 @@ extension QuorumSSHTests {
 
         @Test func unresolvableHost() async throws {
             let error = await sshError {
-                _ = try await SSHConnection.connect(SSHEndpoint(host: "no-such-host.invalid", port: 22, user: "root"), auth: [.agent],
-                                                    hostKeys: HostKeyPolicy(knownHostsFiles: []))
+                _ = try await SSHConnection.connect(
+                    SSHEndpoint(host: "no-such-host.invalid", port: 22, user: "root"), auth: [.agent],
+                    hostKeys: HostKeyPolicy(knownHostsFiles: []))
             }
             #expect(error?.kind == .connectFailed)
         }

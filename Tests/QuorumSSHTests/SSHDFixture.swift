@@ -45,8 +45,10 @@ func reap(_ pid: pid_t) -> Int32 {
 
 /// Runs a program to completion and returns its stdout (throws on a non-zero exit).
 @discardableResult
-func sh(_ path: String, _ arguments: [String], environment: [String: String]? = nil, input: String? = nil,
-        allowFailure: Bool = false) throws -> String {
+func sh(
+    _ path: String, _ arguments: [String], environment: [String: String]? = nil, input: String? = nil,
+    allowFailure: Bool = false
+) throws -> String {
     let base = NSTemporaryDirectory() + "quorum-sh-" + UUID().uuidString
     defer { for suffix in [".in", ".out", ".err"] { unlink(base + suffix) } }
     try (input ?? "").write(toFile: base + ".in", atomically: false, encoding: .utf8)
@@ -141,27 +143,32 @@ final class SSHD: @unchecked Sendable {
         hostKeyPubs = pubs
 
         try Self.ensureLabUser()
-        let config = [
-            "Port \(port)",
-            "ListenAddress 127.0.0.1",
-            "PidFile \(dir)/sshd.pid",
-            "AuthorizedKeysFile \(authorizedKeys)",
-            "PermitRootLogin prohibit-password",
-            "PasswordAuthentication yes",
-            "KbdInteractiveAuthentication no",
-            "PubkeyAuthentication yes",
-            "UsePAM no",
-            "StrictModes no",
-            "LogLevel VERBOSE",
-        ] + hostKeyLines + extraConfig
+        let config =
+            [
+                "Port \(port)",
+                "ListenAddress 127.0.0.1",
+                "PidFile \(dir)/sshd.pid",
+                "AuthorizedKeysFile \(authorizedKeys)",
+                "PermitRootLogin prohibit-password",
+                "PasswordAuthentication yes",
+                "KbdInteractiveAuthentication no",
+                "PubkeyAuthentication yes",
+                "UsePAM no",
+                "StrictModes no",
+                "LogLevel VERBOSE"
+            ] + hostKeyLines + extraConfig
         try (config.joined(separator: "\n") + "\n").write(toFile: dir + "/sshd_config", atomically: true, encoding: .utf8)
 
-        pid = try spawn("/usr/sbin/sshd", ["-D", "-e", "-f", dir + "/sshd_config"], stdout: dir + "/sshd.log",
-                        stderr: dir + "/sshd.log")
-        for _ in 0 ..< 100 {
+        pid = try spawn(
+            "/usr/sbin/sshd", ["-D", "-e", "-f", dir + "/sshd_config"], stdout: dir + "/sshd.log",
+            stderr: dir + "/sshd.log")
+        for _ in 0..<100 {
             if canConnect(port: port) { return }
             var status: Int32 = 0
-            if waitpid(pid, &status, WNOHANG) == pid { pid = 0; break }
+            if waitpid(pid, &status, WNOHANG) == pid {
+                pid = 0
+                break
+            }
             usleep(50_000)
         }
         throw FixtureError(description: "sshd did not start: " + ((try? String(contentsOfFile: dir + "/sshd.log", encoding: .utf8)) ?? ""))
@@ -211,8 +218,9 @@ final class SSHD: @unchecked Sendable {
 
     func connectRoot(options: SSHOptions = SSHOptions()) async throws -> SSHConnection {
         try trust()
-        return try await SSHConnection.connect(endpointRoot, auth: [.keyFile(path: clientKey, passphrase: nil)],
-                                               hostKeys: policy(), options: options)
+        return try await SSHConnection.connect(
+            endpointRoot, auth: [.keyFile(path: clientKey, passphrase: nil)],
+            hostKeys: policy(), options: options)
     }
 
     func log() -> String { (try? String(contentsOfFile: dir + "/sshd.log", encoding: .utf8)) ?? "" }
@@ -224,7 +232,10 @@ final class SSHD: @unchecked Sendable {
             reap(pid)
             pid = 0
         }
-        for pid in children { kill(pid, SIGCONT); kill(pid, SIGTERM) }
+        for pid in children {
+            kill(pid, SIGCONT)
+            kill(pid, SIGTERM)
+        }
         try? FileManager.default.removeItem(atPath: dir)
     }
 

@@ -96,7 +96,7 @@ func exchange(port: Int, payload: [UInt8]) async throws -> [UInt8] {
                     if w > 0 { sent += w }
                 }
                 let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-                if n > 0 { received.append(contentsOf: buffer[0 ..< n]) }
+                if n > 0 { received.append(contentsOf: buffer[0..<n]) }
                 if n == 0 { break }
             }
             continuation.resume(returning: received)
@@ -126,13 +126,13 @@ extension QuorumSSHTests {
             let small = try await exchange(port: tunnel.localPort, payload: Array("ping ✓\n".utf8))
             #expect(small == Array("ping ✓\n".utf8))
 
-            let payloads = (0 ..< 3).map { _ in randomBytes(2 * 1024 * 1024 + 123) }
+            let payloads = (0..<3).map { _ in randomBytes(2 * 1024 * 1024 + 123) }
             let start = ContinuousClock.now
             async let first = exchange(port: tunnel.localPort, payload: payloads[0])
             async let second = exchange(port: tunnel.localPort, payload: payloads[1])
             async let third = exchange(port: tunnel.localPort, payload: payloads[2])
             // Commands on the same session while the tunnel carries traffic.
-            for i in 0 ..< 5 {
+            for i in 0..<5 {
                 #expect(try await connection.run("echo \(i)").stdoutText == "\(i)\n")
             }
             let results = try await [first, second, third]
@@ -157,15 +157,16 @@ extension QuorumSSHTests {
             let tunnel = try await connection.openTunnel(toHost: "127.0.0.1", port: echo.port)
             await connection.close()
             let said = notes.withLock { $0 }
-            #expect(said.contains {
-                $0.kind == .detail && $0.message.hasPrefix("tunnel 127.0.0.1:\(tunnel.localPort) -> 127.0.0.1:\(echo.port) via ")
-            }, "\(said)")
+            #expect(
+                said.contains {
+                    $0.kind == .detail && $0.message.hasPrefix("tunnel 127.0.0.1:\(tunnel.localPort) -> 127.0.0.1:\(echo.port) via ")
+                }, "\(said)")
         }
 
         @Test func tunnelKeepsWorkingWhileIdle() async throws {
             let connection = try await sshd.connectRoot()
             let tunnel = try await connection.openTunnel(toHost: "127.0.0.1", port: echo.port)
-            for round in 0 ..< 3 {
+            for round in 0..<3 {
                 let text = Array("round \(round)".utf8)
                 #expect(try await exchange(port: tunnel.localPort, payload: text) == text)
                 try await Task.sleep(for: .milliseconds(200))

@@ -1,13 +1,15 @@
 import OrderedCollections
 import QuorumCore
-@testable import QuorumSteps
 import QuorumTesting
 import Synchronization
 import Testing
 
+@testable import QuorumSteps
+
 private func context(_ remote: any Remote, check: Bool = false) -> StepContext {
-    StepContext(remote: remote, host: remote.host, check: check, wantsDiff: true,
-                variables: [:], templates: TemplateRenderer(), files: FileResolver(searchPath: []), location: nil)
+    StepContext(
+        remote: remote, host: remote.host, check: check, wantsDiff: true,
+        variables: [:], templates: TemplateRenderer(), files: FileResolver(searchPath: []), location: nil)
 }
 
 private func apt(_ values: [(String, Value)]) throws -> AptStep {
@@ -32,7 +34,8 @@ private final class FakeDpkg: Sendable {
         if script.hasPrefix("dpkg-query -W ") {
             let query = script.split(separator: ";")[0].split(separator: " ").map(String.init)
             let names = query.dropFirst(3)
-            var out = "", err = ""
+            var out = ""
+            var err = ""
             for name in names {
                 if let (status, version) = db.withLock({ $0[name] }) {
                     out += "\(name)\t\(status)\t\(version)\n"
@@ -56,7 +59,8 @@ private final class FakeDpkg: Sendable {
                     return CommandResult(stderr: Array("E: Unable to locate package doesnotexist\n".utf8), status: 100)
                 }
                 db.withLock {
-                    $0[parts[0]] = words[verb] == "install"
+                    $0[parts[0]] =
+                        words[verb] == "install"
                         ? ("ii ", parts.count > 1 ? parts[1] : candidates[parts[0]] ?? "1.0") : ("rc ", $0[parts[0]]?.1 ?? "")
                 }
             }
@@ -67,16 +71,23 @@ private final class FakeDpkg: Sendable {
 
 @Suite struct AptStepTests {
     @Test func installsOnlyMissingPackagesThenIsOk() async throws {
-        let dpkg = FakeDpkg(["python3-magnumclient": ("ii ", "4.4.0-0ubuntu1"), "magnum-api": ("un ", ""),
-                             "magnum-conductor": ("rc ", "1:17.0.0-0ubuntu1")])
+        let dpkg = FakeDpkg([
+            "python3-magnumclient": ("ii ", "4.4.0-0ubuntu1"), "magnum-api": ("un ", ""),
+            "magnum-conductor": ("rc ", "1:17.0.0-0ubuntu1")
+        ])
         let fake = FakeRemote()
         fake.commandHandler = { script, _ in dpkg.handle(script) }
         let step = try apt([packages("magnum-api", "magnum-conductor", "python3-magnumclient", "magnum-common")])
 
         let first = try await step.run(context(fake))
         #expect(first.changed)
-        #expect(fake.commands.first == "dpkg-query -W '-f=${Package}\\t${db:Status-Abbrev}\\t${Version}\\n' magnum-api magnum-conductor python3-magnumclient magnum-common")
-        #expect(fake.writes == ["change: DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold -o DPkg::Lock::Timeout=300 --no-install-recommends magnum-api magnum-conductor magnum-common"])
+        #expect(
+            fake.commands.first
+                == "dpkg-query -W '-f=${Package}\\t${db:Status-Abbrev}\\t${Version}\\n' magnum-api magnum-conductor python3-magnumclient magnum-common")
+        #expect(
+            fake.writes == [
+                "change: DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold -o DPkg::Lock::Timeout=300 --no-install-recommends magnum-api magnum-conductor magnum-common"
+            ])
         #expect(first.result["installed"] == .list([.string("magnum-api"), .string("magnum-conductor"), .string("magnum-common")]))
         #expect(first.diffs.map(\.subject) == ["package magnum-api", "package magnum-conductor", "package magnum-common"])
 
@@ -110,8 +121,12 @@ private final class FakeDpkg: Sendable {
         let same = try await apt([packages("mariadb-server=1:10.6.18-0ubuntu0.22.04.1")]).run(context(fake))
         #expect(!same.changed)
         let other = try await apt([packages("mariadb-server=1:10.6.20-0ubuntu0.22.04.1")]).run(context(fake, check: true))
-        #expect(other.diffs == [Diff(subject: "package mariadb-server", before: "1:10.6.18-0ubuntu0.22.04.1",
-                                     after: "1:10.6.20-0ubuntu0.22.04.1")])
+        #expect(
+            other.diffs == [
+                Diff(
+                    subject: "package mariadb-server", before: "1:10.6.18-0ubuntu0.22.04.1",
+                    after: "1:10.6.20-0ubuntu0.22.04.1")
+            ])
     }
 
     @Test func absentRemovesInstalledOnesOnly() async throws {
@@ -130,8 +145,9 @@ private final class FakeDpkg: Sendable {
     }
 
     @Test func latestUpgradesWhenTheCandidateIsNewer() async throws {
-        let dpkg = FakeDpkg(["haproxy": ("ii ", "2.4.22-0ubuntu0.22.04.1"), "socat": ("ii ", "1.7.4.1-3ubuntu4")],
-                            candidates: ["haproxy": "2.4.24-0ubuntu0.22.04.1", "socat": "1.7.4.1-3ubuntu4"])
+        let dpkg = FakeDpkg(
+            ["haproxy": ("ii ", "2.4.22-0ubuntu0.22.04.1"), "socat": ("ii ", "1.7.4.1-3ubuntu4")],
+            candidates: ["haproxy": "2.4.24-0ubuntu0.22.04.1", "socat": "1.7.4.1-3ubuntu4"])
         let fake = FakeRemote()
         fake.commandHandler = { script, _ in dpkg.handle(script) }
         let step = try apt([packages("haproxy", "socat"), ("state", .string("latest"))])
@@ -177,7 +193,9 @@ private final class FakeDpkg: Sendable {
         let parsed = AptStep.parseQuery("libc6\tii \t2.35-0ubuntu3.8\nlibc6\tun \t\nfoo\tiF \t1.0\n")
         #expect(parsed["libc6"]?.isInstalled == true)
         #expect(parsed["foo"]?.isInstalled == false)
-        let policy = AptStep.parsePolicy("nginx:\n  Installed: (none)\n  Candidate: 1.18.0-6ubuntu14.5\n  Version table:\n     1.18.0-6ubuntu14.5 500\nbogus:\n  Installed: (none)\n  Candidate: (none)\n")
+        let policy = AptStep.parsePolicy(
+            "nginx:\n  Installed: (none)\n  Candidate: 1.18.0-6ubuntu14.5\n  Version table:\n     1.18.0-6ubuntu14.5 500\nbogus:\n  Installed: (none)\n  Candidate: (none)\n"
+        )
         #expect(policy["nginx"] == .some("1.18.0-6ubuntu14.5"))
         #expect(policy["bogus"] == .some(nil))
     }

@@ -8,9 +8,10 @@ import Testing
 @Suite("Check mode in the step context")
 struct CheckModeContextTests {
     func context(check: Bool, _ hosts: [String: FakeRemote]) -> StepContext {
-        StepContext(remote: hosts["ctl1"]!, host: "ctl1", check: check, wantsDiff: false, variables: [:],
-                    templates: TemplateRenderer(), files: FileResolver(searchPath: []), location: nil,
-                    playHosts: ["ctl1", "ctl2"], peer: { name in hosts[name]! })
+        StepContext(
+            remote: hosts["ctl1"]!, host: "ctl1", check: check, wantsDiff: false, variables: [:],
+            templates: TemplateRenderer(), files: FileResolver(searchPath: []), location: nil,
+            playHosts: ["ctl1", "ctl2"], peer: { name in hosts[name]! })
     }
 
     @Test("check: every write through the context's Remote, a peer's, or a moved context's is refused; nothing reaches the host")

@@ -1,8 +1,9 @@
 import OrderedCollections
 import QuorumCore
-@testable import QuorumSteps
 import QuorumTesting
 import Testing
+
+@testable import QuorumSteps
 
 @Suite struct CommandStepTests {
     @Test func runsThroughChangeAndRegistersItsOutput() async throws {
@@ -185,13 +186,16 @@ import Testing
         #expect(fake.commands == ["schema-current", "schema-current"] && fake.writes.isEmpty)
     }
 
-    @Test("a probe that fails (2, 126, 127, any other status, a signal) fails the step in apply and check; the command never runs",
-          arguments: [Int32(2), 4, 126, 127, 255, -1])
+    @Test(
+        "a probe that fails (2, 126, 127, any other status, a signal) fails the step in apply and check; the command never runs",
+        arguments: [Int32(2), 4, 126, 127, 255, -1])
     func probeFailureFailsTheStep(_ status: Int32) async throws {
         let step = try CommandStep(arguments: args(["cmd": "magnum-db-manage upgrade", "unless": "schema-current"]))
         for check in [false, true] {
             let fake = FakeRemote()
-            fake.commandHandler = { _, _ in CommandResult(stdout: Array("partial\n".utf8), stderr: Array("sh: 1: schema-current: not found\n".utf8), status: status) }
+            fake.commandHandler = { _, _ in
+                CommandResult(stdout: Array("partial\n".utf8), stderr: Array("sh: 1: schema-current: not found\n".utf8), status: status)
+            }
             let failure = await Self.failure(step, stepContext(fake, check: check))
             let how = status < 0 ? "was killed by a signal" : "failed with exit status \(status)"
             #expect(failure?.message == "`unless` probe \(how); the command was not run")

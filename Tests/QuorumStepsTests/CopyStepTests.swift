@@ -1,22 +1,29 @@
 import Foundation
 import OrderedCollections
 import QuorumCore
-@testable import QuorumSteps
 import QuorumTesting
 import Testing
+
+@testable import QuorumSteps
 
 @Suite struct CopyStepTests {
     let dest = "/etc/magnum/api-paste.ini"
 
     @Test func createsThenIsOkWithOneProbe() async throws {
         let fake = FakeRemote()
-        let step = try CopyStep(arguments: args(["dest": dest, "content": "[app]\nx = 1\n", "mode": "0640",
-                                                 "owner": "magnum"]))
+        let step = try CopyStep(
+            arguments: args([
+                "dest": dest, "content": "[app]\nx = 1\n", "mode": "0640",
+                "owner": "magnum"
+            ]))
         let first = try await checkThenApply(step, on: fake)
         #expect(first.changed)
-        #expect(first.diffs == [.file(dest, before: nil, after: "[app]\nx = 1\n"),
-                                Diff(subject: "owner", before: nil, after: "magnum"),
-                                Diff(subject: "mode", before: nil, after: "0640")])
+        #expect(
+            first.diffs == [
+                .file(dest, before: nil, after: "[app]\nx = 1\n"),
+                Diff(subject: "owner", before: nil, after: "magnum"),
+                Diff(subject: "mode", before: nil, after: "0640")
+            ])
         #expect(fake.writes == ["write: \(dest)"])
         #expect(fake.file(dest)?.info == FileInfo(kind: .file, mode: 0o640, owner: "magnum", group: "root"))
         let second = try await step.run(stepContext(fake))
@@ -41,8 +48,11 @@ import Testing
         fake.put(dest, "same\n", mode: 0o644)
         let step = try CopyStep(arguments: args(["dest": dest, "content": "same\n", "mode": 600, "group": "magnum"]))
         let outcome = try await checkThenApply(step, on: fake)
-        #expect(outcome.diffs == [Diff(subject: "group", before: "root", after: "magnum"),
-                                  Diff(subject: "mode", before: "0644", after: "0600")])
+        #expect(
+            outcome.diffs == [
+                Diff(subject: "group", before: "root", after: "magnum"),
+                Diff(subject: "mode", before: "0644", after: "0600")
+            ])
         #expect(fake.writes.count == 1)
         #expect(fake.writes[0].hasPrefix("change: "))
         #expect(try ScriptWords.parse(fake.commands[0]) == [["chgrp", "--", "magnum", dest], ["chmod", "--", "0600", dest]])

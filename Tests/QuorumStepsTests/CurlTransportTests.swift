@@ -1,6 +1,7 @@
 import Foundation
 import QuorumHTTP
 import Testing
+
 @testable import QuorumSteps
 
 /// CurlTransport against a real HTTP server on loopback (Python's http.server, started per test), which
@@ -8,33 +9,33 @@ import Testing
 /// keeps its port).
 @Suite struct CurlTransportTests {
     static let serverScript = #"""
-    import json, socket, sys, time
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-    class Echo(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        def log_message(self, *args): pass
-        def answer(self):
-            if self.path == "/silent":
-                time.sleep(60); return
-            if self.path == "/hang-up":
-                self.close_connection = True
-                self.connection.shutdown(socket.SHUT_RDWR); return
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length).decode() if length else None
-            status = 404 if self.path == "/missing" else 201 if self.command == "POST" else 200
-            echo = json.dumps({"method": self.command, "path": self.path, "body": body, "port": self.client_address[1],
-                               "headers": {k.lower(): v for k, v in self.headers.items()}}).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("X-Subject-Token", "token-" + self.command)
-            self.send_header("Content-Length", str(len(echo)))
-            self.end_headers()
-            if self.command != "HEAD": self.wfile.write(echo)
-        do_GET = do_HEAD = do_POST = do_PATCH = do_PUT = do_DELETE = answer
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
-    print(server.server_address[1], flush=True)
-    server.serve_forever()
-    """#
+        import json, socket, sys, time
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        class Echo(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            def log_message(self, *args): pass
+            def answer(self):
+                if self.path == "/silent":
+                    time.sleep(60); return
+                if self.path == "/hang-up":
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR); return
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length).decode() if length else None
+                status = 404 if self.path == "/missing" else 201 if self.command == "POST" else 200
+                echo = json.dumps({"method": self.command, "path": self.path, "body": body, "port": self.client_address[1],
+                                   "headers": {k.lower(): v for k, v in self.headers.items()}}).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("X-Subject-Token", "token-" + self.command)
+                self.send_header("Content-Length", str(len(echo)))
+                self.end_headers()
+                if self.command != "HEAD": self.wfile.write(echo)
+            do_GET = do_HEAD = do_POST = do_PATCH = do_PUT = do_DELETE = answer
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+        print(server.server_address[1], flush=True)
+        server.serve_forever()
+        """#
 
     /// The server process and its base URL; ended (by its PID) when the test ends. `script` prints its port,
     /// then serves (the echo server by default).
@@ -83,8 +84,10 @@ import Testing
         let transport = CurlTransport(timeout: 5)
         let body = Data(#"{"user":{"password":"p@ss w:rd"}}"#.utf8)
 
-        let post = try await transport.send(HTTPRequest(method: "POST", url: server.base.appending(path: "v3/auth/tokens"),
-                                                        headers: ["Content-Type": "application/json", "Host": "10.21.22.2:5000"], body: body))
+        let post = try await transport.send(
+            HTTPRequest(
+                method: "POST", url: server.base.appending(path: "v3/auth/tokens"),
+                headers: ["Content-Type": "application/json", "Host": "10.21.22.2:5000"], body: body))
         #expect(post.status == 201)
         #expect(post.header("X-Subject-Token") == "token-POST")
         let posted = try echo(post)
@@ -100,8 +103,10 @@ import Testing
         let deleted = try echo(try await transport.send(HTTPRequest(method: "DELETE", url: server.base.appending(path: "v3/services/1"))))
         #expect(deleted.method == "DELETE" && deleted.body == nil)
 
-        let get = try await transport.send(HTTPRequest(method: "GET", url: URL(string: server.base.absoluteString + "/v3/users?name=magnum&domain_id=d")!,
-                                                       headers: ["X-Auth-Token": "t"]))
+        let get = try await transport.send(
+            HTTPRequest(
+                method: "GET", url: URL(string: server.base.absoluteString + "/v3/users?name=magnum&domain_id=d")!,
+                headers: ["X-Auth-Token": "t"]))
         let got = try echo(get)
         #expect(got.method == "GET" && got.path == "/v3/users?name=magnum&domain_id=d" && got.body == nil)
         #expect(got.headers["x-auth-token"] == "t")

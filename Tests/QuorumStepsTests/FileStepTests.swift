@@ -1,17 +1,21 @@
 import Foundation
 import OrderedCollections
 import QuorumCore
-@testable import QuorumSteps
 import QuorumTesting
 import Testing
 
+@testable import QuorumSteps
+
 // Test kit shared by this target's step tests (internal, so the other files use it too).
 
-func stepContext(_ remote: any Remote, check: Bool = false, files: [String] = [],
-                 variables: Variables = [:]) -> StepContext {
-    StepContext(remote: remote, host: remote.host, check: check, wantsDiff: true,
-                variables: variables, templates: TemplateRenderer(), files: FileResolver(searchPath: files),
-                location: nil)
+func stepContext(
+    _ remote: any Remote, check: Bool = false, files: [String] = [],
+    variables: Variables = [:]
+) -> StepContext {
+    StepContext(
+        remote: remote, host: remote.host, check: check, wantsDiff: true,
+        variables: variables, templates: TemplateRenderer(), files: FileResolver(searchPath: files),
+        location: nil)
 }
 
 /// Arguments from Swift literals: strings, integers and booleans become the matching `Value`.
@@ -36,7 +40,10 @@ let hostile = "/srv/it's $(touch pwned) `id` \\n\nnext \"q\""
 /// escapes undone. Any other shell syntax outside quotes (`$`, backticks, `;`, `|`, a newline…) is an error:
 /// the steps' scripts never contain it, so a value that leaked unquoted is caught here.
 enum ScriptWords {
-    struct Unsafe: Error { var script: String; var character: Character }
+    struct Unsafe: Error {
+        var script: String
+        var character: Character
+    }
 
     static func parse(_ script: String) throws -> [[String]] {
         var commands: [[String]] = [[]]
@@ -44,14 +51,21 @@ enum ScriptWords {
         var inWord = false
         let chars = Array(script)
         var i = 0
-        func endWord() { if inWord { commands[commands.count - 1].append(word) }; word = ""; inWord = false }
+        func endWord() {
+            if inWord { commands[commands.count - 1].append(word) }
+            word = ""
+            inWord = false
+        }
         while i < chars.count {
             let c = chars[i]
             switch c {
             case "'":
                 inWord = true
                 i += 1
-                while i < chars.count, chars[i] != "'" { word.append(chars[i]); i += 1 }
+                while i < chars.count, chars[i] != "'" {
+                    word.append(chars[i])
+                    i += 1
+                }
             case "\\":
                 inWord = true
                 i += 1
@@ -87,8 +101,7 @@ enum ScriptWords {
                 case "touch": fake.put(path, "")
                 case "chmod":
                     guard let mode = Int(operands[0], radix: 8) else { return CommandResult(status: 1) }
-                    if let file { fake.put(path, file.text, mode: mode, owner: file.info.owner, group: file.info.group) }
-                    else { fake.mkdir(path, mode: mode) }
+                    if let file { fake.put(path, file.text, mode: mode, owner: file.info.owner, group: file.info.group) } else { fake.mkdir(path, mode: mode) }
                 case "chown", "chgrp":
                     guard let file else { continue }  // the fake's directories are always root:root
                     let spec = operands[0].split(separator: ":", omittingEmptySubsequences: false).map(String.init)
@@ -105,8 +118,10 @@ enum ScriptWords {
 
 /// Runs `step` in check mode on `fake`, then for real; returns both outcomes after checking that check mode
 /// wrote nothing and predicted apply exactly.
-func checkThenApply(_ step: some StepKind, on fake: FakeRemote, files: [String] = [],
-                    variables: Variables = [:]) async throws -> StepOutcome {
+func checkThenApply(
+    _ step: some StepKind, on fake: FakeRemote, files: [String] = [],
+    variables: Variables = [:]
+) async throws -> StepOutcome {
     let writesBefore = fake.writes
     let predicted = try await step.run(stepContext(fake, check: true, files: files, variables: variables))
     #expect(fake.writes == writesBefore, "check mode wrote")
@@ -123,10 +138,14 @@ func checkThenApply(_ step: some StepKind, on fake: FakeRemote, files: [String] 
         let step = try FileStep(arguments: args(["path": "/etc/magnum", "state": "directory", "mode": "0750"]))
         let first = try await checkThenApply(step, on: fake)
         #expect(first.changed)
-        #expect(first.diffs == [Diff(subject: "state", before: "absent", after: "directory"),
-                                Diff(subject: "mode", before: nil, after: "0750")])
+        #expect(
+            first.diffs == [
+                Diff(subject: "state", before: "absent", after: "directory"),
+                Diff(subject: "mode", before: nil, after: "0750")
+            ])
         #expect(fake.writes.count == 1)
-        #expect(try ScriptWords.parse(fake.commands.last ?? "")
+        #expect(
+            try ScriptWords.parse(fake.commands.last ?? "")
                 == [["mkdir", "-p", "--", "/etc/magnum"], ["chmod", "--", "0750", "/etc/magnum"]])
         let second = try await step.run(stepContext(fake))
         #expect(!second.changed)
@@ -149,17 +168,24 @@ func checkThenApply(_ step: some StepKind, on fake: FakeRemote, files: [String] 
         let fake = FakeRemote()
         fake.commandHandler = ScriptWords.interpreter(fake)
         fake.put("/etc/magnum/magnum.conf", "x", mode: 0o644)
-        let step = try FileStep(arguments: args(["path": "/etc/magnum/magnum.conf", "owner": "magnum",
-                                                 "group": "magnum", "mode": "0640"]))
+        let step = try FileStep(
+            arguments: args([
+                "path": "/etc/magnum/magnum.conf", "owner": "magnum",
+                "group": "magnum", "mode": "0640"
+            ]))
         let outcome = try await checkThenApply(step, on: fake)
-        #expect(outcome.diffs == [Diff(subject: "owner", before: "root", after: "magnum"),
-                                  Diff(subject: "group", before: "root", after: "magnum"),
-                                  Diff(subject: "mode", before: "0644", after: "0640")])
+        #expect(
+            outcome.diffs == [
+                Diff(subject: "owner", before: "root", after: "magnum"),
+                Diff(subject: "group", before: "root", after: "magnum"),
+                Diff(subject: "mode", before: "0644", after: "0640")
+            ])
         #expect(fake.commands.count == 1)
-        #expect(try ScriptWords.parse(fake.commands[0]) == [
-            ["chown", "--", "magnum:magnum", "/etc/magnum/magnum.conf"],
-            ["chmod", "--", "0640", "/etc/magnum/magnum.conf"],
-        ])
+        #expect(
+            try ScriptWords.parse(fake.commands[0]) == [
+                ["chown", "--", "magnum:magnum", "/etc/magnum/magnum.conf"],
+                ["chmod", "--", "0640", "/etc/magnum/magnum.conf"]
+            ])
         #expect(fake.file("/etc/magnum/magnum.conf")?.info == FileInfo(kind: .file, mode: 0o640, owner: "magnum", group: "magnum"))
         #expect(try await !step.run(stepContext(fake)).changed)
         #expect(fake.commands.count == 1)
@@ -213,29 +239,40 @@ func checkThenApply(_ step: some StepKind, on fake: FakeRemote, files: [String] 
 
     @Test func hostilePathIsQuotedInEveryCommand() async throws {
         let fake = FakeRemote()
-        let step = try FileStep(arguments: args(["path": hostile, "state": "directory", "mode": "0700",
-                                                 "owner": "$(touch pwned)", "group": "`id`"]))
+        let step = try FileStep(
+            arguments: args([
+                "path": hostile, "state": "directory", "mode": "0700",
+                "owner": "$(touch pwned)", "group": "`id`"
+            ]))
         _ = try await checkThenApply(step, on: fake)
         let script = try #require(fake.commands.first)
-        #expect(try ScriptWords.parse(script) == [
-            ["mkdir", "-p", "--", hostile],
-            ["chown", "--", "$(touch pwned):`id`", hostile],
-            ["chmod", "--", "0700", hostile],
-        ])
+        #expect(
+            try ScriptWords.parse(script) == [
+                ["mkdir", "-p", "--", hostile],
+                ["chown", "--", "$(touch pwned):`id`", hostile],
+                ["chmod", "--", "0700", hostile]
+            ])
         #expect(script.contains(Shell.quote(hostile)))
     }
 
     @Test func recurseProbesBelowAndFixesOwnershipThere() async throws {
         let fake = FakeRemote()
         fake.mkdir("/var/lib/magnum")
-        let step = try FileStep(arguments: args(["path": "/var/lib/magnum", "state": "directory",
-                                                 "owner": "root", "group": "root", "recurse": true]))
+        let step = try FileStep(
+            arguments: args([
+                "path": "/var/lib/magnum", "state": "directory",
+                "owner": "root", "group": "root", "recurse": true
+            ]))
         // Nothing below differs: one stat, one find probe, no change.
         let ok = try await step.run(stepContext(fake))
         #expect(!ok.changed)
         #expect(fake.commands.count == 1)
-        #expect(fake.commands[0] == Shell.join(["find", "/var/lib/magnum", "-mindepth", "1", "(", "!", "-user", "root",
-                                                "-o", "!", "-group", "root", ")", "-print", "-quit"]))
+        #expect(
+            fake.commands[0]
+                == Shell.join([
+                    "find", "/var/lib/magnum", "-mindepth", "1", "(", "!", "-user", "root",
+                    "-o", "!", "-group", "root", ")", "-print", "-quit"
+                ]))
         fake.commandHandler = { script, _ in
             script.hasPrefix("find") ? CommandResult(stdout: Array("/var/lib/magnum/x\n".utf8)) : CommandResult()
         }

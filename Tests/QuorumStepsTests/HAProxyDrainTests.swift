@@ -1,10 +1,11 @@
 import Foundation
 import OrderedCollections
 import QuorumCore
-@testable import QuorumSteps
 import QuorumTesting
 import Synchronization
 import Testing
+
+@testable import QuorumSteps
 
 // LoopbackHAProxy: Support/LoopbackHAProxy.swift; LocalShellRemote: QuorumTesting.
 
@@ -12,13 +13,15 @@ import Testing
     static let haveHAProxy = FileManager.default.isExecutableFile(atPath: "/usr/sbin/haproxy")
 
     private func context(_ remote: LocalShellRemote) -> StepContext {
-        StepContext(remote: remote, host: "local", check: false, wantsDiff: false, variables: [:], templates: TemplateRenderer(),
-                    files: FileResolver(searchPath: []), location: nil, playHosts: ["local"])
+        StepContext(
+            remote: remote, host: "local", check: false, wantsDiff: false, variables: [:], templates: TemplateRenderer(),
+            files: FileResolver(searchPath: []), location: nil, playHosts: ["local"])
     }
 
     private func drain(_ haproxy: LoopbackHAProxy, health: Bool = true) -> HAProxyDrain {
-        HAProxyDrain(backend: "test_api", server: "s1", socket: haproxy.socket,
-                     healthURL: health ? "http://127.0.0.1:\(haproxy.backendPort)/" : nil, timeout: 10)
+        HAProxyDrain(
+            backend: "test_api", server: "s1", socket: haproxy.socket,
+            healthURL: health ? "http://127.0.0.1:\(haproxy.backendPort)/" : nil, timeout: 10)
     }
 
     @Test(.enabled(if: haveHAProxy)) func drainsDuringTheBodyAndPutsTheServerBack() async throws {

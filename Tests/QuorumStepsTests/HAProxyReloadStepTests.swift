@@ -1,9 +1,10 @@
 import Foundation
 import OrderedCollections
 import QuorumCore
-@testable import QuorumSteps
 import QuorumTesting
 import Testing
+
+@testable import QuorumSteps
 
 private func reloadStep(_ values: [(String, Value)]) throws -> HAProxyReloadStep {
     try HAProxyReloadStep(arguments: Arguments(.init(values, uniquingKeysWith: { _, last in last })))
@@ -20,7 +21,9 @@ private final class RequestLoop {
     init(port: Int, folder: String, minimum: Int = 200) throws {
         stop = folder + "/stop-loop"
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = ["-c", """
+        process.arguments = [
+            "-c",
+            """
             import http.client, os, sys, time
             port, stop, minimum = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
             failed = total = 0
@@ -41,11 +44,12 @@ private final class RequestLoop {
                 if total == 20: print("started", flush=True)
                 time.sleep(0.01)
             print(failed, total, " ".join("%s:%d" % e for e in errors.items()), flush=True)
-            """, String(port), stop, String(minimum)]
+            """, String(port), stop, String(minimum)
+        ]
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
         try process.run()
-        _ = readLine()   // "started": twenty requests made
+        _ = readLine()  // "started": twenty requests made
     }
 
     func readLine() -> String {
@@ -67,34 +71,44 @@ private final class RequestLoop {
         return (failed, total, words.count > 2 ? words[2] : "")
     }
 
-    func kill() { if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL); process.waitUntilExit() } }
+    func kill() {
+        if process.isRunning {
+            Foundation.kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
 }
 
 @Suite(.serialized) struct HAProxyReloadStepTests {
     static let haveHAProxy = FileManager.default.isExecutableFile(atPath: "/usr/sbin/haproxy")
 
     private func context(_ remote: LocalShellRemote, check: Bool = false) -> StepContext {
-        StepContext(remote: remote, host: "local", check: check, wantsDiff: false, variables: [:], templates: TemplateRenderer(),
-                    files: FileResolver(searchPath: []), location: nil, playHosts: ["local"])
+        StepContext(
+            remote: remote, host: "local", check: check, wantsDiff: false, variables: [:], templates: TemplateRenderer(),
+            files: FileResolver(searchPath: []), location: nil, playHosts: ["local"])
     }
 
     /// Always with the fixture's pidfile: without one the step would look for the oldest haproxy master of this
     /// machine, which may be the lab's.
     private func step(_ haproxy: LoopbackHAProxy, timeout: Int = 240) throws -> HAProxyReloadStep {
-        try reloadStep([("config", .list([.string(haproxy.config)])), ("pidfile", .string(haproxy.pidfile)),
-                        ("socket", .string(haproxy.socket)), ("timeout", .int(timeout))])
+        try reloadStep([
+            ("config", .list([.string(haproxy.config)])), ("pidfile", .string(haproxy.pidfile)),
+            ("socket", .string(haproxy.socket)), ("timeout", .int(timeout))
+        ])
     }
 
     /// GET http://127.0.0.1:PORT/PATH: "STATUS BODY", or the error. The answer may take minutes on a busy machine.
     private static func get(_ port: Int, _ path: String = "/") throws -> String {
-        try LocalShellRemote().run("""
+        try LocalShellRemote().run(
+            """
             python3 -c 'import sys, urllib.request
             try:
                 with urllib.request.urlopen("http://127.0.0.1:%s%s" % (sys.argv[1], sys.argv[2]), timeout=300) as r:
                     print(r.status, r.read().decode())
             except Exception as e:
                 print(e)' \(port) \(Shell.quote(path))
-            """).stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+            """
+        ).stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     private func reloadInvocations(_ remote: LocalShellRemote) -> [String] {
@@ -118,7 +132,8 @@ private final class RequestLoop {
 
     @Test(.enabled(if: haveHAProxy)) func reloadsWithoutAFailedRequestAndServesTheNewSection() async throws {
         try await withMasterWorker { haproxy, remote, old in
-            try haproxy.append("""
+            try haproxy.append(
+                """
                 listen added_api
                     bind 127.0.0.1:\(haproxy.sparePort)
                     http-request return status 200 content-type text/plain string added
@@ -157,7 +172,8 @@ private final class RequestLoop {
 
     @Test(.enabled(if: haveHAProxy)) func anInvalidConfigurationFailsWithHAProxysMessageAndReloadsNothing() async throws {
         try await withMasterWorker { haproxy, remote, old in
-            try haproxy.append("""
+            try haproxy.append(
+                """
                 listen broken_api
                     bind 127.0.0.1:\(haproxy.sparePort)
                     no_such_keyword here
@@ -175,8 +191,10 @@ private final class RequestLoop {
         try await withMasterWorker { haproxy, remote, old in
             let outcome = try await step(haproxy).run(context(remote, check: true))
             #expect(outcome.changed)
-            #expect(outcome.message?.contains("would validate the configuration and reload HAProxy (master \(haproxy.haproxy.processIdentifier), worker \(old))") == true,
-                    "\(outcome.message ?? "")")
+            #expect(
+                outcome.message?.contains("would validate the configuration and reload HAProxy (master \(haproxy.haproxy.processIdentifier), worker \(old))")
+                    == true,
+                "\(outcome.message ?? "")")
             #expect(reloadInvocations(remote).isEmpty)
             #expect(!remote.scripts.contains { $0.contains("haproxy -c") }, "check mode validated")
             try await Task.sleep(for: .milliseconds(500))
@@ -213,12 +231,13 @@ private final class RequestLoop {
 
     @Test func theMasterIsTheOldestHAProxyWhoseParentIsNotHAProxy() {
         let line = ["/usr/sbin/haproxy", "-W", "-db", "-f", "/etc/haproxy/haproxy.cfg", "-f", "/etc/haproxy/conf.d"]
-        let table = inspection([
-            Running(pid: 30, ppid: 20, start: 900, parent: "haproxy", cmdline: line),      // a worker
-            Running(pid: 20, ppid: 1, start: 500, parent: "pacemaker-execd", cmdline: line),
-            Running(pid: 40, ppid: 1, start: 700, parent: "bash", cmdline: line),           // a second, younger master
-            Running(pid: 25, ppid: 20, start: 600, parent: "haproxy", cmdline: line),       // an old worker
-        ], pidfilePid: 40)
+        let table = inspection(
+            [
+                Running(pid: 30, ppid: 20, start: 900, parent: "haproxy", cmdline: line),  // a worker
+                Running(pid: 20, ppid: 1, start: 500, parent: "pacemaker-execd", cmdline: line),
+                Running(pid: 40, ppid: 1, start: 700, parent: "bash", cmdline: line),  // a second, younger master
+                Running(pid: 25, ppid: 20, start: 600, parent: "haproxy", cmdline: line)  // an old worker
+            ], pidfilePid: 40)
         #expect(HAProxyReloadStep.master(of: table, pidfile: false)?.pid == 20)
         #expect(HAProxyReloadStep.master(of: table, pidfile: true)?.pid == 40)
         #expect(HAProxyReloadStep.workers(of: table.processes[1], in: table) == [25, 30])
@@ -236,7 +255,7 @@ private final class RequestLoop {
         #expect(step.refusal(master(["-W", "-db"], files), inspection([])) == nil)
         #expect(step.refusal(master(["-Ws", "-p", "/run/haproxy.pid"], files), inspection([])) == nil)
         #expect(step.refusal(master(["-db"], files), inspection([]))?.contains("not in master-worker mode") == true)
-        #expect(step.refusal(master(["-db"], files), inspection([], masterWorker: true)) == nil)   // `master-worker` in global
+        #expect(step.refusal(master(["-db"], files), inspection([], masterWorker: true)) == nil)  // `master-worker` in global
         let other = step.refusal(master(["-W"], ["-f", "/etc/haproxy/haproxy.cfg"]), inspection([]))
         #expect(other?.contains("set `config` to the files HAProxy loads") == true, "\(String(describing: other))")
         #expect(HAProxyReloadStep.configFiles(["haproxy", "-sf", "12", "-x", "sockpair@3", "-W", "-f/a.cfg", "-f", "/b"]) == ["/a.cfg", "/b"])

@@ -3,8 +3,9 @@ import OrderedCollections
 import QuorumCore
 import QuorumHTTP
 import QuorumTesting
-@testable import QuorumSteps
 import Testing
+
+@testable import QuorumSteps
 
 /// A service for `http_check` unit tests: answers by a handler and records every request.
 final class FakeService: HTTPTransport {
@@ -22,7 +23,8 @@ final class FakeService: HTTPTransport {
 
     /// Magnum's `GET /v1/mservices` with one record per (host, state) given.
     static func mservices(_ conductors: [(String, String)], extra: [[String: Any]] = []) -> HTTPResponse {
-        let items: [[String: Any]] = conductors.map { ["binary": "magnum-conductor", "host": $0.0, "state": $0.1, "disabled": false] }
+        let items: [[String: Any]] =
+            conductors.map { ["binary": "magnum-conductor", "host": $0.0, "state": $0.1, "disabled": false] }
             + [["binary": "magnum-api", "host": "ctl9", "state": "down"]] + extra
         return FakeKeystone.json(200, ["mservices": items])
     }
@@ -30,19 +32,24 @@ final class FakeService: HTTPTransport {
 
 @Suite struct HTTPCheckStepTests {
     static let url = "http://10.0.0.10:9511/v1/mservices"
-    static let expectUp: Value = .map(["path": "mservices", "match": .map(["binary": "magnum-conductor"]), "key": "host",
-                                       "values": .list(["ctl1", "ctl2", "ctl3"]), "require": .map(["state": "up"])])
+    static let expectUp: Value = .map([
+        "path": "mservices", "match": .map(["binary": "magnum-conductor"]), "key": "host",
+        "values": .list(["ctl1", "ctl2", "ctl3"]), "require": .map(["state": "up"])
+    ])
 
     /// Runs one `http_check` (default `via: direct`) against `service` (and `keystone` for tokens).
-    func run(_ values: OrderedDictionary<String, Value>, service: FakeService, keystone: FakeKeystone = FakeKeystone(),
-             check: Bool = false, remote: FakeRemote = FakeRemote(), cache: RunCache = RunCache()) async throws -> StepOutcome {
+    func run(
+        _ values: OrderedDictionary<String, Value>, service: FakeService, keystone: FakeKeystone = FakeKeystone(),
+        check: Bool = false, remote: FakeRemote = FakeRemote(), cache: RunCache = RunCache()
+    ) async throws -> StepOutcome {
         var arguments = values
         if arguments["url"] == nil { arguments["url"] = .string(Self.url) }
         if arguments["via"] == nil { arguments["via"] = "direct" }
         let step = try HTTPCheckStep(arguments: Arguments(arguments))
-        let context = StepContext(remote: remote, host: "ctl1", check: check, wantsDiff: true,
-                                  variables: [:], templates: TemplateRenderer(), files: FileResolver(searchPath: []),
-                                  location: nil, cache: cache)
+        let context = StepContext(
+            remote: remote, host: "ctl1", check: check, wantsDiff: true,
+            variables: [:], templates: TemplateRenderer(), files: FileResolver(searchPath: []),
+            location: nil, cache: cache)
         return try await KeystoneClient.$transportOverride.withValue(keystone) {
             try await HTTPCheckClient.$transportOverride.withValue(service) { try await step.run(context) }
         }
@@ -62,8 +69,9 @@ final class FakeService: HTTPTransport {
     @Test("every conductor up: ok, never changed, status and JSON body registered, the headers sent")
     func passes() async throws {
         let service = FakeService { _ in FakeService.mservices([("ctl1", "up"), ("ctl2", "up"), ("ctl3", "up")]) }
-        let outcome = try await run(["headers": .map(["OpenStack-API-Version": "container-infra latest"]), "expect_items": Self.expectUp],
-                                    service: service)
+        let outcome = try await run(
+            ["headers": .map(["OpenStack-API-Version": "container-infra latest"]), "expect_items": Self.expectUp],
+            service: service)
         #expect(!outcome.changed && outcome.diffs.isEmpty && outcome.unchecked == nil && outcome.skippedReason == nil)
         #expect(outcome.message == "HTTP 200, magnum-conductor on ctl1, ctl2, ctl3: state up")
         #expect(outcome.result["status"] == .int(200))
@@ -104,11 +112,13 @@ final class FakeService: HTTPTransport {
         #expect(service.sent.count == 1, "nothing is sent without a route")
     }
 
-    @Test("expect_items names each problem: a member down, one missing, a field absent", arguments: [
-        ([("ctl1", "up"), ("ctl2", "down"), ("ctl3", "up")], "magnum-conductor on ctl2: state down (want up)"),
-        ([("ctl1", "up"), ("ctl2", "up")], "no magnum-conductor on ctl3"),
-        ([("ctl1", "up"), ("ctl2", "down")], "magnum-conductor on ctl2: state down (want up); no magnum-conductor on ctl3"),
-    ])
+    @Test(
+        "expect_items names each problem: a member down, one missing, a field absent",
+        arguments: [
+            ([("ctl1", "up"), ("ctl2", "down"), ("ctl3", "up")], "magnum-conductor on ctl2: state down (want up)"),
+            ([("ctl1", "up"), ("ctl2", "up")], "no magnum-conductor on ctl3"),
+            ([("ctl1", "up"), ("ctl2", "down")], "magnum-conductor on ctl2: state down (want up); no magnum-conductor on ctl3")
+        ])
     func itemProblems(conductors: [(String, String)], problems: String) async throws {
         let service = FakeService { _ in FakeService.mservices(conductors) }
         let failure = try await failure(["expect_items": Self.expectUp], service: service)
@@ -120,11 +130,13 @@ final class FakeService: HTTPTransport {
     @Test("expect_items on answers of the wrong shape, and without `values`")
     func itemShapes() {
         let up = ItemsExpectation(path: ["mservices"], match: ["binary": "magnum-conductor"], key: "host", require: ["state": "up"])
-        let list: Value = .map(["mservices": .list([
-            .map(["binary": "magnum-conductor", "host": "ctl1", "state": "up"]),
-            .map(["binary": "magnum-conductor", "host": "ctl2"]),
-            .map(["binary": "magnum-conductor", "host": "ctl3", "state": .null]),
-        ])])
+        let list: Value = .map([
+            "mservices": .list([
+                .map(["binary": "magnum-conductor", "host": "ctl1", "state": "up"]),
+                .map(["binary": "magnum-conductor", "host": "ctl2"]),
+                .map(["binary": "magnum-conductor", "host": "ctl3", "state": .null])
+            ])
+        ])
         #expect(up.problems(in: list) == ["magnum-conductor on ctl2: no state (want up)", "magnum-conductor on ctl3: no state (want up)"])
         #expect(up.problems(in: .map(["services": .list([])])) == ["no `mservices` in the answer"])
         #expect(up.problems(in: .map(["mservices": "none"])) == ["`mservices` is a string, not a list"])
@@ -195,7 +207,10 @@ final class FakeService: HTTPTransport {
         let keystone = FakeKeystone()
         let calls = Locked(0)
         let service = FakeService { _ in
-            let n = calls.withLock { count in count += 1; return count }
+            let n = calls.withLock { count in
+                count += 1
+                return count
+            }
             return n == 1 ? FakeKeystone.error(401, "expired") : FakeKeystone.json(200, [:])
         }
         let outcome = try await run(["auth": KeystoneRun.auth()], service: service, keystone: keystone)
@@ -213,8 +228,9 @@ final class FakeService: HTTPTransport {
                 let remote = FakeRemote()
                 let result: String
                 do {
-                    let outcome = try await run(["auth": KeystoneRun.auth(), "expect_items": Self.expectUp], service: service,
-                                                keystone: keystone, check: check, remote: remote)
+                    let outcome = try await run(
+                        ["auth": KeystoneRun.auth(), "expect_items": Self.expectUp], service: service,
+                        keystone: keystone, check: check, remote: remote)
                     #expect(!outcome.changed && outcome.unchecked == nil && outcome.skippedReason == nil)
                     result = outcome.message ?? ""
                 } catch let failure as StepFailure {
@@ -264,7 +280,9 @@ final class FakeService: HTTPTransport {
         #expect(refused(["url": "http://vip/", "headers": .map(["Bad Name": "x"])]).contains("header `Bad Name`"))
         #expect(refused(["url": "http://vip/", "headers": .map(["X": "a\r\nInjected: 1"])]).contains("single-line value"))
         #expect(refused(["url": "http://vip/", "method": "HEAD", "expect_items": Self.expectUp]).contains("needs the body"))
-        #expect(refused(["url": "http://vip/", "expect_items": .map(["key": "host", "valeus": .list(["a"])])]).contains("`http_check.expect_items` has no argument `valeus`"))
+        #expect(
+            refused(["url": "http://vip/", "expect_items": .map(["key": "host", "valeus": .list(["a"])])]).contains(
+                "`http_check.expect_items` has no argument `valeus`"))
         #expect(HTTPCheckStep.isHealthCheck && !WaitForStep.isHealthCheck && HTTPCheckStep.defaultsFamily == "keystone")
     }
 }

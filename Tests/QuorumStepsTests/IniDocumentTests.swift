@@ -1,57 +1,58 @@
 import Foundation
 import QuorumCore
-@testable import QuorumSteps
 import Testing
+
+@testable import QuorumSteps
 
 /// A magnum.conf as operators have them: generated comments, commented defaults, odd spacing, a multi-line
 /// value, a duplicate section block, a file without a trailing newline.
 let magnumConf = """
-[DEFAULT]
+    [DEFAULT]
 
-#
-# From magnum
-#
+    #
+    # From magnum
+    #
 
-# Directory where the magnum python module is installed. (string value)
-#pybasedir = /usr/lib/python3/dist-packages/magnum
-state_path=/var/lib/magnum
-transport_url = rabbit://openstack:RABBIT_PASS@controller1:5672,openstack:RABBIT_PASS@controller2:5672/
-log_dir = /var/log/magnum   \n\
-debug: false
+    # Directory where the magnum python module is installed. (string value)
+    #pybasedir = /usr/lib/python3/dist-packages/magnum
+    state_path=/var/lib/magnum
+    transport_url = rabbit://openstack:RABBIT_PASS@controller1:5672,openstack:RABBIT_PASS@controller2:5672/
+    log_dir = /var/log/magnum   \n\
+    debug: false
 
-[api]
-# The port for the Magnum API server. (port number value)
-#port = 9511
-host = 10.0.0.11
+    [api]
+    # The port for the Magnum API server. (port number value)
+    #port = 9511
+    host = 10.0.0.11
 
-[certificates]
+    [certificates]
 
-#
-# From magnum
-#
-#cert_manager_type = barbican
+    #
+    # From magnum
+    #
+    #cert_manager_type = barbican
 
-[database]
-connection = mysql+pymysql://magnum:MAGNUM_DBPASS@controller/magnum
-max_retries = -1
+    [database]
+    connection = mysql+pymysql://magnum:MAGNUM_DBPASS@controller/magnum
+    max_retries = -1
 
-[keystone_authtoken]
-memcached_servers = controller1:11211
-www_authenticate_uri = http://controller:5000/v3
-auth_url = http://controller:5000
-auth_type = password
-password = "MAGNUM_PASS"
-policy_file_note = first line
-    continued line
+    [keystone_authtoken]
+    memcached_servers = controller1:11211
+    www_authenticate_uri = http://controller:5000/v3
+    auth_url = http://controller:5000
+    auth_type = password
+    password = "MAGNUM_PASS"
+    policy_file_note = first line
+        continued line
 
-# trailing comment of keystone_authtoken
+    # trailing comment of keystone_authtoken
 
-[oslo_concurrency]
-lock_path = /var/lib/magnum/tmp
+    [oslo_concurrency]
+    lock_path = /var/lib/magnum/tmp
 
-[DEFAULT]
-host = controller1
-"""
+    [DEFAULT]
+    host = controller1
+    """
 
 @Suite struct IniDocumentTests {
     @Test func roundTripIsByteIdentical() {
@@ -90,7 +91,8 @@ host = controller1
         #expect(try doc.set("DEFAULT", "state_path", "/srv/magnum"))
         #expect(try doc.set("DEFAULT", "debug", "true"))
         #expect(try doc.set("keystone_authtoken", "policy_file_note", "one"))
-        let expected = magnumConf
+        let expected =
+            magnumConf
             .replacingOccurrences(of: "state_path=/var/lib/magnum", with: "state_path=/srv/magnum")
             .replacingOccurrences(of: "debug: false", with: "debug: true")
             .replacingOccurrences(of: "policy_file_note = first line\n    continued line", with: "policy_file_note = one")
@@ -102,7 +104,8 @@ host = controller1
         #expect(try doc.set("keystone_authtoken", "auth_version", "v3"))
         #expect(try doc.set("api", "port", "9511"))
         #expect(try doc.set("DEFAULT", "use_stderr", "false"))  // first [DEFAULT] block
-        let expected = magnumConf
+        let expected =
+            magnumConf
             .replacingOccurrences(of: "    continued line\n", with: "    continued line\nauth_version = v3\n")
             .replacingOccurrences(of: "host = 10.0.0.11\n", with: "host = 10.0.0.11\nport = 9511\n")
             .replacingOccurrences(of: "debug: false\n", with: "debug: false\nuse_stderr = false\n")
@@ -112,8 +115,10 @@ host = controller1
     @Test func newOptionInASectionWithoutOptionsGoesAfterItsComments() throws {
         var doc = IniDocument(magnumConf)
         #expect(try doc.set("certificates", "cert_manager_type", "x509keypair"))
-        #expect(doc.text == magnumConf.replacingOccurrences(
-            of: "#cert_manager_type = barbican\n", with: "#cert_manager_type = barbican\ncert_manager_type = x509keypair\n"))
+        #expect(
+            doc.text
+                == magnumConf.replacingOccurrences(
+                    of: "#cert_manager_type = barbican\n", with: "#cert_manager_type = barbican\ncert_manager_type = x509keypair\n"))
     }
 
     @Test func newSectionsAreAppendedInOrder() throws {
@@ -122,17 +127,18 @@ host = controller1
         #expect(try doc.set("trust", "trustee_domain_name", "magnum"))
         #expect(try doc.set("cinder_client", "endpoint_type", "internalURL"))
         // The original has no trailing newline: one is added before the separating blank line.
-        #expect(doc.text == magnumConf + """
+        #expect(
+            doc.text == magnumConf + """
 
-            
-            [cinder_client]
-            region_name = RegionOne
-            endpoint_type = internalURL
 
-            [trust]
-            trustee_domain_name = magnum
+                [cinder_client]
+                region_name = RegionOne
+                endpoint_type = internalURL
 
-            """)
+                [trust]
+                trustee_domain_name = magnum
+
+                """)
     }
 
     @Test func emptyDocumentGetsNoLeadingBlankLine() throws {
@@ -174,8 +180,10 @@ host = controller1
     }
 
     @Test func hostileValuesAreWrittenLiterallyAndReadBackIdentically() throws {
-        let values = ["$(touch pwned)", "`id`", "it's \"quoted\"", "back\\slash", " padded ", "\"q\"", "'", "",
-                      "a\nb\nc", "x = y", "[fake]", "#not a comment"]
+        let values = [
+            "$(touch pwned)", "`id`", "it's \"quoted\"", "back\\slash", " padded ", "\"q\"", "'", "",
+            "a\nb\nc", "x = y", "[fake]", "#not a comment"
+        ]
         for value in values {
             var doc = IniDocument("[s]\nother = 1\n")
             try doc.set("s", "k", value)

@@ -1,12 +1,14 @@
 import OrderedCollections
 import QuorumCore
-@testable import QuorumSteps
 import QuorumTesting
 import Testing
 
+@testable import QuorumSteps
+
 private func context(_ remote: any Remote, check: Bool = false) -> StepContext {
-    StepContext(remote: remote, host: remote.host, check: check, wantsDiff: true,
-                variables: [:], templates: TemplateRenderer(), files: FileResolver(searchPath: []), location: nil)
+    StepContext(
+        remote: remote, host: remote.host, check: check, wantsDiff: true,
+        variables: [:], templates: TemplateRenderer(), files: FileResolver(searchPath: []), location: nil)
 }
 
 private func ini(_ values: [(String, Value)]) throws -> IniStep {
@@ -18,15 +20,28 @@ private let path = "/etc/magnum/magnum.conf"
 private func magnumStep() throws -> IniStep {
     try ini([
         ("path", .string(path)),
-        ("settings", .map([
-            ("DEFAULT", .map([("transport_url", .string("rabbit://openstack:NEW_PASS@controller1:5672/")),
-                              ("debug", .bool(false)), ("state_path", .string("/var/lib/magnum"))])),
-            ("keystone_authtoken", .map([("memcached_servers", .list([.string("controller1:11211"), .string("controller2:11211")])),
-                                         ("password", .string("MAGNUM_PASS"))])),
-            ("api", .map([("port", .int(9511))])),
-            ("trust", .map([("trustee_domain_name", .string("magnum"))])),
-        ])),
-        ("absent", .map([("keystone_authtoken", .list([.string("policy_file_note"), .string("auth_uri")]))])),
+        (
+            "settings",
+            .map([
+                (
+                    "DEFAULT",
+                    .map([
+                        ("transport_url", .string("rabbit://openstack:NEW_PASS@controller1:5672/")),
+                        ("debug", .bool(false)), ("state_path", .string("/var/lib/magnum"))
+                    ])
+                ),
+                (
+                    "keystone_authtoken",
+                    .map([
+                        ("memcached_servers", .list([.string("controller1:11211"), .string("controller2:11211")])),
+                        ("password", .string("MAGNUM_PASS"))
+                    ])
+                ),
+                ("api", .map([("port", .int(9511))])),
+                ("trust", .map([("trustee_domain_name", .string("magnum"))]))
+            ])
+        ),
+        ("absent", .map([("keystone_authtoken", .list([.string("policy_file_note"), .string("auth_uri")]))]))
     ])
 }
 
@@ -39,9 +54,12 @@ private func magnumStep() throws -> IniStep {
         let first = try await step.run(context(fake))
         #expect(first.changed)
         #expect(fake.writes == ["write: \(path)"])
-        #expect(first.diffs.map(\.subject) == ["[DEFAULT] transport_url", "[keystone_authtoken] memcached_servers",
-                                               "[api] port", "[trust] trustee_domain_name",
-                                               "[keystone_authtoken] policy_file_note"])
+        #expect(
+            first.diffs.map(\.subject) == [
+                "[DEFAULT] transport_url", "[keystone_authtoken] memcached_servers",
+                "[api] port", "[trust] trustee_domain_name",
+                "[keystone_authtoken] policy_file_note"
+            ])
         let written = IniDocument(fake.file(path)?.content ?? [])
         #expect(written.value("keystone_authtoken", "memcached_servers") == "controller1:11211,controller2:11211")
         #expect(written.value("DEFAULT", "debug") == "false")
@@ -92,8 +110,10 @@ private func magnumStep() throws -> IniStep {
     @Test func missingFileIsCreatedWhenItsDirectoryExists() async throws {
         let fake = FakeRemote()
         fake.mkdir("/etc/magnum")
-        let step = try ini([("path", .string(path)), ("mode", .string("0640")), ("group", .string("magnum")),
-                            ("settings", .map([("DEFAULT", .map([("debug", .bool(true))]))]))])
+        let step = try ini([
+            ("path", .string(path)), ("mode", .string("0640")), ("group", .string("magnum")),
+            ("settings", .map([("DEFAULT", .map([("debug", .bool(true))]))]))
+        ])
         let predicted = try await step.run(context(fake, check: true))
         #expect(predicted.changed && fake.writes.isEmpty)
         let applied = try await step.run(context(fake))
@@ -110,8 +130,10 @@ private func magnumStep() throws -> IniStep {
         await #expect(throws: StepFailure.self) { try await step.run(context(fake, check: true)) }
         await #expect(throws: StepFailure.self) { try await step.run(context(fake)) }
         fake.mkdir("/etc/magnum")
-        let noCreate = try ini([("path", .string(path)), ("create", .bool(false)),
-                                ("settings", .map([("DEFAULT", .map([("debug", .bool(true))]))]))])
+        let noCreate = try ini([
+            ("path", .string(path)), ("create", .bool(false)),
+            ("settings", .map([("DEFAULT", .map([("debug", .bool(true))]))]))
+        ])
         await #expect(throws: StepFailure.self) { try await noCreate.run(context(fake)) }
         #expect(fake.writes.isEmpty)
     }
@@ -127,12 +149,17 @@ private func magnumStep() throws -> IniStep {
     @Test func modeAndOwnerDriftIsAChangeEvenWithSameContent() async throws {
         let fake = FakeRemote()
         fake.put(path, "[DEFAULT]\ndebug = true\n", mode: 0o644, owner: "root", group: "root")
-        let step = try ini([("path", .string(path)), ("mode", .int(640)), ("group", .string("magnum")),
-                            ("settings", .map([("DEFAULT", .map([("debug", .string("true"))]))]))])
+        let step = try ini([
+            ("path", .string(path)), ("mode", .int(640)), ("group", .string("magnum")),
+            ("settings", .map([("DEFAULT", .map([("debug", .string("true"))]))]))
+        ])
         let outcome = try await step.run(context(fake))
         #expect(outcome.changed)
-        #expect(outcome.diffs == [Diff(subject: "\(path) mode", before: "0644", after: "0640"),
-                                  Diff(subject: "\(path) group", before: "root", after: "magnum")])
+        #expect(
+            outcome.diffs == [
+                Diff(subject: "\(path) mode", before: "0644", after: "0640"),
+                Diff(subject: "\(path) group", before: "root", after: "magnum")
+            ])
         #expect(fake.file(path)?.text == "[DEFAULT]\ndebug = true\n")
         #expect(try await !step.run(context(fake)).changed)
     }
@@ -142,8 +169,10 @@ private func magnumStep() throws -> IniStep {
         let hostilePath = "/etc/it's $(touch pwned)/`x`.conf"
         fake.mkdir("/etc/it's $(touch pwned)")
         let value = "'; $(touch pwned) `reboot` \\ \"x\""
-        let step = try ini([("path", .string(hostilePath)),
-                            ("settings", .map([("DEFAULT", .map([("transport_url", .string(value))]))]))])
+        let step = try ini([
+            ("path", .string(hostilePath)),
+            ("settings", .map([("DEFAULT", .map([("transport_url", .string(value))]))]))
+        ])
         _ = try await step.run(context(fake))
         #expect(IniDocument(fake.file(hostilePath)?.content ?? []).value("DEFAULT", "transport_url") == value)
         #expect(fake.commands.isEmpty)
@@ -159,8 +188,10 @@ private func magnumStep() throws -> IniStep {
             try ini([("path", .string(path)), ("settings", .map([("s", .map([("k", .null)]))]))])
         }
         #expect(throws: StepFailure.self) {
-            try ini([("path", .string(path)), ("settings", .map([("s", .map([("k", .string("v"))]))])),
-                     ("absent", .map([("s", .list([.string("k")]))]))])
+            try ini([
+                ("path", .string(path)), ("settings", .map([("s", .map([("k", .string("v"))]))])),
+                ("absent", .map([("s", .list([.string("k")]))]))
+            ])
         }
         #expect(throws: StepFailure.self) {
             try ini([("path", .string(path)), ("settings", .map([("s", .map([("k", .string("a\n\nb"))]))]))])

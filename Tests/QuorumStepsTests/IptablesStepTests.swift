@@ -1,14 +1,16 @@
 import Foundation
 import OrderedCollections
 import QuorumCore
-@testable import QuorumSteps
 import QuorumTesting
 import Synchronization
 import Testing
 
+@testable import QuorumSteps
+
 private func context(_ remote: any Remote, check: Bool = false) -> StepContext {
-    StepContext(remote: remote, host: remote.host, check: check, wantsDiff: true,
-                variables: [:], templates: TemplateRenderer(), files: FileResolver(searchPath: []), location: nil)
+    StepContext(
+        remote: remote, host: remote.host, check: check, wantsDiff: true,
+        variables: [:], templates: TemplateRenderer(), files: FileResolver(searchPath: []), location: nil)
 }
 
 private func iptables(_ values: [(String, Value)]) throws -> IptablesStep {
@@ -20,14 +22,19 @@ private let seeded = [
     #"-A INPUT -p tcp -m multiport --dports 22 -m state --state NEW -m comment --comment "003 accept ssh" -j ACCEPT"#,
     #"-A INPUT -p tcp -m multiport --dports 6641,6642 -m state --state NEW -m comment --comment "116 openvswitch db" -j ACCEPT"#,
     #"-A INPUT -p tcp -m multiport --dports 8081 -m state --state NEW -m comment --comment "120 quorum demo" -j ACCEPT"#,
-    #"-A INPUT -m comment --comment "999 drop all" -j DROP"#,
+    #"-A INPUT -m comment --comment "999 drop all" -j DROP"#
 ]
 private let magnum = #"-A INPUT -p tcp -m multiport --dports 9511 -m comment --comment "117 magnum-api" -j ACCEPT"#
 
 /// A host's netfilter as far as the step sees it: the INPUT chain's lines, what `iptables -C` answers,
 /// the persisted file. Change scripts are recorded, not interpreted.
 private final class FakeNetfilter: Sendable {
-    struct State { var rules: [String]; var checkSucceeds = false; var file: String?; var changes: [String] = [] }
+    struct State {
+        var rules: [String]
+        var checkSucceeds = false
+        var file: String?
+        var changes: [String] = []
+    }
     let state: Mutex<State>
     init(_ rules: [String], file: String? = nil) { state = Mutex(State(rules: rules, file: file)) }
 
@@ -61,7 +68,7 @@ private final class FakeNetfilter: Sendable {
 
 private let magnumRule: [(String, Value)] = [
     ("protocol", .string("tcp")), ("destination_ports", .list([.int(9511)])), ("comment", .string("117 magnum-api")),
-    ("jump", .string("ACCEPT")), ("position", .map([("after_comment", .string("116 openvswitch db"))])),
+    ("jump", .string("ACCEPT")), ("position", .map([("after_comment", .string("116 openvswitch db"))]))
 ]
 
 @Suite struct IptablesStepTests {
@@ -84,15 +91,20 @@ private let magnumRule: [(String, Value)] = [
         #expect(predicted.changed && host.writes.isEmpty && net.state.withLock { $0.changes }.isEmpty)
         #expect(predicted.diffs.first { $0.isFile }?.after?.contains("116 openvswitch db\" -j ACCEPT\n" + magnum) == true)
         // Where it is against where it should be, in words.
-        #expect(predicted.diffs.first == Diff(subject: "rule `117 magnum-api`", before: nil,
-                                              after: "INPUT #4, after `116 openvswitch db`"))
+        #expect(
+            predicted.diffs.first
+                == Diff(
+                    subject: "rule `117 magnum-api`", before: nil,
+                    after: "INPUT #4, after `116 openvswitch db`"))
 
         let outcome = try await step.run(context(host))
         #expect(outcome.changed)
         #expect(outcome.message == "inserted rule `117 magnum-api` at INPUT #4")
         let changes = net.state.withLock { $0.changes }
         #expect(changes.count == 1)
-        #expect(changes.first?.hasSuffix("iptables -w 5 -t filter -I INPUT 4 -p tcp -m multiport --dports 9511 -m comment --comment '117 magnum-api' -j ACCEPT") == true)
+        #expect(
+            changes.first?.hasSuffix("iptables -w 5 -t filter -I INPUT 4 -p tcp -m multiport --dports 9511 -m comment --comment '117 magnum-api' -j ACCEPT")
+                == true)
     }
 
     @Test func inPlaceRuleIsOkWithOneProbe() async throws {
@@ -117,13 +129,16 @@ private let magnumRule: [(String, Value)] = [
 
     @Test func misplacedAndDuplicatedRulesAreMovedAndDeduplicated() async throws {
         var rules = seeded
-        rules.append(magnum)             // after the final drop: useless
-        rules.insert(magnum, at: 1)      // and a second copy too early
+        rules.append(magnum)  // after the final drop: useless
+        rules.insert(magnum, at: 1)  // and a second copy too early
         let net = FakeNetfilter(rules)
         let outcome = try await iptables(magnumRule).run(context(net.remote()))
         #expect(outcome.message == "moved rule `117 magnum-api` to INPUT #4 (1 duplicate(s) removed)")
-        #expect(outcome.diffs.first == Diff(subject: "rule `117 magnum-api`", before: "INPUT #2, after `000 accept related established rules` (2 copies)",
-                                            after: "INPUT #4, after `116 openvswitch db`"))
+        #expect(
+            outcome.diffs.first
+                == Diff(
+                    subject: "rule `117 magnum-api`", before: "INPUT #2, after `000 accept related established rules` (2 copies)",
+                    after: "INPUT #4, after `116 openvswitch db`"))
         let change = try #require(net.state.withLock { $0.changes }.first)
         // Highest number first, so the earlier numbers stay valid; then the insert among the others.
         let order = ["-D INPUT 7", "-D INPUT 2", "-I INPUT 4 -p tcp"].map { change.range(of: $0)?.lowerBound }
@@ -187,8 +202,10 @@ private let magnumRule: [(String, Value)] = [
 
     @Test func hostileCommentIsQuotedAndRoundTrips() async throws {
         let hostile = #"117 it's "$(touch /tmp/pwned)" `id` \ x"#
-        let step = try iptables([("destination_ports", .list([.string("9511"), .string("5404:5405")])), ("comment", .string(hostile)),
-                                 ("source", .string("10.21.22.7/24")), ("position", .map([("after_comment", .string("116 openvswitch db"))]))])
+        let step = try iptables([
+            ("destination_ports", .list([.string("9511"), .string("5404:5405")])), ("comment", .string(hostile)),
+            ("source", .string("10.21.22.7/24")), ("position", .map([("after_comment", .string("116 openvswitch db"))]))
+        ])
         let net = FakeNetfilter(seeded)
         _ = try await step.run(context(net.remote()))
         let change = try #require(net.state.withLock { $0.changes }.first)

@@ -1,8 +1,9 @@
 import Foundation
 import OrderedCollections
 import QuorumCore
-@testable import QuorumSteps
 import Testing
+
+@testable import QuorumSteps
 
 @Suite struct KeystoneStepTests {
     @Test("the Magnum set on an empty Keystone: everything created once, a second run changes nothing, one token per run")
@@ -44,10 +45,12 @@ import Testing
     @Test("the client refuses every write in check mode before sending it; authentication passes")
     func clientIsReadOnlyInCheckMode() async throws {
         let keystone = FakeKeystone()
-        let credentials = KeystoneCredentials(url: try KeystoneCredentials.normalize("http://k:5000"), username: "admin",
-                                              password: FakeKeystone.adminPassword, project: "admin")
-        let client = KeystoneClient(credentials: credentials, base: credentials.url, hostHeader: nil, route: "directly",
-                                    readOnly: true, transport: keystone, cache: RunCache())
+        let credentials = KeystoneCredentials(
+            url: try KeystoneCredentials.normalize("http://k:5000"), username: "admin",
+            password: FakeKeystone.adminPassword, project: "admin")
+        let client = KeystoneClient(
+            credentials: credentials, base: credentials.url, hostHeader: nil, route: "directly",
+            readOnly: true, transport: keystone, cache: RunCache())
         for method in ["POST", "PATCH", "PUT", "DELETE"] {
             let error = await #expect(throws: StepFailure.self) { try await client.call(method, "/users/x", body: .object([:])) }
             #expect(error?.message.contains("check mode is read-only") == true)
@@ -68,7 +71,8 @@ import Testing
         let step: [String: Value] = ["service": "magnum", "interface": "internal", "url": "http://10.21.22.2:9511/v1", "region": "RegionOne"]
         let check = try await KeystoneRun(keystone, check: true).run(KeystoneEndpointStep.self, .init(uniqueKeysWithValues: step.map { ($0, $1) }))
         #expect(check.changed)
-        #expect(check.diffs == [Diff(subject: "keystone endpoint magnum internal RegionOne url", before: "http://old:9511/v1", after: "http://10.21.22.2:9511/v1")])
+        #expect(
+            check.diffs == [Diff(subject: "keystone endpoint magnum internal RegionOne url", before: "http://old:9511/v1", after: "http://10.21.22.2:9511/v1")])
         #expect(keystone.writes.filter { $0.hasPrefix("PATCH") } == [])
 
         let apply = try await KeystoneRun(keystone).run(KeystoneEndpointStep.self, .init(uniqueKeysWithValues: step.map { ($0, $1) }))
@@ -84,8 +88,12 @@ import Testing
         _ = try await KeystoneRun(keystone).magnum()
         keystone.setPassword(user: "magnum", "changed-by-hand")
 
-        let onCreate = try await KeystoneRun(keystone).run(KeystoneUserStep.self, ["name": "magnum", "password": "magnum-Pa55",
-                                                                                  "update_password": "on_create"])
+        let onCreate = try await KeystoneRun(keystone).run(
+            KeystoneUserStep.self,
+            [
+                "name": "magnum", "password": "magnum-Pa55",
+                "update_password": "on_create"
+            ])
         #expect(!onCreate.changed)
 
         let check = try await KeystoneRun(keystone, check: true).run(KeystoneUserStep.self, ["name": "magnum", "password": "magnum-Pa55"])
@@ -122,7 +130,7 @@ import Testing
         keystone.setDown(false)
 
         let run = KeystoneRun(keystone)
-        _ = try await run.run(KeystoneDomainStep.self, ["name": "other"]) // a token in this run's cache
+        _ = try await run.run(KeystoneDomainStep.self, ["name": "other"])  // a token in this run's cache
         keystone.failNext(409, "Conflict occurred attempting to store domain - Duplicate entry \(FakeKeystone.adminPassword).")
         let conflict = await #expect(throws: StepFailure.self) { try await run.run(KeystoneDomainStep.self, ["name": "magnum"]) }
         #expect(conflict?.description.contains("GET /v3/domains → HTTP 409 Conflict: Conflict occurred attempting to store domain") == true)
@@ -149,8 +157,14 @@ import Testing
         let keystone = FakeKeystone()
         _ = try await KeystoneRun(keystone).magnum()
         let run = KeystoneRun(keystone)
-        #expect(try await run.run(KeystoneRoleAssignmentStep.self, ["user": "magnum_domain_admin", "user_domain": "magnum", "role": "admin",
-                                                                    "domain": "magnum", "state": "absent"]).changed)
+        #expect(
+            try await run.run(
+                KeystoneRoleAssignmentStep.self,
+                [
+                    "user": "magnum_domain_admin", "user_domain": "magnum", "role": "admin",
+                    "domain": "magnum", "state": "absent"
+                ]
+            ).changed)
         #expect(try await run.run(KeystoneUserStep.self, ["name": "magnum_domain_admin", "domain": "magnum", "state": "absent"]).changed)
         #expect(try await run.run(KeystoneDomainStep.self, ["name": "magnum", "state": "absent"]).changed)
         #expect(try await run.run(KeystoneEndpointStep.self, ["service": "magnum", "interface": "admin", "state": "absent"]).changed)

@@ -3,21 +3,22 @@ import OrderedCollections
 import QuorumCore
 import QuorumHTTP
 import QuorumTesting
+
 @testable import QuorumSteps
 
 /// A small in-memory Identity v3 server for unit tests of the Keystone steps' logic (the lab runs the
 /// real Keystone). It records every request so tests can assert what was — and was not — sent.
 final class FakeKeystone: HTTPTransport {
     struct Object {
-        var kind: String          // domains, projects, users, services, endpoints, roles, regions
+        var kind: String  // domains, projects, users, services, endpoints, roles, regions
         var fields: [String: Any]
     }
 
     struct State {
-        var objects: [String: Object] = [:]   // id -> object
-        var passwords: [String: String] = [:] // user id -> password
-        var grants: Set<String> = []          // "/projects/P/users/U/roles/R"
-        var requests: [String] = []           // "METHOD /v3/path?query"
+        var objects: [String: Object] = [:]  // id -> object
+        var passwords: [String: String] = [:]  // user id -> password
+        var grants: Set<String> = []  // "/projects/P/users/U/roles/R"
+        var requests: [String] = []  // "METHOD /v3/path?query"
         var bodies: [String] = []
         var next = 1
         var down = false
@@ -33,7 +34,8 @@ final class FakeKeystone: HTTPTransport {
             s.objects["admin-user"] = Object(kind: "users", fields: ["id": "admin-user", "name": "admin", "domain_id": "default", "enabled": true])
             s.passwords["admin-user"] = Self.adminPassword
             s.objects["admin-project"] = Object(kind: "projects", fields: ["id": "admin-project", "name": "admin", "domain_id": "default", "enabled": true])
-            s.objects["service-project"] = Object(kind: "projects", fields: ["id": "service-project", "name": "service", "domain_id": "default", "enabled": true])
+            s.objects["service-project"] = Object(
+                kind: "projects", fields: ["id": "service-project", "name": "service", "domain_id": "default", "enabled": true])
             s.objects["admin-role"] = Object(kind: "roles", fields: ["id": "admin-role", "name": "admin"])
             s.objects["RegionOne"] = Object(kind: "regions", fields: ["id": "RegionOne"])
         }
@@ -81,16 +83,19 @@ final class FakeKeystone: HTTPTransport {
     }
 
     static func json(_ status: Int, _ object: [String: Any], headers: [String: String] = [:]) -> HTTPResponse {
-        HTTPResponse(status: status, headers: headers.merging(["Content-Type": "application/json"]) { a, _ in a },
-                     body: (try? JSONSerialization.data(withJSONObject: object)) ?? Data())
+        HTTPResponse(
+            status: status, headers: headers.merging(["Content-Type": "application/json"]) { a, _ in a },
+            body: (try? JSONSerialization.data(withJSONObject: object)) ?? Data())
     }
 
     static func error(_ status: Int, _ message: String) -> HTTPResponse {
         json(status, ["error": ["code": status, "message": message, "title": "Error"]])
     }
 
-    static func handle(_ s: inout State, _ method: String, _ path: String, _ query: [URLQueryItem],
-                       _ body: [String: Any], token: String?) -> HTTPResponse {
+    static func handle(
+        _ s: inout State, _ method: String, _ path: String, _ query: [URLQueryItem],
+        _ body: [String: Any], token: String?
+    ) -> HTTPResponse {
         var parts = path.split(separator: "/").map(String.init)
         guard parts.first == "v3" else { return error(404, "not found") }
         parts.removeFirst()
@@ -98,9 +103,12 @@ final class FakeKeystone: HTTPTransport {
 
         if parts == ["auth", "tokens"], method == "POST" {
             guard let auth = body["auth"] as? [String: Any], let identity = auth["identity"] as? [String: Any],
-                  let password = identity["password"] as? [String: Any], let user = password["user"] as? [String: Any],
-                  let secret = user["password"] as? String else { return error(400, "bad auth") }
-            let id = (user["id"] as? String) ?? s.objects.first(where: { $0.value.kind == "users" && $0.value.fields["name"] as? String == user["name"] as? String })?.key
+                let password = identity["password"] as? [String: Any], let user = password["user"] as? [String: Any],
+                let secret = user["password"] as? String
+            else { return error(400, "bad auth") }
+            let id =
+                (user["id"] as? String)
+                ?? s.objects.first(where: { $0.value.kind == "users" && $0.value.fields["name"] as? String == user["name"] as? String })?.key
             guard let id, s.passwords[id] == secret, s.objects[id]?.fields["enabled"] as? Bool != false else {
                 return error(401, "The request you have made requires authentication.")
             }
@@ -109,16 +117,22 @@ final class FakeKeystone: HTTPTransport {
         guard token == "tok-admin-user" else { return error(401, "The request you have made requires authentication.") }
 
         let kinds = ["domains", "projects", "users", "services", "endpoints", "roles", "regions"]
-        let singular = ["domains": "domain", "projects": "project", "users": "user", "services": "service",
-                        "endpoints": "endpoint", "roles": "role", "regions": "region"]
+        let singular = [
+            "domains": "domain", "projects": "project", "users": "user", "services": "service",
+            "endpoints": "endpoint", "roles": "role", "regions": "region"
+        ]
         let kind = parts[0]
         // Grants: /projects/P/users/U/roles/R, /domains/D/users/U/roles/R
         if parts.count == 6, ["projects", "domains"].contains(kind), parts[2] == "users", parts[4] == "roles" {
             let key = path
             switch method {
             case "HEAD", "GET": return HTTPResponse(status: s.grants.contains(key) ? 204 : 404)
-            case "PUT": s.grants.insert(key); return HTTPResponse(status: 204)
-            case "DELETE": s.grants.remove(key); return HTTPResponse(status: 204)
+            case "PUT":
+                s.grants.insert(key)
+                return HTTPResponse(status: 204)
+            case "DELETE":
+                s.grants.remove(key)
+                return HTTPResponse(status: 204)
             default: return error(405, "method not allowed")
             }
         }
@@ -135,8 +149,11 @@ final class FakeKeystone: HTTPTransport {
             case "POST":
                 guard var fields = body[one] as? [String: Any] else { return error(400, "no \(one)") }
                 if let name = fields["name"] as? String, ["domains", "projects", "users"].contains(kind),
-                   s.objects.values.contains(where: { $0.kind == kind && $0.fields["name"] as? String == name
-                       && $0.fields["domain_id"] as? String == fields["domain_id"] as? String }) {
+                    s.objects.values.contains(where: {
+                        $0.kind == kind && $0.fields["name"] as? String == name
+                            && $0.fields["domain_id"] as? String == fields["domain_id"] as? String
+                    })
+                {
                     return error(409, "Conflict occurred attempting to store \(one) - Duplicate entry found with name \(name).")
                 }
                 let id = "\(one)-\(s.next)"
@@ -183,20 +200,25 @@ struct KeystoneRun {
     }
 
     static func auth(password: String = FakeKeystone.adminPassword) -> Value {
-        .map(["url": .string("http://10.21.22.2:5000/v3"), "username": .string("admin"), "password": .string(password),
-              "project": .string("admin"), "region": .string("RegionOne")])
+        .map([
+            "url": .string("http://10.21.22.2:5000/v3"), "username": .string("admin"), "password": .string(password),
+            "project": .string("admin"), "region": .string("RegionOne")
+        ])
     }
 
-    func run<K: StepKind>(_ kind: K.Type, _ values: OrderedDictionary<String, Value>,
-                          password: String = FakeKeystone.adminPassword) async throws -> StepOutcome {
+    func run<K: StepKind>(
+        _ kind: K.Type, _ values: OrderedDictionary<String, Value>,
+        password: String = FakeKeystone.adminPassword
+    ) async throws -> StepOutcome {
         var arguments = values
         if arguments["auth"] == nil { arguments["auth"] = Self.auth(password: password) }
         if arguments["via"] == nil { arguments["via"] = .string("direct") }
         let step = try K(arguments: Arguments(arguments))
         let remote = FakeRemote()
-        let context = StepContext(remote: remote, host: "ctl1", check: check, wantsDiff: true,
-                                  variables: [:], templates: TemplateRenderer(), files: FileResolver(searchPath: []),
-                                  location: nil, planned: planned, cache: cache)
+        let context = StepContext(
+            remote: remote, host: "ctl1", check: check, wantsDiff: true,
+            variables: [:], templates: TemplateRenderer(), files: FileResolver(searchPath: []),
+            location: nil, planned: planned, cache: cache)
         return try await KeystoneClient.$transportOverride.withValue(keystone) {
             try await step.run(context)
         }
@@ -205,19 +227,39 @@ struct KeystoneRun {
     /// Everything the Magnum install needs, in playbook order; returns the outcomes.
     func magnum(userPassword: String = "magnum-Pa55") async throws -> [StepOutcome] {
         var outcomes: [StepOutcome] = []
-        outcomes.append(try await run(KeystoneUserStep.self, ["name": "magnum", "domain": "Default", "password": .string(userPassword),
-                                                              "default_project": "service"]))
+        outcomes.append(
+            try await run(
+                KeystoneUserStep.self,
+                [
+                    "name": "magnum", "domain": "Default", "password": .string(userPassword),
+                    "default_project": "service"
+                ]))
         outcomes.append(try await run(KeystoneRoleAssignmentStep.self, ["user": "magnum", "role": "admin", "project": "service"]))
-        outcomes.append(try await run(KeystoneServiceStep.self, ["name": "magnum", "type": "container-infra",
-                                                                 "description": "Container Infrastructure Management Service"]))
+        outcomes.append(
+            try await run(
+                KeystoneServiceStep.self,
+                [
+                    "name": "magnum", "type": "container-infra",
+                    "description": "Container Infrastructure Management Service"
+                ]))
         for interface in ["public", "internal", "admin"] {
-            outcomes.append(try await run(KeystoneEndpointStep.self, ["service": "magnum", "interface": .string(interface),
-                                                                      "url": "http://10.21.22.2:9511/v1", "region": "RegionOne"]))
+            outcomes.append(
+                try await run(
+                    KeystoneEndpointStep.self,
+                    [
+                        "service": "magnum", "interface": .string(interface),
+                        "url": "http://10.21.22.2:9511/v1", "region": "RegionOne"
+                    ]))
         }
         outcomes.append(try await run(KeystoneDomainStep.self, ["name": "magnum", "description": "Owns users and projects created by magnum"]))
         outcomes.append(try await run(KeystoneUserStep.self, ["name": "magnum_domain_admin", "domain": "magnum", "password": .string(userPassword)]))
-        outcomes.append(try await run(KeystoneRoleAssignmentStep.self, ["user": "magnum_domain_admin", "user_domain": "magnum",
-                                                                        "role": "admin", "domain": "magnum"]))
+        outcomes.append(
+            try await run(
+                KeystoneRoleAssignmentStep.self,
+                [
+                    "user": "magnum_domain_admin", "user_domain": "magnum",
+                    "role": "admin", "domain": "magnum"
+                ]))
         return outcomes
     }
 }

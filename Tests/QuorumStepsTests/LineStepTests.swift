@@ -1,7 +1,8 @@
 import QuorumCore
 import QuorumTesting
-@testable import QuorumSteps
 import Testing
+
+@testable import QuorumSteps
 
 @Suite struct LineStepTests {
     let path = "/etc/magnum/magnum.conf"
@@ -9,19 +10,23 @@ import Testing
     /// Applies `arguments` to a file holding `before` (check mode first); expects `after`, then a second run
     /// that changes nothing. Returns the first outcome.
     @discardableResult
-    func expectEdit(_ before: String, _ arguments: Arguments, _ after: String,
-                    sourceLocation: Testing.SourceLocation = #_sourceLocation) async throws -> StepOutcome {
+    func expectEdit(
+        _ before: String, _ arguments: Arguments, _ after: String,
+        sourceLocation: Testing.SourceLocation = #_sourceLocation
+    ) async throws -> StepOutcome {
         let fake = FakeRemote()
         fake.put(path, before, mode: 0o640, owner: "root", group: "magnum")
         let step = try LineStep(arguments: arguments)
         let outcome = try await checkThenApply(step, on: fake)
         let written = try #require(fake.file(path), sourceLocation: sourceLocation)
         #expect(written.text == after, sourceLocation: sourceLocation)
-        #expect(written.info == FileInfo(kind: .file, mode: 0o640, owner: "root", group: "magnum"),
-                "attributes kept", sourceLocation: sourceLocation)
+        #expect(
+            written.info == FileInfo(kind: .file, mode: 0o640, owner: "root", group: "magnum"),
+            "attributes kept", sourceLocation: sourceLocation)
         #expect(outcome.changed == (before != after), sourceLocation: sourceLocation)
-        #expect(outcome.diffs == (before != after ? [.file(path, before: before, after: after)] : []),
-                sourceLocation: sourceLocation)
+        #expect(
+            outcome.diffs == (before != after ? [.file(path, before: before, after: after)] : []),
+            sourceLocation: sourceLocation)
         let writes = fake.writes.count
         #expect(try await !step.run(stepContext(fake)).changed, "second run", sourceLocation: sourceLocation)
         #expect(fake.writes.count == writes, sourceLocation: sourceLocation)
@@ -46,8 +51,9 @@ import Testing
     }
 
     @Test func regexpReplacesTheLastMatchOnly() async throws {
-        try await expectEdit("x = 1\ny\nx = 2\nz\n", args(["path": path, "line": "x = 3", "regexp": "^x\\s*="]),
-                             "x = 1\ny\nx = 3\nz\n")
+        try await expectEdit(
+            "x = 1\ny\nx = 2\nz\n", args(["path": path, "line": "x = 3", "regexp": "^x\\s*="]),
+            "x = 1\ny\nx = 3\nz\n")
     }
 
     @Test func regexpReplaceKeepsTheLineEnding() async throws {
@@ -57,9 +63,13 @@ import Testing
 
     @Test func regexpWithoutMatchInsertsAfter() async throws {
         let text = "[DEFAULT]\ndebug = false\n[database]\nconnection = x\n"
-        try await expectEdit(text, args(["path": path, "line": "transport_url = rabbit://", "regexp": "^transport_url",
-                                         "after": "^\\[DEFAULT\\]"]),
-                             "[DEFAULT]\ntransport_url = rabbit://\ndebug = false\n[database]\nconnection = x\n")
+        try await expectEdit(
+            text,
+            args([
+                "path": path, "line": "transport_url = rabbit://", "regexp": "^transport_url",
+                "after": "^\\[DEFAULT\\]"
+            ]),
+            "[DEFAULT]\ntransport_url = rabbit://\ndebug = false\n[database]\nconnection = x\n")
     }
 
     @Test func afterWithoutMatchOrEOFAppends() async throws {
@@ -78,8 +88,9 @@ import Testing
     }
 
     @Test func absentWithRegexpRemovesMatches() async throws {
-        try await expectEdit("rabbit_hosts = a\nkeep\nrabbit_port = 1\n",
-                             args(["path": path, "state": "absent", "regexp": "^rabbit_"]), "keep\n")
+        try await expectEdit(
+            "rabbit_hosts = a\nkeep\nrabbit_port = 1\n",
+            args(["path": path, "state": "absent", "regexp": "^rabbit_"]), "keep\n")
     }
 
     @Test func absentOnAMissingFileIsOk() async throws {

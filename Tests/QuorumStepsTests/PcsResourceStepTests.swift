@@ -1,10 +1,11 @@
 import Foundation
 import OrderedCollections
 import QuorumCore
-@testable import QuorumSteps
 import QuorumTesting
 import Synchronization
 import Testing
+
+@testable import QuorumSteps
 
 private func pcsResource(_ values: [(String, Value)]) throws -> PcsResourceStep {
     try PcsResourceStep(arguments: Arguments(.init(values, uniquingKeysWith: { _, last in last })))
@@ -34,7 +35,8 @@ private final class FakeCluster: Sendable {
         var xml = #"<pacemaker-result><resources><clone id="p_haproxy-clone" multi_state="false"\#(role)>"#
         for host in hosts {
             if s.running.contains(host) {
-                xml += #"<resource id="p_haproxy" role="Started"\#(role) active="true" nodes_running_on="1"><node name="\#(host)" id="1" cached="true"/></resource>"#
+                xml +=
+                    #"<resource id="p_haproxy" role="Started"\#(role) active="true" nodes_running_on="1"><node name="\#(host)" id="1" cached="true"/></resource>"#
             } else {
                 xml += #"<resource id="p_haproxy" role="Stopped"\#(role) active="false" nodes_running_on="0"/>"#
             }
@@ -56,11 +58,20 @@ private final class FakeCluster: Sendable {
         if let line = script.split(separator: "\n").last, line.hasPrefix("pcs ") {
             state.withLock { s in
                 s.pcs.append("\(host): \(line)")
-                if line.contains("resource disable") { s.disabled = true; s.running = s.stuck }
-                if line.contains("resource enable") { s.disabled = false; s.running = Set(hosts) }
+                if line.contains("resource disable") {
+                    s.disabled = true
+                    s.running = s.stuck
+                }
+                if line.contains("resource enable") {
+                    s.disabled = false
+                    s.running = Set(hosts)
+                }
                 if line.contains("resource cleanup") {
                     s.failed = false
-                    if !s.disabled { s.running = Set(hosts); s.processDead = [] }
+                    if !s.disabled {
+                        s.running = Set(hosts)
+                        s.processDead = []
+                    }
                 }
             }
             return CommandResult()
@@ -73,8 +84,10 @@ private final class FakeCluster: Sendable {
     }
 
     /// `wrap` stands between the step and each fake controller (e.g. to interrupt the run at a given command).
-    func context(check: Bool = false, on host: String = "ctl1",
-                 wrap: @escaping @Sendable (any Remote) -> any Remote = { $0 }) -> (StepContext, [String: FakeRemote]) {
+    func context(
+        check: Bool = false, on host: String = "ctl1",
+        wrap: @escaping @Sendable (any Remote) -> any Remote = { $0 }
+    ) -> (StepContext, [String: FakeRemote]) {
         var remotes: [String: FakeRemote] = [:]
         for h in hosts {
             let r = FakeRemote(host: h)
@@ -83,18 +96,22 @@ private final class FakeCluster: Sendable {
         }
         let view: @Sendable (FakeRemote) -> any Remote = { wrap($0) }
         let frozen = remotes
-        let context = StepContext(remote: view(remotes[host]!), host: host, check: check, wantsDiff: true, variables: [:],
-                                  templates: TemplateRenderer(), files: FileResolver(searchPath: []), location: nil,
-                                  playHosts: hosts, peer: { name in
-                                      guard let r = frozen[name] else { throw StepFailure("no \(name)") }
-                                      return view(r)
-                                  })
+        let context = StepContext(
+            remote: view(remotes[host]!), host: host, check: check, wantsDiff: true, variables: [:],
+            templates: TemplateRenderer(), files: FileResolver(searchPath: []), location: nil,
+            playHosts: hosts,
+            peer: { name in
+                guard let r = frozen[name] else { throw StepFailure("no \(name)") }
+                return view(r)
+            })
         return (context, remotes)
     }
 }
 
-private let toggle: [(String, Value)] = [("resource", .string("p_haproxy")), ("action", .string("restart_by_toggle")),
-                                         ("wait_process", .string("haproxy")), ("timeout", .int(5))]
+private let toggle: [(String, Value)] = [
+    ("resource", .string("p_haproxy")), ("action", .string("restart_by_toggle")),
+    ("wait_process", .string("haproxy")), ("timeout", .int(5))
+]
 
 @Suite struct PcsResourceStepTests {
     @Test func runsOncePerPlay() { #expect(PcsResourceStep.runsOncePerPlay) }
@@ -104,8 +121,11 @@ private let toggle: [(String, Value)] = [("resource", .string("p_haproxy")), ("a
         let (ctx, remotes) = cluster.context()
         let outcome = try await pcsResource(toggle).run(ctx)
         #expect(outcome.changed)
-        #expect(cluster.state.withLock { $0.pcs } == ["ctl1: pcs resource disable p_haproxy --wait=5",
-                                                       "ctl1: pcs resource enable p_haproxy --wait=5"])
+        #expect(
+            cluster.state.withLock { $0.pcs } == [
+                "ctl1: pcs resource disable p_haproxy --wait=5",
+                "ctl1: pcs resource enable p_haproxy --wait=5"
+            ])
         #expect(outcome.message?.hasPrefix("toggled p_haproxy: disabled, haproxy gone on ctl1, ctl2, ctl3 after") == true)
         // Every controller was watched, and only ctl1 was changed.
         for host in ["ctl2", "ctl3"] {
@@ -124,7 +144,10 @@ private let toggle: [(String, Value)] = [("resource", .string("p_haproxy")), ("a
 
     @Test func nothingRunningMeansCleanupInstead() async throws {
         let cluster = FakeCluster()
-        cluster.state.withLock { $0.running = []; $0.failed = true }
+        cluster.state.withLock {
+            $0.running = []
+            $0.failed = true
+        }
         let (ctx, _) = cluster.context()
         let outcome = try await pcsResource(toggle).run(ctx)
         #expect(outcome.changed && outcome.result["cleaned_up"] == .bool(true))
@@ -184,8 +207,10 @@ private let toggle: [(String, Value)] = [("resource", .string("p_haproxy")), ("a
 
     // MARK: running state as desired state
 
-    static let started: [(String, Value)] = [("resource", .string("p_haproxy")), ("state", .string("started")),
-                                             ("running_on", .string("all")), ("wait_process", .string("haproxy")), ("timeout", .int(5))]
+    static let started: [(String, Value)] = [
+        ("resource", .string("p_haproxy")), ("state", .string("started")),
+        ("running_on", .string("all")), ("wait_process", .string("haproxy")), ("timeout", .int(5))
+    ]
 
     @Test func startedEverywhereIsUnchanged() async throws {
         let cluster = FakeCluster()
@@ -196,7 +221,10 @@ private let toggle: [(String, Value)] = [("resource", .string("p_haproxy")), ("a
 
     @Test func aDisabledResourceIsDriftThatCheckPredictsAndApplyEnables() async throws {
         let cluster = FakeCluster()
-        cluster.state.withLock { $0.disabled = true; $0.running = [] }
+        cluster.state.withLock {
+            $0.disabled = true
+            $0.running = []
+        }
         let (check, checkRemotes) = cluster.context(check: true)
         let predicted = try await pcsResource(Self.started).run(check)
         #expect(predicted.changed && predicted.message == "would enable p_haproxy so that it runs on ctl1, ctl2, ctl3")
@@ -242,7 +270,10 @@ private let toggle: [(String, Value)] = [("resource", .string("p_haproxy")), ("a
 
     @Test func aResourceThatNeverStartsTimesOutNamingTheControllers() async throws {
         let cluster = FakeCluster()
-        cluster.state.withLock { $0.running = ["ctl1", "ctl2"]; $0.broken = ["ctl3"] }
+        cluster.state.withLock {
+            $0.running = ["ctl1", "ctl2"]
+            $0.broken = ["ctl3"]
+        }
         let step = try pcsResource(Self.started.filter { $0.0 != "timeout" } + [("timeout", .int(1))])
         do {
             _ = try await step.run(cluster.context().0)
@@ -294,8 +325,10 @@ private let toggle: [(String, Value)] = [("resource", .string("p_haproxy")), ("a
     @Test func aStopDuringTheWaitEnablesTheResourceAgainAndWaits() async throws {
         let cluster = FakeCluster()
         let (failure, interruption) = try await interruptedToggle(at: "if ! check;", cluster)
-        #expect(failure?.message.hasPrefix("interrupted while p_haproxy disabled: undone, p_haproxy enabled again, haproxy running on ctl1, ctl2, ctl3 after") == true,
-                "\(String(describing: failure))")
+        #expect(
+            failure?.message.hasPrefix("interrupted while p_haproxy disabled: undone, p_haproxy enabled again, haproxy running on ctl1, ctl2, ctl3 after")
+                == true,
+            "\(String(describing: failure))")
         #expect(cluster.state.withLock { $0.pcs } == ["ctl1: pcs resource disable p_haproxy --wait=5", "ctl1: pcs resource enable p_haproxy"])
         #expect(cluster.state.withLock { !$0.disabled && $0.running == ["ctl1", "ctl2", "ctl3"] })
         #expect(interruption.openSections.isEmpty)
@@ -338,8 +371,12 @@ private let toggle: [(String, Value)] = [("resource", .string("p_haproxy")), ("a
             }
         })
         _ = try await RunInterruption.$current.withValue(interruption) { try await pcsResource(toggle).run(ctx) }
-        #expect(seen.withLock { $0 } == [.init(host: "ctl1", what: "p_haproxy disabled",
-                                               ifLeft: "p_haproxy may be left disabled: run `pcs resource enable p_haproxy`")])
+        #expect(
+            seen.withLock { $0 } == [
+                .init(
+                    host: "ctl1", what: "p_haproxy disabled",
+                    ifLeft: "p_haproxy may be left disabled: run `pcs resource enable p_haproxy`")
+            ])
         #expect(interruption.openSections.isEmpty)
     }
 }

@@ -2,15 +2,17 @@ import Foundation
 import OrderedCollections
 import QuorumCore
 import QuorumHTTP
-@testable import QuorumSteps
 import Testing
+
+@testable import QuorumSteps
 
 /// `rabbitmq_user` against a real RabbitMQ 3.10 (Debian's rabbitmq-server) started on loopback for this test,
 /// through libcurl, `via: direct`. One broker for every case: starting one takes from 10 s to a minute.
 @Suite(.enabled(if: LoopbackRabbitMQ.installed, "rabbitmq-server is not installed"))
 struct RabbitMQUserBrokerTests {
-    @Test("create, no change, check mode writes nothing and predicts apply, password change (old refused, new accepted), tags, permissions, absent",
-          .timeLimit(.minutes(10)))
+    @Test(
+        "create, no change, check mode writes nothing and predicts apply, password change (old refused, new accepted), tags, permissions, absent",
+        .timeLimit(.minutes(10)))
     func realBroker() async throws {
         let broker = try LoopbackRabbitMQ()
         defer { broker.stop() }
@@ -21,8 +23,10 @@ struct RabbitMQUserBrokerTests {
         #expect(try await whoami(broker, broker.adminUser, broker.adminPassword) == 200)
         let first = "Magnum-1st \"pw\" ü"
         let second = "Magnum-2nd-pw"
-        var magnum: OrderedDictionary<String, Value> = ["name": "magnum", "password": .string(first), "vhost": "/magnum",
-                                                       "tags": .list(["management"])]
+        var magnum: OrderedDictionary<String, Value> = [
+            "name": "magnum", "password": .string(first), "vhost": "/magnum",
+            "tags": .list(["management"])
+        ]
 
         // Check mode on a fresh broker: the whole creation predicted, nothing written (rabbitmqctl's view).
         let pristine = try await snapshot(broker)
@@ -68,16 +72,20 @@ struct RabbitMQUserBrokerTests {
 
         // Permissions with regexps, on another vhost as well.
         magnum["vhost"] = nil
-        magnum["permissions"] = .list([.map(["vhost": "/magnum", "configure": "^magnum-.*", "write": ".*", "read": ".*"]),
-                                       .map(["vhost": "/", "configure": "^$", "write": "^$", "read": "^amq\\.status$"])])
+        magnum["permissions"] = .list([
+            .map(["vhost": "/magnum", "configure": "^magnum-.*", "write": ".*", "read": ".*"]),
+            .map(["vhost": "/", "configure": "^$", "write": "^$", "read": "^amq\\.status$"])
+        ])
         let check = try await run(true, magnum)
         let apply = try await run(false, magnum)
         #expect(check.diffs == apply.diffs)
-        #expect(apply.diffs == [
-            Diff(subject: "permissions of magnum on /magnum", before: "configure .* write .* read .*",
-                 after: "configure ^magnum-.* write .* read .*"),
-            Diff(subject: "permissions of magnum on /", before: "(none)", after: "configure ^$ write ^$ read ^amq\\.status$"),
-        ])
+        #expect(
+            apply.diffs == [
+                Diff(
+                    subject: "permissions of magnum on /magnum", before: "configure .* write .* read .*",
+                    after: "configure ^magnum-.* write .* read .*"),
+                Diff(subject: "permissions of magnum on /", before: "(none)", after: "configure ^$ write ^$ read ^amq\\.status$")
+            ])
         #expect(try await whoami(broker, "magnum", second) == 200)
         let permissions = try await snapshot(broker).permissions
         #expect(permissions.contains("/magnum\t^magnum-.*\t.*\t.*") && permissions.contains("/\t^$\t^$\t^amq\\.status$"), "\(permissions)")

@@ -2,13 +2,14 @@ import Foundation
 import OrderedCollections
 import QuorumCore
 import QuorumHTTP
-@testable import QuorumSteps
 import Testing
+
+@testable import QuorumSteps
 
 @Suite struct RabbitMQUserStepTests {
     static let password = "magnum-Pa55"
     static let magnum: OrderedDictionary<String, Value> = [
-        "name": "magnum", "password": .string(password), "vhost": "/magnum", "tags": .list(["management"]),
+        "name": "magnum", "password": .string(password), "vhost": "/magnum", "tags": .list(["management"])
     ]
 
     @Test("create on an empty broker: vhost, user, permissions in that order; a second run sends only GETs and changes nothing")
@@ -16,13 +17,14 @@ import Testing
         let broker = FakeRabbitMQ()
         let first = try await RabbitMQRun(broker).run(Self.magnum)
         #expect(first.changed)
-        #expect(first.diffs == [
-            Diff(subject: "rabbitmq vhost /magnum", before: nil, after: "present"),
-            Diff(subject: "rabbitmq user magnum", before: nil, after: "present"),
-            Diff(subject: "password of rabbitmq user magnum", before: nil, after: "(set)", secret: true),
-            Diff(subject: "tags of rabbitmq user magnum", before: nil, after: "management"),
-            Diff(subject: "permissions of magnum on /magnum", before: "(none)", after: "configure .* write .* read .*"),
-        ])
+        #expect(
+            first.diffs == [
+                Diff(subject: "rabbitmq vhost /magnum", before: nil, after: "present"),
+                Diff(subject: "rabbitmq user magnum", before: nil, after: "present"),
+                Diff(subject: "password of rabbitmq user magnum", before: nil, after: "(set)", secret: true),
+                Diff(subject: "tags of rabbitmq user magnum", before: nil, after: "management"),
+                Diff(subject: "permissions of magnum on /magnum", before: "(none)", after: "configure .* write .* read .*")
+            ])
         #expect(first.message == "created vhost /magnum; created user magnum; set permissions on /magnum")
         #expect(broker.writes == ["PUT /api/vhosts/%2Fmagnum", "PUT /api/users/magnum", "PUT /api/permissions/%2Fmagnum/magnum"])
         #expect(first.result["user"] == "magnum" && first.result["vhost"] == "/magnum")
@@ -45,10 +47,14 @@ import Testing
         drifted.grant("magnum", RabbitMQPermission(vhost: "/magnum", configure: "^$"))
         drifted.grant("magnum", RabbitMQPermission(vhost: "/old"))
         let cases: [(FakeRabbitMQ, would: String, did: String)] = [
-            (FakeRabbitMQ(), "would create vhost /magnum; would create user magnum; would set permissions on /magnum",
-             "created vhost /magnum; created user magnum; set permissions on /magnum"),
-            (drifted, "would update password and tags of user magnum; would set permissions on /magnum; would remove permissions on /old",
-             "updated password and tags of user magnum; set permissions on /magnum; removed permissions on /old"),
+            (
+                FakeRabbitMQ(), "would create vhost /magnum; would create user magnum; would set permissions on /magnum",
+                "created vhost /magnum; created user magnum; set permissions on /magnum"
+            ),
+            (
+                drifted, "would update password and tags of user magnum; would set permissions on /magnum; would remove permissions on /old",
+                "updated password and tags of user magnum; set permissions on /magnum; removed permissions on /old"
+            )
         ]
         for (broker, would, did) in cases {
             let snapshot = broker.snapshot
@@ -68,22 +74,25 @@ import Testing
         again.grant("magnum", RabbitMQPermission(vhost: "/magnum", configure: "^$"))
         again.grant("magnum", RabbitMQPermission(vhost: "/old"))
         let check = try await RabbitMQRun(again, check: true).run(Self.magnum)
-        #expect(check.diffs == [
-            Diff(subject: "password of rabbitmq user magnum", before: "(stored)", after: "(new)", secret: true),
-            Diff(subject: "tags of rabbitmq user magnum", before: "monitoring", after: "management"),
-            Diff(subject: "permissions of magnum on /magnum", before: "configure ^$ write .* read .*", after: "configure .* write .* read .*"),
-            Diff(subject: "permissions of magnum on /old", before: "configure .* write .* read .*", after: "(none)"),
-        ])
+        #expect(
+            check.diffs == [
+                Diff(subject: "password of rabbitmq user magnum", before: "(stored)", after: "(new)", secret: true),
+                Diff(subject: "tags of rabbitmq user magnum", before: "monitoring", after: "management"),
+                Diff(subject: "permissions of magnum on /magnum", before: "configure ^$ write .* read .*", after: "configure .* write .* read .*"),
+                Diff(subject: "permissions of magnum on /old", before: "configure .* write .* read .*", after: "(none)")
+            ])
     }
 
     @Test("the client refuses every method but GET in check mode, before sending it")
     func clientIsReadOnlyInCheckMode() async throws {
         let broker = FakeRabbitMQ()
-        let connection = RabbitMQConnection(url: try RabbitMQConnection.normalize("http://r:15672/api/"), username: "admin",
-                                            password: FakeRabbitMQ.adminPassword, via: .direct)
+        let connection = RabbitMQConnection(
+            url: try RabbitMQConnection.normalize("http://r:15672/api/"), username: "admin",
+            password: FakeRabbitMQ.adminPassword, via: .direct)
         #expect(connection.url.absoluteString == "http://r:15672")
-        let client = RabbitMQClient(connection: connection, route: HTTPRoute(base: connection.url, hostHeader: nil, description: "directly"),
-                                    readOnly: true, transport: broker)
+        let client = RabbitMQClient(
+            connection: connection, route: HTTPRoute(base: connection.url, hostHeader: nil, description: "directly"),
+            readOnly: true, transport: broker)
         for method in ["PUT", "POST", "DELETE", "PATCH", "HEAD"] {
             let error = await #expect(throws: StepFailure.self) { try await client.change(method, ["users", "x"], body: .object([:])) }
             #expect(error?.message.contains("check mode is read-only") == true)
@@ -109,7 +118,10 @@ import Testing
         #expect(RabbitMQPasswordHash.verify("changed-by-hand", storedHash: stored.hash, algorithm: stored.algorithm) == .differs)
 
         for algorithm in [RabbitMQPasswordHash.Algorithm.sha512, .md5] {
-            broker.setUser("magnum") { $0.hash = FakeRabbitMQ.hashed(Self.password, algorithm); $0.algorithm = algorithm.rawValue }
+            broker.setUser("magnum") {
+                $0.hash = FakeRabbitMQ.hashed(Self.password, algorithm)
+                $0.algorithm = algorithm.rawValue
+            }
             #expect(try await !RabbitMQRun(broker).run(Self.magnum).changed, "\(algorithm)")
         }
 
@@ -154,7 +166,7 @@ import Testing
         broker.grant("magnum", RabbitMQPermission(vhost: "/"))
         let wanted: Value = .list([
             .map(["vhost": "/magnum", "configure": "^magnum-.*", "write": ".*", "read": ".*"]),
-            .map(["vhost": "/shared", "configure": "^$"]),
+            .map(["vhost": "/shared", "configure": "^$"])
         ])
         let appended = try await RabbitMQRun(broker).run(["name": "magnum", "permissions": wanted, "append_permissions": .bool(true)])
         #expect(appended.message == "created vhost /magnum; created vhost /shared; set permissions on /magnum; set permissions on /shared")
@@ -228,11 +240,14 @@ import Testing
         let wrong = await #expect(throws: StepFailure.self) {
             try await RabbitMQRun(broker, admin: ("admin", "not-the-password")).run(Self.magnum)
         }
-        #expect(wrong?.description == "RabbitMQ's management API at http://10.21.22.2:15672 (directly) refused the login of user admin: HTTP 401: not_authorized: Login failed")
+        #expect(
+            wrong?.description
+                == "RabbitMQ's management API at http://10.21.22.2:15672 (directly) refused the login of user admin: HTTP 401: not_authorized: Login failed")
 
         broker.state.withLock { $0.down = true }
         let down = await #expect(throws: StepFailure.self) { try await RabbitMQRun(broker).run(Self.magnum) }
-        #expect(down?.description == "no answer from RabbitMQ's management API at http://10.21.22.2:15672 (directly) to GET /api/users/magnum: connection refused")
+        #expect(
+            down?.description == "no answer from RabbitMQ's management API at http://10.21.22.2:15672 (directly) to GET /api/users/magnum: connection refused")
         broker.state.withLock { $0.down = false }
 
         // A broker that echoes what it was sent: the user's and the admin's passwords are masked.
@@ -251,22 +266,26 @@ import Testing
         let vectors: [(password: String, algorithm: String?, hash: String)] = [
             // base64(salt + H(salt + utf8(password))), salt 01020304 / deadbeef / 00ff1080 / 7f000001
             ("magnum-Pa55", "rabbit_password_hashing_sha256", "AQIDBAygnPTEx0tKh0aYEUcmzAo83cd4qLrcZb6dD6Hnvcci"),
-            ("magnum-Pa55", "rabbit_password_hashing_sha512",
-             "3q2+72mlCS+pKH9IyJMKvmDHSJ3NG4MUx5L3r6qV2nip2vb+2P+ABMbn5dmUk+QM7LU+Jw5K8ngDeuGKf2Jer4oqBm4="),
+            (
+                "magnum-Pa55", "rabbit_password_hashing_sha512",
+                "3q2+72mlCS+pKH9IyJMKvmDHSJ3NG4MUx5L3r6qV2nip2vb+2P+ABMbn5dmUk+QM7LU+Jw5K8ngDeuGKf2Jer4oqBm4="
+            ),
             ("magnum-Pa55", "rabbit_password_hashing_md5", "AP8QgGkDUAA20k+IJFatjyavGrc="),
             ("magnum-Pa55", nil, "AP8QgGkDUAA20k+IJFatjyavGrc="),
             ("pässwörd ☃ \"quote\\", "rabbit_password_hashing_sha256", "fwAAAYygVtlpUNyN6NnyPwcEBaRQRJM6phfJy0p9cVQxzxWn"),
             // `rabbitmqctl add_user admin` with password S3cr3t!pw, read back with GET /api/users/admin.
-            ("S3cr3t!pw", "rabbit_password_hashing_sha256", "Ox8fTtar2H7ZDBx4Yf06rsFLIvDO12omxm+Qm1URV5HSxjcb"),
+            ("S3cr3t!pw", "rabbit_password_hashing_sha256", "Ox8fTtar2H7ZDBx4Yf06rsFLIvDO12omxm+Qm1URV5HSxjcb")
         ]
         for vector in vectors {
-            #expect(RabbitMQPasswordHash.verify(vector.password, storedHash: vector.hash, algorithm: vector.algorithm) == .matches,
-                    "\(vector.algorithm ?? "none") \(vector.hash)")
+            #expect(
+                RabbitMQPasswordHash.verify(vector.password, storedHash: vector.hash, algorithm: vector.algorithm) == .matches,
+                "\(vector.algorithm ?? "none") \(vector.hash)")
             #expect(RabbitMQPasswordHash.verify(vector.password + "x", storedHash: vector.hash, algorithm: vector.algorithm) == .differs)
             #expect(RabbitMQPasswordHash.verify(String(vector.password.dropLast()), storedHash: vector.hash, algorithm: vector.algorithm) == .differs)
         }
         let salt: [UInt8] = [1, 2, 3, 4]
-        #expect(Data(RabbitMQPasswordHash.hash("magnum-Pa55", salt: salt, algorithm: .sha256)).base64EncodedString()
+        #expect(
+            Data(RabbitMQPasswordHash.hash("magnum-Pa55", salt: salt, algorithm: .sha256)).base64EncodedString()
                 == "AQIDBAygnPTEx0tKh0aYEUcmzAo83cd4qLrcZb6dD6Hnvcci")
         // The sha256 hash read as sha512 (wrong module), an empty hash (no password), garbage: all differ.
         #expect(RabbitMQPasswordHash.verify("magnum-Pa55", storedHash: vectors[0].hash, algorithm: "rabbit_password_hashing_sha512") == .differs)
@@ -330,8 +349,11 @@ import Testing
         #expect(throws: StepFailure.self) {
             try RabbitMQUserStep(arguments: Arguments(["name": "magnum", "api": api, "permissions": .list([.map(["vhost": "/b", "writ": ".*"])])]))
         }
-        let single = try RabbitMQUserStep(arguments: Arguments(["name": "magnum", "api": api, "tags": "administrator,management",
-                                                                "permissions": .map(["vhost": "/b", "read": "^r"])]))
+        let single = try RabbitMQUserStep(
+            arguments: Arguments([
+                "name": "magnum", "api": api, "tags": "administrator,management",
+                "permissions": .map(["vhost": "/b", "read": "^r"])
+            ]))
         #expect(single.permissions == [RabbitMQPermission(vhost: "/b", read: "^r")])
         #expect(single.tags == ["administrator", "management"])
 

@@ -2,6 +2,7 @@ import Foundation
 import OrderedCollections
 import QuorumCore
 import Testing
+
 @testable import QuorumSteps
 
 /// Every kind's arguments go through two doors: the loader (a playbook, before any host is contacted) and the
@@ -32,7 +33,7 @@ import Testing
         "pcs_resource": .map(["resource": "p_haproxy"]),
         "rabbitmq_user": .map(["name": "magnum", "api": .map(["url": "http://vip:15672", "username": "admin", "password": "pw"])]),
         "http_check": .map(["url": "http://vip:9511/"]),
-        "haproxy_reload": .map([:]),
+        "haproxy_reload": .map([:])
     ]
     static let auth: Value = .map(["url": "http://vip:5000/v3", "username": "admin", "password": "pw", "project": "admin"])
 
@@ -41,7 +42,7 @@ import Testing
         .null, "", "x", "/srv/x", "rel/x", .bool(true), "yes", "on", "1", "maybe", .int(0), .int(1), .int(80), .int(-1), .double(1.5), .double(8),
         "0644", .int(644), "0999", .list([]), .list(["a"]), .list([.null]), .list([.list(["a"])]), .map([:]), .map(["a": "b"]),
         .map(["a": .null]), .map(["a": .map(["b": "c"])]), .map(["a": .map(["b": .null])]), .map(["a": .list(["b"])]),
-        "present", "absent", "started", "full", "GET", "direct",
+        "present", "absent", "started", "full", "GET", "direct"
     ]
 
     /// Rules a kind checks that the schema does not express: the only refusals of the run the loader may not
@@ -59,7 +60,7 @@ import Testing
         "needs `auth` (a token to issue)", "mean nothing with `state: absent`", "needs `state: directory`", "refusing to remove",
         "is required when `state` is present", "`first` or `last` must be true", "give `state`, `enabled`, or both",
         "is only read with `restart_if_older_than`", "is required with `state: present`", "`state: absent` needs",
-        "means nothing with `state: absent`",
+        "means nothing with `state: absent`"
     ]
 
     /// The example, no arguments at all (null), and the example with one argument (or one argument of a nested

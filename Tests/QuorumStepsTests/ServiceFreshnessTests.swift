@@ -1,15 +1,17 @@
 import Foundation
 import OrderedCollections
 import QuorumCore
-@testable import QuorumSteps
 import QuorumTesting
 import Synchronization
 import Testing
 
+@testable import QuorumSteps
+
 private func context(_ remote: any Remote, check: Bool = false, planned: PlannedObjects = PlannedObjects()) -> StepContext {
-    StepContext(remote: remote, host: remote.host, check: check, wantsDiff: true,
-                variables: [:], templates: TemplateRenderer(), files: FileResolver(searchPath: []), location: nil,
-                planned: planned)
+    StepContext(
+        remote: remote, host: remote.host, check: check, wantsDiff: true,
+        variables: [:], templates: TemplateRenderer(), files: FileResolver(searchPath: []), location: nil,
+        planned: planned)
 }
 
 private let conf = "/etc/magnum/magnum.conf"
@@ -17,8 +19,11 @@ private let defaults = "/etc/default/magnum-api"
 
 /// `service: {name: magnum-api, state: started, restart_if_older_than: FILES, …}` with `extra` arguments.
 private func magnumAPI(_ files: [String], _ extra: [(String, Value)] = [("pidfile", .string("/run/magnum/magnum-api.pid"))]) throws -> ServiceStep {
-    let values: [(String, Value)] = [("name", .string("magnum-api")), ("state", .string("started")),
-                                     ("restart_if_older_than", .list(files.map(Value.string)))] + extra
+    let values: [(String, Value)] =
+        [
+            ("name", .string("magnum-api")), ("state", .string("started")),
+            ("restart_if_older_than", .list(files.map(Value.string)))
+        ] + extra
     return try ServiceStep(arguments: Arguments(.init(values, uniquingKeysWith: { _, last in last })))
 }
 
@@ -52,15 +57,22 @@ private final class StaleHost: Sendable {
         if script.hasPrefix("if [ -d /run/systemd/system ]") { return CommandResult(stdout: Array(probe(script).utf8)) }
         for action in ["start", "restart"]
         where script.contains("systemctl \(action) magnum-api") || script.contains("service magnum-api \(action) ") {
-            state.withLock { $0.actions.append(action); $0.running = true; $0.now += 5; $0.started = $0.now }
+            state.withLock {
+                $0.actions.append(action)
+                $0.running = true
+                $0.now += 5
+                $0.started = $0.now
+            }
         }
         return CommandResult()
     }
 
     private func probe(_ script: String) -> String {
         let s = state.withLock { $0 }
-        var out = systemd ? "manager=systemd\nload=loaded\nactive=\(s.running ? "active" : "inactive")\nenabled=enabled\n"
-                          : "manager=sysv\nload=loaded\nstatus=\(s.running ? 0 : 3)\nenabled=yes\n"
+        var out =
+            systemd
+            ? "manager=systemd\nload=loaded\nactive=\(s.running ? "active" : "inactive")\nenabled=enabled\n"
+            : "manager=sysv\nload=loaded\nstatus=\(s.running ? 0 : 3)\nenabled=yes\n"
         guard script.contains("pid=") else { return out + (systemd ? "" : "--output--\n") }
         var pid = ""
         if systemd {
@@ -85,7 +97,8 @@ private final class StaleHost: Sendable {
     /// The pid files the probe tries, in order (`for f in A B C; do`).
     static func pidfiles(_ script: String) -> [String] {
         guard let line = script.split(separator: "\n").first(where: { $0.hasPrefix("pid=; i=0; for f in ") }),
-              let start = line.range(of: "for f in "), let end = line.range(of: "; do") else { return [] }
+            let start = line.range(of: "for f in "), let end = line.range(of: "; do")
+        else { return [] }
         return line[start.upperBound..<end.lowerBound].split(separator: " ").map(String.init)
     }
 
@@ -115,8 +128,12 @@ private final class StaleHost: Sendable {
         let outcome = try await step.run(context(fake))
         #expect(outcome.changed)
         #expect(outcome.message == "magnum-api started 2026-12-02T15:00:01Z, before /etc/magnum/magnum.conf changed (2026-12-02T15:03:12Z): restarted")
-        #expect(outcome.diffs == [Diff(subject: "service magnum-api", before: "running since 2026-12-02T15:00:01Z",
-                                       after: "restarted: /etc/magnum/magnum.conf changed 2026-12-02T15:03:12Z")])
+        #expect(
+            outcome.diffs == [
+                Diff(
+                    subject: "service magnum-api", before: "running since 2026-12-02T15:00:01Z",
+                    after: "restarted: /etc/magnum/magnum.conf changed 2026-12-02T15:03:12Z")
+            ])
         #expect(fake.writes.count == 1 && fake.writes[0].contains("service magnum-api restart 2>&1"))
         #expect(host.state.withLock { $0.actions } == ["restart"])
         // Restarted: now newer than its files, nothing more to do.
@@ -141,7 +158,10 @@ private final class StaleHost: Sendable {
     }
 
     @Test func aStoppedServiceIsStartedAsWithoutTheFiles() async throws {
-        let (host, fake) = host { $0.running = false; $0.mtimes = [conf: 1_796_223_792] }
+        let (host, fake) = host {
+            $0.running = false
+            $0.mtimes = [conf: 1_796_223_792]
+        }
         let outcome = try await magnumAPI([conf]).run(context(fake))
         #expect(outcome.changed && outcome.message == "started")
         #expect(outcome.diffs == [Diff(subject: "service magnum-api", before: "stopped", after: "running")])
@@ -191,23 +211,33 @@ private final class StaleHost: Sendable {
     }
 
     @Test func aRunningServiceWithoutItsPidFileFailsNamingThePathsTried() async throws {
-        let (_, fake) = host { $0.pidfile = "/run/magnum/magnum-api.pid"; $0.mtimes = [conf: 1_796_223_792] }
+        let (_, fake) = host {
+            $0.pidfile = "/run/magnum/magnum-api.pid"
+            $0.mtimes = [conf: 1_796_223_792]
+        }
         do {
             _ = try await magnumAPI([conf], []).run(context(fake))
             Issue.record("expected a failure")
         } catch let failure as StepFailure {
-            #expect(failure.message == "service magnum-api runs but none of its pid files exists (tried /run/magnum-api.pid, "
+            #expect(
+                failure.message == "service magnum-api runs but none of its pid files exists (tried /run/magnum-api.pid, "
                     + "/run/magnum-api/magnum-api.pid, /var/run/magnum-api/magnum-api.pid): cannot tell when it started, "
                     + "for `restart_if_older_than` (give `pidfile`)")
         }
         #expect(fake.writes.isEmpty)
         // The default paths serve where the init script uses one of them.
-        let (_, found) = host { $0.pidfile = "/run/magnum-api/magnum-api.pid"; $0.mtimes = [conf: 1_796_223_792] }
+        let (_, found) = host {
+            $0.pidfile = "/run/magnum-api/magnum-api.pid"
+            $0.mtimes = [conf: 1_796_223_792]
+        }
         #expect(try await magnumAPI([conf], []).run(context(found, check: true)).changed)
     }
 
     @Test func aCommandNameWithSpacesAndParenthesesIsReadAfterTheLastParenthesis() async throws {
-        let (_, fake) = host { $0.comm = "uwsgi) (x 1 2 3 4 5"; $0.mtimes = [conf: 1_796_223_792.25] }
+        let (_, fake) = host {
+            $0.comm = "uwsgi) (x 1 2 3 4 5"
+            $0.mtimes = [conf: 1_796_223_792.25]
+        }
         let outcome = try await magnumAPI([conf]).run(context(fake, check: true))
         #expect(outcome.message?.hasPrefix("magnum-api started 2026-12-02T15:00:01Z, before") == true, "\(outcome.message ?? "")")
         let stat = "4242 (a) b (c d)) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 9876 20 21"
@@ -217,19 +247,27 @@ private final class StaleHost: Sendable {
     }
 
     @Test func argumentsAreChecked() throws {
-        let single = try ServiceStep(arguments: Arguments(["name": .string("magnum-conductor"), "state": .string("started"),
-                                                           "restart_if_older_than": .string(conf)]))
+        let single = try ServiceStep(
+            arguments: Arguments([
+                "name": .string("magnum-conductor"), "state": .string("started"),
+                "restart_if_older_than": .string(conf)
+            ]))
         #expect(single.freshness?.files == [conf])
         #expect(single.freshness?.pidfiles.first == "/run/magnum-conductor.pid")
         // Ignored with `restarted`, which restarts anyway: the probe reads no process.
-        let restarted = try ServiceStep(arguments: Arguments(["name": .string("magnum-api"), "state": .string("restarted"),
-                                                              "restart_if_older_than": .list([.string(conf)])]))
+        let restarted = try ServiceStep(
+            arguments: Arguments([
+                "name": .string("magnum-api"), "state": .string("restarted"),
+                "restart_if_older_than": .list([.string(conf)])
+            ]))
         #expect(restarted.freshness == nil && !restarted.probeScript.contains("pid="))
-        for bad: [String: Value] in [["state": .string("stopped"), "restart_if_older_than": .string(conf)],
-                                     ["enabled": .bool(true), "restart_if_older_than": .string(conf)],
-                                     ["state": .string("started"), "restart_if_older_than": .string("magnum.conf")],
-                                     ["state": .string("started"), "pidfile": .string("/run/x.pid")],
-                                     ["state": .string("started"), "restart_if_older_than": .string(conf), "pidfile": .string("x.pid")]] {
+        for bad: [String: Value] in [
+            ["state": .string("stopped"), "restart_if_older_than": .string(conf)],
+            ["enabled": .bool(true), "restart_if_older_than": .string(conf)],
+            ["state": .string("started"), "restart_if_older_than": .string("magnum.conf")],
+            ["state": .string("started"), "pidfile": .string("/run/x.pid")],
+            ["state": .string("started"), "restart_if_older_than": .string(conf), "pidfile": .string("x.pid")]
+        ] {
             #expect(throws: StepFailure.self, "\(bad)") {
                 try ServiceStep(arguments: Arguments(.init(uniqueKeysWithValues: [("name", .string("magnum-api"))] + bad.map { ($0.key, $0.value) })))
             }
@@ -249,7 +287,9 @@ private final class StaleHost: Sendable {
         let folder = NSTemporaryDirectory() + "quorum-freshness-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let old = folder + "/old.conf", new = folder + "/new (1).conf", pidfile = folder + "/sleep.pid"
+        let old = folder + "/old.conf"
+        let new = folder + "/new (1).conf"
+        let pidfile = folder + "/sleep.pid"
         _ = FileManager.default.createFile(atPath: old, contents: Data("old\n".utf8))
         try await Task.sleep(for: .milliseconds(500))
         let sleeper = Process()
@@ -257,7 +297,10 @@ private final class StaleHost: Sendable {
         sleeper.arguments = ["30"]
         try sleeper.run()
         // SIGKILL: a SIGTERM the test process ignores, the child ignores too.
-        defer { kill(sleeper.processIdentifier, SIGKILL); sleeper.waitUntilExit() }
+        defer {
+            kill(sleeper.processIdentifier, SIGKILL)
+            sleeper.waitUntilExit()
+        }
         try "\(sleeper.processIdentifier)\n".write(toFile: pidfile, atomically: true, encoding: .utf8)
         let step = try magnumAPI([old, new, folder + "/absent"], [("pidfile", .string(pidfile))])
 

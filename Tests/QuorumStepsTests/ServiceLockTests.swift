@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import QuorumSteps
 
 /// Two actions on one service never interleave on a host (`ServiceStep.serialized`): run here with the real
@@ -28,31 +29,42 @@ import Testing
     /// Starts every script at once and waits for all; their exit statuses.
     static func together(_ scripts: [String], path: String) throws -> [Int32] {
         let processes = try scripts.map { try start($0, path: path) }
-        return processes.map { $0.waitUntilExit(); return $0.terminationStatus }
+        return processes.map {
+            $0.waitUntilExit()
+            return $0.terminationStatus
+        }
     }
 
     @Test("two restarts of one service at once run one after the other; other services are not held")
     func actionsOnOneServiceDoNotInterleave() throws {
-        try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/flock") && FileManager.default.fileExists(atPath: "/run/lock"),
-                     "this test needs flock and /run/lock")
+        try #require(
+            FileManager.default.isExecutableFile(atPath: "/usr/bin/flock") && FileManager.default.fileExists(atPath: "/run/lock"),
+            "this test needs flock and /run/lock")
         let (folder, log) = try Self.fakeService()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let name = "quorum-lock-test-\(UUID().uuidString.prefix(8))"
         defer { try? FileManager.default.removeItem(atPath: "/run/lock/quorum-service.\(name)") }
-        let statuses = try Self.together([ServiceStep.serialized("service \(name) one", service: name),
-                                          ServiceStep.serialized("service \(name) two", service: name)], path: folder)
+        let statuses = try Self.together(
+            [
+                ServiceStep.serialized("service \(name) one", service: name),
+                ServiceStep.serialized("service \(name) two", service: name)
+            ], path: folder)
         #expect(statuses == [0, 0])
         let lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").map(String.init)
-        #expect(lines.count == 4 && lines[0].hasPrefix("begin") && lines[1].hasPrefix("end") && lines[2].hasPrefix("begin"),
-                "the two actions interleaved: \(lines)")
+        #expect(
+            lines.count == 4 && lines[0].hasPrefix("begin") && lines[1].hasPrefix("end") && lines[2].hasPrefix("begin"),
+            "the two actions interleaved: \(lines)")
         #expect(lines[0].dropFirst(6) == lines[1].dropFirst(4), "\(lines)")
 
         // Another service's action is not held by this one's lock: the two overlap.
         try FileManager.default.removeItem(atPath: log)
         let other = "quorum-lock-test-\(UUID().uuidString.prefix(8))"
         defer { try? FileManager.default.removeItem(atPath: "/run/lock/quorum-service.\(other)") }
-        _ = try Self.together([ServiceStep.serialized("service \(name) one", service: name),
-                               ServiceStep.serialized("service \(other) two", service: other)], path: folder)
+        _ = try Self.together(
+            [
+                ServiceStep.serialized("service \(name) one", service: name),
+                ServiceStep.serialized("service \(other) two", service: other)
+            ], path: folder)
         let overlapped = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
         #expect(overlapped.count == 4 && overlapped[0].hasPrefix("begin") && overlapped[1].hasPrefix("begin"), "\(overlapped)")
     }
@@ -68,8 +80,9 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: lock) }
         let holder = try Self.start("flock \(lock) sleep 3", path: "/usr/bin")
         Thread.sleep(forTimeInterval: 0.3)
-        let waiter = try Self.start(script.replacingOccurrences(of: "/run/lock/quorum-service.demo", with: lock)
-                                        .replacingOccurrences(of: "-w \(ServiceStep.lockWait)", with: "-w 1"), path: "/usr/bin")
+        let waiter = try Self.start(
+            script.replacingOccurrences(of: "/run/lock/quorum-service.demo", with: lock)
+                .replacingOccurrences(of: "-w \(ServiceStep.lockWait)", with: "-w 1"), path: "/usr/bin")
         waiter.waitUntilExit()
         #expect(waiter.terminationStatus == Int32(ServiceStep.lockTimeoutStatus))
         holder.waitUntilExit()

@@ -1,14 +1,16 @@
 import Foundation
 import OrderedCollections
 import QuorumCore
-@testable import QuorumSteps
 import QuorumTesting
 import Synchronization
 import Testing
 
+@testable import QuorumSteps
+
 private func context(_ remote: any Remote, check: Bool = false) -> StepContext {
-    StepContext(remote: remote, host: remote.host, check: check, wantsDiff: true,
-                variables: [:], templates: TemplateRenderer(), files: FileResolver(searchPath: []), location: nil)
+    StepContext(
+        remote: remote, host: remote.host, check: check, wantsDiff: true,
+        variables: [:], templates: TemplateRenderer(), files: FileResolver(searchPath: []), location: nil)
 }
 
 private func service(_ values: [(String, Value)]) throws -> ServiceStep {
@@ -28,7 +30,12 @@ func shellAccepts(_ script: String) throws -> Bool {
 /// A host running SysV init (the lab: no systemd) with an LSB script, or systemd; answers the step's probe
 /// and change scripts as those hosts would.
 private final class FakeInit: Sendable {
-    struct State { var running = false; var enabled = false; var crashesOnStart = false; var actions: [String] = [] }
+    struct State {
+        var running = false
+        var enabled = false
+        var crashesOnStart = false
+        var actions: [String] = []
+    }
     let state = Mutex(State())
     let systemd: Bool
     let name: String
@@ -41,7 +48,8 @@ private final class FakeInit: Sendable {
     func handle(_ script: String) -> CommandResult {
         let s = state.withLock { $0 }
         if script.hasPrefix("if [ -d /run/systemd/system ]") {
-            let out = systemd
+            let out =
+                systemd
                 ? "manager=systemd\nload=loaded\nactive=\(s.running ? "active" : "inactive")\nenabled=\(s.enabled ? "enabled" : "disabled")\n"
                 : "manager=sysv\nload=loaded\nstatus=\(s.running ? 0 : 3)\nenabled=\(s.enabled ? "yes" : "no")\n--output--\n"
                     + " * \(name) is \(s.running ? "" : "not ")running\n"
@@ -52,7 +60,8 @@ private final class FakeInit: Sendable {
         for line in script.split(separator: "\n").map({ $0.trimmingCharacters(in: .whitespaces) }) {
             for action in ["enable", "disable", "defaults", "start", "stop", "restart", "reload"]
             where line.hasPrefix("systemctl \(action) ") || line.hasPrefix("service \(name) \(action) ")
-                || line.hasPrefix("update-rc.d \(name) \(action) ") {
+                || line.hasPrefix("update-rc.d \(name) \(action) ")
+            {
                 state.withLock {
                     $0.actions.append(action)
                     switch action {
@@ -129,7 +138,10 @@ private final class FakeInit: Sendable {
 
     @Test func stopAndDisableOnSysv() async throws {
         let host = FakeInit(systemd: false)
-        host.state.withLock { $0.running = true; $0.enabled = true }
+        host.state.withLock {
+            $0.running = true
+            $0.enabled = true
+        }
         let fake = FakeRemote()
         fake.commandHandler = { script, _ in host.handle(script) }
         let step = try service([("name", .string("quorum-demo")), ("state", .string("stopped")), ("enabled", .bool(false))])
@@ -160,7 +172,9 @@ private final class FakeInit: Sendable {
         fake.commandHandler = { _, _ in CommandResult(stdout: Array("manager=sysv\nload=loaded\nstatus=4\nenabled=no\n--output--\npermission denied\n".utf8)) }
         let step = try service([("name", .string("quorum-demo")), ("state", .string("started"))])
         await #expect(throws: StepFailure.self) { try await step.run(context(fake)) }
-        fake.commandHandler = { _, _ in CommandResult(stdout: Array("manager=sysv\nload=not-found\nstatus=1\nenabled=no\n--output--\nquorum-demo: unrecognized service\n".utf8)) }
+        fake.commandHandler = { _, _ in
+            CommandResult(stdout: Array("manager=sysv\nload=not-found\nstatus=1\nenabled=no\n--output--\nquorum-demo: unrecognized service\n".utf8))
+        }
         await #expect(throws: StepFailure.self) { try await step.run(context(fake, check: true)) }
         fake.commandHandler = { _, _ in CommandResult(stdout: Array("manager=systemd\nload=not-found\nactive=inactive\nenabled=\n".utf8)) }
         await #expect(throws: StepFailure.self) { try await step.run(context(fake)) }
@@ -168,8 +182,10 @@ private final class FakeInit: Sendable {
     }
 
     @Test func scriptsAreValidShellAndNamesAreChecked() throws {
-        let step = try service([("name", .string("openstack-magnum-api@1.service")), ("state", .string("restarted")),
-                                ("enabled", .bool(true))])
+        let step = try service([
+            ("name", .string("openstack-magnum-api@1.service")), ("state", .string("restarted")),
+            ("enabled", .bool(true))
+        ])
         #expect(try shellAccepts(step.probeScript))
         for manager in [ServiceStep.Manager.systemd, .sysv] {
             let script = step.changeScript(ServiceStep.Plan(enable: true, action: "restart", runningAfter: true), manager: manager)

@@ -2,25 +2,31 @@ import Foundation
 import OrderedCollections
 import QuorumCore
 import QuorumTesting
-@testable import QuorumSteps
 import Testing
+
+@testable import QuorumSteps
 
 /// The step kinds' preflight contributions, each against a fake: what a missing need says, that nothing is
 /// written, and that a need an earlier step of the run creates (the preflight's planned objects) passes.
 @Suite struct StepPreflightTests {
     /// A check-mode context over `remote`, sharing `planned` between the steps of one preflight.
-    static func context(_ remote: any Remote, host: String = "ctl1", planned: PlannedObjects = PlannedObjects(),
-                        cache: RunCache = RunCache()) -> StepContext {
-        StepContext(remote: remote, host: host, check: true, wantsDiff: false, variables: [:],
-                    templates: TemplateRenderer(), files: FileResolver(searchPath: []), location: nil,
-                    planned: planned, cache: cache)
+    static func context(
+        _ remote: any Remote, host: String = "ctl1", planned: PlannedObjects = PlannedObjects(),
+        cache: RunCache = RunCache()
+    ) -> StepContext {
+        StepContext(
+            remote: remote, host: host, check: true, wantsDiff: false, variables: [:],
+            templates: TemplateRenderer(), files: FileResolver(searchPath: []), location: nil,
+            planned: planned, cache: cache)
     }
 
     // MARK: Keystone
 
     /// Builds a Keystone step with the fake's admin credentials and runs its preflight.
-    func keystone<K: StepKind>(_ kind: K.Type, _ values: OrderedDictionary<String, Value>, _ fake: FakeKeystone,
-                               planned: PlannedObjects, cache: RunCache) async throws {
+    func keystone<K: StepKind>(
+        _ kind: K.Type, _ values: OrderedDictionary<String, Value>, _ fake: FakeKeystone,
+        planned: PlannedObjects, cache: RunCache
+    ) async throws {
         var arguments = values
         arguments["auth"] = KeystoneRun.auth()
         arguments["via"] = "direct"
@@ -33,32 +39,42 @@ import Testing
     @Test("keystone: a missing project, domain or role fails; one an earlier step creates passes; nothing is sent that writes")
     func keystoneReferences() async throws {
         let fake = FakeKeystone()
-        let planned = PlannedObjects(), cache = RunCache()
+        let planned = PlannedObjects()
+        let cache = RunCache()
         let missing = await #expect(throws: StepFailure.self) {
-            try await keystone(KeystoneRoleAssignmentStep.self, ["user": "admin", "role": "admin", "project": "magnum-project"],
-                               fake, planned: planned, cache: cache)
+            try await keystone(
+                KeystoneRoleAssignmentStep.self, ["user": "admin", "role": "admin", "project": "magnum-project"],
+                fake, planned: planned, cache: cache)
         }
         #expect(missing?.message == "role admin for user admin on project Default/magnum-project: project `magnum-project` does not exist in domain `Default`")
         let role = await #expect(throws: StepFailure.self) {
-            try await keystone(KeystoneRoleAssignmentStep.self, ["user": "admin", "role": "heat_stack_owner", "project": "admin"],
-                               fake, planned: planned, cache: cache)
+            try await keystone(
+                KeystoneRoleAssignmentStep.self, ["user": "admin", "role": "heat_stack_owner", "project": "admin"],
+                fake, planned: planned, cache: cache)
         }
         #expect(role?.message.contains("role `heat_stack_owner` does not exist") == true)
         let domain = await #expect(throws: StepFailure.self) {
-            try await keystone(KeystoneUserStep.self, ["name": "magnum_domain_admin", "domain": "magnum", "password": "x"],
-                               fake, planned: planned, cache: cache)
+            try await keystone(
+                KeystoneUserStep.self, ["name": "magnum_domain_admin", "domain": "magnum", "password": "x"],
+                fake, planned: planned, cache: cache)
         }
         #expect(domain?.message.contains("domain `magnum` does not exist") == true)
 
         // The run creates them first: the domain, a project, a user in that domain; then the grants pass.
         try await keystone(KeystoneDomainStep.self, ["name": "magnum"], fake, planned: planned, cache: cache)
         try await keystone(KeystoneProjectStep.self, ["name": "magnum-project"], fake, planned: planned, cache: cache)
-        try await keystone(KeystoneUserStep.self, ["name": "magnum_domain_admin", "domain": "magnum", "password": "x"],
-                           fake, planned: planned, cache: cache)
-        try await keystone(KeystoneRoleAssignmentStep.self, ["user": "admin", "role": "admin", "project": "magnum-project"],
-                           fake, planned: planned, cache: cache)
-        try await keystone(KeystoneRoleAssignmentStep.self, ["user": "magnum_domain_admin", "user_domain": "magnum",
-                                                             "role": "admin", "domain": "magnum"], fake, planned: planned, cache: cache)
+        try await keystone(
+            KeystoneUserStep.self, ["name": "magnum_domain_admin", "domain": "magnum", "password": "x"],
+            fake, planned: planned, cache: cache)
+        try await keystone(
+            KeystoneRoleAssignmentStep.self, ["user": "admin", "role": "admin", "project": "magnum-project"],
+            fake, planned: planned, cache: cache)
+        try await keystone(
+            KeystoneRoleAssignmentStep.self,
+            [
+                "user": "magnum_domain_admin", "user_domain": "magnum",
+                "role": "admin", "domain": "magnum"
+            ], fake, planned: planned, cache: cache)
         #expect(fake.writes == [], "preflight sent \(fake.writes)")
         #expect(fake.objects("domains").count == 1 && fake.objects("projects").count == 2)
     }
@@ -68,19 +84,20 @@ import Testing
         let fake = FakeKeystone()
         fake.setPassword(user: "admin", "changed-by-hand")
         await #expect(throws: StepFailure.self) {
-            try await keystone(KeystoneServiceStep.self, ["name": "magnum", "type": "container-infra"], fake,
-                               planned: PlannedObjects(), cache: RunCache())
+            try await keystone(
+                KeystoneServiceStep.self, ["name": "magnum", "type": "container-infra"], fake,
+                planned: PlannedObjects(), cache: RunCache())
         }
     }
 
     // MARK: iptables
 
     static let rules = """
-    *filter
-    :INPUT ACCEPT [0:0]
-    -A INPUT -p tcp -m multiport --dports 6641,6642 -m comment --comment "116 openvswitch db" -j ACCEPT
-    COMMIT
-    """
+        *filter
+        :INPUT ACCEPT [0:0]
+        -A INPUT -p tcp -m multiport --dports 6641,6642 -m comment --comment "116 openvswitch db" -j ACCEPT
+        COMMIT
+        """
 
     static func rule(_ comment: String, after anchor: String? = nil) throws -> IptablesStep {
         var values: OrderedDictionary<String, Value> = ["comment": .string(comment), "destination_ports": .list([.int(9511)])]
@@ -115,7 +132,8 @@ import Testing
     @Test("pcs_resource: the resource must exist in the cluster")
     func pcsResource() async throws {
         let remote = FakeRemote()
-        let xml = #"<pacemaker-result><resources><clone id="p_haproxy-clone"><resource id="p_haproxy" role="Started"><node name="ctl1"/></resource></clone></resources></pacemaker-result>"#
+        let xml =
+            #"<pacemaker-result><resources><clone id="p_haproxy-clone"><resource id="p_haproxy" role="Started"><node name="ctl1"/></resource></clone></resources></pacemaker-result>"#
         remote.commandHandler = { _, _ in CommandResult(stdout: Array(xml.utf8)) }
         try await PcsResourceStep(arguments: Arguments(["resource": "p_haproxy"])).preflight(Self.context(remote))
         let missing = await #expect(throws: StepFailure.self) {
@@ -155,7 +173,8 @@ import Testing
                 process.executableURL = URL(fileURLWithPath: "/bin/sh")
                 process.arguments = ["-c", script]
                 process.environment = ["PATH": path]
-                let output = Pipe(), errors = Pipe()
+                let output = Pipe()
+                let errors = Pipe()
                 process.standardOutput = output
                 process.standardError = errors
                 guard (try? process.run()) != nil else { return CommandResult(status: 127) }
@@ -168,8 +187,11 @@ import Testing
         }
 
         func template() throws -> TemplateStep {
-            try TemplateStep(arguments: Arguments(["src": "stanza.j2", "dest": .string(dir + "/180-magnum.cfg"),
-                                                   "validate": .string("haproxy -c -f \(dir)/haproxy.cfg -f %s")]))
+            try TemplateStep(
+                arguments: Arguments([
+                    "src": "stanza.j2", "dest": .string(dir + "/180-magnum.cfg"),
+                    "validate": .string("haproxy -c -f \(dir)/haproxy.cfg -f %s")
+                ]))
         }
     }
 
@@ -179,9 +201,9 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: folder.dir) }
         let step = try folder.template()
         try folder.put("haproxy.cfg", "global\n")
-        try await step.preflight(Self.context(folder.remote()))               // no stanza yet
+        try await step.preflight(Self.context(folder.remote()))  // no stanza yet
         try folder.put("180-magnum.cfg", "listen magnum broken\n")
-        try await step.preflight(Self.context(folder.remote()))               // the run repairs the stanza
+        try await step.preflight(Self.context(folder.remote()))  // the run repairs the stanza
         try folder.put("180-magnum.cfg", "listen magnum\n")
         try await step.preflight(Self.context(folder.remote()))
 

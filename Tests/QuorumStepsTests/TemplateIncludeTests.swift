@@ -1,8 +1,9 @@
 import OrderedCollections
 import QuorumCore
-@testable import QuorumSteps
 import QuorumTesting
 import Testing
+
+@testable import QuorumSteps
 
 /// `{% include %}`: files looked up like the template step's `src`, rendered with the including template's
 /// variables, errors located in the included file, include cycles an error.
@@ -10,15 +11,16 @@ import Testing
     let renderer = TemplateRenderer()
     let variables: Variables = [
         "hosts": .list([.string("ctl1"), .string("ctl2")]),
-        "port": .int(9511),
+        "port": .int(9511)
     ]
 
     /// Renders `main` of `dir` as the template step does.
     func render(_ main: String, in dir: TemplateDir) throws -> String {
         let resolver = FileResolver(searchPath: [dir.path])
         let path = try resolver.resolve(main)
-        return try renderer.render(FileSystem.readText(path) ?? "", at: SourceLocation(file: path, line: 1, column: 1),
-                                   variables: variables, includes: resolver)
+        return try renderer.render(
+            FileSystem.readText(path) ?? "", at: SourceLocation(file: path, line: 1, column: 1),
+            variables: variables, includes: resolver)
     }
 
     func failure(_ main: String, in dir: TemplateDir) -> TemplateError? {
@@ -33,16 +35,17 @@ import Testing
     @Test func includedFilesSeeTheIncludingTemplatesVariables() throws {
         let dir = try TemplateDir([
             "main.j2": "listen api\n{% set check = 'check inter 2s' %}\n{% for h in hosts %}\n{% include 'server.j2' %}\n{% endfor %}\nend\n",
-            "server.j2": "    server {{ h }} {{ h }}:{{ port }} {{ check }} #{{ loop.index }}\n{% set check = 'leaked' %}\n",
+            "server.j2": "    server {{ h }} {{ h }}:{{ port }} {{ check }} #{{ loop.index }}\n{% set check = 'leaked' %}\n"
         ])
         defer { dir.cleanup() }
-        #expect(try render("main.j2", in: dir) == """
-            listen api
-                server ctl1 ctl1:9511 check inter 2s #1
-                server ctl2 ctl2:9511 check inter 2s #2
-            end
+        #expect(
+            try render("main.j2", in: dir) == """
+                listen api
+                    server ctl1 ctl1:9511 check inter 2s #1
+                    server ctl2 ctl2:9511 check inter 2s #2
+                end
 
-            """)
+                """)
     }
 
     @Test func theNameMayBeAnExpression() throws {
@@ -59,7 +62,7 @@ import Testing
             "main.j2": "a\n{% include 'inner.j2' %}\n",
             "inner.j2": "ok {{ port }}\n  x = {{ prot }}\n",
             "syntax.j2": "x\n{% if %}\n",
-            "bad-syntax.j2": "{% include 'syntax.j2' %}",
+            "bad-syntax.j2": "{% include 'syntax.j2' %}"
         ])
         defer { dir.cleanup() }
         let undefined = try #require(failure("main.j2", in: dir))
@@ -82,7 +85,7 @@ import Testing
         let dir = try TemplateDir([
             "a.j2": "A\n{% include 'b.j2' %}\n",
             "b.j2": "B\n\n{% include 'a.j2' %}\n",
-            "self.j2": "{% include 'self.j2' %}",
+            "self.j2": "{% include 'self.j2' %}"
         ])
         defer { dir.cleanup() }
         let cycle = try #require(failure("a.j2", in: dir))

@@ -1,9 +1,10 @@
 import Foundation
 import OrderedCollections
 import QuorumCore
-@testable import QuorumSteps
 import QuorumTesting
 import Testing
+
+@testable import QuorumSteps
 
 /// A `files/` directory holding `name` with `text`, removed by `cleanup`.
 struct TemplateDir {
@@ -59,8 +60,11 @@ struct TemplateDir {
         let fake = FakeRemote()
         let step = try TemplateStep(arguments: args(["src": "magnum.conf.j2", "dest": dest, "mode": "0640"]))
         let first = try await checkThenApply(step, on: fake, files: [dir.path], variables: variables)
-        #expect(first.diffs == [.file(dest, before: nil, after: "[api]\nhost = 10.0.0.11\n"),
-                                Diff(subject: "mode", before: nil, after: "0640")])
+        #expect(
+            first.diffs == [
+                .file(dest, before: nil, after: "[api]\nhost = 10.0.0.11\n"),
+                Diff(subject: "mode", before: nil, after: "0640")
+            ])
         #expect(fake.file(dest)?.text == "[api]\nhost = 10.0.0.11\n")
         let second = try await step.run(stepContext(fake, files: [dir.path], variables: variables))
         #expect(!second.changed)
@@ -88,8 +92,11 @@ struct TemplateDir {
         defer { dir.cleanup() }
         let fake = FakeRemote()
         fake.put(dest, "old\n")
-        let step = try TemplateStep(arguments: args(["src": "haproxy.cfg.j2", "dest": dest,
-                                                     "validate": "haproxy -c -f %s", "backup": true]))
+        let step = try TemplateStep(
+            arguments: args([
+                "src": "haproxy.cfg.j2", "dest": dest,
+                "validate": "haproxy -c -f %s", "backup": true
+            ]))
         let outcome = try await checkThenApply(step, on: fake, files: [dir.path], variables: variables)
         #expect(outcome.diffs == [.file(dest, before: "old\n", after: "listen 10.0.0.11\n")])
         #expect(fake.file(dest)?.text == "listen 10.0.0.11\n")

@@ -1,13 +1,15 @@
 import Foundation
 import OrderedCollections
 import QuorumCore
-@testable import QuorumSteps
 import QuorumTesting
 import Testing
 
+@testable import QuorumSteps
+
 private func context(_ remote: any Remote, check: Bool = false) -> StepContext {
-    StepContext(remote: remote, host: remote.host, check: check, wantsDiff: true,
-                variables: [:], templates: TemplateRenderer(), files: FileResolver(searchPath: []), location: nil)
+    StepContext(
+        remote: remote, host: remote.host, check: check, wantsDiff: true,
+        variables: [:], templates: TemplateRenderer(), files: FileResolver(searchPath: []), location: nil)
 }
 
 private func waitFor(_ values: [(String, Value)]) throws -> WaitForStep {
@@ -52,12 +54,16 @@ private func scratchDirectory() throws -> String {
         let host = LocalShellRemote(host: "localhost", directory: "/", refusingChanges: "wait_for must never change a host")
         // The pattern comes through stdin: were it in the script, `pgrep -f` would find the shell running it.
         // (`sh -c 'pgrep -f -- quorum-never-runs-xyz'` finds its own shell.)
-        let step = try waitFor([("process", .string("quorum-never-runs-xyz")), ("process_match", .string("full")),
-                                ("state", .string("absent")), ("timeout", .int(2))])
+        let step = try waitFor([
+            ("process", .string("quorum-never-runs-xyz")), ("process_match", .string("full")),
+            ("state", .string("absent")), ("timeout", .int(2))
+        ])
         let outcome = try await step.run(context(host))
         #expect(outcome.message?.hasPrefix("process matching `quorum-never-runs-xyz` gone after ") == true)
-        let hostile = try waitFor([("process", .string("x' $(touch /tmp/quorum-pwned) `touch /tmp/quorum-pwned`")),
-                                   ("process_match", .string("full")), ("state", .string("absent"))])
+        let hostile = try waitFor([
+            ("process", .string("x' $(touch /tmp/quorum-pwned) `touch /tmp/quorum-pwned`")),
+            ("process_match", .string("full")), ("state", .string("absent"))
+        ])
         _ = try await hostile.run(context(host))
         #expect(!FileManager.default.fileExists(atPath: "/tmp/quorum-pwned"))
     }
@@ -77,8 +83,10 @@ private func scratchDirectory() throws -> String {
             sleeper.waitUntilExit()
         }
         let host = LocalShellRemote(host: "localhost", directory: "/", refusingChanges: "wait_for must never change a host")
-        let step = try waitFor([("process", .string("sleep 307\\.123")), ("process_match", .string("full")),
-                                ("state", .string("stopped")), ("timeout", .int(1))])
+        let step = try waitFor([
+            ("process", .string("sleep 307\\.123")), ("process_match", .string("full")),
+            ("state", .string("stopped")), ("timeout", .int(1))
+        ])
         do {
             _ = try await step.run(context(host))
             Issue.record("expected a timeout")

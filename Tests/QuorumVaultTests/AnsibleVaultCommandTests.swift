@@ -15,7 +15,9 @@ struct AnsibleVaultCommandTests {
         try dir.write("pw-default", try AnsibleFixtures.text("password-default.txt"))
         try dir.write("pw-prod", try AnsibleFixtures.text("password-prod.txt"))
         try dir.write("extra.yml", try AnsibleFixtures.text("vault-1.2.yml"))
-        try dir.write("site.yml", """
+        try dir.write(
+            "site.yml",
+            """
             - hosts: all
               vars_files: [extra.yml]
               steps:
@@ -40,8 +42,9 @@ struct AnsibleVaultCommandTests {
         AnsibleFixtures.expectNoSecret(in: run.stdout + run.stderr)
 
         // --vault-password-file counts as the default id; the prod password comes from --vault-id.
-        let mixed = try QuorumBinary.run(["inventory", "-i", "hosts.yml", "--vault-password-file", "pw-default", "--vault-id", "prod@pw-prod"],
-                                         in: dir.path)
+        let mixed = try QuorumBinary.run(
+            ["inventory", "-i", "hosts.yml", "--vault-password-file", "pw-default", "--vault-id", "prod@pw-prod"],
+            in: dir.path)
         #expect(mixed.status == 0, "\(mixed.stderr)")
         #expect(mixed.stdout == run.stdout)
     }
@@ -50,19 +53,24 @@ struct AnsibleVaultCommandTests {
     func wrongPassword() throws {
         let dir = try project()
         try dir.write("pw-wrong", "Not-The-Password\n")
-        let inventory = try QuorumBinary.run(["inventory", "-i", "hosts.yml", "--vault-id", "default@pw-default", "--vault-id", "prod@pw-wrong"],
-                                             in: dir.path)
+        let inventory = try QuorumBinary.run(
+            ["inventory", "-i", "hosts.yml", "--vault-id", "default@pw-default", "--vault-id", "prod@pw-wrong"],
+            in: dir.path)
         #expect(inventory.status == 1)
         #expect(inventory.stdout.isEmpty)
-        #expect(inventory.stderr.contains("hosts.yml:11:20: error: cannot decrypt the inline `!vault` value in hosts.yml: wrong vault password or the file was modified (the HMAC does not match; tried vault ids prod, default)"),
-                "\(inventory.stderr)")
+        #expect(
+            inventory.stderr.contains(
+                "hosts.yml:11:20: error: cannot decrypt the inline `!vault` value in hosts.yml: wrong vault password or the file was modified (the HMAC does not match; tried vault ids prod, default)"
+            ),
+            "\(inventory.stderr)")
         // The inventory did not parse, so no host_vars were read; the group_vars file opened.
         #expect(!inventory.stderr.contains("group_vars/all.yml"))
         AnsibleFixtures.expectNoSecret(in: inventory.stderr)
 
         for command in ["validate", "apply"] {
-            let run = try QuorumBinary.run([command, "site.yml", "-i", "hosts.yml", "--vault-id", "default@pw-wrong", "--vault-id", "prod@pw-prod"],
-                                           in: dir.path)
+            let run = try QuorumBinary.run(
+                [command, "site.yml", "-i", "hosts.yml", "--vault-id", "default@pw-wrong", "--vault-id", "prod@pw-prod"],
+                in: dir.path)
             #expect(run.status == 1, "\(command): \(run.stderr)")
             #expect(run.stderr.contains("group_vars/all.yml:1:1: error: cannot decrypt group_vars/all.yml: wrong vault password"), "\(run.stderr)")
             #expect(run.stderr.contains("no host was contacted"))
@@ -76,8 +84,9 @@ struct AnsibleVaultCommandTests {
         let dir = try project()
         let script = try dir.script("default-pass.sh", "touch \"$(dirname \"$0\")/script-ran\"\nprintf 'Fixture-Default-Password-11\\nsecond line\\n'\n")
         let client = try dir.script("vault-client.sh", "[ \"$1 $2\" = '--vault-id prod' ] || exit 7\necho Fixture-Prod-Password-12\n")
-        let run = try QuorumBinary.run(["inventory", "-i", "hosts.yml", "--vault-password-file", script, "--vault-id", "prod@" + client],
-                                       in: dir.path)
+        let run = try QuorumBinary.run(
+            ["inventory", "-i", "hosts.yml", "--vault-password-file", script, "--vault-id", "prod@" + client],
+            in: dir.path)
         #expect(run.status == 0, "\(run.stderr)")
         #expect(dir.read("script-ran") != nil)
         #expect(run.stdout.contains("db_credential: ********"))
@@ -95,29 +104,42 @@ struct AnsibleVaultCommandTests {
         try dir.write("group_vars/all.yml", try AnsibleFixtures.text("vault-1.1.yml"), mode: 0o644)
         try dir.write("new-pw", "New-Quorum-Passphrase-5\n")
         let plain = try AnsibleFixtures.text("plain-1.1.yml")
-        let view = try QuorumBinary.run(["vault", "view", "group_vars/all.yml", "--vault-password-file", "pw-default"], in: dir.path,
-                                        plaintextStdout: true)
+        let view = try QuorumBinary.run(
+            ["vault", "view", "group_vars/all.yml", "--vault-password-file", "pw-default"], in: dir.path,
+            plaintextStdout: true)
         #expect(view.status == 0 && view.stdout == plain, "\(view.stderr)")
 
-        let plainRekey = try QuorumBinary.run(["vault", "rekey", "group_vars/all.yml", "--vault-password-file", "pw-default",
-                                               "--new-vault-password-file", "new-pw"], in: dir.path)
+        let plainRekey = try QuorumBinary.run(
+            [
+                "vault", "rekey", "group_vars/all.yml", "--vault-password-file", "pw-default",
+                "--new-vault-password-file", "new-pw"
+            ], in: dir.path)
         #expect(plainRekey.status == 1 && plainRekey.stderr.contains("rekey --from-ansible"), "\(plainRekey.stderr)")
 
-        let wrong = try QuorumBinary.run(["vault", "rekey", "--from-ansible", "group_vars/all.yml", "--vault-id", "prod@pw-prod",
-                                          "--new-vault-password-file", "new-pw"], in: dir.path)
+        let wrong = try QuorumBinary.run(
+            [
+                "vault", "rekey", "--from-ansible", "group_vars/all.yml", "--vault-id", "prod@pw-prod",
+                "--new-vault-password-file", "new-pw"
+            ], in: dir.path)
         #expect(wrong.status == 1)
-        #expect(wrong.stderr == "error: cannot decrypt group_vars/all.yml: wrong vault password or the file was modified (the HMAC does not match; tried vault id prod)\n")
+        #expect(
+            wrong.stderr
+                == "error: cannot decrypt group_vars/all.yml: wrong vault password or the file was modified (the HMAC does not match; tried vault id prod)\n")
         #expect(dir.read("group_vars/all.yml") == (try AnsibleFixtures.text("vault-1.1.yml")))
 
-        let convert = try QuorumBinary.run(["vault", "rekey", "--from-ansible", "group_vars/all.yml", "--vault-id", "default@pw-default",
-                                            "--new-vault-password-file", "new-pw"], in: dir.path)
+        let convert = try QuorumBinary.run(
+            [
+                "vault", "rekey", "--from-ansible", "group_vars/all.yml", "--vault-id", "default@pw-default",
+                "--new-vault-password-file", "new-pw"
+            ], in: dir.path)
         #expect(convert.status == 0, "\(convert.stderr)")
         let converted = try #require(dir.read("group_vars/all.yml"))
         #expect(converted.hasPrefix("$QUORUM_VAULT;1;AES256-GCM;scrypt;"))
         #expect(dir.mode("group_vars/all.yml") == 0o600)
         AnsibleFixtures.expectNoSecret(in: converted)
-        let back = try QuorumBinary.run(["vault", "view", "group_vars/all.yml", "--vault-password-file", "new-pw"], in: dir.path,
-                                        plaintextStdout: true)
+        let back = try QuorumBinary.run(
+            ["vault", "view", "group_vars/all.yml", "--vault-password-file", "new-pw"], in: dir.path,
+            plaintextStdout: true)
         #expect(back.status == 0 && back.stdout == plain, "\(back.stderr)")
         // The project still loads, the converted file now with Quorum's passphrase.
         let inventory = try QuorumBinary.run(["inventory", "-i", "hosts.yml", "--vault-password-file", "new-pw"] + Self.ids, in: dir.path)
@@ -131,8 +153,11 @@ struct AnsibleVaultCommandTests {
         let dir = try project()
         let validate = try QuorumBinary.run(["validate", "site.yml", "-i", "hosts.yml"] + Self.ids, in: dir.path)
         #expect(validate.status == 0, "\(validate.stderr)")
-        let apply = try QuorumBinary.run(["apply", "site.yml", "-i", "hosts.yml", "--json", "report.json", "--diff", "-v",
-                                          "--connect-timeout", "2"] + Self.ids, in: dir.path)
+        let apply = try QuorumBinary.run(
+            [
+                "apply", "site.yml", "-i", "hosts.yml", "--json", "report.json", "--diff", "-v",
+                "--connect-timeout", "2"
+            ] + Self.ids, in: dir.path)
         #expect(apply.status == 3, "\(apply.stdout)\(apply.stderr)")
         let report = try #require(dir.read("report.json"))
         #expect(report.contains("ctl1"))

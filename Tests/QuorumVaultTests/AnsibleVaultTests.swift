@@ -20,13 +20,19 @@ enum AnsibleFixtures {
     static let defaultPassword = VaultPassphrase("Fixture-Default-Password-11")
     static let prodPassword = VaultPassphrase("Fixture-Prod-Password-12")
     static var both: VaultKeyring {
-        VaultKeyring(passphrase: nil, identities: [VaultIdentity(label: "default", passphrase: defaultPassword),
-                                                   VaultIdentity(label: "prod", passphrase: prodPassword)])
+        VaultKeyring(
+            passphrase: nil,
+            identities: [
+                VaultIdentity(label: "default", passphrase: defaultPassword),
+                VaultIdentity(label: "prod", passphrase: prodPassword)
+            ])
     }
 
     /// Every plaintext value the fixtures hold that must never be printed.
-    static let secrets = ["Fixture-Keystone-Admin-11", "Fixture-Rabbit-Word-11", "Fixture-Magnum-Db-12/x+y",
-                          "Fixture-Inline-Amqp-13", "Fixture-Inline-Db-14"]
+    static let secrets = [
+        "Fixture-Keystone-Admin-11", "Fixture-Rabbit-Word-11", "Fixture-Magnum-Db-12/x+y",
+        "Fixture-Inline-Amqp-13", "Fixture-Inline-Db-14"
+    ]
 
     static func expectNoSecret(in text: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) {
         for secret in secrets {
@@ -58,9 +64,12 @@ struct AnsibleVaultFormatTests {
         // The prod password given under another label still opens it (after the named id was tried).
         let relabelled = VaultKeyring(passphrase: AnsibleFixtures.prodPassword)
         #expect(String(decoding: try relabelled.decrypt(text), as: UTF8.self) == plain)
-        let wrong = VaultKeyring(passphrase: VaultPassphrase("nope"),
-                                 identities: [VaultIdentity(label: "other", passphrase: VaultPassphrase("nope2")),
-                                              VaultIdentity(label: "prod", passphrase: VaultPassphrase("nope3"))])
+        let wrong = VaultKeyring(
+            passphrase: VaultPassphrase("nope"),
+            identities: [
+                VaultIdentity(label: "other", passphrase: VaultPassphrase("nope2")),
+                VaultIdentity(label: "prod", passphrase: VaultPassphrase("nope3"))
+            ])
         #expect(throws: VaultError.noMatchingPassword(tried: ["prod", "default", "other"])) { try wrong.decrypt(text) }
         #expect(throws: VaultError.noPassphrase) { try VaultKeyring(passphrase: nil).decrypt(text) }
     }
@@ -79,7 +88,8 @@ struct AnsibleVaultFormatTests {
         #expect(throws: VaultError.wrongPassphraseOrModified) {
             try AnsibleVaultFormat.decrypt(changed, password: AnsibleFixtures.defaultPassword)
         }
-        #expect(VaultError.noMatchingPassword(tried: ["default"]).description
+        #expect(
+            VaultError.noMatchingPassword(tried: ["default"]).description
                 == "wrong vault password or the file was modified (the HMAC does not match; tried vault id default)")
         #expect(throws: VaultError.malformed("the body is not hexadecimal")) {
             try AnsibleVaultFormat.decrypt(text.replacingOccurrences(of: "\n3", with: "\nz"), password: AnsibleFixtures.defaultPassword)
@@ -104,8 +114,9 @@ struct AnsibleVaultFormatTests {
 
         let none = try #require(throws: ConfigurationError.self) { try Inventory.load(dir + "/hosts.yml") }
         #expect(none.diagnostics.count == 2)
-        #expect(none.description.contains("\(dir)/hosts.yml:4:22: error: an inline `!vault` value and no vault password was given"),
-                "\(none.description)")
+        #expect(
+            none.description.contains("\(dir)/hosts.yml:4:22: error: an inline `!vault` value and no vault password was given"),
+            "\(none.description)")
         let wrong = try #require(throws: ConfigurationError.self) {
             try Inventory.load(dir + "/hosts.yml", vault: VaultKeyring(passphrase: AnsibleFixtures.defaultPassword))
         }
@@ -135,7 +146,10 @@ struct AnsibleVaultFormatTests {
         let wrong = try #require(throws: ConfigurationError.self) {
             try Inventory.load(dir + "/hosts.yml", vault: VaultKeyring(passphrase: AnsibleFixtures.defaultPassword))
         }
-        #expect(wrong.description == "\(dir)/host_vars/ctl1.yml:1:1: error: cannot decrypt \(dir)/host_vars/ctl1.yml: wrong vault password or the file was modified (the HMAC does not match; tried vault id default)")
+        #expect(
+            wrong.description
+                == "\(dir)/host_vars/ctl1.yml:1:1: error: cannot decrypt \(dir)/host_vars/ctl1.yml: wrong vault password or the file was modified (the HMAC does not match; tried vault id default)"
+        )
         let none = try #require(throws: ConfigurationError.self) { try Inventory.load(dir + "/hosts.yml") }
         #expect(none.description.contains("\(dir)/group_vars/all.yml is an Ansible Vault file and no vault passphrase was given"))
     }
@@ -155,8 +169,10 @@ extension AnsibleVaultFormatTests {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let passphrase = VaultPassphrase("Inventory-Passphrase-4")
-        for (name, text) in [("hosts.yml", "all:\n  vars: {amqp_login: Vaulted-Yaml-Value-6}\n  hosts:\n    ctl1: {ansible_host: 10.0.0.11}\n"),
-                             ("hosts.ini", "[controllers]\nctl1 ansible_host=10.0.0.11 amqp_login=Vaulted-Ini-Value-7\n")] {
+        for (name, text) in [
+            ("hosts.yml", "all:\n  vars: {amqp_login: Vaulted-Yaml-Value-6}\n  hosts:\n    ctl1: {ansible_host: 10.0.0.11}\n"),
+            ("hosts.ini", "[controllers]\nctl1 ansible_host=10.0.0.11 amqp_login=Vaulted-Ini-Value-7\n")
+        ] {
             try VaultFormat.encrypt(Array(text.utf8), passphrase: passphrase).write(toFile: dir + "/" + name, atomically: true, encoding: .utf8)
             let inventory = try Inventory.load(dir + "/" + name, vault: VaultKeyring(passphrase: passphrase))
             let value = try #require(inventory.variables(for: "ctl1")["amqp_login"]?.stringValue)

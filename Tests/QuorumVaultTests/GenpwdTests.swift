@@ -111,8 +111,9 @@ struct GenpwdCommandTests {
         try dir.write("passwords.yml", Self.secretsFile)
         let env = ["QUORUM_VAULT_PASSWORD": "Genpwd-Passphrase-3"]
         #expect(try QuorumBinary.run(["vault", "encrypt", "passwords.yml"], in: dir.path, environment: env).status == 0)
-        let run = try QuorumBinary.run(["vault", "genpwd", "passwords.yml", "--length", "20", "--alphabet", "0123456789abcdef"],
-                                       in: dir.path, environment: env)
+        let run = try QuorumBinary.run(
+            ["vault", "genpwd", "passwords.yml", "--length", "20", "--alphabet", "0123456789abcdef"],
+            in: dir.path, environment: env)
         #expect(run.status == 0, "\(run.stderr)")
         #expect(dir.read("passwords.yml")?.hasPrefix("$QUORUM_VAULT;1;") == true)
         #expect(dir.mode("passwords.yml") == 0o600)

@@ -6,9 +6,11 @@ import Testing
 /// (HOME is the test's directory, so no passphrase or editor comes from the test's own), and every byte it
 /// prints checked for secrets, except a `vault view`'s stdout (`plaintextStdout`), which is the plaintext by design.
 enum QuorumBinary {
-    static func run(_ arguments: [String], in directory: String, environment extra: [String: String] = [:],
-                    setsid: Bool = false, plaintextStdout: Bool = false,
-                    sourceLocation: SourceLocation = #_sourceLocation) throws -> QuorumCLI.Run {
+    static func run(
+        _ arguments: [String], in directory: String, environment extra: [String: String] = [:],
+        setsid: Bool = false, plaintextStdout: Bool = false,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> QuorumCLI.Run {
         var environment = QuorumCLI.fixedEnvironment(home: directory)
         environment.merge(extra) { $1 }
         let result = try QuorumCLI.run(arguments, json: false, environment: environment, directory: directory, setsid: setsid)
@@ -24,9 +26,11 @@ enum Leaks {
 
     static func forms(of secret: String) -> [String] {
         let base64 = Data(secret.utf8).base64EncodedString()
-        return [secret, base64, String(base64.prefix { $0 != "=" }),
-                secret.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? secret,
-                secret.addingPercentEncoding(withAllowedCharacters: .urlUserAllowed) ?? secret]
+        return [
+            secret, base64, String(base64.prefix { $0 != "=" }),
+            secret.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? secret,
+            secret.addingPercentEncoding(withAllowedCharacters: .urlUserAllowed) ?? secret
+        ]
     }
 
     static func expectNone(in text: String, sourceLocation: SourceLocation = #_sourceLocation) {
@@ -113,19 +117,22 @@ struct VaultCommandTests {
         try dir.write("pw1", "First-Passphrase\n")
         try dir.write("pw2", "Second-Passphrase\n")
         let editor = try dir.script("fill.sh", "cat > \"$1\" <<'END'\n\(Self.plaintext)END\n")
-        let create = try QuorumBinary.run(["vault", "create", "new.yml", "--vault-password-file", "pw1"], in: dir.path,
-                                          environment: ["EDITOR": editor, "TMPDIR": dir.path])
+        let create = try QuorumBinary.run(
+            ["vault", "create", "new.yml", "--vault-password-file", "pw1"], in: dir.path,
+            environment: ["EDITOR": editor, "TMPDIR": dir.path])
         #expect(create.status == 0, "\(create.stderr)")
         #expect(dir.read("new.yml")?.hasPrefix(Self.header) == true)
         #expect(dir.mode("new.yml") == 0o600)
         let before = try #require(dir.read("new.yml"))
 
-        let exists = try QuorumBinary.run(["vault", "create", "new.yml", "--vault-password-file", "pw1"], in: dir.path,
-                                          environment: ["EDITOR": editor])
+        let exists = try QuorumBinary.run(
+            ["vault", "create", "new.yml", "--vault-password-file", "pw1"], in: dir.path,
+            environment: ["EDITOR": editor])
         #expect(exists.status == 1 && exists.stderr.contains("new.yml exists"))
 
-        let rekey = try QuorumBinary.run(["vault", "rekey", "new.yml", "--vault-password-file", "pw1", "--new-vault-password-file", "pw2"],
-                                         in: dir.path)
+        let rekey = try QuorumBinary.run(
+            ["vault", "rekey", "new.yml", "--vault-password-file", "pw1", "--new-vault-password-file", "pw2"],
+            in: dir.path)
         #expect(rekey.status == 0, "\(rekey.stderr)")
         #expect(dir.read("new.yml") != before)
         let old = try QuorumBinary.run(["vault", "view", "new.yml", "--vault-password-file", "pw1"], in: dir.path)
@@ -151,8 +158,9 @@ struct VaultCommandTests {
         let editor = try dir.script("editor.sh", "touch \"$(dirname \"$0\")/editor-ran\"\n")
         let listing = dir.listing()
         for command in [["view"], ["decrypt"], ["edit"], ["rekey", "--new-vault-password-file", "pw2"]] {
-            let run = try QuorumBinary.run(["vault"] + command + ["vars.yml"], in: dir.path,
-                                           environment: ["QUORUM_VAULT_PASSWORD": "Wrong-Passphrase", "EDITOR": editor])
+            let run = try QuorumBinary.run(
+                ["vault"] + command + ["vars.yml"], in: dir.path,
+                environment: ["QUORUM_VAULT_PASSWORD": "Wrong-Passphrase", "EDITOR": editor])
             #expect(run.status == 1, "\(command)")
             #expect(run.stderr == "error: cannot decrypt vars.yml: wrong passphrase or the file was modified\n", "\(command)")
             #expect(run.stdout.isEmpty)
@@ -190,14 +198,17 @@ struct VaultCommandTests {
         let sealed = try sealedFile(dir)
         try FileManager.default.createDirectory(atPath: dir.path + "/tmp", withIntermediateDirectories: true)
         let log = dir.path + "/editor.log"
-        let editor = try dir.script("editor.sh", """
+        let editor = try dir.script(
+            "editor.sh",
+            """
             echo "$1" > '\(log)'
             stat -c %a "$1" >> '\(log)'
             stat -c %a "$(dirname "$1")" >> '\(log)'
             echo 'added: line' >> "$1"
             """)
-        let run = try QuorumBinary.run(["vault", "edit", "vars.yml"], in: dir.path,
-                                       environment: Self.env.merging(["EDITOR": editor, "TMPDIR": dir.path + "/tmp"]) { $1 })
+        let run = try QuorumBinary.run(
+            ["vault", "edit", "vars.yml"], in: dir.path,
+            environment: Self.env.merging(["EDITOR": editor, "TMPDIR": dir.path + "/tmp"]) { $1 })
         #expect(run.status == 0, "\(run.stderr)")
         let seen = try #require(dir.read("editor.log")).split(separator: "\n").map(String.init)
         #expect(seen.count == 3)
@@ -219,8 +230,9 @@ struct VaultCommandTests {
         try FileManager.default.createDirectory(atPath: dir.path + "/tmp", withIntermediateDirectories: true)
         let log = dir.path + "/editor.log"
         let failing = try dir.script("failing.sh", "echo \"$1\" > '\(log)'\necho 'half: done' >> \"$1\"\nexit 3\n")
-        let run = try QuorumBinary.run(["vault", "edit", "vars.yml"], in: dir.path,
-                                       environment: Self.env.merging(["EDITOR": failing, "TMPDIR": dir.path + "/tmp"]) { $1 })
+        let run = try QuorumBinary.run(
+            ["vault", "edit", "vars.yml"], in: dir.path,
+            environment: Self.env.merging(["EDITOR": failing, "TMPDIR": dir.path + "/tmp"]) { $1 })
         #expect(run.status == 1)
         #expect(run.stderr.contains("exited with status 3"))
         #expect(dir.read("vars.yml") == sealed)
@@ -228,8 +240,9 @@ struct VaultCommandTests {
         #expect(!path.isEmpty && !FileManager.default.fileExists(atPath: path))
         #expect(FileManager.default.subpaths(atPath: dir.path + "/tmp") == [])
 
-        let unchanged = try QuorumBinary.run(["vault", "edit", "vars.yml"], in: dir.path,
-                                             environment: Self.env.merging(["EDITOR": "true", "TMPDIR": dir.path + "/tmp"]) { $1 })
+        let unchanged = try QuorumBinary.run(
+            ["vault", "edit", "vars.yml"], in: dir.path,
+            environment: Self.env.merging(["EDITOR": "true", "TMPDIR": dir.path + "/tmp"]) { $1 })
         #expect(unchanged.status == 0 && unchanged.stderr.contains("unchanged"))
         #expect(dir.read("vars.yml") == sealed)
         #expect(FileManager.default.subpaths(atPath: dir.path + "/tmp") == [])
@@ -260,7 +273,9 @@ struct VaultRunTests {
         try dir.write("hosts.yml", "all:\n  hosts:\n    ctl1: {ansible_host: 127.0.0.1, ansible_port: 1, ansible_user: root}\n")
         try dir.write("group_vars/all.yml", "admin_login: \"Zebra-Quokka-93/x+y\"\nrabbit_url: \"amqp://u:Host-Secret-88!@mq:5672/\"\nregion: RegionOne\n")
         try dir.write("secrets.yml", "greeting: \"Vars-File-Secret-9?\"\n")
-        try dir.write("site.yml", """
+        try dir.write(
+            "site.yml",
+            """
             - hosts: all
               vars_files: [secrets.yml]
               steps:
@@ -308,8 +323,11 @@ struct VaultRunTests {
             #expect(dir.read("report.json") == nil)
         }
 
-        let apply = try QuorumBinary.run(["apply", "site.yml", "-i", "hosts.yml", "--json", "report.json", "--diff", "-v",
-                                          "--connect-timeout", "2"], in: dir.path, environment: Self.env)
+        let apply = try QuorumBinary.run(
+            [
+                "apply", "site.yml", "-i", "hosts.yml", "--json", "report.json", "--diff", "-v",
+                "--connect-timeout", "2"
+            ], in: dir.path, environment: Self.env)
         #expect(apply.status == 3, "\(apply.stdout)\(apply.stderr)")
         let report = try #require(dir.read("report.json"))
         Leaks.expectNone(in: report)

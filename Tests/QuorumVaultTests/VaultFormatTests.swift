@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import QuorumVault
 
 /// The format and its crypto, through the library. Tests use scrypt's lowest accepted cost (logN 15)
@@ -40,7 +41,8 @@ struct VaultFormatTests {
 
     @Test("salt and nonce are fresh for every encryption")
     func freshSaltAndNonce() throws {
-        let a = Self.split(try sealed()).body, b = Self.split(try sealed()).body
+        let a = Self.split(try sealed()).body
+        let b = Self.split(try sealed()).body
         #expect(a.prefix(16) != b.prefix(16))
         #expect(a.dropFirst(16).prefix(12) != b.dropFirst(16).prefix(12))
         #expect(a != b)

@@ -17,7 +17,8 @@ struct VaultLoadingTests {
         for (relative, text) in files {
             let path = dir + "/" + relative
             try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            let content = vaulted.contains(relative)
+            let content =
+                vaulted.contains(relative)
                 ? try VaultFormat.encrypt(Array(text.utf8), passphrase: passphrase, parameters: quick) : text
             try content.write(toFile: path, atomically: true, encoding: .utf8)
         }
@@ -28,12 +29,13 @@ struct VaultLoadingTests {
 
     @Test("group_vars and host_vars vault files load with the passphrase; every value they hold is a secret")
     func loads() throws {
-        let dir = try Self.scratch([
-            "hosts.yml": Self.inventory,
-            "group_vars/all.yml": "db_admin: Zebra-Quokka-93\nnested: {list: [Inner-Value-77, 5432]}\nflag: true\n",
-            "host_vars/ctl1/secrets.yml": "host_only: Host-Secret-88\n",
-            "host_vars/ctl1/plain.yml": "plain_value: Not-A-Secret\n",
-        ], vaulted: ["group_vars/all.yml", "host_vars/ctl1/secrets.yml"])
+        let dir = try Self.scratch(
+            [
+                "hosts.yml": Self.inventory,
+                "group_vars/all.yml": "db_admin: Zebra-Quokka-93\nnested: {list: [Inner-Value-77, 5432]}\nflag: true\n",
+                "host_vars/ctl1/secrets.yml": "host_only: Host-Secret-88\n",
+                "host_vars/ctl1/plain.yml": "plain_value: Not-A-Secret\n"
+            ], vaulted: ["group_vars/all.yml", "host_vars/ctl1/secrets.yml"])
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let inventory = try Inventory.load(dir + "/hosts.yml", vault: VaultKeyring(passphrase: Self.passphrase))
         let variables = inventory.variables(for: "ctl1")
@@ -52,13 +54,15 @@ struct VaultLoadingTests {
 
     @Test("a wrong passphrase, or none, is a diagnostic naming the file")
     func wrongOrMissingPassphrase() throws {
-        let dir = try Self.scratch(["hosts.yml": Self.inventory, "group_vars/all.yml": "db_admin: Zebra-Quokka-93\n"],
-                                   vaulted: ["group_vars/all.yml"])
+        let dir = try Self.scratch(
+            ["hosts.yml": Self.inventory, "group_vars/all.yml": "db_admin: Zebra-Quokka-93\n"],
+            vaulted: ["group_vars/all.yml"])
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let wrong = try #require(throws: ConfigurationError.self) {
             try Inventory.load(dir + "/hosts.yml", vault: VaultKeyring(passphrase: VaultPassphrase("nope")))
         }
-        #expect(wrong.description == "\(dir)/group_vars/all.yml:1:1: error: cannot decrypt \(dir)/group_vars/all.yml: wrong passphrase or the file was modified")
+        #expect(
+            wrong.description == "\(dir)/group_vars/all.yml:1:1: error: cannot decrypt \(dir)/group_vars/all.yml: wrong passphrase or the file was modified")
         let missing = try #require(throws: ConfigurationError.self) { try Inventory.load(dir + "/hosts.yml") }
         #expect(missing.description.contains("\(dir)/group_vars/all.yml is a vault file and no vault passphrase was given"))
         #expect(!wrong.description.contains("Zebra") && !missing.description.contains("Zebra"))
@@ -83,11 +87,12 @@ struct VaultLoadingTests {
 
     @Test("vars_files may be vault files: the loader reads them, the static checker knows their names; a file it cannot open is named")
     func varsFiles() throws {
-        let dir = try Self.scratch([
-            "hosts.yml": Self.inventory,
-            "secrets.yml": "magnum_db_pw: Vars-File-Secret-9\n",
-            "site.yml": "- hosts: all\n  vars_files: [secrets.yml]\n  steps:\n    - command: \"echo {{ magnum_db_pw }}\"\n",
-        ], vaulted: ["secrets.yml"])
+        let dir = try Self.scratch(
+            [
+                "hosts.yml": Self.inventory,
+                "secrets.yml": "magnum_db_pw: Vars-File-Secret-9\n",
+                "site.yml": "- hosts: all\n  vars_files: [secrets.yml]\n  steps:\n    - command: \"echo {{ magnum_db_pw }}\"\n"
+            ], vaulted: ["secrets.yml"])
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let inventory = try Inventory.load(dir + "/hosts.yml")
         func load(_ vault: VaultKeyring?) -> (playbook: Playbook, diagnostics: [Diagnostic]) {
@@ -101,7 +106,8 @@ struct VaultLoadingTests {
         #expect(file.encrypted && file.variables.map(\.name) == ["magnum_db_pw"])
         #expect(!StaticChecker(inventory: inventory).check([good.playbook]).contains { $0.message.contains("magnum_db_pw") })
         let wrong = load(VaultKeyring(passphrase: VaultPassphrase("nope"))).diagnostics
-        #expect(wrong.contains { $0.description == "\(dir)/secrets.yml:1:1: error: cannot decrypt \(dir)/secrets.yml: wrong passphrase or the file was modified" })
+        #expect(
+            wrong.contains { $0.description == "\(dir)/secrets.yml:1:1: error: cannot decrypt \(dir)/secrets.yml: wrong passphrase or the file was modified" })
         let none = load(nil).diagnostics
         #expect(none.contains { $0.message == "\(dir)/secrets.yml is a vault file and no vault passphrase was given" })
 

@@ -53,7 +53,8 @@ enum HostName {
         let parts = body.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         let usage = "`\(text)`: a host range is written `[start:end]` or `[start:end:step]`"
         guard parts.count == 2 || parts.count == 3 else { throw Problem(message: usage) }
-        let begin = parts[0].isEmpty ? "0" : parts[0], end = parts[1]
+        let begin = parts[0].isEmpty ? "0" : parts[0]
+        let end = parts[1]
         var step = 1
         if parts.count == 3 {
             guard let s = Int(parts[2]), s > 0 else { throw Problem(message: "`\(text)`: a range step must be a positive integer") }
@@ -71,7 +72,8 @@ enum HostName {
             }
         }
         if begin.count == 1, end.count == 1, let low = begin.unicodeScalars.first, let high = end.unicodeScalars.first,
-           low.properties.isAlphabetic, high.properties.isAlphabetic, low.isASCII, high.isASCII {
+            low.properties.isAlphabetic, high.properties.isAlphabetic, low.isASCII, high.isASCII
+        {
             guard low.value <= high.value else { throw Problem(message: "`\(text)`: range start is after its end") }
             return stride(from: low.value, through: high.value, by: step).compactMap { Unicode.Scalar($0).map { String($0) } }
         }

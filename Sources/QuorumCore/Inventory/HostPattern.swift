@@ -1,4 +1,5 @@
 import Foundation
+
 /// Ansible host patterns: `all`, `*`, a group, a host, globs (`ctl*`), regexes (`~ctl[0-9]+`),
 /// subscripts (`ctl[0]`, `ctl[0:1]`), lists joined by `:` or `,` (union), `&x` (intersection) and
 /// `!x` (exclusion). Unions apply first, then intersections, then exclusions.
@@ -11,11 +12,17 @@ extension Inventory {
     public func select(_ pattern: String, at location: SourceLocation?) throws -> [String] {
         let terms = HostPattern.split(pattern)
         guard !terms.isEmpty else { throw ConfigurationError([.error("empty host pattern", at: location)]) }
-        var unions: [String] = [], intersections: [String] = [], exclusions: [String] = []
+        var unions: [String] = []
+        var intersections: [String] = []
+        var exclusions: [String] = []
         for term in terms {
-            if term.hasPrefix("!") { exclusions.append(String(term.dropFirst())) }
-            else if term.hasPrefix("&") { intersections.append(String(term.dropFirst())) }
-            else { unions.append(term) }
+            if term.hasPrefix("!") {
+                exclusions.append(String(term.dropFirst()))
+            } else if term.hasPrefix("&") {
+                intersections.append(String(term.dropFirst()))
+            } else {
+                unions.append(term)
+            }
         }
         var diagnostics = DiagnosticCollector()
         func matched(_ term: String) -> Set<String> {
@@ -52,8 +59,9 @@ extension Inventory {
             for name in groups.keys where HostPattern.glob(base, matches: name) { found.formUnion(members(of: name)) }
             found.formUnion(hosts.filter { HostPattern.glob(base, matches: $0) })
         } else {
-            throw HostPattern.Problem(message: "no group or host named `\(base)` in the inventory",
-                                      hint: DidYouMean.hint(for: base, among: groups.keys.sorted() + hosts))
+            throw HostPattern.Problem(
+                message: "no group or host named `\(base)` in the inventory",
+                hint: DidYouMean.hint(for: base, among: groups.keys.sorted() + hosts))
         }
         let ordered = hosts.filter(found.contains)
         if ordered.isEmpty && groups[base] == nil {
@@ -76,10 +84,17 @@ enum HostPattern {
         if pattern.contains(",") {
             parts = pattern.split(separator: ",").map(String.init)
         } else {
-            var result: [String] = [], current = "", depth = 0
+            var result: [String] = []
+            var current = ""
+            var depth = 0
             for c in pattern {
                 if c == "[" { depth += 1 } else if c == "]" { depth = max(0, depth - 1) }
-                if c == ":" && depth == 0 { result.append(current); current = "" } else { current.append(c) }
+                if c == ":" && depth == 0 {
+                    result.append(current)
+                    current = ""
+                } else {
+                    current.append(c)
+                }
             }
             parts = result + [current]
         }
@@ -134,7 +149,8 @@ enum HostPattern {
             var set = p[(p.startIndex + 1)..<close]
             let negate = set.first == "!"
             if negate { set = set.dropFirst() }
-            var hit = false, i = set.startIndex
+            var hit = false
+            var i = set.startIndex
             while i < set.endIndex {
                 if i + 2 < set.endIndex, set[i + 1] == "-" {
                     if set[i] <= c && c <= set[i + 2] { hit = true }

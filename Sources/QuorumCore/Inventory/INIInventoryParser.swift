@@ -51,13 +51,19 @@ enum INIInventoryParser {
         }
         let known = builder.groupOrder.filter(defined.contains)
         for (name, location) in childLinks where !defined.contains(name) {
-            builder.diagnostics.append(contentsOf: [Diagnostic(.warning, "group `\(name)` is not defined; it is created empty",
-                                                               at: location, hint: DidYouMean.hint(for: name, among: known))])
+            builder.diagnostics.append(contentsOf: [
+                Diagnostic(
+                    .warning, "group `\(name)` is not defined; it is created empty",
+                    at: location, hint: DidYouMean.hint(for: name, among: known))
+            ])
             defined.insert(name)
         }
         for (name, location) in varsSections where !defined.contains(name) {
-            builder.diagnostics.append(contentsOf: [Diagnostic(.warning, "[\(name):vars] is for a group with no hosts and no children",
-                                                               at: location, hint: DidYouMean.hint(for: name, among: known))])
+            builder.diagnostics.append(contentsOf: [
+                Diagnostic(
+                    .warning, "[\(name):vars] is for a group with no hosts and no children",
+                    at: location, hint: DidYouMean.hint(for: name, among: known))
+            ])
         }
     }
 
@@ -82,8 +88,9 @@ enum INIInventoryParser {
         case "vars": return .vars(name)
         case "children": return .children(name)
         default:
-            builder.diagnostics.error("unknown section kind `:\(parts[1])` in `[\(header)]` (a section is [group], [group:vars] or [group:children])",
-                                      at: location, hint: DidYouMean.hint(for: parts[1], among: ["vars", "children"]))
+            builder.diagnostics.error(
+                "unknown section kind `:\(parts[1])` in `[\(header)]` (a section is [group], [group:vars] or [group:children])",
+                at: location, hint: DidYouMean.hint(for: parts[1], among: ["vars", "children"]))
             return nil
         }
     }
@@ -97,11 +104,13 @@ enum INIInventoryParser {
             return
         }
         guard let first = words.first else { return }
-        let names: [String], port: Int?
+        let names: [String]
+        let port: Int?
         do {
             (names, port) = try HostName.parse(first.text)
         } catch {
-            let hint = first.text.contains("=") && group == "ungrouped"
+            let hint =
+                first.text.contains("=") && group == "ungrouped"
                 ? "variables for every host go in an [all:vars] section" : nil
             builder.diagnostics.error(error.message, at: at(first.column), hint: hint)
             return
@@ -144,7 +153,8 @@ enum INIInventoryParser {
     private static func variableNameProblem(_ key: String) -> String? {
         if key.isEmpty { return "a variable needs a name before `=`" }
         guard let first = key.first, first.isLetter || first == "_",
-              key.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
+            key.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" })
+        else {
             return "`\(key)` is not a valid variable name (letters, digits and `_`, not starting with a digit)"
         }
         return nil

@@ -31,7 +31,10 @@ enum INIValue {
             let c = chars[index]
             switch c {
             case _ where c.isWhitespace:
-                if let word = current { words.append(word); current = nil }
+                if let word = current {
+                    words.append(word)
+                    current = nil
+                }
             case "#" where current == nil:
                 index = chars.count
                 continue
@@ -94,12 +97,14 @@ enum INIValue {
         }
         if let number = integer(text) { return .int(number) }
         if text.contains(where: \.isNumber), text.contains(where: { ".eE".contains($0) }),
-           text.allSatisfy({ $0.isASCII && ($0.isNumber || "+-.eE_".contains($0)) }),
-           let number = Double(text.replacingOccurrences(of: "_", with: "")) {
+            text.allSatisfy({ $0.isASCII && ($0.isNumber || "+-.eE_".contains($0)) }),
+            let number = Double(text.replacingOccurrences(of: "_", with: ""))
+        {
             return .double(number)
         }
         if let first = text.first, first == "[" || first == "{",
-           let node = try? YAMLFile.parse(text, path: "<ini value>"), node.scalar == nil {
+            let node = try? YAMLFile.parse(text, path: "<ini value>"), node.scalar == nil
+        {
             return node.value
         }
         return .string(text)
@@ -108,13 +113,17 @@ enum INIValue {
     private static func integer(_ text: String) -> Int? {
         var body = Substring(text)
         var sign = 1
-        if let first = body.first, first == "+" || first == "-" { sign = first == "-" ? -1 : 1; body = body.dropFirst() }
+        if let first = body.first, first == "+" || first == "-" {
+            sign = first == "-" ? -1 : 1
+            body = body.dropFirst()
+        }
         let lower = body.lowercased()
         for (prefix, radix) in [("0x", 16), ("0o", 8), ("0b", 2)] where lower.hasPrefix(prefix) {
             return Int(lower.dropFirst(2).replacingOccurrences(of: "_", with: ""), radix: radix).map { $0 * sign }
         }
         guard let first = body.first, first.isNumber, body.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "_") }),
-              !body.hasSuffix("_"), !body.contains("__") else { return nil }
+            !body.hasSuffix("_"), !body.contains("__")
+        else { return nil }
         // Python rejects `0644`: leading zeros keep the value text (usually a file mode).
         if body.count > 1 && first == "0" { return nil }
         return Int(body.replacingOccurrences(of: "_", with: "")).map { $0 * sign }

@@ -84,8 +84,9 @@ struct InventoryBuilder {
             if let priority = Int(value.scalarText ?? "") {
                 groups[name]?.priority = priority
             } else {
-                diagnostics.error("`ansible_group_priority` must be an integer, not \(value.typeName)",
-                                  at: groups[name]?.variableSources["ansible_group_priority"])
+                diagnostics.error(
+                    "`ansible_group_priority` must be an integer, not \(value.typeName)",
+                    at: groups[name]?.variableSources["ansible_group_priority"])
             }
         }
     }
@@ -120,8 +121,9 @@ struct InventoryBuilder {
         }
         for name in groupOrder { visit(name) }
         for (parent, child, cycle) in closing {
-            diagnostics.error("group `\(child)` is its own descendant: \(cycle.joined(separator: " → "))",
-                              at: childLocations[parent]?[child] ?? groups[child]?.location)
+            diagnostics.error(
+                "group `\(child)` is its own descendant: \(cycle.joined(separator: " → "))",
+                at: childLocations[parent]?[child] ?? groups[child]?.location)
             groups[parent]?.children.removeAll { $0 == child }
             groups[child]?.parents.removeAll { $0 == parent }
         }

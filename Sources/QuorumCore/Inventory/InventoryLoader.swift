@@ -30,9 +30,10 @@ extension Inventory {
         try builder.diagnostics.throwIfErrors()
         // Inline `!vault` values: the keyring remembers what it decrypted.
         builder.vaultSecrets.formUnion(vault?.revealedSecrets ?? [])
-        return Inventory(path: path, directory: FileSystem.directory(of: path), hosts: builder.hosts,
-                         groups: builder.groups, hostDetails: builder.hostDetails, warnings: builder.diagnostics.diagnostics,
-                         vaultSecrets: builder.vaultSecrets.sorted())
+        return Inventory(
+            path: path, directory: FileSystem.directory(of: path), hosts: builder.hosts,
+            groups: builder.groups, hostDetails: builder.hostDetails, warnings: builder.diagnostics.diagnostics,
+            vaultSecrets: builder.vaultSecrets.sorted())
     }
 
     enum Format {

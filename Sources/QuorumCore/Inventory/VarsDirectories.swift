@@ -12,7 +12,8 @@ enum VarsDirectories {
     /// Loads `group_vars/` and `host_vars/` from `base` (the inventory's directory as written: "" for
     /// the current one) into the builder's groups and hosts, and warns about files naming nothing.
     static func load(from base: String, vault: VaultKeyring?, into builder: inout InventoryBuilder) {
-        let groupDir = join(base, "group_vars"), hostDir = join(base, "host_vars")
+        let groupDir = join(base, "group_vars")
+        let hostDir = join(base, "host_vars")
         for name in builder.groupOrder {
             let (values, sources) = variables(for: name, in: groupDir, vault: vault, builder: &builder)
             builder.groups[name]?.fileVariables = values
@@ -47,8 +48,10 @@ enum VarsDirectories {
         }
     }
 
-    private static func variables(for name: String, in directory: String, vault: VaultKeyring?,
-                                  builder: inout InventoryBuilder) -> (Variables, [String: SourceLocation]) {
+    private static func variables(
+        for name: String, in directory: String, vault: VaultKeyring?,
+        builder: inout InventoryBuilder
+    ) -> (Variables, [String: SourceLocation]) {
         var values = Variables()
         var sources: [String: SourceLocation] = [:]
         for path in files(for: name, in: directory) {
@@ -88,9 +91,12 @@ enum VarsDirectories {
             let name = [".yml", ".yaml", ".json"].contains(ext) ? String(entry.dropLast(ext.count)) : entry
             guard !knownSet.contains(name), !knownSet.contains(entry) else { continue }
             if ext != "" && !extensions.contains(ext) && !FileSystem.isDirectory(join(directory, entry)) && kind == "group" { continue }
-            diagnostics.append(contentsOf: [Diagnostic(.warning, "\(join(directory, entry)) is for \(kind) `\(name)`, which is not in the inventory",
-                                                       at: SourceLocation(file: join(directory, entry), line: 1, column: 1),
-                                                       hint: DidYouMean.hint(for: name, among: known))])
+            diagnostics.append(contentsOf: [
+                Diagnostic(
+                    .warning, "\(join(directory, entry)) is for \(kind) `\(name)`, which is not in the inventory",
+                    at: SourceLocation(file: join(directory, entry), line: 1, column: 1),
+                    hint: DidYouMean.hint(for: name, among: known))
+            ])
         }
     }
 

@@ -26,8 +26,9 @@ enum YAMLInventoryParser {
         guard let fields = body.entries else {
             var hint: String?
             if body.items != nil { hint = "write `hosts:` with one `name:` per line under it" }
-            builder.diagnostics.error("group `\(name)` must be a map (with `hosts`, `vars` or `children`), not a \(body.shapeName)",
-                                      at: body.location, hint: hint)
+            builder.diagnostics.error(
+                "group `\(name)` must be a map (with `hosts`, `vars` or `children`), not a \(body.shapeName)",
+                at: body.location, hint: hint)
             return
         }
         for field in fields {
@@ -37,13 +38,15 @@ enum YAMLInventoryParser {
             case "children":
                 if field.value.scalar?.isNull == true { continue }
                 guard let children = field.value.entries else {
-                    builder.diagnostics.error("`children` of group `\(name)` must be a map of group names, not a \(field.value.shapeName)",
-                                              at: field.value.location, hint: field.value.items != nil ? "write each child as `name:` on its own line, without `- `" : nil)
+                    builder.diagnostics.error(
+                        "`children` of group `\(name)` must be a map of group names, not a \(field.value.shapeName)",
+                        at: field.value.location, hint: field.value.items != nil ? "write each child as `name:` on its own line, without `- `" : nil)
                     continue
                 }
                 for child in children { parseGroup(child, parent: name, into: &builder) }
             default:
-                let hint = DidYouMean.hint(for: field.name, among: groupKeys)
+                let hint =
+                    DidYouMean.hint(for: field.name, among: groupKeys)
                     ?? "a group holds only `hosts`, `vars` and `children`; hosts go under `hosts:`"
                 builder.diagnostics.error("unknown key `\(field.name)` in group `\(name)`", at: field.key.location, hint: hint)
             }
@@ -53,12 +56,14 @@ enum YAMLInventoryParser {
     private static func parseHosts(_ node: SourceNode, group: String, into builder: inout InventoryBuilder) {
         if node.scalar?.isNull == true { return }
         guard let entries = node.entries else {
-            builder.diagnostics.error("`hosts` of group `\(group)` must be a map of host names, not a \(node.shapeName)",
-                                      at: node.location, hint: "write each host as `name:` on its own line")
+            builder.diagnostics.error(
+                "`hosts` of group `\(group)` must be a map of host names, not a \(node.shapeName)",
+                at: node.location, hint: "write each host as `name:` on its own line")
             return
         }
         for entry in entries {
-            let names: [String], port: Int?
+            let names: [String]
+            let port: Int?
             do {
                 (names, port) = try HostName.parse(entry.name)
             } catch {
@@ -70,8 +75,9 @@ enum YAMLInventoryParser {
             if fields == nil && vars.scalar?.isNull != true {
                 var hint: String?
                 if vars.scalar != nil { hint = "to give its address, write `ansible_host: \(vars.value)` under it" }
-                builder.diagnostics.error("variables of host `\(entry.name)` must be a map, not a \(vars.shapeName)",
-                                          at: vars.location, hint: hint)
+                builder.diagnostics.error(
+                    "variables of host `\(entry.name)` must be a map, not a \(vars.shapeName)",
+                    at: vars.location, hint: hint)
             }
             for host in names {
                 builder.addHost(host, to: group, at: entry.key.location)
@@ -100,14 +106,16 @@ enum YAMLInventoryParser {
             return try YAMLFile.parse(text, path: path, vault: vault)
         } catch let error as ConfigurationError {
             let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-            throw ConfigurationError(error.diagnostics.map { diagnostic in
-                var diagnostic = diagnostic
-                if let line = diagnostic.location?.line, line >= 1, line <= lines.count,
-                   lines[line - 1].prefix(while: { $0 == " " || $0 == "\t" }).contains("\t") {
-                    diagnostic.hint = "YAML indentation must use spaces, not tabs"
-                }
-                return diagnostic
-            })
+            throw ConfigurationError(
+                error.diagnostics.map { diagnostic in
+                    var diagnostic = diagnostic
+                    if let line = diagnostic.location?.line, line >= 1, line <= lines.count,
+                        lines[line - 1].prefix(while: { $0 == " " || $0 == "\t" }).contains("\t")
+                    {
+                        diagnostic.hint = "YAML indentation must use spaces, not tabs"
+                    }
+                    return diagnostic
+                })
         } catch {
             throw ConfigurationError([.error("\(error)", at: SourceLocation(file: path, line: 1, column: 1))])
         }

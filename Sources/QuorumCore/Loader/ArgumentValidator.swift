@@ -3,8 +3,10 @@
 /// reported at the YAML node it concerns.
 enum ArgumentValidator {
     /// `defaulted` names arguments a play's `defaults:` may supply, so they do not count as missing here.
-    static func validate(_ node: SourceNode, schema: ArgSchema, kind: String, defaulted: Set<String> = [],
-                         diagnostics: inout DiagnosticCollector) {
+    static func validate(
+        _ node: SourceNode, schema: ArgSchema, kind: String, defaulted: Set<String> = [],
+        diagnostics: inout DiagnosticCollector
+    ) {
         var check = ArgumentCheck(deferring: TemplateRenderer.isTemplate)
         _ = check.arguments(node.value, schema: schema, kind: kind, defaulted: defaulted)
         for problem in check.problems {

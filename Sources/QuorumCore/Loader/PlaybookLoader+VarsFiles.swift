@@ -3,8 +3,10 @@ extension PlaybookLoader {
     /// Reads `name` (relative to the playbook's `directory`), decrypting a vault file with the loader's keyring.
     /// A file that cannot be read or does not hold a map is an error at the file's own location; the play then
     /// gets no variables from it.
-    func readVarsFile(_ name: Located<String>, relativeTo directory: String,
-                      _ diagnostics: inout DiagnosticCollector) -> VarsFile {
+    func readVarsFile(
+        _ name: Located<String>, relativeTo directory: String,
+        _ diagnostics: inout DiagnosticCollector
+    ) -> VarsFile {
         var file = VarsFile(name: name)
         let path = FileSystem.resolve(name.value, relativeTo: directory)
         do {

@@ -13,16 +13,24 @@ public struct PlaybookLoader: Sendable {
         self.vault = vault
     }
 
-    static let playKeys = ["name", "hosts", "vars", "vars_files", "defaults", "serial", "become", "become_user",
-                           "steps", "handlers", "tags", "secrets", "preflight"]
+    static let playKeys = [
+        "name", "hosts", "vars", "vars_files", "defaults", "serial", "become", "become_user",
+        "steps", "handlers", "tags", "secrets", "preflight"
+    ]
     /// Ansible words that mean something else here, with what to write instead.
-    static let playAliases = ["tasks": "steps", "module_defaults": "defaults", "pre_tasks": "steps",
-                              "post_tasks": "steps", "roles": "steps"]
-    static let stepKeywords = ["name", "when", "loop", "register", "notify", "run_once", "changed_when",
-                               "failed_when", "until", "retries", "delay", "tags", "no_log", "ignore_errors",
-                               "become", "become_user", "listen"]
-    static let stepAliases = ["with_items": "loop", "local_action": "a step kind", "delegate_to": "run_once",
-                              "shell": "command", "lineinfile": "line", "ini_file": "ini", "systemd": "service"]
+    static let playAliases = [
+        "tasks": "steps", "module_defaults": "defaults", "pre_tasks": "steps",
+        "post_tasks": "steps", "roles": "steps"
+    ]
+    static let stepKeywords = [
+        "name", "when", "loop", "register", "notify", "run_once", "changed_when",
+        "failed_when", "until", "retries", "delay", "tags", "no_log", "ignore_errors",
+        "become", "become_user", "listen"
+    ]
+    static let stepAliases = [
+        "with_items": "loop", "local_action": "a step kind", "delegate_to": "run_once",
+        "shell": "command", "lineinfile": "line", "ini_file": "ini", "systemd": "service"
+    ]
 
     /// Loads one playbook file; throws `ConfigurationError` with every diagnostic.
     public func load(_ path: String) throws -> Playbook {
@@ -49,8 +57,9 @@ public struct PlaybookLoader: Sendable {
             return Playbook(path: path, plays: [])
         }
         guard let items = root.items else {
-            diagnostics.error("a playbook is a list of plays (each starting with `- name:` and `hosts:`), found a \(root.shapeName)",
-                              at: root.location)
+            diagnostics.error(
+                "a playbook is a list of plays (each starting with `- name:` and `hosts:`), found a \(root.shapeName)",
+                at: root.location)
             return Playbook(path: path, plays: [])
         }
         var plays: [Play] = []
@@ -120,7 +129,8 @@ public struct PlaybookLoader: Sendable {
             case "secrets": play.secrets = parseSecrets(value, &diagnostics)
             case "preflight": play.preflight = parsePreflight(value, &diagnostics)
             default:
-                let hint = Self.playAliases[key].map { "did you mean `\($0)`?" }
+                let hint =
+                    Self.playAliases[key].map { "did you mean `\($0)`?" }
                     ?? DidYouMean.hint(for: key, among: Self.playKeys)
                 diagnostics.error("unknown play keyword `\(key)`", at: entry.key.location, hint: hint)
             }
@@ -149,25 +159,29 @@ public struct PlaybookLoader: Sendable {
             if catalog[entry.name] != nil {
                 kindEntries.append(entry)
             } else {
-                let hint = Self.stepAliases[entry.name].map { "did you mean `\($0)`?" }
+                let hint =
+                    Self.stepAliases[entry.name].map { "did you mean `\($0)`?" }
                     ?? DidYouMean.hint(for: entry.name, among: Array(catalog.keys) + Self.stepKeywords)
                 diagnostics.error("unknown step kind or keyword `\(entry.name)`", at: entry.key.location, hint: hint)
             }
         }
         if kindEntries.count > 1 {
-            diagnostics.error("a step has exactly one kind, found \(kindEntries.map { "`\($0.name)`" }.joined(separator: " and "))",
-                              at: kindEntries[1].key.location)
+            diagnostics.error(
+                "a step has exactly one kind, found \(kindEntries.map { "`\($0.name)`" }.joined(separator: " and "))",
+                at: kindEntries[1].key.location)
         }
         guard let kindEntry = kindEntries.first, let kind = catalog[kindEntry.name] else {
             if kindEntries.isEmpty && !entries.contains(where: { !Self.stepKeywords.contains($0.name) }) {
-                diagnostics.error("the step has no kind (such as `template:` or `command:`)", at: node.location,
-                                  hint: "known kinds: \(catalog.keys.sorted().joined(separator: ", "))")
+                diagnostics.error(
+                    "the step has no kind (such as `template:` or `command:`)", at: node.location,
+                    hint: "known kinds: \(catalog.keys.sorted().joined(separator: ", "))")
             }
             return nil
         }
         let fromDefaults = kind.defaultsFamily.flatMap { defaulted[$0] } ?? []
-        ArgumentValidator.validate(kindEntry.value, schema: kind.schema, kind: kind.name, defaulted: fromDefaults,
-                                   diagnostics: &diagnostics)
+        ArgumentValidator.validate(
+            kindEntry.value, schema: kind.schema, kind: kind.name, defaulted: fromDefaults,
+            diagnostics: &diagnostics)
 
         var step = Step(name: nil, kind: kind.name, arguments: kindEntry.value.value, location: node.location)
         step.argumentsNode = kindEntry.value
@@ -186,7 +200,9 @@ public struct PlaybookLoader: Sendable {
                 step.loop = Located(value.value, at: value.location)
             case "register":
                 if let name = scalarString(value, "register", &diagnostics) {
-                    if VariableNames.isValid(name) { step.register = name } else {
+                    if VariableNames.isValid(name) {
+                        step.register = name
+                    } else {
                         diagnostics.error("`register` must be a variable name (letters, digits, _), got `\(name)`", at: value.location)
                     }
                 }
@@ -223,8 +239,9 @@ public struct PlaybookLoader: Sendable {
         }
         return entries.compactMap { entry in
             guard VariableNames.isValid(entry.name) else {
-                diagnostics.error("`\(entry.name)` is not a valid variable name (letters, digits and _, not starting with a digit)",
-                                  at: entry.key.location)
+                diagnostics.error(
+                    "`\(entry.name)` is not a valid variable name (letters, digits and _, not starting with a digit)",
+                    at: entry.key.location)
                 return nil
             }
             return NamedValue(name: entry.name, value: entry.value.value, location: entry.value.location)
@@ -234,8 +251,9 @@ public struct PlaybookLoader: Sendable {
     /// `secrets: [name, …]` (or one name): variable names, each a plain string.
     func parseSecrets(_ node: SourceNode, _ diagnostics: inout DiagnosticCollector) -> [Located<String>] {
         if node.entries != nil {
-            diagnostics.error("`secrets` must be a list of variable names (such as `secrets: [rabbit_user]`), found a map",
-                              at: node.location, hint: "secret values belong in `vars:` or a vault file; `secrets:` only names them")
+            diagnostics.error(
+                "`secrets` must be a list of variable names (such as `secrets: [rabbit_user]`), found a map",
+                at: node.location, hint: "secret values belong in `vars:` or a vault file; `secrets:` only names them")
             return []
         }
         var names: [Located<String>] = []
@@ -245,8 +263,9 @@ public struct PlaybookLoader: Sendable {
                 continue
             }
             guard VariableNames.isValid(name) else {
-                diagnostics.error("`secrets` entry `\(name)` is not a variable name (letters, digits and _, not starting with a digit)",
-                                  at: item.location)
+                diagnostics.error(
+                    "`secrets` entry `\(name)` is not a variable name (letters, digits and _, not starting with a digit)",
+                    at: item.location)
                 continue
             }
             names.append(Located(name, at: item.location))
@@ -260,8 +279,9 @@ public struct PlaybookLoader: Sendable {
     func parsePreflight(_ node: SourceNode, _ diagnostics: inout DiagnosticCollector) -> [PreflightCheck] {
         guard let items = node.items else {
             if case .scalar(.null) = node.kind { return [] }
-            diagnostics.error("`preflight` must be a list of checks such as `- {name: …, command: …}`, found a \(node.shapeName)",
-                              at: node.location)
+            diagnostics.error(
+                "`preflight` must be a list of checks such as `- {name: …, command: …}`, found a \(node.shapeName)",
+                at: node.location)
             return []
         }
         return items.compactMap { item in
@@ -282,8 +302,9 @@ public struct PlaybookLoader: Sendable {
                     }
                 case "when": check.when = conditions(entry.value, "when", &diagnostics)
                 default:
-                    diagnostics.error("unknown preflight keyword `\(entry.name)`", at: entry.key.location,
-                                      hint: DidYouMean.hint(for: entry.name, among: Self.preflightKeys))
+                    diagnostics.error(
+                        "unknown preflight keyword `\(entry.name)`", at: entry.key.location,
+                        hint: DidYouMean.hint(for: entry.name, among: Self.preflightKeys))
                 }
             }
             guard sawCommand else {
@@ -301,7 +322,9 @@ public struct PlaybookLoader: Sendable {
             switch item.scalar {
             case .int(let n) where n > 0: sizes.append(.count(n))
             case .string(let s) where s.hasSuffix("%"):
-                if let p = Int(s.dropLast()), (1...100).contains(p) { sizes.append(.percent(p)) } else {
+                if let p = Int(s.dropLast()), (1...100).contains(p) {
+                    sizes.append(.percent(p))
+                } else {
                     diagnostics.error("`serial` percentage must be 1% to 100%, got `\(s)`", at: item.location)
                 }
             default:
@@ -323,8 +346,9 @@ public struct PlaybookLoader: Sendable {
             switch item.scalar {
             case .string(let s):
                 if s.hasPrefix("{{") {
-                    diagnostics.error("`\(key)` is a condition written without `{{ }}`", at: item.location,
-                                      hint: "write `\(key): x == 1`, not `\(key): \"{{ x == 1 }}\"`")
+                    diagnostics.error(
+                        "`\(key)` is a condition written without `{{ }}`", at: item.location,
+                        hint: "write `\(key): x == 1`, not `\(key): \"{{ x == 1 }}\"`")
                 }
                 return Located(s, at: item.location)
             case .bool(let b): return Located(b ? "true" : "false", at: item.location)

@@ -42,10 +42,12 @@ public struct Play: Sendable {
     public var preflight: [PreflightCheck]
     public var location: SourceLocation
 
-    public init(name: String, hosts: String, vars: [NamedValue] = [], varsFiles: [VarsFile] = [],
-                defaults: OrderedDictionary<String, Value> = [:], serial: [BatchSize] = [], become: Become? = nil,
-                steps: [Step] = [], handlers: [Step] = [], tags: [String] = [], secrets: [Located<String>] = [],
-                preflight: [PreflightCheck] = [], location: SourceLocation) {
+    public init(
+        name: String, hosts: String, vars: [NamedValue] = [], varsFiles: [VarsFile] = [],
+        defaults: OrderedDictionary<String, Value> = [:], serial: [BatchSize] = [], become: Become? = nil,
+        steps: [Step] = [], handlers: [Step] = [], tags: [String] = [], secrets: [Located<String>] = [],
+        preflight: [PreflightCheck] = [], location: SourceLocation
+    ) {
         self.name = name
         self.hosts = hosts
         self.vars = vars

@@ -17,8 +17,10 @@ public enum PasswordFiller {
     }
 
     /// Why the file cannot be filled: each problem with its file:line:col. Never holds a value.
-    public static func fill(_ text: String, path: String, length: Int = defaultLength, alphabet: String = defaultAlphabet,
-                            using generator: inout some RandomNumberGenerator) throws(ConfigurationError) -> Result {
+    public static func fill(
+        _ text: String, path: String, length: Int = defaultLength, alphabet: String = defaultAlphabet,
+        using generator: inout some RandomNumberGenerator
+    ) throws(ConfigurationError) -> Result {
         let start = SourceLocation(file: path, line: 1, column: 1)
         let root: Node?
         do {
@@ -39,9 +41,12 @@ public enum PasswordFiller {
         for target in targets {
             let location = SourceLocation(file: path, line: target.line, column: target.column)
             guard target.line >= 1, target.line <= lines.count,
-                  let edited = replaceValue(in: lines[target.line - 1], keyColumn: target.column, key: target.key) else {
-                problems.append(.error("`\(target.name)` is empty but not written as `\(target.key.string):` on its own line; fill it by hand",
-                                       at: location))
+                let edited = replaceValue(in: lines[target.line - 1], keyColumn: target.column, key: target.key)
+            else {
+                problems.append(
+                    .error(
+                        "`\(target.name)` is empty but not written as `\(target.key.string):` on its own line; fill it by hand",
+                        at: location))
                 continue
             }
             let password = generate(length: length, alphabet: Array(alphabet), using: &generator)
@@ -108,9 +113,15 @@ public enum PasswordFiller {
             let quote = scalars[index]
             index += 1
             while index < scalars.count {
-                if quote == "\"" && scalars[index] == "\\" { index += 2; continue }
+                if quote == "\"" && scalars[index] == "\\" {
+                    index += 2
+                    continue
+                }
                 if scalars[index] == quote {
-                    if quote == "'" && index + 1 < scalars.count && scalars[index + 1] == "'" { index += 2; continue }
+                    if quote == "'" && index + 1 < scalars.count && scalars[index + 1] == "'" {
+                        index += 2
+                        continue
+                    }
                     break
                 }
                 index += 1
@@ -144,7 +155,8 @@ public enum PasswordFiller {
     /// The password as a YAML scalar: plain when it reads back as that same string, else double-quoted.
     static func render(_ password: String) -> String {
         if password.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }),
-           YAMLFile.resolve(Node.Scalar(password)) == .string(password) {
+            YAMLFile.resolve(Node.Scalar(password)) == .string(password)
+        {
             return password
         }
         var out = "\""
@@ -163,8 +175,11 @@ public enum PasswordFiller {
         var actual: [(String, String)] = []
         if let node = try? Yams.compose(yaml: text) { flatten(node, name: "", into: &actual) }
         guard expected.map(\.0) == actual.map(\.0), expected.map(\.1) == actual.map(\.1) else {
-            throw ConfigurationError([.error("filling \(path) would change more than its empty values; nothing written",
-                                             at: SourceLocation(file: path, line: 1, column: 1))])
+            throw ConfigurationError([
+                .error(
+                    "filling \(path) would change more than its empty values; nothing written",
+                    at: SourceLocation(file: path, line: 1, column: 1))
+            ])
         }
     }
 

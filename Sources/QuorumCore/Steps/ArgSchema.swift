@@ -9,8 +9,10 @@ public struct ArgSchema: Sendable {
     /// Groups of fields of which exactly one must be given.
     public var oneRequired: [[String]]
 
-    public init(_ fields: [ArgField], freeForm: String? = nil, mutuallyExclusive: [[String]] = [],
-                oneRequired: [[String]] = []) {
+    public init(
+        _ fields: [ArgField], freeForm: String? = nil, mutuallyExclusive: [[String]] = [],
+        oneRequired: [[String]] = []
+    ) {
         self.fields = fields
         self.freeForm = freeForm
         self.mutuallyExclusive = mutuallyExclusive
@@ -31,8 +33,10 @@ public struct ArgField: Sendable {
     public var defaultValue: Value?
     public var summary: String
 
-    public init(_ name: String, _ type: ArgType, required: Bool = false, secret: Bool = false, default defaultValue: Value? = nil,
-                _ summary: String = "") {
+    public init(
+        _ name: String, _ type: ArgType, required: Bool = false, secret: Bool = false, default defaultValue: Value? = nil,
+        _ summary: String = ""
+    ) {
         self.name = name
         self.type = type
         self.required = required

@@ -1,4 +1,5 @@
 import Foundation
+
 /// How a scalar argument is read: the one grammar of every scalar type, used by the schema check (at load
 /// time and after rendering) and by `Arguments`' typed accessors.
 extension ArgType {
@@ -48,7 +49,8 @@ extension ArgType {
         guard !value.isNull, let text = value.scalarText?.trimmingCharacters(in: .whitespaces) else { return nil }
         let digits = text.hasPrefix("0o") ? String(text.dropFirst(2)) : text
         guard (1...5).contains(digits.count), digits.allSatisfy({ ("0"..."7").contains($0) }),
-              let mode = Int(digits, radix: 8), mode <= 0o7777 else { return nil }
+            let mode = Int(digits, radix: 8), mode <= 0o7777
+        else { return nil }
         return mode
     }
 

@@ -16,8 +16,10 @@ public struct ArgumentCheck {
     /// The arguments of a step of kind `kind` in normal form. `defaulted` names arguments the play's
     /// `defaults:` supply (not missing here); `fromDefaults` names arguments only the defaults gave, which
     /// a kind without them ignores.
-    public mutating func arguments(_ value: Value, schema: ArgSchema, kind: String, defaulted: Set<String> = [],
-                                   fromDefaults: Set<String> = []) -> OrderedDictionary<String, Value> {
+    public mutating func arguments(
+        _ value: Value, schema: ArgSchema, kind: String, defaulted: Set<String> = [],
+        fromDefaults: Set<String> = []
+    ) -> OrderedDictionary<String, Value> {
         if let entries = value.mapValue {
             return object(entries, schema: schema, path: kind, at: [], defaulted: defaulted, fromDefaults: fromDefaults)
         }
@@ -32,16 +34,20 @@ public struct ArgumentCheck {
         return [:]
     }
 
-    mutating func object(_ entries: OrderedDictionary<String, Value>, schema: ArgSchema, path: String, at places: [ArgProblem.Place],
-                         defaulted: Set<String>, fromDefaults: Set<String> = []) -> OrderedDictionary<String, Value> {
+    mutating func object(
+        _ entries: OrderedDictionary<String, Value>, schema: ArgSchema, path: String, at places: [ArgProblem.Place],
+        defaulted: Set<String>, fromDefaults: Set<String> = []
+    ) -> OrderedDictionary<String, Value> {
         var normal = OrderedDictionary<String, Value>()
         for (name, value) in entries {
             let place = places + [.key(name)]
             guard let field = schema.field(name) else {
                 if fromDefaults.contains(name) { continue }
-                problems.append(ArgProblem("`\(path)` has no argument `\(name)`", at: place, atKey: true,
-                                           hint: DidYouMean.hint(for: name, among: schema.fields.map(\.name))
-                                            ?? "arguments: \(schema.fields.map(\.name).joined(separator: ", "))"))
+                problems.append(
+                    ArgProblem(
+                        "`\(path)` has no argument `\(name)`", at: place, atKey: true,
+                        hint: DidYouMean.hint(for: name, among: schema.fields.map(\.name))
+                            ?? "arguments: \(schema.fields.map(\.name).joined(separator: ", "))"))
                 continue
             }
             if value.isNull {
@@ -57,8 +63,9 @@ public struct ArgumentCheck {
                 continue
             }
             // The play's `defaults:` merge into maps key by key: what they give is missing nowhere inside.
-            normal[name] = check(value, type: field.type, path: "\(path).\(name)", at: place, secret: field.secret,
-                                 partial: defaulted.contains(name))
+            normal[name] = check(
+                value, type: field.type, path: "\(path).\(name)", at: place, secret: field.secret,
+                partial: defaulted.contains(name))
         }
         for field in schema.fields where field.required && entries[field.name] == nil && !defaulted.contains(field.name) {
             problems.append(ArgProblem("`\(path)` is missing the required argument `\(field.name)`", at: places))
@@ -82,8 +89,10 @@ public struct ArgumentCheck {
 
     /// One value in normal form; a wrong one is returned as given, with a problem recorded.
     /// `partial`: the value is merged with the play's defaults, which may supply any of its required fields.
-    mutating func check(_ value: Value, type: ArgType, path: String, at places: [ArgProblem.Place], secret: Bool,
-                        partial: Bool = false) -> Value {
+    mutating func check(
+        _ value: Value, type: ArgType, path: String, at places: [ArgProblem.Place], secret: Bool,
+        partial: Bool = false
+    ) -> Value {
         if case .string(let text) = value, isDeferred(text) { return value }
         func wrong() -> Value {
             problems.append(ArgumentCheck.mismatch(value, type: type, path: path, at: places, secret: secret))
@@ -94,9 +103,10 @@ public struct ArgumentCheck {
             return value
         case .list(let item):
             if let items = value.listValue {
-                return .list(items.enumerated().map { index, element in
-                    check(element, type: item, path: "\(path)[\(index)]", at: places + [.index(index)], secret: secret)
-                })
+                return .list(
+                    items.enumerated().map { index, element in
+                        check(element, type: item, path: "\(path)[\(index)]", at: places + [.index(index)], secret: secret)
+                    })
             }
             // A single item is a one-item list.
             return value.mapValue != nil && item.isScalar ? wrong() : check(value, type: item, path: path, at: places, secret: secret)
@@ -109,8 +119,10 @@ public struct ArgumentCheck {
             return .map(normal)
         case .object(let schema):
             guard let entries = value.mapValue else { return wrong() }
-            return .map(object(entries, schema: schema, path: path, at: places,
-                               defaulted: partial ? Set(schema.fields.map(\.name)) : []))
+            return .map(
+                object(
+                    entries, schema: schema, path: path, at: places,
+                    defaulted: partial ? Set(schema.fields.map(\.name)) : []))
         default:
             return type.normalizedScalar(value) ?? wrong()
         }
@@ -125,8 +137,9 @@ public struct ArgumentCheck {
             return ArgProblem("`\(path)` must be a file mode in octal digits such as \"0644\", found\(shown)", at: places)
         case .choice(let words) where value.scalarText != nil && !value.isNull:
             let text = value.scalarText ?? ""
-            return ArgProblem("`\(path)` must be \(type.description), found\(shown)", at: places,
-                              hint: secret ? nil : DidYouMean.hint(for: text, among: words))
+            return ArgProblem(
+                "`\(path)` must be \(type.description), found\(shown)", at: places,
+                hint: secret ? nil : DidYouMean.hint(for: text, among: words))
         case .intRange where ArgType.int.normalizedScalar(value) != nil:
             return ArgProblem("`\(path)` must be \(expected), found\(shown)", at: places)
         case .absolutePath where value.scalarText != nil && !value.isNull:

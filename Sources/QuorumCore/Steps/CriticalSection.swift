@@ -42,9 +42,11 @@ extension StepContext {
     ///
     /// Throws `StepFailure("interrupted …")` when the section was undone (saying whether the undo worked), the
     /// body's own error otherwise.
-    public func critical<T: Sendable>(_ what: String, ifLeft: String,
-                                      undo: @escaping @Sendable () async throws -> String,
-                                      _ body: @escaping @Sendable (CriticalSection) async throws -> T) async throws -> T {
+    public func critical<T: Sendable>(
+        _ what: String, ifLeft: String,
+        undo: @escaping @Sendable () async throws -> String,
+        _ body: @escaping @Sendable (CriticalSection) async throws -> T
+    ) async throws -> T {
         guard let interruption = RunInterruption.current else { return try await body(CriticalSection(interruption: nil)) }
         if interruption.isStopRequested {
             throw StepFailure("interrupted before \(what): not started")

@@ -7,8 +7,10 @@ public actor RunCache {
     public init() {}
 
     /// The value stored under `key`, creating it with `make` the first time.
-    public func value<T: Sendable>(_ key: String, as type: T.Type = T.self,
-                                   make: @escaping @Sendable () async throws -> T) async throws -> T {
+    public func value<T: Sendable>(
+        _ key: String, as type: T.Type = T.self,
+        make: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
         if let existing = values[key] as? T { return existing }
         let task: Task<any Sendable, any Error>
         if let running = pending[key] {

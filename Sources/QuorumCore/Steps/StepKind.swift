@@ -44,8 +44,10 @@ extension StepKind {
 
     /// Builds the step from arguments not checked yet (built by hand): the schema's check, then `init(checked:)`.
     public init(arguments: Arguments) throws {
-        try self.init(checked: Self.schema.arguments(rendered: .map(arguments.values), kind: Self.name,
-                                                     location: arguments.location))
+        try self.init(
+            checked: Self.schema.arguments(
+                rendered: .map(arguments.values), kind: Self.name,
+                location: arguments.location))
     }
 }
 
@@ -77,12 +79,14 @@ public struct StepContext: Sendable {
     /// controllers, e.g. waiting until a process is gone on every one of them.
     public private(set) var peer: @Sendable (String) async throws -> any Remote
 
-    public init(remote: any Remote, host: String, check: Bool, wantsDiff: Bool, variables: Variables,
-                templates: TemplateRenderer, files: FileResolver, location: SourceLocation?,
-                planned: PlannedObjects = PlannedObjects(), cache: RunCache = RunCache(), playHosts: [String] = [],
-                peer: @escaping @Sendable (String) async throws -> any Remote = { host in
-                    throw StepFailure("no connection to \(host) in this context")
-                }) {
+    public init(
+        remote: any Remote, host: String, check: Bool, wantsDiff: Bool, variables: Variables,
+        templates: TemplateRenderer, files: FileResolver, location: SourceLocation?,
+        planned: PlannedObjects = PlannedObjects(), cache: RunCache = RunCache(), playHosts: [String] = [],
+        peer: @escaping @Sendable (String) async throws -> any Remote = { host in
+            throw StepFailure("no connection to \(host) in this context")
+        }
+    ) {
         self.remote = Self.view(remote, check: check)
         self.host = host
         self.check = check
@@ -129,9 +133,11 @@ public struct StepOutcome: Sendable {
     /// audit lists the step as not audited, with this reason, rather than as drift.
     public var unchecked: String?
 
-    public init(changed: Bool, diffs: [Diff] = [], message: String? = nil,
-                result: OrderedDictionary<String, Value> = [:], skippedReason: String? = nil,
-                findings: [Finding] = [], unchecked: String? = nil) {
+    public init(
+        changed: Bool, diffs: [Diff] = [], message: String? = nil,
+        result: OrderedDictionary<String, Value> = [:], skippedReason: String? = nil,
+        findings: [Finding] = [], unchecked: String? = nil
+    ) {
         self.changed = changed
         self.diffs = diffs
         self.message = message

@@ -52,10 +52,13 @@ public struct ExtraVars: Sendable {
 
     /// The top-level entries of a file's or an inline map's root, each replacing a value set before.
     mutating func merge(_ root: SourceNode?, secret: Bool) throws(ConfigurationError) {
-        guard let root else { return }   // an empty file sets nothing
+        guard let root else { return }  // an empty file sets nothing
         guard let entries = root.entries else {
-            throw ConfigurationError([.error("-e needs a map of variables (name: value), not a \(root.shapeName)",
-                                             at: root.location)])
+            throw ConfigurationError([
+                .error(
+                    "-e needs a map of variables (name: value), not a \(root.shapeName)",
+                    at: root.location)
+            ])
         }
         for entry in entries {
             variables[entry.name] = entry.value.value

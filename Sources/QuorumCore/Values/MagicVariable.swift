@@ -35,7 +35,7 @@ public enum MagicVariable: String, CaseIterable, Sendable {
             ansibleCheckMode.rawValue: .bool(check),
             ansibleDiffMode.rawValue: .bool(diff),
             playbookDir.rawValue: .string(playbookDirectory),
-            inventoryDir.rawValue: .string(inventory.directory),
+            inventoryDir.rawValue: .string(inventory.directory)
         ]
     }
 
@@ -44,7 +44,7 @@ public enum MagicVariable: String, CaseIterable, Sendable {
         [
             inventoryHostname.rawValue: .string(host),
             inventoryHostnameShort.rawValue: .string(String(host.prefix { $0 != "." })),
-            groupNames.rawValue: .list(inventory.groupNames(of: host).filter { $0 != "all" && $0 != "ungrouped" }.map(Value.string)),
+            groupNames.rawValue: .list(inventory.groupNames(of: host).filter { $0 != "all" && $0 != "ungrouped" }.map(Value.string))
         ]
     }
 }

@@ -37,8 +37,8 @@ public enum YAMLFile {
     static func diagnostic(for error: YamlError, path: String) -> Diagnostic {
         switch error {
         case .scanner(let context, let problem, let mark, _),
-             .parser(let context, let problem, let mark, _),
-             .composer(let context, let problem, let mark, _):
+            .parser(let context, let problem, let mark, _),
+            .composer(let context, let problem, let mark, _):
             var message = "YAML syntax error: \(problem)"
             if let context { message += " (\(context.text) at line \(context.mark.line))" }
             return .error(message, at: SourceLocation(file: path, line: mark.line, column: mark.column))
@@ -64,7 +64,8 @@ public enum YAMLFile {
             for (key, value) in mapping {
                 let keyNode = convert(key, path: path, vault: vault, diagnostics: &diagnostics)
                 let entry = SourceNode.Entry(key: keyNode, value: convert(value, path: path, vault: vault, diagnostics: &diagnostics))
-                if case .scalar = keyNode.kind {} else {
+                if case .scalar = keyNode.kind {
+                } else {
                     diagnostics.error("a map key must be a plain word, not a \(keyNode.shapeName)", at: keyNode.location)
                 }
                 if let first = seen[entry.name] {
@@ -82,8 +83,10 @@ public enum YAMLFile {
 
     /// The plaintext of an inline `!vault` value (always a string, as in Ansible); an error at its location
     /// (and an empty string) when it cannot be opened. Messages never carry plaintext.
-    static func decryptInline(_ text: String, at location: SourceLocation, vault: VaultKeyring?,
-                              diagnostics: inout DiagnosticCollector) -> Value {
+    static func decryptInline(
+        _ text: String, at location: SourceLocation, vault: VaultKeyring?,
+        diagnostics: inout DiagnosticCollector
+    ) -> Value {
         do throws(VaultError) {
             guard let vault else { throw .noPassphrase }
             return .string(try vault.revealInline(text))

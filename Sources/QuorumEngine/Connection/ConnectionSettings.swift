@@ -16,13 +16,15 @@ struct ConnectionSettings {
     static let variableNames = [
         "ansible_host", "ansible_ssh_host", "ansible_port", "ansible_ssh_port", "ansible_user", "ansible_ssh_user",
         "ansible_ssh_private_key_file", "ansible_private_key_file", "ansible_ssh_common_args", "ansible_ssh_extra_args",
-        "quorum_known_hosts_file", "quorum_ssh_config",
+        "quorum_known_hosts_file", "quorum_ssh_config"
     ]
 
     /// Throws `SSHConfigError` (a bad ssh_config, bad ssh arguments, an unsupported ProxyCommand); problems
     /// found in a variable are located at the variable's name.
-    init(host: String, variables: Variables, inventoryDirectory: String, configs: SSHConfigCatalog,
-         acceptNewHostKeys: Bool) throws {
+    init(
+        host: String, variables: Variables, inventoryDirectory: String, configs: SSHConfigCatalog,
+        acceptNewHostKeys: Bool
+    ) throws {
         func text(_ names: String...) -> (name: String, value: String)? {
             for name in names { if let v = variables[name]?.scalarText, !v.isEmpty { return (name, v) } }
             return nil
@@ -38,8 +40,10 @@ struct ConnectionSettings {
             options.append(try SSHOption.parse("Port=\(port)", origin: name))
         }
         if let (name, key) = text("ansible_ssh_private_key_file", "ansible_private_key_file") {
-            options.append(SSHOption(keyword: "IdentityFile", arguments: [FileSystem.resolve(key, relativeTo: inventoryDirectory)],
-                                     origin: name))
+            options.append(
+                SSHOption(
+                    keyword: "IdentityFile", arguments: [FileSystem.resolve(key, relativeTo: inventoryDirectory)],
+                    origin: name))
         }
         var argumentsConfigFile: String?
         for name in ["ansible_ssh_common_args", "ansible_ssh_extra_args"] {
@@ -49,14 +53,16 @@ struct ConnectionSettings {
             if let file = parsed.configFile { argumentsConfigFile = argumentsConfigFile ?? file }
         }
 
-        let configFile = text("quorum_ssh_config").map { FileSystem.resolve($0.value, relativeTo: inventoryDirectory) }
+        let configFile =
+            text("quorum_ssh_config").map { FileSystem.resolve($0.value, relativeTo: inventoryDirectory) }
             ?? argumentsConfigFile.map { FileSystem.resolve($0, relativeTo: inventoryDirectory) }
         let config = try configs.config(hostFile: configFile)
 
         let knownHosts = text("quorum_known_hosts_file").map { [FileSystem.resolve($0.value, relativeTo: inventoryDirectory)] }
-        let planner = SSHRoutePlanner(config: config, home: home, localUser: SSHConfig.localUser,
-                                      agentAvailable: environment["SSH_AUTH_SOCK"] != nil,
-                                      userKnownHostsOverride: knownHosts, acceptNewHostKeys: acceptNewHostKeys)
+        let planner = SSHRoutePlanner(
+            config: config, home: home, localUser: SSHConfig.localUser,
+            agentAvailable: environment["SSH_AUTH_SOCK"] != nil,
+            userKnownHostsOverride: knownHosts, acceptNewHostKeys: acceptNewHostKeys)
         let secrets = SSHRoutePlanner.Secrets(
             password: text("ansible_password", "ansible_ssh_pass", "ansible_ssh_password")?.value,
             keyPassphrase: text("ansible_ssh_private_key_passphrase", "quorum_ssh_key_passphrase")?.value)

@@ -20,9 +20,11 @@ struct KeepaliveSettings: Equatable {
     /// Throws `RemoteError(.unreachable)` naming the host and the variable when a value is not a number in range.
     init(host: String, variables: Variables, defaults: SSHOptions = SSHOptions()) throws {
         let openSSH = Self.openSSHOptions(variables)
-        interval = try Self.number("quorum_ssh_keepalive_interval", of: host, variables, range: 0...3600)
+        interval =
+            try Self.number("quorum_ssh_keepalive_interval", of: host, variables, range: 0...3600)
             ?? openSSH["serveraliveinterval"] ?? defaults.keepaliveInterval
-        countMax = try Self.number("quorum_ssh_keepalive_count", of: host, variables, range: 1...100)
+        countMax =
+            try Self.number("quorum_ssh_keepalive_count", of: host, variables, range: 1...100)
             ?? openSSH["serveralivecountmax"] ?? defaults.keepaliveCountMax
     }
 
@@ -51,8 +53,12 @@ struct KeepaliveSettings: Equatable {
             while index < words.count {
                 var option = words[index]
                 if option.hasPrefix("-o") { option.removeFirst(2) }
-                if option.isEmpty, index + 1 < words.count { index += 1; option = words[index] }
-                var key = option, value = ""
+                if option.isEmpty, index + 1 < words.count {
+                    index += 1
+                    option = words[index]
+                }
+                var key = option
+                var value = ""
                 if let equals = option.firstIndex(of: "=") {
                     key = String(option[..<equals])
                     value = String(option[option.index(after: equals)...])

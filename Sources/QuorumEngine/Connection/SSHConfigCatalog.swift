@@ -32,8 +32,10 @@ public struct SSHConfigCatalog: Sendable {
     }
 
     /// Reads the run's files and runs `preflight`; every problem comes back as a diagnostic.
-    public static func prepare(commandLineFile: String?, inventory: Inventory, acceptNewHostKeys: Bool,
-                               defaultChain: [String] = SSHConfigCatalog.defaultChain) -> (SSHConfigCatalog, [Diagnostic]) {
+    public static func prepare(
+        commandLineFile: String?, inventory: Inventory, acceptNewHostKeys: Bool,
+        defaultChain: [String] = SSHConfigCatalog.defaultChain
+    ) -> (SSHConfigCatalog, [Diagnostic]) {
         do {
             var catalog = try SSHConfigCatalog(commandLineFile: commandLineFile, defaultChain: defaultChain)
             let diagnostics = catalog.preflight(inventory, acceptNewHostKeys: acceptNewHostKeys)
@@ -71,8 +73,9 @@ public struct SSHConfigCatalog: Sendable {
                 }
             }
             do {
-                _ = try ConnectionSettings(host: host, variables: variables, inventoryDirectory: inventory.directory,
-                                           configs: self, acceptNewHostKeys: acceptNewHostKeys)
+                _ = try ConnectionSettings(
+                    host: host, variables: variables, inventoryDirectory: inventory.directory,
+                    configs: self, acceptNewHostKeys: acceptNewHostKeys)
             } catch let error as SSHConfigError {
                 for problem in error.problems where reported.insert(problem.description).inserted {
                     diagnostics.append(Self.diagnostic(problem, host: host, sources: sources))

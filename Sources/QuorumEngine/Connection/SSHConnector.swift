@@ -17,8 +17,10 @@ public struct SSHConnector: HostConnector {
     /// Told of every command run on a host (`-vv`); nil: nobody listens.
     public var commandObserver: (any CommandObserver)?
 
-    public init(inventoryDirectory: String, acceptNewHostKeys: Bool, connectTimeout: Duration, commandTimeout: Duration,
-                sshConfigs: SSHConfigCatalog = SSHConfigCatalog()) {
+    public init(
+        inventoryDirectory: String, acceptNewHostKeys: Bool, connectTimeout: Duration, commandTimeout: Duration,
+        sshConfigs: SSHConfigCatalog = SSHConfigCatalog()
+    ) {
         self.inventoryDirectory = inventoryDirectory
         self.acceptNewHostKeys = acceptNewHostKeys
         self.connectTimeout = connectTimeout
@@ -29,8 +31,9 @@ public struct SSHConnector: HostConnector {
     public func connect(host: String, variables: Variables) async throws -> any HostSession {
         let settings: ConnectionSettings
         do {
-            settings = try ConnectionSettings(host: host, variables: variables, inventoryDirectory: inventoryDirectory,
-                                              configs: sshConfigs, acceptNewHostKeys: acceptNewHostKeys)
+            settings = try ConnectionSettings(
+                host: host, variables: variables, inventoryDirectory: inventoryDirectory,
+                configs: sshConfigs, acceptNewHostKeys: acceptNewHostKeys)
         } catch {
             throw RemoteError(.unreachable, "\(host): \(error)")
         }
@@ -41,8 +44,9 @@ public struct SSHConnector: HostConnector {
         options.notes = SSHNotes(host: host, commandObserver: commandObserver).receive
         do {
             let connection = try await SSHConnection.connect(route, options: options)
-            return SSHSession(host: host, connection: connection, commandTimeout: commandTimeout, tunnels: TunnelRegistry(),
-                              commandObserver: commandObserver)
+            return SSHSession(
+                host: host, connection: connection, commandTimeout: commandTimeout, tunnels: TunnelRegistry(),
+                commandObserver: commandObserver)
         } catch {
             let via = route.jumps.isEmpty ? "" : " via " + route.jumps.reversed().map(\.name).joined(separator: " via ")
             throw RemoteError(.unreachable, "\(host)\(via) (\(route.description)): \(error)")
@@ -59,8 +63,9 @@ struct SSHSession: HostSession {
     let commandObserver: (any CommandObserver)?
 
     func remote(become: BecomeSettings?) -> any Remote {
-        SSHRemote(host: host, connection: connection, become: become, commandTimeout: commandTimeout, tunnels: tunnels,
-                  commandObserver: commandObserver)
+        SSHRemote(
+            host: host, connection: connection, become: become, commandTimeout: commandTimeout, tunnels: tunnels,
+            commandObserver: commandObserver)
     }
 
     func close() async {

@@ -39,9 +39,11 @@ public struct Engine: Sendable {
     let secretNames: Set<String>
     let templates = TemplateRenderer()
 
-    public init(inventory: Inventory, playbooks: [Playbook], catalog: [String: any StepKind.Type], options: RunOptions,
-                connector: any HostConnector, observer: any RunObserver, redactor: SecretRedactor,
-                interruption: RunInterruption = RunInterruption()) {
+    public init(
+        inventory: Inventory, playbooks: [Playbook], catalog: [String: any StepKind.Type], options: RunOptions,
+        connector: any HostConnector, observer: any RunObserver, redactor: SecretRedactor,
+        interruption: RunInterruption = RunInterruption()
+    ) {
         self.inventory = inventory
         self.playbooks = playbooks
         self.catalog = catalog
@@ -74,8 +76,9 @@ public struct Engine: Sendable {
         let preflightPassed = await preflight(pool: pool, cache: cache, ledger: &ledger)
         for playbook in playbooks where preflightPassed {
             for play in playbook.plays {
-                let runner = PlayRunner(engine: self, play: play, playbook: playbook, pool: pool, planned: planned, cache: cache,
-                                        pending: pending)
+                let runner = PlayRunner(
+                    engine: self, play: play, playbook: playbook, pool: pool, planned: planned, cache: cache,
+                    pending: pending)
                 if interruption.isStopRequested {
                     runner.leaveNotStarted(into: &ledger)
                     continue
@@ -87,10 +90,11 @@ public struct Engine: Sendable {
             if let closable = value as? any RunResource { await closable.close() }
         }
         await pool.closeAll()
-        let summary = RunSummary(recap: ledger.recap, hosts: ledger.hostOrder, reports: ledger.reports,
-                                 check: options.check, duration: (clock.now - start).seconds,
-                                 unreachableErrors: ledger.unreachable,
-                                 interruption: interruption.reason.map { InterruptionSummary(reason: $0, leftUndone: ledger.leftUndone) })
+        let summary = RunSummary(
+            recap: ledger.recap, hosts: ledger.hostOrder, reports: ledger.reports,
+            check: options.check, duration: (clock.now - start).seconds,
+            unreachableErrors: ledger.unreachable,
+            interruption: interruption.reason.map { InterruptionSummary(reason: $0, leftUndone: ledger.leftUndone) })
         observer.runFinished(summary)
         return summary
     }

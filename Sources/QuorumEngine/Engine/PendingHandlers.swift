@@ -78,8 +78,9 @@ struct PendingHandlerFile: Sendable {
         let lines = entries.map { $0.line + "\n" }.joined()
         let result = try await remote.change(script, stdin: Array(lines.utf8), timeout: .seconds(60))
         guard result.succeeded else {
-            throw StepFailure("cannot \(what) pending handlers in \(path) (exit \(result.status))",
-                              detail: result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))
+            throw StepFailure(
+                "cannot \(what) pending handlers in \(path) (exit \(result.status))",
+                detail: result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))
         }
     }
 
@@ -106,7 +107,7 @@ struct PendingHandlerFile: Sendable {
             "trap 'rm -f -- \"$t\"' EXIT HUP INT TERM",
             merge,
             "if [ -s \"$t\" ]; then mv -f -- \"$t\" \"$f\"; else rm -f -- \"$f\" \"$t\"; fi",
-            "trap - EXIT HUP INT TERM",
+            "trap - EXIT HUP INT TERM"
         ].joined(separator: "\n")
     }
 }
@@ -157,8 +158,10 @@ extension PlayRunner {
 
     /// Reads each newly connected host's pending handlers (once per run, with the play's `become`). A host
     /// whose file cannot be read fails here: what it owes would otherwise be forgotten.
-    func loadPendingHandlers(_ sessions: [String: any HostSession], scope: PlayScope,
-                             ledger: inout RunLedger) async -> [String: any HostSession] {
+    func loadPendingHandlers(
+        _ sessions: [String: any HostSession], scope: PlayScope,
+        ledger: inout RunLedger
+    ) async -> [String: any HostSession] {
         let pending = self.pending
         let loads = sessions.map { host, session in
             (host, ReadOnlyRemote(session.remote(become: becomeSettings(nil, variables: scope.variables[host] ?? [:]))))
@@ -172,7 +175,7 @@ extension PlayRunner {
             }
         }
         var usable = sessions
-        for case let (host, error?) in failures {
+        for case (let host, let error?) in failures {
             usable[host] = nil
             let message = engine.redactor.redact("cannot read \(pending.file.path): \(String(describing: error))")
             var report = failure(host: host, message: message)
@@ -198,19 +201,22 @@ extension PlayRunner {
         let notified = Set(step.notify)
         let time = PendingHandler.now()
         let entries = play.handlers.filter { !notified.isDisjoint(with: $0.topics) }.map { handler in
-            PendingHandler(time: time, playbook: playbookName, play: play.name,
-                           handler: PendingHandler.identity(of: handler), step: execution.report.step)
+            PendingHandler(
+                time: time, playbook: playbookName, play: play.name,
+                handler: PendingHandler.identity(of: handler), step: execution.report.step)
         }
         do {
             try await pending.record(entries, host: execution.report.host, remote: remote)
             return execution
         } catch {
             var execution = execution
-            execution.report.findings.append(Finding(
-                file: pending.file.path, subject: "pending handlers",
-                message: engine.redactor.redact("could not record the notified handlers (\(String(describing: error))): "
-                    + "if this run ends before they run, the next run will not know they are owed"),
-                replacement: nil))
+            execution.report.findings.append(
+                Finding(
+                    file: pending.file.path, subject: "pending handlers",
+                    message: engine.redactor.redact(
+                        "could not record the notified handlers (\(String(describing: error))): "
+                            + "if this run ends before they run, the next run will not know they are owed"),
+                    replacement: nil))
             return execution
         }
     }
@@ -219,16 +225,19 @@ extension PlayRunner {
     func pendingRecords(of handler: Step, on hosts: [String]) async -> [String: PendingHandler] {
         var records: [String: PendingHandler] = [:]
         for host in hosts {
-            records[host] = await pending.entry(host: host, playbook: playbookName, play: play.name,
-                                                handler: PendingHandler.identity(of: handler))
+            records[host] = await pending.entry(
+                host: host, playbook: playbookName, play: play.name,
+                handler: PendingHandler.identity(of: handler))
         }
         return records
     }
 
     /// Clears `handler`'s records where it has run (ok, changed or skipped by its `when`): on each host that ran
     /// it, or, for a handler that runs once for the play, on every notified host once that one run succeeded.
-    func clearPendingHandler(_ handler: Step, notified hosts: [String], reports: ArraySlice<StepReport>,
-                             sessions: [String: any HostSession], scope: PlayScope) async {
+    func clearPendingHandler(
+        _ handler: Step, notified hosts: [String], reports: ArraySlice<StepReport>,
+        sessions: [String: any HostSession], scope: PlayScope
+    ) async {
         guard !options.check else { return }
         let succeeded = reports.filter { [.ok, .changed, .skipped].contains($0.outcome) }.map(\.host)
         let done = runsOnce(handler) ? (succeeded.isEmpty || reports.count != succeeded.count ? [] : hosts) : succeeded

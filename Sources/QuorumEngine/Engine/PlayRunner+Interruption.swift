@@ -15,25 +15,29 @@ extension PlayRunner {
         let interruption = self.interruption
         let name = executor.displayName(step, target.variables)
         engine.observer.stepStarted(host: target.host, step: (target.isHandler ? "handler: " : "") + engine.redactor.redact(name))
-        let (execution, abandoned) = await withTaskGroup(of: StepExecution?.self) { group -> (StepExecution, Bool)? in
-            group.addTask { await executor.execute(step, on: target) }
-            group.addTask {
-                await interruption.stopRequested()
-                try? await Task.sleep(for: interruption.grace)
-                return nil
-            }
-            var abandoned = false
-            while let next = await group.next() {
-                if let execution = next {
-                    group.cancelAll()
-                    return (execution, abandoned)
+        let (execution, abandoned) =
+            await withTaskGroup(of: StepExecution?.self) { group -> (StepExecution, Bool)? in
+                group.addTask { await executor.execute(step, on: target) }
+                group.addTask {
+                    await interruption.stopRequested()
+                    try? await Task.sleep(for: interruption.grace)
+                    return nil
                 }
-                if !Task.isCancelled { abandoned = true }
-                group.cancelAll()
-            }
-            return nil
-        } ?? (StepExecution(report: Self.interruptedReport(target, step, "interrupted"), registered: .map([:]),
-                            hostFailed: false, unreachable: false), true)
+                var abandoned = false
+                while let next = await group.next() {
+                    if let execution = next {
+                        group.cancelAll()
+                        return (execution, abandoned)
+                    }
+                    if !Task.isCancelled { abandoned = true }
+                    group.cancelAll()
+                }
+                return nil
+            } ?? (
+                StepExecution(
+                    report: Self.interruptedReport(target, step, "interrupted"), registered: .map([:]),
+                    hostFailed: false, unreachable: false), true
+            )
         guard interruption.isStopRequested, abandoned || execution.report.outcome == .failed else { return (execution, false) }
         var interrupted = execution
         interrupted.hostFailed = false
@@ -43,7 +47,8 @@ extension PlayRunner {
         if own.hasPrefix("interrupted") {
             // The step's own account (a critical section finished or undone) says more than anything added here.
         } else if abandoned {
-            interrupted.report.error = "interrupted: abandoned \(String(format: "%g", interruption.grace.seconds))s after the stop request; "
+            interrupted.report.error =
+                "interrupted: abandoned \(String(format: "%g", interruption.grace.seconds))s after the stop request; "
                 + "a command it started may still be running on \(target.host)"
         } else {
             interrupted.report.error = "interrupted: " + (own.isEmpty ? "failed" : own)
@@ -52,9 +57,10 @@ extension PlayRunner {
     }
 
     static func interruptedReport(_ target: StepExecutor.Target, _ step: Step, _ error: String) -> StepReport {
-        StepReport(host: target.host, play: target.play.name, step: step.name ?? step.kind, kind: step.kind, outcome: .failed,
-                   duration: 0, diffs: [], message: nil, error: error, location: step.location.description,
-                   isHandler: target.isHandler, runOnce: target.runOnce, ignored: false, items: nil, skipReason: nil)
+        StepReport(
+            host: target.host, play: target.play.name, step: step.name ?? step.kind, kind: step.kind, outcome: .failed,
+            duration: 0, diffs: [], message: nil, error: error, location: step.location.description,
+            isHandler: target.isHandler, runOnce: target.runOnce, ignored: false, items: nil, skipReason: nil)
     }
 
     /// After a stop request, for each of `hosts`: the selected steps from `fromStep` on were not started, and the

@@ -42,7 +42,8 @@ struct PlayRunner {
             // A rolling play (serial) stops after a batch with a failure: the next controllers are left as
             // they are rather than broken the same way.
             if batchIndex > 0, !play.serial.isEmpty,
-               allBatches[batchIndex - 1].contains(where: { ledger.failed.contains($0) || ledger.unreachable[$0] != nil }) {
+                allBatches[batchIndex - 1].contains(where: { ledger.failed.contains($0) || ledger.unreachable[$0] != nil })
+            {
                 let rest = allBatches[batchIndex...].joined().joined(separator: ", ")
                 engine.observer.playStopped(name: play.name, reason: "a host of the previous batch failed; not touched: \(rest)")
                 break
@@ -55,14 +56,16 @@ struct PlayRunner {
                     leaveRest(hosts: batch.filter(ledger.isActive), fromStep: index, fromHandler: 0, notified: notified, into: &ledger)
                     break
                 }
-                await runStep(step, index: index, sessions: sessions, scope: scope, isHandler: false,
-                              runOnceResults: &runOnceResults, notified: &notified, ledger: &ledger)
+                await runStep(
+                    step, index: index, sessions: sessions, scope: scope, isHandler: false,
+                    runOnceResults: &runOnceResults, notified: &notified, ledger: &ledger)
             }
             var handlerRunOnce: [Int: Value] = [:]  // a run_once handler runs once per batch that notified it
             for (offset, handler) in play.handlers.enumerated() {
                 if interruption.isStopRequested {
-                    leaveRest(hosts: batch.filter(ledger.isActive), fromStep: play.steps.count, fromHandler: offset,
-                              notified: notified, into: &ledger)
+                    leaveRest(
+                        hosts: batch.filter(ledger.isActive), fromStep: play.steps.count, fromHandler: offset,
+                        notified: notified, into: &ledger)
                     break
                 }
                 // Notified in this run, or left pending on the host by an earlier run that ended before it ran.
@@ -73,27 +76,32 @@ struct PlayRunner {
                 let handlerSessions = sessions.filter { notifiedSet.contains($0.key) }
                 let reportsBefore = ledger.reports.count
                 // Peers: every host of the batch, not only the notified ones (a toggle waits on all controllers).
-                await runStep(handler, index: offset, sessions: handlerSessions, scope: scope, isHandler: true,
-                              runOnceResults: &handlerRunOnce, notified: &notified, ledger: &ledger, peers: sessions, owed: owed)
-                await clearPendingHandler(handler, notified: hostsNotified, reports: ledger.reports[reportsBefore...],
-                                          sessions: sessions, scope: scope)
+                await runStep(
+                    handler, index: offset, sessions: handlerSessions, scope: scope, isHandler: true,
+                    runOnceResults: &handlerRunOnce, notified: &notified, ledger: &ledger, peers: sessions, owed: owed)
+                await clearPendingHandler(
+                    handler, notified: hostsNotified, reports: ledger.reports[reportsBefore...],
+                    sessions: sessions, scope: scope)
             }
         }
     }
 
     // MARK: steps
 
-    func runStep(_ step: Step, index: Int, sessions: [String: any HostSession], scope: PlayScope, isHandler: Bool,
-                 runOnceResults: inout [Int: Value], notified: inout [String: Set<String>], ledger: inout RunLedger,
-                 peers: [String: any HostSession]? = nil, owed: [String: PendingHandler] = [:]) async {
+    func runStep(
+        _ step: Step, index: Int, sessions: [String: any HostSession], scope: PlayScope, isHandler: Bool,
+        runOnceResults: inout [Int: Value], notified: inout [String: Set<String>], ledger: inout RunLedger,
+        peers: [String: any HostSession]? = nil, owed: [String: PendingHandler] = [:]
+    ) async {
         // Other hosts of the play, for steps that coordinate controllers: the same for every host of the step.
         let peerSessions = PeerSessions(hosts: scope.hosts, sessions: peers ?? sessions)
         let active = scope.hosts.filter { sessions[$0] != nil && ledger.isActive($0) }
         guard !active.isEmpty else { return }
         let runOnce = runsOnce(step)
-        let executor = StepExecutor(catalog: engine.catalog, templates: engine.templates, redactor: engine.redactor,
-                                    check: options.check, diff: options.diff, planned: planned, cache: cache,
-                                    secretNames: engine.secretNames)
+        let executor = StepExecutor(
+            catalog: engine.catalog, templates: engine.templates, redactor: engine.redactor,
+            check: options.check, diff: options.diff, planned: planned, cache: cache,
+            secretNames: engine.secretNames)
 
         if runOnce {
             if let registered = runOnceResults[index] {
@@ -102,8 +110,9 @@ struct PlayRunner {
                 return
             }
             guard let host = active.first, let session = sessions[host] else { return }
-            let target = makeTarget(step, host: host, session: session, scope: scope, ledger: ledger,
-                                    isHandler: isHandler, runOnce: true, peerSessions: peerSessions)
+            let target = makeTarget(
+                step, host: host, session: session, scope: scope, ledger: ledger,
+                isHandler: isHandler, runOnce: true, peerSessions: peerSessions)
             let (guardedExecution, interrupted) = await guarded(executor, step, on: target)
             var execution = await recordPendingHandlers(guardedExecution, step: step, remote: target.remote)
             // Run once for the play: the oldest record of any notified host says why.
@@ -114,8 +123,11 @@ struct PlayRunner {
         }
 
         let targets = active.compactMap { host in
-            sessions[host].map { makeTarget(step, host: host, session: $0, scope: scope, ledger: ledger,
-                                            isHandler: isHandler, runOnce: false, peerSessions: peerSessions) }
+            sessions[host].map {
+                makeTarget(
+                    step, host: host, session: $0, scope: scope, ledger: ledger,
+                    isHandler: isHandler, runOnce: false, peerSessions: peerSessions)
+            }
         }
         let interruption = self.interruption
         let executions = await concurrentMap(targets, limit: options.forks ?? targets.count) { [self] target -> (StepExecution, Bool)? in
@@ -129,8 +141,9 @@ struct PlayRunner {
         for (target, result) in zip(targets, executions) {
             guard let (execution, interrupted) = result else {
                 let name = step.name ?? step.kind
-                ledger.leave(isHandler ? LeftUndone(play: play.name, steps: [], handlers: [name]) : LeftUndone(play: play.name, steps: [name]),
-                             on: target.host)
+                ledger.leave(
+                    isHandler ? LeftUndone(play: play.name, steps: [], handlers: [name]) : LeftUndone(play: play.name, steps: [name]),
+                    on: target.host)
                 continue
             }
             fold(execution, step: step, hosts: [execution.report.host], notified: &notified, ledger: &ledger, interrupted: interrupted)
@@ -139,15 +152,19 @@ struct PlayRunner {
 
     /// Records one execution; for `run_once` its result (and a failure) applies to every host of the play. An
     /// execution cut short by a stop request is left undone on those hosts (the host is not marked failed).
-    func fold(_ execution: StepExecution, step: Step, hosts: [String], notified: inout [String: Set<String>],
-              ledger: inout RunLedger, interrupted: Bool = false) {
+    func fold(
+        _ execution: StepExecution, step: Step, hosts: [String], notified: inout [String: Set<String>],
+        ledger: inout RunLedger, interrupted: Bool = false
+    ) {
         ledger.record(execution.report)
         engine.observer.stepFinished(execution.report)
         if interrupted {
             let name = execution.report.step + " (interrupted)"
             for host in hosts {
-                ledger.leave(execution.report.isHandler ? LeftUndone(play: play.name, steps: [], handlers: [name])
-                                                        : LeftUndone(play: play.name, steps: [name]), on: host)
+                ledger.leave(
+                    execution.report.isHandler
+                        ? LeftUndone(play: play.name, steps: [], handlers: [name])
+                        : LeftUndone(play: play.name, steps: [name]), on: host)
             }
             return
         }
@@ -167,8 +184,10 @@ struct PlayRunner {
         }
     }
 
-    func makeTarget(_ step: Step, host: String, session: any HostSession, scope: PlayScope, ledger: RunLedger,
-                    isHandler: Bool, runOnce: Bool, peerSessions: PeerSessions) -> StepExecutor.Target {
+    func makeTarget(
+        _ step: Step, host: String, session: any HostSession, scope: PlayScope, ledger: RunLedger,
+        isHandler: Bool, runOnce: Bool, peerSessions: PeerSessions
+    ) -> StepExecutor.Target {
         var variables = scope.variables[host] ?? [:]
         for (name, value) in ledger.registered[host] ?? [:] { variables[name] = value }
         let become = becomeSettings(step, variables: variables)
@@ -189,9 +208,10 @@ struct PlayRunner {
             case .unreachable(let reason): throw StepFailure("\(name) is unreachable", detail: reason)
             }
         }
-        return StepExecutor.Target(host: host, play: play, files: playbook.fileResolver, remote: view(session),
-                                   variables: variables, isHandler: isHandler, runOnce: runOnce,
-                                   playHosts: scope.hosts, peer: peer)
+        return StepExecutor.Target(
+            host: host, play: play, files: playbook.fileResolver, remote: view(session),
+            variables: variables, isHandler: isHandler, runOnce: runOnce,
+            playHosts: scope.hosts, peer: peer)
     }
 
     /// The sessions of the play's hosts a step's host may reach (`peer`), and the play's hosts: built once per
@@ -251,9 +271,11 @@ struct PlayRunner {
                 let reason = engine.redactor.redact(reason)
                 if ledger.unreachable[host] == nil {
                     ledger.unreachable[host] = reason
-                    ledger.record(StepReport(host: host, play: play.name, step: "connect", kind: "connect", outcome: .unreachable,
-                                             duration: 0, diffs: [], message: nil, error: reason, location: play.location.description,
-                                             isHandler: false, runOnce: false, ignored: false, items: nil, skipReason: nil))
+                    ledger.record(
+                        StepReport(
+                            host: host, play: play.name, step: "connect", kind: "connect", outcome: .unreachable,
+                            duration: 0, diffs: [], message: nil, error: reason, location: play.location.description,
+                            isHandler: false, runOnce: false, ignored: false, items: nil, skipReason: nil))
                     engine.observer.hostUnreachable(host: host, play: play.name, reason: reason)
                 }
             }
@@ -262,9 +284,10 @@ struct PlayRunner {
     }
 
     func failure(host: String, message: String) -> StepReport {
-        StepReport(host: host, play: play.name, step: "variables", kind: "vars", outcome: .failed, duration: 0, diffs: [],
-                   message: nil, error: message, location: play.location.description, isHandler: false, runOnce: false,
-                   ignored: false, items: nil, skipReason: nil)
+        StepReport(
+            host: host, play: play.name, step: "variables", kind: "vars", outcome: .failed, duration: 0, diffs: [],
+            message: nil, error: message, location: play.location.description, isHandler: false, runOnce: false,
+            ignored: false, items: nil, skipReason: nil)
     }
 }
 

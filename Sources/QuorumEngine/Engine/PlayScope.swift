@@ -14,8 +14,9 @@ struct PlayScope: Sendable {
         let resolver = VariableResolver(templates: engine.templates)
         let playDirectory = FileSystem.directory(of: playbook.path)
 
-        let common = MagicVariable.play(hosts: hosts, inventory: inventory, check: engine.options.check,
-                                        diff: engine.options.diff, playbookDirectory: playDirectory)
+        let common = MagicVariable.play(
+            hosts: hosts, inventory: inventory, check: engine.options.check,
+            diff: engine.options.diff, playbookDirectory: playDirectory)
 
         // Values every host shares (the host lists, `hostvars`) are looked at once, not once per host: which
         // hold no template (rendering leaves them as they are), and their secrets (registering them again

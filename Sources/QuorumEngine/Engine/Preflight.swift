@@ -28,8 +28,9 @@ struct Preflight {
     }
 
     func check(_ play: Play, of playbook: Playbook) async -> [StepReport] {
-        let runner = PlayRunner(engine: engine, play: play, playbook: playbook, pool: pool, planned: planned, cache: cache,
-                                pending: pending)
+        let runner = PlayRunner(
+            engine: engine, play: play, playbook: playbook, pool: pool, planned: planned, cache: cache,
+            pending: pending)
         let hosts = runner.selectHosts()
         // Variables that cannot be rendered fail the play itself, with their location: the run reports them.
         guard !hosts.isEmpty, let scope = try? PlayScope(engine: engine, play: play, playbook: playbook, hosts: hosts) else { return [] }
@@ -57,8 +58,10 @@ struct Preflight {
     }
 
     /// A play's own probe on one host: its command must exit 0.
-    func check(_ probe: PreflightCheck, on host: String, session: (any HostSession)?, scope: PlayScope,
-               runner: PlayRunner) async -> StepReport? {
+    func check(
+        _ probe: PreflightCheck, on host: String, session: (any HostSession)?, scope: PlayScope,
+        runner: PlayRunner
+    ) async -> StepReport? {
         guard let session else { return nil }
         let variables = scope.variables[host] ?? [:]
         let name = "preflight: " + probe.displayName
@@ -70,8 +73,9 @@ struct Preflight {
             let result = try await remote.probe(command)
             guard result.succeeded else {
                 let output = (result.stderrText + result.stdoutText).trimmingCharacters(in: .whitespacesAndNewlines)
-                return failure(host: host, play: runner.play, step: name, location: probe.location,
-                               message: "the check failed (exit \(result.status))" + (output.isEmpty ? "" : ": " + output))
+                return failure(
+                    host: host, play: runner.play, step: name, location: probe.location,
+                    message: "the check failed (exit \(result.status))" + (output.isEmpty ? "" : ": " + output))
             }
             return nil
         } catch let error as RemoteError where error.kind == .unreachable {
@@ -85,8 +89,9 @@ struct Preflight {
     func check(_ step: Step, on host: String, session: (any HostSession)?, scope: PlayScope, runner: PlayRunner) async -> StepReport? {
         guard let session, let kind = engine.catalog[step.kind] else { return nil }
         let variables = scope.variables[host] ?? [:]
-        let executor = StepExecutor(catalog: engine.catalog, templates: engine.templates, redactor: engine.redactor, check: true,
-                                    diff: false, planned: planned, cache: cache, secretNames: engine.secretNames)
+        let executor = StepExecutor(
+            catalog: engine.catalog, templates: engine.templates, redactor: engine.redactor, check: true,
+            diff: false, planned: planned, cache: cache, secretNames: engine.secretNames)
         // A condition that is false now: the step will not run. One that cannot be decided now: it may run.
         for condition in step.when
         where (try? engine.templates.evaluate(condition.value, at: condition.location, variables: variables)) == false { return nil }
@@ -100,26 +105,31 @@ struct Preflight {
             if let item { scoped[MagicVariable.item.rawValue] = item }
             guard let instance = try? executor.instantiate(kind, step, play: runner.play, variables: scoped) else { continue }
             let remote = session.remote(become: runner.becomeSettings(step, variables: scoped))
-            let context = StepContext(remote: remote, host: host, check: true, wantsDiff: false, variables: scoped,
-                                      templates: engine.templates, files: runner.playbook.fileResolver, location: step.location,
-                                      planned: planned, cache: cache, playHosts: scope.hosts)
+            let context = StepContext(
+                remote: remote, host: host, check: true, wantsDiff: false, variables: scoped,
+                templates: engine.templates, files: runner.playbook.fileResolver, location: step.location,
+                planned: planned, cache: cache, playHosts: scope.hosts)
             do {
                 try await instance.preflight(context)
             } catch let error as RemoteError where error.kind == .unreachable {
                 return nil
             } catch {
-                return failure(host: host, play: runner.play, step: "preflight: " + executor.displayName(step, scoped),
-                               location: step.location, message: executor.describe(error), handler: runner.play.handlers.contains(step))
+                return failure(
+                    host: host, play: runner.play, step: "preflight: " + executor.displayName(step, scoped),
+                    location: step.location, message: executor.describe(error), handler: runner.play.handlers.contains(step))
             }
         }
         return nil
     }
 
-    func failure(host: String, play: Play, step: String, location: SourceLocation, message: String,
-                 handler: Bool = false) -> StepReport {
-        StepReport(host: host, play: play.name, step: engine.redactor.redact(step), kind: "preflight", outcome: .failed,
-                   duration: 0, diffs: [], message: nil, error: engine.redactor.redact(message), location: location.description,
-                   isHandler: handler, runOnce: false, ignored: false, items: nil, skipReason: nil)
+    func failure(
+        host: String, play: Play, step: String, location: SourceLocation, message: String,
+        handler: Bool = false
+    ) -> StepReport {
+        StepReport(
+            host: host, play: play.name, step: engine.redactor.redact(step), kind: "preflight", outcome: .failed,
+            duration: 0, diffs: [], message: nil, error: engine.redactor.redact(message), location: location.description,
+            isHandler: handler, runOnce: false, ignored: false, items: nil, skipReason: nil)
     }
 }
 
@@ -146,8 +156,10 @@ extension Engine {
             observer.stepFinished(report)
         }
         if !options.check {
-            observer.playStopped(name: "Preflight", reason: "preflight failed: nothing was written; fix the needs above, "
-                                 + "or run with --skip-preflight")
+            observer.playStopped(
+                name: "Preflight",
+                reason: "preflight failed: nothing was written; fix the needs above, "
+                    + "or run with --skip-preflight")
         }
         return options.check
     }

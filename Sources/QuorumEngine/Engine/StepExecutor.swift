@@ -74,7 +74,10 @@ struct StepExecutor: Sendable {
                     }
                 }
                 report.outcome = allSkipped ? .skipped : (anyChanged ? .changed : .ok)
-                if items.isEmpty { report.outcome = .skipped; report.skipReason = "the loop has no items" }
+                if items.isEmpty {
+                    report.outcome = .skipped
+                    report.skipReason = "the loop has no items"
+                }
                 registered = ["changed": .bool(anyChanged), "results": .list(results)]
             } else {
                 let single = try await runOnce(step, target: target, variables: target.variables)
@@ -109,8 +112,9 @@ struct StepExecutor: Sendable {
         if registered["changed"] == nil { registered["changed"] = .bool(report.outcome == .changed) }
         if registered["failed"] == nil { registered["failed"] = .bool(report.outcome == .failed) }
         registerSecretOutput(registered, of: step)
-        return StepExecution(report: redact(report, noLog: step.noLog), registered: .map(registered),
-                             hostFailed: hostFailed, unreachable: unreachable)
+        return StepExecution(
+            report: redact(report, noLog: step.noLog), registered: .map(registered),
+            hostFailed: hostFailed, unreachable: unreachable)
     }
 
     /// One execution of the kind (one loop item), with retries, `until`, `changed_when`, `failed_when`.
@@ -128,9 +132,10 @@ struct StepExecutor: Sendable {
     func runOnce(_ step: Step, target: Target, variables: Variables) async throws -> Single {
         guard let kind = catalog[step.kind] else { throw StepFailure("unknown step kind `\(step.kind)`") }
         let instance = try instantiate(kind, step, play: target.play, variables: variables)
-        let context = StepContext(remote: target.remote, host: target.host, check: check, wantsDiff: diff,
-                                  variables: variables, templates: templates, files: target.files, location: step.location,
-                                  planned: planned, cache: cache, playHosts: target.playHosts, peer: target.peer)
+        let context = StepContext(
+            remote: target.remote, host: target.host, check: check, wantsDiff: diff,
+            variables: variables, templates: templates, files: target.files, location: step.location,
+            planned: planned, cache: cache, playHosts: target.playHosts, peer: target.peer)
 
         // A health check retries (in apply) until it passes when `retries` comes without `until`; check mode
         // runs it once: an audit reports the service as it is now.
@@ -166,7 +171,8 @@ struct StepExecutor: Sendable {
             if let failure = single.failure as? RemoteError, failure.kind == .unreachable { break }
             if attempt == attempts {
                 if step.until != nil {
-                    single.failure = single.failure
+                    single.failure =
+                        single.failure
                         ?? StepFailure("`until` condition still false after \(attempts) attempts", health: kind.isHealthCheck)
                 }
                 break
@@ -181,19 +187,22 @@ struct StepExecutor: Sendable {
             let outcome = try await instance.run(context)
             var registered = outcome.result
             if let message = outcome.message { registered["msg"] = .string(message) }
-            return Single(changed: outcome.changed, skipped: outcome.skippedReason, diffs: outcome.diffs,
-                          message: outcome.message, registered: registered, failure: nil,
-                          findings: outcome.findings, unchecked: outcome.unchecked)
+            return Single(
+                changed: outcome.changed, skipped: outcome.skippedReason, diffs: outcome.diffs,
+                message: outcome.message, registered: registered, failure: nil,
+                findings: outcome.findings, unchecked: outcome.unchecked)
         } catch let failure as StepFailure {
             var registered = failure.result
             registered["msg"] = .string(failure.description)
             // A command that ran and failed did run: `failed_when: false` turns it into a change (a health
             // check changes nothing, whatever it found).
-            return Single(changed: !failure.result.isEmpty && !failure.health, skipped: nil, diffs: [], message: nil,
-                          registered: registered, failure: failure)
+            return Single(
+                changed: !failure.result.isEmpty && !failure.health, skipped: nil, diffs: [], message: nil,
+                registered: registered, failure: failure)
         } catch {
-            return Single(changed: false, skipped: nil, diffs: [], message: nil,
-                          registered: ["msg": .string(describe(error))], failure: error)
+            return Single(
+                changed: false, skipped: nil, diffs: [], message: nil,
+                registered: ["msg": .string(describe(error))], failure: error)
         }
     }
 
@@ -256,8 +265,10 @@ struct StepExecutor: Sendable {
         } else if let freeForm = kind.schema.freeForm, !rendered.isNull {
             registerSecretArguments([freeForm: rendered], schema: kind.schema)
         }
-        return try kind.init(checked: kind.schema.arguments(rendered: rendered, kind: kind.name, fromDefaults: fromDefaults,
-                                                              location: step.location))
+        return try kind.init(
+            checked: kind.schema.arguments(
+                rendered: rendered, kind: kind.name, fromDefaults: fromDefaults,
+                location: step.location))
     }
 
     /// Arguments the schema marks secret are masked wherever they would be printed.

@@ -11,8 +11,10 @@ struct VariableResolver {
     /// merged, fully rendered variables. `locations` tells where a variable was written, for errors.
     /// `settled` names variables the caller already knows hold no template (values shared by every host,
     /// looked at once): they are taken as they are, without walking them again.
-    func resolve(_ merged: Variables, locations: [String: SourceLocation], fallback: SourceLocation,
-                 settled: Set<String> = []) throws -> Variables {
+    func resolve(
+        _ merged: Variables, locations: [String: SourceLocation], fallback: SourceLocation,
+        settled: Set<String> = []
+    ) throws -> Variables {
         var result = merged
         var state: [String: Bool] = [:]  // false = in progress, true = done
         for name in settled where merged[name] != nil { state[name] = true }
@@ -24,8 +26,9 @@ struct VariableResolver {
                 return
             }
             if state[name] == false {
-                throw TemplateError(message: "variables refer to each other in a loop: \((chain + [name]).joined(separator: " → "))",
-                                    location: locations[name] ?? fallback)
+                throw TemplateError(
+                    message: "variables refer to each other in a loop: \((chain + [name]).joined(separator: " → "))",
+                    location: locations[name] ?? fallback)
             }
             state[name] = false
             for dependency in Self.referencedNames(in: value, templates: templates).sorted() where dependency != name {

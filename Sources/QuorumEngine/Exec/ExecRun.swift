@@ -6,10 +6,13 @@ import QuorumCore
 /// as a run, without a playbook.
 extension Engine {
     /// An engine that runs no playbook, for `exec`.
-    public init(inventory: Inventory, options: RunOptions, connector: any HostConnector, redactor: SecretRedactor,
-                interruption: RunInterruption = RunInterruption()) {
-        self.init(inventory: inventory, playbooks: [], catalog: [:], options: options, connector: connector,
-                  observer: NoPlays(), redactor: redactor, interruption: interruption)
+    public init(
+        inventory: Inventory, options: RunOptions, connector: any HostConnector, redactor: SecretRedactor,
+        interruption: RunInterruption = RunInterruption()
+    ) {
+        self.init(
+            inventory: inventory, playbooks: [], catalog: [:], options: options, connector: connector,
+            observer: NoPlays(), redactor: redactor, interruption: interruption)
     }
 
     /// Runs `command` with `/bin/sh` on each of `hosts` (at most `--forks` at once), as root through sudo with
@@ -18,12 +21,15 @@ extension Engine {
     public func exec(_ command: String, on hosts: [String], become: Bool, observer: any ExecObserver) async -> ExecSummary {
         let clock = ContinuousClock()
         let start = clock.now
-        let play = Play(name: "exec", hosts: hosts.joined(separator: ":"), become: become ? QuorumCore.Become(enabled: true) : nil,
-                        location: SourceLocation(file: inventory.path, line: 1, column: 1))
+        let play = Play(
+            name: "exec", hosts: hosts.joined(separator: ":"), become: become ? QuorumCore.Become(enabled: true) : nil,
+            location: SourceLocation(file: inventory.path, line: 1, column: 1))
         let variables: [String: Variables]
         do {
-            variables = try PlayScope(engine: self, play: play, playbook: Playbook(path: inventory.path, plays: [play]),
-                                      hosts: hosts).variables
+            variables = try PlayScope(
+                engine: self, play: play, playbook: Playbook(path: inventory.path, plays: [play]),
+                hosts: hosts
+            ).variables
         } catch {
             // Variables that cannot be rendered: nothing is contacted.
             let reason = redactor.redact(String(describing: error))
@@ -44,8 +50,9 @@ extension Engine {
             observer.hostStarted(host, command: redactor.redact(command))
             let hostVariables = variables[host] ?? [:]
             let result = await untilStopped(host: host) {
-                await execOne(command, on: host, variables: hostVariables, become: play.becomeSettings(nil, variables: hostVariables),
-                              pool: pool)
+                await execOne(
+                    command, on: host, variables: hostVariables, become: play.becomeSettings(nil, variables: hostVariables),
+                    pool: pool)
             }
             observer.hostFinished(result)
             return result
@@ -71,13 +78,16 @@ extension Engine {
         }
     }
 
-    private func execOne(_ command: String, on host: String, variables: Variables, become: BecomeSettings?,
-                         pool: ConnectionPool) async -> ExecResult {
+    private func execOne(
+        _ command: String, on host: String, variables: Variables, become: BecomeSettings?,
+        pool: ConnectionPool
+    ) async -> ExecResult {
         let clock = ContinuousClock()
         let start = clock.now
         func ended(_ ending: ExecResult.Ending, _ output: CommandResult = CommandResult()) -> ExecResult {
-            ExecResult(host: host, ending: ending, stdout: redactor.redact(output.stdoutText), stderr: redactor.redact(output.stderrText),
-                       duration: (clock.now - start).seconds)
+            ExecResult(
+                host: host, ending: ending, stdout: redactor.redact(output.stdoutText), stderr: redactor.redact(output.stderrText),
+                duration: (clock.now - start).seconds)
         }
         switch await pool.session(for: host, variables: variables) {
         case .unreachable(let reason):

@@ -25,8 +25,10 @@ public struct ApplyConfirmation: Sendable {
     /// Puts the question and reads one answer line (nil at the end of input).
     public var ask: @Sendable (String) -> String?
 
-    public init(yes: Bool, stdinIsTerminal: Bool = isatty(STDIN_FILENO) == 1,
-                ask: @escaping @Sendable (String) -> String? = ApplyConfirmation.askOnTerminal) {
+    public init(
+        yes: Bool, stdinIsTerminal: Bool = isatty(STDIN_FILENO) == 1,
+        ask: @escaping @Sendable (String) -> String? = ApplyConfirmation.askOnTerminal
+    ) {
         self.yes = yes
         self.stdinIsTerminal = stdinIsTerminal
         self.ask = ask
@@ -68,8 +70,10 @@ extension ApplyConfirmation.Decision {
         case .nothingPlanned: ("quorum apply --confirm: the check found nothing to change; nothing applied", .success)
         case .declined: ("quorum apply --confirm: not confirmed; nothing applied", .success)
         case .noTerminal:
-            ("quorum apply --confirm: stdin is not a terminal, so nobody can confirm the plan; nothing applied "
-             + "(give --yes to apply without asking)", .drift)
+            (
+                "quorum apply --confirm: stdin is not a terminal, so nobody can confirm the plan; nothing applied "
+                    + "(give --yes to apply without asking)", .drift
+            )
         case .planFailed(let status):
             ("quorum apply --confirm: the check failed (exit \(status.rawValue)); nothing applied", status)
         }

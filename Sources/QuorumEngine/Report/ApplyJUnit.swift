@@ -16,8 +16,10 @@ public struct ApplyJUnit: Sendable {
         let suites = summary.hosts.map { host in
             JUnitDocument.Suite(name: host, cases: summary.reports.filter { $0.host == host }.map(testcase))
         }
-        return JUnitDocument(name: summary.check ? "quorum apply --check" : "quorum apply", suites: suites,
-                             time: summary.duration).render()
+        return JUnitDocument(
+            name: summary.check ? "quorum apply --check" : "quorum apply", suites: suites,
+            time: summary.duration
+        ).render()
     }
 
     func testcase(_ result: StepReport) -> JUnitDocument.Case {

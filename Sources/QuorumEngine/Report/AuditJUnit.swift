@@ -30,8 +30,9 @@ public struct AuditJUnit: Sendable {
                         if testcase.failure != nil {
                             testcase.failure?.text += "\n" + text
                         } else {
-                            testcase.failure = .init(type: "finding", message: "\(findings.count) finding\(findings.count == 1 ? "" : "s")",
-                                                     text: text)
+                            testcase.failure = .init(
+                                type: "finding", message: "\(findings.count) finding\(findings.count == 1 ? "" : "s")",
+                                text: text)
                         }
                     } else {
                         testcase.systemOut = text
@@ -55,8 +56,9 @@ public struct AuditJUnit: Sendable {
         case .ok:
             break
         case .changed:
-            testcase.failure = .init(type: "drift", message: "drift: " + (result.message ?? "would change"),
-                                     text: result.diffLines.joined(separator: "\n"))
+            testcase.failure = .init(
+                type: "drift", message: "drift: " + (result.message ?? "would change"),
+                text: result.diffLines.joined(separator: "\n"))
         case .failed:
             if result.ignored { break }
             if result.unhealthy {

@@ -134,15 +134,21 @@ public struct AuditReport: Sendable, Codable, Equatable {
                 }
                 switch report.outcome {
                 case .changed:
-                    host.drift.append(Drift(play: report.play, step: report.step, kind: report.kind, location: report.location,
-                                            handler: report.isHandler, message: report.message,
-                                            differences: report.diffs.map(Difference.init)))
+                    host.drift.append(
+                        Drift(
+                            play: report.play, step: report.step, kind: report.kind, location: report.location,
+                            handler: report.isHandler, message: report.message,
+                            differences: report.diffs.map(Difference.init)))
                 case .failed where !report.ignored && report.unhealthy:
-                    host.health.append(Health(step: report.displayStep, location: report.location,
-                                              problem: report.error ?? "unhealthy"))
+                    host.health.append(
+                        Health(
+                            step: report.displayStep, location: report.location,
+                            problem: report.error ?? "unhealthy"))
                 case .failed where !report.ignored:
-                    host.failures.append(Failure(step: report.displayStep, location: report.location,
-                                                 error: report.error ?? "failed"))
+                    host.failures.append(
+                        Failure(
+                            step: report.displayStep, location: report.location,
+                            error: report.error ?? "failed"))
                 case .unreachable:
                     host.error = host.error ?? report.error
                 default:
@@ -150,11 +156,16 @@ public struct AuditReport: Sendable, Codable, Equatable {
                 }
                 if report.isProbe { totals.probes += 1 }
             }
-            host.status = host.error != nil ? .unreachable
-                : !host.failures.isEmpty ? .failed
-                : !host.drift.isEmpty || strict && !host.findings.isEmpty ? .drift
-                : !host.health.isEmpty ? .unhealthy
-                : .clean
+            host.status =
+                host.error != nil
+                ? .unreachable
+                : !host.failures.isEmpty
+                    ? .failed
+                    : !host.drift.isEmpty || strict && !host.findings.isEmpty
+                        ? .drift
+                        : !host.health.isEmpty
+                            ? .unhealthy
+                            : .clean
             totals.driftedSteps += host.drift.count
             totals.driftedHosts += host.drift.isEmpty ? 0 : 1
             totals.findings += host.findings.count

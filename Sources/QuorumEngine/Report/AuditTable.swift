@@ -56,16 +56,20 @@ public struct AuditTable: Sendable {
     public var summaryLine: String {
         let s = report.summary
         var parts = ["\(s.hosts) host\(s.hosts == 1 ? "" : "s")", "\(s.probes) probe\(s.probes == 1 ? "" : "s")"]
-        parts.append(s.driftedSteps == 0 ? "no drift"
-            : "drift in \(s.driftedSteps) step\(s.driftedSteps == 1 ? "" : "s") on \(s.driftedHosts) host\(s.driftedHosts == 1 ? "" : "s")")
+        parts.append(
+            s.driftedSteps == 0
+                ? "no drift"
+                : "drift in \(s.driftedSteps) step\(s.driftedSteps == 1 ? "" : "s") on \(s.driftedHosts) host\(s.driftedHosts == 1 ? "" : "s")")
         parts.append("\(s.findings) warning\(s.findings == 1 ? "" : "s")" + (report.strict && s.findings > 0 ? " (strict)" : ""))
         parts += ["\(s.failed) failed", "\(s.unreachable) unreachable", "\(s.unhealthy) unhealthy", "\(s.notAudited) not audited"]
         return "audit: " + parts.joined(separator: ", ") + String(format: " (%.2fs, exit %d)", report.duration, report.exitCode)
     }
 
     /// A titled list of one kind of entry, host by host; nothing when no host has any.
-    func section<Entry>(_ title: String, _ entries: KeyPath<AuditReport.Host, [Entry]>, into out: inout [String],
-                        _ line: (Entry) -> String) {
+    func section<Entry>(
+        _ title: String, _ entries: KeyPath<AuditReport.Host, [Entry]>, into out: inout [String],
+        _ line: (Entry) -> String
+    ) {
         let hosts = report.hosts.filter { !$0[keyPath: entries].isEmpty }
         guard !hosts.isEmpty else { return }
         out.append("")

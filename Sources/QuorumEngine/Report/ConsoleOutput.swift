@@ -25,8 +25,10 @@ public final class ConsoleOutput: Sendable {
 
     /// `write` receives the bytes to print (as text); `now` is the clock (any fixed origin); `width` the terminal's
     /// columns. With `ticking`, a task redraws the live line while hosts are on steps (tests call `tick()`).
-    public init(traits: ConsoleTraits, ticking: Bool = true, width: @escaping @Sendable () -> Int = { 80 },
-                now: @escaping @Sendable () -> Duration, write: @escaping @Sendable (String) -> Void) {
+    public init(
+        traits: ConsoleTraits, ticking: Bool = true, width: @escaping @Sendable () -> Int = { 80 },
+        now: @escaping @Sendable () -> Duration, write: @escaping @Sendable (String) -> Void
+    ) {
         self.traits = traits
         self.write = write
         self.now = now
@@ -39,8 +41,9 @@ public final class ConsoleOutput: Sendable {
     public convenience init(stream: Int32, traits: ConsoleTraits) {
         let handle = stream == STDERR_FILENO ? FileHandle.standardError : FileHandle.standardOutput
         let origin = ContinuousClock.now
-        self.init(traits: traits, width: { Self.columns(of: stream) }, now: { ContinuousClock.now - origin },
-                  write: { handle.write(Data($0.utf8)) })
+        self.init(
+            traits: traits, width: { Self.columns(of: stream) }, now: { ContinuousClock.now - origin },
+            write: { handle.write(Data($0.utf8)) })
     }
 
     /// Prints `text` as a line (or lines), erasing the live line first; it comes back at the next redraw.

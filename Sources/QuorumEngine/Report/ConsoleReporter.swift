@@ -26,8 +26,9 @@ public final class ConsoleReporter: RunObserver, Sendable {
 
     /// Plain lines on stdout, coloured or not (tests).
     public convenience init(showDiff: Bool, verbose: Bool = false, color: Bool) {
-        self.init(showDiff: showDiff, verbosity: verbose ? 1 : 0,
-                  output: ConsoleOutput(stream: STDOUT_FILENO, traits: ConsoleTraits(isTTY: false, color: color, live: false)))
+        self.init(
+            showDiff: showDiff, verbosity: verbose ? 1 : 0,
+            output: ConsoleOutput(stream: STDOUT_FILENO, traits: ConsoleTraits(isTTY: false, color: color, live: false)))
     }
 
     public func playStarted(name: String, hosts: [String], check: Bool) {
@@ -58,12 +59,13 @@ public final class ConsoleReporter: RunObserver, Sendable {
         if report.outcome == .changed && report.isHandlerOrCheck(checkWord: false) { word = "changed" }
         if report.unhealthy { word = "unhealthy" }
         if report.outcome == .failed, report.error?.hasPrefix("interrupted") == true { word = "interrupted" }
-        let style: Style = switch report.outcome {
-        case .ok: .green
-        case .changed: .yellow
-        case .skipped: .cyan
-        case .failed, .unreachable: .red
-        }
+        let style: Style =
+            switch report.outcome {
+            case .ok: .green
+            case .changed: .yellow
+            case .skipped: .cyan
+            case .failed, .unreachable: .red
+            }
         var line = "  " + paint(Self.column(word), style)
         line += report.host.padding(toLength: max(8, report.host.count + 2), withPad: " ", startingAt: 0)
         line += (report.isHandler ? "handler: " : "") + report.step
@@ -77,7 +79,8 @@ public final class ConsoleReporter: RunObserver, Sendable {
         var text = line
         if let error = report.error {
             let label = report.outcome == .unreachable ? "unreachable" : report.unhealthy ? "unhealthy" : "error"
-            text += "\n" + paint("      \(label): \(report.host), step \"\(report.step)\" (\(report.location)): ", .red)
+            text +=
+                "\n" + paint("      \(label): \(report.host), step \"\(report.step)\" (\(report.location)): ", .red)
                 + error.replacingOccurrences(of: "\n", with: "\n      ")
             if report.ignored { text += paint(" (ignored)", .cyan) }
         }

@@ -30,11 +30,12 @@ public struct ConsoleTraits: Sendable, Equatable {
         let noColor = set("NO_COLOR") != nil
         let dumb = set("TERM") == "dumb"
         let forced = set("FORCE_COLOR").map { !["0", "false"].contains($0.lowercased()) }
-        let color: Bool = switch mode {
-        case .always: true
-        case .never: false
-        case .auto: noColor ? false : forced ?? (!dumb && isTTY)
-        }
+        let color: Bool =
+            switch mode {
+            case .always: true
+            case .never: false
+            case .auto: noColor ? false : forced ?? (!dumb && isTTY)
+            }
         return ConsoleTraits(isTTY: isTTY, color: color, live: isTTY && !noColor && !dumb)
     }
 

@@ -56,7 +56,8 @@ public struct PlanComparison: Sendable, Equatable {
         if matches {
             head += "as planned (\(asPlanned) change\(asPlanned == 1 ? "" : "s"))"
         } else {
-            head += "\(unplanned.count) change\(unplanned.count == 1 ? "" : "s") not in the plan, "
+            head +=
+                "\(unplanned.count) change\(unplanned.count == 1 ? "" : "s") not in the plan, "
                 + "\(notChanged.count) planned change\(notChanged.count == 1 ? "" : "s") not made"
         }
         var lines = [head]

@@ -40,7 +40,8 @@ public struct RunListing: Sendable {
 
     /// Selected steps with their tags, then the handlers they may notify, marked.
     func stepLines(_ play: Play) -> [String] {
-        let steps = selection.steps(of: play), handlers = selection.handlers(of: play)
+        let steps = selection.steps(of: play)
+        let handlers = selection.handlers(of: play)
         var lines = ["    steps (\(steps.count)):"]
         lines += steps.map { "      " + $0.displayName + Self.tagText($0, play) }
         lines += handlers.map { "      handler: " + $0.displayName + Self.tagText($0, play) + "  (runs when notified)" }

@@ -18,18 +18,25 @@ public enum UnifiedDiff {
         // Walk both sides together producing an edit script.
         enum Line { case same(String, Int, Int), del(String, Int), add(String, Int) }
         var script: [Line] = []
-        var i = 0, j = 0
+        var i = 0
+        var j = 0
         while i < old.count || j < new.count {
             if i < old.count, removed.contains(i) {
-                script.append(.del(old[i], i)); i += 1
+                script.append(.del(old[i], i))
+                i += 1
             } else if j < new.count, inserted.contains(j) {
-                script.append(.add(new[j], j)); j += 1
+                script.append(.add(new[j], j))
+                j += 1
             } else if i < old.count, j < new.count {
-                script.append(.same(old[i], i, j)); i += 1; j += 1
+                script.append(.same(old[i], i, j))
+                i += 1
+                j += 1
             } else if i < old.count {
-                script.append(.del(old[i], i)); i += 1
+                script.append(.del(old[i], i))
+                i += 1
             } else {
-                script.append(.add(new[j], j)); j += 1
+                script.append(.add(new[j], j))
+                j += 1
             }
         }
         let changedIndexes = script.indices.filter { if case .same = script[$0] { return false } else { return true } }
@@ -46,20 +53,36 @@ public enum UnifiedDiff {
                 k += 1
                 hunkEnd = min(script.count - 1, changedIndexes[k] + context)
             }
-            var oldStart = 0, newStart = 0, oldCount = 0, newCount = 0
+            var oldStart = 0
+            var newStart = 0
+            var oldCount = 0
+            var newCount = 0
             var body = ""
             var first = true
             for line in script[hunkStart...hunkEnd] {
                 switch line {
                 case .same(let text, let a, let b):
-                    if first { oldStart = a + 1; newStart = b + 1 }
-                    oldCount += 1; newCount += 1; body += " \(text)\n"
+                    if first {
+                        oldStart = a + 1
+                        newStart = b + 1
+                    }
+                    oldCount += 1
+                    newCount += 1
+                    body += " \(text)\n"
                 case .del(let text, let a):
-                    if first { oldStart = a + 1; newStart = positionInNew(script, hunkStart) }
-                    oldCount += 1; body += "-\(text)\n"
+                    if first {
+                        oldStart = a + 1
+                        newStart = positionInNew(script, hunkStart)
+                    }
+                    oldCount += 1
+                    body += "-\(text)\n"
                 case .add(let text, let b):
-                    if first { newStart = b + 1; oldStart = positionInOld(script, hunkStart) }
-                    newCount += 1; body += "+\(text)\n"
+                    if first {
+                        newStart = b + 1
+                        oldStart = positionInOld(script, hunkStart)
+                    }
+                    newCount += 1
+                    body += "+\(text)\n"
                 }
                 first = false
             }

@@ -23,14 +23,17 @@ public struct HAProxyDrain: Sendable, Equatable {
         ArgField("socket", .string, "HAProxy's stats socket, level admin (default /run/haproxy/admin.sock)"),
         ArgField("peers", .list(.string), "hosts whose HAProxy serves the backend (default: every host of the play)"),
         ArgField("health_url", .string, "http URL, as this host sees it, that must answer 2xx before the server is put back"),
-        ArgField("timeout", .intRange(1...Int.max), default: .int(60), "seconds for each wait: sessions draining, health, HAProxy seeing the server up"),
+        ArgField("timeout", .intRange(1...Int.max), default: .int(60), "seconds for each wait: sessions draining, health, HAProxy seeing the server up")
     ])
 
-    public static let field = ArgField("drain", .object(schema),
-                                       "drain this host's server in HAProxy around a restart or stop (every HAProxy of the play, runtime API)")
+    public static let field = ArgField(
+        "drain", .object(schema),
+        "drain this host's server in HAProxy around a restart or stop (every HAProxy of the play, runtime API)")
 
-    public init(backend: String, server: String, socket: String = "/run/haproxy/admin.sock", peers: [String]? = nil,
-                healthURL: String? = nil, timeout: Int = 60) {
+    public init(
+        backend: String, server: String, socket: String = "/run/haproxy/admin.sock", peers: [String]? = nil,
+        healthURL: String? = nil, timeout: Int = 60
+    ) {
         self.backend = backend
         self.server = server
         self.socket = socket
@@ -59,9 +62,10 @@ public struct HAProxyDrain: Sendable, Equatable {
 
     /// HAProxy proxy and server names: no spaces or slashes, which the runtime API would misread.
     static func isName(_ name: String) -> Bool {
-        !name.isEmpty && name.unicodeScalars.allSatisfy {
-            ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "-_.:".unicodeScalars.contains($0)
-        }
+        !name.isEmpty
+            && name.unicodeScalars.allSatisfy {
+                ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "-_.:".unicodeScalars.contains($0)
+            }
     }
 
     /// Runs `body` (the restart) with this host's server drained on every HAProxy of the play.
@@ -93,32 +97,32 @@ public struct HAProxyDrain: Sendable, Equatable {
     /// The runtime API client, run on the controller by python3 (present wherever OpenStack runs): ACTION is
     /// `state` (prints "SESSIONS STATUS" of the server, or `absent`) or a state to set (drain, ready, maint).
     static let runtimeScript = #"""
-    import socket, sys
-    path, backend, server, action = sys.argv[1:5]
-    def ask(command):
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.settimeout(10)
-        try:
-            s.connect(path)
-        except (FileNotFoundError, ConnectionRefusedError):
-            print("no-haproxy"); sys.exit(0)
-        s.sendall((command + "\n").encode())
-        out = b""
-        while True:
-            data = s.recv(65536)
-            if not data: break
-            out += data
-        return out.decode()
-    if action == "state":
-        for line in ask("show stat").splitlines():
-            f = line.split(",")
-            if len(f) > 17 and f[0] == backend and f[1] == server:
-                print(f[4], f[17]); sys.exit(0)
-        print("absent"); sys.exit(0)
-    answer = ask("set server %s/%s state %s" % (backend, server, action)).strip()
-    if answer and answer != "no-haproxy":
-        print(answer); sys.exit(1)
-    """#
+        import socket, sys
+        path, backend, server, action = sys.argv[1:5]
+        def ask(command):
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.settimeout(10)
+            try:
+                s.connect(path)
+            except (FileNotFoundError, ConnectionRefusedError):
+                print("no-haproxy"); sys.exit(0)
+            s.sendall((command + "\n").encode())
+            out = b""
+            while True:
+                data = s.recv(65536)
+                if not data: break
+                out += data
+            return out.decode()
+        if action == "state":
+            for line in ask("show stat").splitlines():
+                f = line.split(",")
+                if len(f) > 17 and f[0] == backend and f[1] == server:
+                    print(f[4], f[17]); sys.exit(0)
+            print("absent"); sys.exit(0)
+        answer = ask("set server %s/%s state %s" % (backend, server, action)).strip()
+        if answer and answer != "no-haproxy":
+            print(answer); sys.exit(1)
+        """#
 
     func command(_ action: String) -> String {
         "python3 -c " + Shell.quote(Self.runtimeScript) + " " + [socket, backend, server, action].map(Shell.quote).joined(separator: " ")
@@ -144,8 +148,9 @@ public struct HAProxyDrain: Sendable, Equatable {
                 group.addTask {
                     let result = try await remote.change(self.command(state))
                     guard result.succeeded else {
-                        throw StepFailure("HAProxy on \(host) refused `set server \(self.backend)/\(self.server) state \(state)`",
-                                          detail: (result.stdoutText + result.stderrText).trimmingCharacters(in: .whitespacesAndNewlines))
+                        throw StepFailure(
+                            "HAProxy on \(host) refused `set server \(self.backend)/\(self.server) state \(state)`",
+                            detail: (result.stdoutText + result.stderrText).trimmingCharacters(in: .whitespacesAndNewlines))
                     }
                 }
             }
@@ -154,8 +159,10 @@ public struct HAProxyDrain: Sendable, Equatable {
     }
 
     /// Polls every HAProxy (a stopped one counts as satisfied: it serves nothing) until `satisfied`, bounded.
-    func waitUntil(_ remotes: [(String, any Remote)], _ what: String,
-                   _ satisfied: @escaping @Sendable (ServerState) -> Bool) async throws {
+    func waitUntil(
+        _ remotes: [(String, any Remote)], _ what: String,
+        _ satisfied: @escaping @Sendable (ServerState) -> Bool
+    ) async throws {
         let deadline = ContinuousClock.now + .seconds(timeout)
         while true {
             var waiting: [String] = []
@@ -189,8 +196,9 @@ public struct HAProxyDrain: Sendable, Equatable {
             """
         let result = try await remote.probe(script)
         guard result.succeeded else {
-            throw StepFailure("\(url) did not answer within \(timeout)s after the restart",
-                              detail: result.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines))
+            throw StepFailure(
+                "\(url) did not answer within \(timeout)s after the restart",
+                detail: result.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines))
         }
     }
 }

@@ -19,14 +19,21 @@ import QuorumCore
 /// Check mode reads the process table only: it predicts the reload, validates nothing, sends no signal.
 public struct HAProxyReloadStep: StepKind {
     public static let name = "haproxy_reload"
-    public static let summary = "Hitless reload of a running master-worker HAProxy (validate, SIGUSR2 to the master, wait until a new worker serves), as a handler"
+    public static let summary =
+        "Hitless reload of a running master-worker HAProxy (validate, SIGUSR2 to the master, wait until a new worker serves), as a handler"
     public static let defaultConfig = ["/etc/haproxy/haproxy.cfg", "/etc/haproxy/conf.d"]
     public static let schema = ArgSchema([
-        ArgField("config", .list(.absolutePath), "the -f files and directories HAProxy loads, validated with `haproxy -c` before anything else (default /etc/haproxy/haproxy.cfg and /etc/haproxy/conf.d)"),
-        ArgField("socket", .absolutePath, "HAProxy's stats socket or master CLI (unix path) through which the new worker is asked what it serves (default: the configuration's `stats socket`; none: only the new worker is waited for)"),
+        ArgField(
+            "config", .list(.absolutePath),
+            "the -f files and directories HAProxy loads, validated with `haproxy -c` before anything else (default /etc/haproxy/haproxy.cfg and /etc/haproxy/conf.d)"
+        ),
+        ArgField(
+            "socket", .absolutePath,
+            "HAProxy's stats socket or master CLI (unix path) through which the new worker is asked what it serves (default: the configuration's `stats socket`; none: only the new worker is waited for)"
+        ),
         ArgField("pidfile", .absolutePath, "the master's pidfile (default: the oldest haproxy process whose parent is not haproxy)"),
         ArgField("frontends", .list(.string), "frontend or listen sections the new worker must serve (default: every one in the configuration)"),
-        ArgField("timeout", .intRange(1...3600), default: .int(60), "seconds to wait until a new worker serves"),
+        ArgField("timeout", .intRange(1...3600), default: .int(60), "seconds to wait until a new worker serves")
     ])
 
     public let config: [String]
@@ -102,143 +109,143 @@ public struct HAProxyReloadStep: StepKind {
     /// that MASTER is still the haproxy started at START, sends it SIGUSR2 and prints a `Reload` (exit 0: a new
     /// worker serves every FRONTEND).
     static let script = #"""
-    import json, os, signal, socket, sys, time
+        import json, os, signal, socket, sys, time
 
-    def stat(pid):
-        try:
-            with open("/proc/%d/stat" % pid) as f:
-                head, _, tail = f.read().rpartition(")")
-            rest = tail.split()
-            return {"pid": pid, "comm": head.partition("(")[2], "state": rest[0], "ppid": int(rest[1]), "start": int(rest[19])}
-        except (OSError, ValueError, IndexError):
-            return None
-
-    def table():
-        procs = (stat(int(n)) for n in os.listdir("/proc") if n.isdigit())
-        return {p["pid"]: p for p in procs if p and p["state"] != "Z"}
-
-    def cmdline(pid):
-        try:
-            with open("/proc/%d/cmdline" % pid, "rb") as f:
-                return f.read().decode(errors="replace").split("\0")[:-1]
-        except OSError:
-            return []
-
-    def inspect(pidfile, paths):
-        procs = table()
-        found = [{"pid": p["pid"], "ppid": p["ppid"], "start": p["start"], "cmdline": cmdline(p["pid"]),
-                  "parent": procs[p["ppid"]]["comm"] if p["ppid"] in procs else ""}
-                 for p in procs.values() if p["comm"] == "haproxy"]
-        files = []
-        for path in paths:   # HAProxy loads a directory's *.cfg files in lexical order
-            if os.path.isdir(path):
-                files += [os.path.join(path, n) for n in sorted(os.listdir(path))
-                          if n.endswith(".cfg") and os.path.isfile(os.path.join(path, n))]
-            else:
-                files.append(path)
-        proxies, sock, mw = [], None, False
-        for path in files:
+        def stat(pid):
             try:
-                with open(path, errors="replace") as f:
-                    lines = f.read().splitlines()
-            except OSError:
-                continue
-            for line in lines:
-                words = line.split("#", 1)[0].split()
-                if len(words) > 1 and words[0] in ("frontend", "listen"):
-                    proxies += [words[1]] if words[1] not in proxies else []
-                elif len(words) > 2 and words[:2] == ["stats", "socket"] and sock is None:
-                    where = words[2][5:] if words[2].startswith("unix@") else words[2]
-                    sock = where if where.startswith("/") else ""
-                elif words[:1] == ["master-worker"]:
-                    mw = True
-        pid = None
-        if pidfile:
-            try:
-                with open(pidfile) as f:
-                    pid = int(f.read().split()[0])
+                with open("/proc/%d/stat" % pid) as f:
+                    head, _, tail = f.read().rpartition(")")
+                rest = tail.split()
+                return {"pid": pid, "comm": head.partition("(")[2], "state": rest[0], "ppid": int(rest[1]), "start": int(rest[19])}
             except (OSError, ValueError, IndexError):
-                pid = None
-        print(json.dumps({"processes": found, "proxies": proxies, "socket": sock or None, "master_worker": mw,
-                          "pidfile_pid": pid}))
+                return None
 
-    def ask(path, command):
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.settimeout(5)
-        try:
-            s.connect(path)
-            s.sendall((command + "\n").encode())
-            s.shutdown(socket.SHUT_WR)
-            out = b""
-            while True:
-                data = s.recv(65536)
-                if not data:
-                    return out.decode(errors="replace")
-                out += data
-        finally:
-            s.close()
+        def table():
+            procs = (stat(int(n)) for n in os.listdir("/proc") if n.isdigit())
+            return {p["pid"]: p for p in procs if p and p["state"] != "Z"}
 
-    def served(path, worker, master_cli):
-        # The master CLI reaches a worker by pid; a stats socket answers for whichever worker accepted.
-        if master_cli:
-            by, prefix = worker, "@!%d " % worker
-        else:
-            by, prefix = None, ""
-            for line in ask(path, "show info").splitlines():
-                if line.startswith("Pid:"):
-                    by = int(line.split(":", 1)[1])
-        rows = ask(path, prefix + "show stat").splitlines()
-        return by, {row.split(",", 1)[0] for row in rows if row and not row.startswith("#")}
+        def cmdline(pid):
+            try:
+                with open("/proc/%d/cmdline" % pid, "rb") as f:
+                    return f.read().decode(errors="replace").split("\0")[:-1]
+            except OSError:
+                return []
 
-    def reload(master, start, timeout, path, old, proxies):
-        p = stat(master)
-        if not p or p["comm"] != "haproxy" or p["start"] != start:
-            print(json.dumps({"new": None, "missing": proxies, "old_running": [], "last": "master %d is gone" % master}))
-            sys.exit(1)
-        with open("/proc/uptime") as f:
-            signalled = float(f.read().split()[0]) * os.sysconf("SC_CLK_TCK")
-        os.kill(master, signal.SIGUSR2)
-        deadline = time.time() + timeout
-        new, missing, last, master_cli = None, proxies, "no new worker", None
-        while True:
+        def inspect(pidfile, paths):
             procs = table()
-            if master not in procs:
-                last = "the master exited"
-                break
-            fresh = [q for q in procs.values() if q["ppid"] == master and q["comm"] == "haproxy"
-                     and q["pid"] not in old and q["start"] >= signalled - 1]
-            if fresh:
-                new = max(fresh, key=lambda q: (q["start"], q["pid"]))["pid"]
-                if not path or not proxies:
-                    missing = []
-                    break
+            found = [{"pid": p["pid"], "ppid": p["ppid"], "start": p["start"], "cmdline": cmdline(p["pid"]),
+                      "parent": procs[p["ppid"]]["comm"] if p["ppid"] in procs else ""}
+                     for p in procs.values() if p["comm"] == "haproxy"]
+            files = []
+            for path in paths:   # HAProxy loads a directory's *.cfg files in lexical order
+                if os.path.isdir(path):
+                    files += [os.path.join(path, n) for n in sorted(os.listdir(path))
+                              if n.endswith(".cfg") and os.path.isfile(os.path.join(path, n))]
+                else:
+                    files.append(path)
+            proxies, sock, mw = [], None, False
+            for path in files:
                 try:
-                    if master_cli is None:
-                        master_cli = ask(path, "show proc").startswith("#")
-                    by, names = served(path, new, master_cli)
-                    if by == new:
-                        missing = [x for x in proxies if x not in names]
-                        if not missing:
-                            break
-                        last = "worker %d does not serve %s" % (new, ", ".join(missing))
-                    else:
-                        last = "%s still answers for worker %s" % (path, by)
-                except OSError as e:
-                    last = "%s: %s" % (path, e)
-            if time.time() >= deadline:
-                break
-            time.sleep(0.2)
-        procs = table()
-        running = [pid for pid in old if pid in procs and procs[pid]["ppid"] == master]
-        print(json.dumps({"new": new, "missing": missing, "old_running": running, "last": last}))
-        sys.exit(0 if new and not missing else 1)
+                    with open(path, errors="replace") as f:
+                        lines = f.read().splitlines()
+                except OSError:
+                    continue
+                for line in lines:
+                    words = line.split("#", 1)[0].split()
+                    if len(words) > 1 and words[0] in ("frontend", "listen"):
+                        proxies += [words[1]] if words[1] not in proxies else []
+                    elif len(words) > 2 and words[:2] == ["stats", "socket"] and sock is None:
+                        where = words[2][5:] if words[2].startswith("unix@") else words[2]
+                        sock = where if where.startswith("/") else ""
+                    elif words[:1] == ["master-worker"]:
+                        mw = True
+            pid = None
+            if pidfile:
+                try:
+                    with open(pidfile) as f:
+                        pid = int(f.read().split()[0])
+                except (OSError, ValueError, IndexError):
+                    pid = None
+            print(json.dumps({"processes": found, "proxies": proxies, "socket": sock or None, "master_worker": mw,
+                              "pidfile_pid": pid}))
 
-    if sys.argv[1] == "inspect":
-        inspect(sys.argv[2], sys.argv[3:])
-    else:
-        old = [int(x) for x in sys.argv[6].split(",") if x]
-        reload(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], old, sys.argv[7:])
-    """#
+        def ask(path, command):
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.settimeout(5)
+            try:
+                s.connect(path)
+                s.sendall((command + "\n").encode())
+                s.shutdown(socket.SHUT_WR)
+                out = b""
+                while True:
+                    data = s.recv(65536)
+                    if not data:
+                        return out.decode(errors="replace")
+                    out += data
+            finally:
+                s.close()
+
+        def served(path, worker, master_cli):
+            # The master CLI reaches a worker by pid; a stats socket answers for whichever worker accepted.
+            if master_cli:
+                by, prefix = worker, "@!%d " % worker
+            else:
+                by, prefix = None, ""
+                for line in ask(path, "show info").splitlines():
+                    if line.startswith("Pid:"):
+                        by = int(line.split(":", 1)[1])
+            rows = ask(path, prefix + "show stat").splitlines()
+            return by, {row.split(",", 1)[0] for row in rows if row and not row.startswith("#")}
+
+        def reload(master, start, timeout, path, old, proxies):
+            p = stat(master)
+            if not p or p["comm"] != "haproxy" or p["start"] != start:
+                print(json.dumps({"new": None, "missing": proxies, "old_running": [], "last": "master %d is gone" % master}))
+                sys.exit(1)
+            with open("/proc/uptime") as f:
+                signalled = float(f.read().split()[0]) * os.sysconf("SC_CLK_TCK")
+            os.kill(master, signal.SIGUSR2)
+            deadline = time.time() + timeout
+            new, missing, last, master_cli = None, proxies, "no new worker", None
+            while True:
+                procs = table()
+                if master not in procs:
+                    last = "the master exited"
+                    break
+                fresh = [q for q in procs.values() if q["ppid"] == master and q["comm"] == "haproxy"
+                         and q["pid"] not in old and q["start"] >= signalled - 1]
+                if fresh:
+                    new = max(fresh, key=lambda q: (q["start"], q["pid"]))["pid"]
+                    if not path or not proxies:
+                        missing = []
+                        break
+                    try:
+                        if master_cli is None:
+                            master_cli = ask(path, "show proc").startswith("#")
+                        by, names = served(path, new, master_cli)
+                        if by == new:
+                            missing = [x for x in proxies if x not in names]
+                            if not missing:
+                                break
+                            last = "worker %d does not serve %s" % (new, ", ".join(missing))
+                        else:
+                            last = "%s still answers for worker %s" % (path, by)
+                    except OSError as e:
+                        last = "%s: %s" % (path, e)
+                if time.time() >= deadline:
+                    break
+                time.sleep(0.2)
+            procs = table()
+            running = [pid for pid in old if pid in procs and procs[pid]["ppid"] == master]
+            print(json.dumps({"new": new, "missing": missing, "old_running": running, "last": last}))
+            sys.exit(0 if new and not missing else 1)
+
+        if sys.argv[1] == "inspect":
+            inspect(sys.argv[2], sys.argv[3:])
+        else:
+            old = [int(x) for x in sys.argv[6].split(",") if x]
+            reload(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], old, sys.argv[7:])
+        """#
 
     static let path = "PATH=\"$PATH:/usr/sbin:/sbin\"; export PATH"
 
@@ -304,9 +311,11 @@ public struct HAProxyReloadStep: StepKind {
     func target(_ context: StepContext) async throws -> (master: RunningProcess, workers: [Int], inspection: Inspection)? {
         let result = try await context.remote.probe(command(["inspect", pidfile ?? ""] + config), stdin: [], timeout: .seconds(60))
         guard result.succeeded,
-              let inspection = try? JSONDecoder().decode(Inspection.self, from: Data(result.stdout)) else {
-            throw StepFailure("cannot read the host's haproxy processes (exit \(result.status))",
-                              detail: (result.stderrText + result.stdoutText).trimmingTrailingWhitespace())
+            let inspection = try? JSONDecoder().decode(Inspection.self, from: Data(result.stdout))
+        else {
+            throw StepFailure(
+                "cannot read the host's haproxy processes (exit \(result.status))",
+                detail: (result.stderrText + result.stdoutText).trimmingTrailingWhitespace())
         }
         guard let master = Self.master(of: inspection, pidfile: pidfile != nil) else { return nil }
         if let refusal = refusal(master, inspection) { throw StepFailure(refusal) }
@@ -317,8 +326,9 @@ public struct HAProxyReloadStep: StepKind {
         let words = ["haproxy", "-c"] + config.flatMap { ["-f", $0] }
         let result = try await context.remote.probe(Self.path + "\n" + Shell.join(words) + " 2>&1", stdin: [], timeout: .seconds(120))
         guard result.succeeded else {
-            throw StepFailure("HAProxy's configuration is invalid (`\(words.joined(separator: " "))`, exit \(result.status)): nothing reloaded",
-                              detail: (result.stdoutText + result.stderrText).trimmingTrailingWhitespace())
+            throw StepFailure(
+                "HAProxy's configuration is invalid (`\(words.joined(separator: " "))`, exit \(result.status)): nothing reloaded",
+                detail: (result.stdoutText + result.stderrText).trimmingTrailingWhitespace())
         }
     }
 
@@ -335,30 +345,44 @@ public struct HAProxyReloadStep: StepKind {
         let subject = "haproxy (master \(master.pid))"
         let before = workers.isEmpty ? "no worker" : Self.pids(workers)
         if context.check {
-            return StepOutcome(changed: true, diffs: [Diff(subject: subject, before: before, after: "reloaded (a new worker)")],
-                               message: "would validate the configuration and reload HAProxy (master \(master.pid), \(before)) with SIGUSR2")
+            return StepOutcome(
+                changed: true, diffs: [Diff(subject: subject, before: before, after: "reloaded (a new worker)")],
+                message: "would validate the configuration and reload HAProxy (master \(master.pid), \(before)) with SIGUSR2")
         }
         let socket = self.socket ?? inspection.socket ?? ""
         let proxies = socket.isEmpty ? [] : frontends ?? inspection.proxies
-        let words = ["reload", String(master.pid), String(master.start), String(timeout), socket,
-                     workers.map(String.init).joined(separator: ",")] + proxies
+        let words =
+            [
+                "reload", String(master.pid), String(master.start), String(timeout), socket,
+                workers.map(String.init).joined(separator: ",")
+            ] + proxies
         let result = try await context.remote.change(command(words), stdin: [], timeout: .seconds(timeout + 60))
         guard let reload = try? JSONDecoder().decode(Reload.self, from: Data(result.stdout)) else {
-            throw StepFailure("the reload of HAProxy (master \(master.pid)) failed (exit \(result.status))",
-                              detail: (result.stderrText + result.stdoutText).trimmingTrailingWhitespace())
+            throw StepFailure(
+                "the reload of HAProxy (master \(master.pid)) failed (exit \(result.status))",
+                detail: (result.stderrText + result.stdoutText).trimmingTrailingWhitespace())
         }
         guard result.succeeded, let new = reload.new else {
             let what = reload.new.map { "worker \($0) did not serve \(reload.missing.joined(separator: ", "))" } ?? "no new worker started"
-            throw StepFailure("HAProxy (master \(master.pid)) got SIGUSR2 but \(what) within \(timeout)s: \(reload.last)"
-                              + (reload.new == nil ? " (the master keeps the old workers when it cannot load the configuration: see its log)" : ""))
+            throw StepFailure(
+                "HAProxy (master \(master.pid)) got SIGUSR2 but \(what) within \(timeout)s: \(reload.last)"
+                    + (reload.new == nil ? " (the master keeps the old workers when it cannot load the configuration: see its log)" : ""))
         }
         let finishing = reload.oldRunning.count == 1 ? "finishing its sessions" : "finishing their sessions"
-        let old = workers.isEmpty ? "" : "; old " + Self.pids(workers) + (reload.oldRunning.isEmpty ? " gone"
-            : reload.oldRunning == workers ? " " + finishing : " (\(reload.oldRunning.map(String.init).joined(separator: ", ")) \(finishing))")
-        let serves = proxies.isEmpty ? (socket.isEmpty ? " (no stats socket: what it serves was not asked)" : "")
-                                     : " serving " + proxies.joined(separator: ", ")
-        return StepOutcome(changed: true, diffs: [Diff(subject: subject, before: before, after: "worker \(new)")],
-                           message: "reloaded HAProxy (master \(master.pid)): new worker \(new)\(serves)\(old)",
-                           result: ["master": .int(master.pid), "old_workers": .list(workers.map { .int($0) }), "new_worker": .int(new)])
+        let old =
+            workers.isEmpty
+            ? ""
+            : "; old " + Self.pids(workers)
+                + (reload.oldRunning.isEmpty
+                    ? " gone"
+                    : reload.oldRunning == workers ? " " + finishing : " (\(reload.oldRunning.map(String.init).joined(separator: ", ")) \(finishing))")
+        let serves =
+            proxies.isEmpty
+            ? (socket.isEmpty ? " (no stats socket: what it serves was not asked)" : "")
+            : " serving " + proxies.joined(separator: ", ")
+        return StepOutcome(
+            changed: true, diffs: [Diff(subject: subject, before: before, after: "worker \(new)")],
+            message: "reloaded HAProxy (master \(master.pid)): new worker \(new)\(serves)\(old)",
+            result: ["master": .int(master.pid), "old_workers": .list(workers.map { .int($0) }), "new_worker": .int(new)])
     }
 }

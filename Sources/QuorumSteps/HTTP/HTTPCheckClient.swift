@@ -39,7 +39,8 @@ public final class HTTPCheckClient: Sendable, RunResource {
     /// Sends `method` for `url` along the route (the tunnel's `Host:` header set).
     func send(_ method: String, _ url: URL, headers: [String: String]) async throws -> HTTPResponse {
         guard var components = URLComponents(url: route.base, resolvingAgainstBaseURL: false),
-              let target = URLComponents(url: url, resolvingAgainstBaseURL: false) else {
+            let target = URLComponents(url: url, resolvingAgainstBaseURL: false)
+        else {
             throw StepFailure("cannot build the request URL for \(url.absoluteString)")
         }
         components.percentEncodedPath = target.percentEncodedPath

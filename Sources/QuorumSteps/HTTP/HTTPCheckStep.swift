@@ -18,13 +18,15 @@ public struct HTTPCheckStep: StepKind {
         ArgField("headers", .map(.string), "request headers, e.g. {OpenStack-API-Version: container-infra latest}"),
         ArgField("status", .list(.intRange(100...599)), default: .list([.int(200)]), "accepted statuses"),
         ArgField("timeout", .number, default: .double(10), "seconds to connect, and without a byte of the answer"),
-        ArgField("auth", .object(KeystoneConnection.authSchema),
-                 "Keystone credentials: a token goes in X-Auth-Token (the play's `defaults: {keystone: {auth: …}}` apply; `auth: ~` sends none)"),
+        ArgField(
+            "auth", .object(KeystoneConnection.authSchema),
+            "Keystone credentials: a token goes in X-Auth-Token (the play's `defaults: {keystone: {auth: …}}` apply; `auth: ~` sends none)"),
         ArgField("expect_items", .object(ItemsExpectation.schema), "an assertion over a list in the JSON answer"),
-        ArgField("fresh_token", .bool,
-                 "with `auth`: a token issued for this check alone, so the service must validate it with Keystone itself "
-                 + "(controllers whose keystonemiddleware shares a memcached token cache accept a token another one "
-                 + "validated, even with a wrong service password); default false: the run's token"),
+        ArgField(
+            "fresh_token", .bool,
+            "with `auth`: a token issued for this check alone, so the service must validate it with Keystone itself "
+                + "(controllers whose keystonemiddleware shares a memcached token cache accept a token another one "
+                + "validated, even with a wrong service password); default false: the run's token")
     ])
     public static var defaultsFamily: String? { "keystone" }
     public static var isHealthCheck: Bool { true }
@@ -44,7 +46,8 @@ public struct HTTPCheckStep: StepKind {
     public init(checked arguments: Arguments) throws {
         let text = try arguments.requiredString("url")
         guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
-              let host = url.host, !host.isEmpty else {
+            let host = url.host, !host.isEmpty
+        else {
             throw StepFailure("argument `url` must be an http(s) URL such as http://10.0.0.10:9511/v1/mservices, got `\(text)`")
         }
         guard url.user == nil, url.password == nil else {
@@ -81,9 +84,10 @@ public struct HTTPCheckStep: StepKind {
 
     /// RFC 9110 token characters.
     static func isHeaderName(_ name: String) -> Bool {
-        !name.isEmpty && name.unicodeScalars.allSatisfy {
-            ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "!#$%&'*+-.^_`|~".unicodeScalars.contains($0)
-        }
+        !name.isEmpty
+            && name.unicodeScalars.allSatisfy {
+                ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "!#$%&'*+-.^_`|~".unicodeScalars.contains($0)
+            }
     }
 
     public func run(_ context: StepContext) async throws -> StepOutcome {
@@ -110,8 +114,9 @@ public struct HTTPCheckStep: StepKind {
         let document = Value(json: response.body).map { scrub($0, token) }
         if let document { result["json"] = document }
         guard accepted.contains(response.status) else {
-            throw StepFailure.unhealthy("\(request): \(Self.statusText(response.status)), want \(accepted.map(String.init).joined(separator: " or "))",
-                                        detail: excerpt(response.body, token), result: result)
+            throw StepFailure.unhealthy(
+                "\(request): \(Self.statusText(response.status)), want \(accepted.map(String.init).joined(separator: " or "))",
+                detail: excerpt(response.body, token), result: result)
         }
         var message = "\(Self.statusText(response.status))"
         if let expectation {

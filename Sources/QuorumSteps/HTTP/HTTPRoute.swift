@@ -8,8 +8,9 @@ public enum HTTPVia: String, Sendable, CaseIterable {
 
     /// The `via:` argument every HTTP-speaking step kind shares.
     public static func field(_ service: String) -> ArgField {
-        ArgField("via", .choice(allCases.map(\.rawValue)),
-                 "reach \(service) through the target's SSH session (`tunnel`, default) or from here (`direct`)")
+        ArgField(
+            "via", .choice(allCases.map(\.rawValue)),
+            "reach \(service) through the target's SSH session (`tunnel`, default) or from here (`direct`)")
     }
 
     public init(_ arguments: Arguments) throws {
@@ -52,8 +53,9 @@ public struct HTTPRoute: Sendable {
             components.percentEncodedPath = original?.percentEncodedPath ?? url.path
             components.percentEncodedQuery = original?.percentEncodedQuery
             guard let base = components.url else { throw StepFailure("cannot build the tunnel URL for \(url.absoluteString)") }
-            return HTTPRoute(base: base, hostHeader: url.port.map { "\(target):\($0)" } ?? target,
-                             description: "through \(context.host)'s SSH tunnel")
+            return HTTPRoute(
+                base: base, hostHeader: url.port.map { "\(target):\($0)" } ?? target,
+                description: "through \(context.host)'s SSH tunnel")
         }
     }
 }

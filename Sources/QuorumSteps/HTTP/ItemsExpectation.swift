@@ -21,13 +21,17 @@ public struct ItemsExpectation: Sendable, Equatable {
         ArgField("path", .string, "dotted path to the list in the JSON answer (e.g. mservices); none: the answer is the list"),
         ArgField("match", .map(.scalar), "field → value selecting the items considered (e.g. {binary: magnum-conductor})"),
         ArgField("key", .string, required: true, "the field naming each item (e.g. host)"),
-        ArgField("values", .list(.string), "every one of these needs a matching item (e.g. \"{{ groups.controllers }}\"); "
-                 + "none: every matching item is checked, and there must be one"),
-        ArgField("require", .map(.scalar), "field → value each of those items must have (e.g. {state: up})"),
+        ArgField(
+            "values", .list(.string),
+            "every one of these needs a matching item (e.g. \"{{ groups.controllers }}\"); "
+                + "none: every matching item is checked, and there must be one"),
+        ArgField("require", .map(.scalar), "field → value each of those items must have (e.g. {state: up})")
     ])
 
-    public init(path: [String] = [], match: OrderedDictionary<String, String> = [:], key: String, values: [String]? = nil,
-                require: OrderedDictionary<String, String> = [:]) {
+    public init(
+        path: [String] = [], match: OrderedDictionary<String, String> = [:], key: String, values: [String]? = nil,
+        require: OrderedDictionary<String, String> = [:]
+    ) {
         self.path = path
         self.match = match
         self.key = key
@@ -80,11 +84,12 @@ public struct ItemsExpectation: Sendable, Equatable {
     public func problems(in document: Value) -> [String] {
         var current = document
         for (depth, segment) in path.enumerated() {
-            let next: Value? = if let index = Int(segment), let list = current.listValue {
-                list.indices.contains(index) ? list[index] : nil
-            } else {
-                current[segment]
-            }
+            let next: Value? =
+                if let index = Int(segment), let list = current.listValue {
+                    list.indices.contains(index) ? list[index] : nil
+                } else {
+                    current[segment]
+                }
             guard let next else {
                 return ["no `\(path[...depth].joined(separator: "."))` in the answer"]
             }

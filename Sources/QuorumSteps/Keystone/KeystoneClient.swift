@@ -16,8 +16,10 @@ public struct KeystoneCredentials: Sendable, Equatable {
     /// Default region of endpoint steps that name none.
     public var region: String?
 
-    public init(url: URL, username: String, password: String, project: String,
-                userDomain: String = "Default", projectDomain: String = "Default", region: String? = nil) {
+    public init(
+        url: URL, username: String, password: String, project: String,
+        userDomain: String = "Default", projectDomain: String = "Default", region: String? = nil
+    ) {
         self.url = url
         self.username = username
         self.password = password
@@ -33,7 +35,8 @@ public struct KeystoneCredentials: Sendable, Equatable {
         while trimmed.hasSuffix("/") { trimmed.removeLast() }
         if !trimmed.hasSuffix("/v3") { trimmed += "/v3" }
         guard let url = URL(string: trimmed), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
-              let host = url.host, !host.isEmpty, url.user == nil, url.password == nil, url.query == nil else {
+            let host = url.host, !host.isEmpty, url.user == nil, url.password == nil, url.query == nil
+        else {
             throw StepFailure("`auth.url` must be an http(s) URL such as http://10.0.0.10:5000/v3, got `\(text)`")
         }
         return url
@@ -94,8 +97,10 @@ public final class KeystoneClient: Sendable, RunResource {
     /// Unit tests replace the network with a recording transport.
     @TaskLocal public static var transportOverride: (any HTTPTransport)?
 
-    public init(credentials: KeystoneCredentials, base: URL, hostHeader: String?, route: String, readOnly: Bool,
-                transport: any HTTPTransport, cache: RunCache) {
+    public init(
+        credentials: KeystoneCredentials, base: URL, hostHeader: String?, route: String, readOnly: Bool,
+        transport: any HTTPTransport, cache: RunCache
+    ) {
         self.credentials = credentials
         self.base = base
         self.hostHeader = hostHeader
@@ -119,8 +124,9 @@ public final class KeystoneClient: Sendable, RunResource {
         return try await context.cache.value(key, as: KeystoneClient.self) {
             let transport = override ?? CurlTransport()
             let route = try await HTTPRoute.open(credentials.url, via: via, service: "Keystone", context)
-            return KeystoneClient(credentials: credentials, base: route.base, hostHeader: route.hostHeader, route: route.description,
-                                  readOnly: check, transport: transport, cache: cache)
+            return KeystoneClient(
+                credentials: credentials, base: route.base, hostHeader: route.hostHeader, route: route.description,
+                readOnly: check, transport: transport, cache: cache)
         }
     }
 
@@ -139,8 +145,10 @@ public final class KeystoneClient: Sendable, RunResource {
     }
 
     /// Sends one request (path relative to `/v3`). Never throws for an HTTP status: the caller decides.
-    func send(_ method: String, _ path: String, query: [(String, String)] = [], body: JSONBody? = nil,
-              token: String?) async throws -> Reply {
+    func send(
+        _ method: String, _ path: String, query: [(String, String)] = [], body: JSONBody? = nil,
+        token: String?
+    ) async throws -> Reply {
         guard !readOnly || Self.isReadOnly(method, path) else {
             throw StepFailure("check mode is read-only: refused to send \(method) \(displayPath(path)) to Keystone")
         }
@@ -165,8 +173,9 @@ public final class KeystoneClient: Sendable, RunResource {
             let response = try await transport.send(HTTPRequest(method: method, url: url, headers: headers, body: data))
             return Reply(status: response.status, body: response.body, headers: response.headers)
         } catch let error as HTTPTransportError {
-            throw StepFailure("no answer from Keystone at \(credentials.url.absoluteString) (\(route)) to \(method) \(displayPath(path))",
-                              detail: scrub(error.message))
+            throw StepFailure(
+                "no answer from Keystone at \(credentials.url.absoluteString) (\(route)) to \(method) \(displayPath(path))",
+                detail: scrub(error.message))
         }
     }
 
@@ -183,8 +192,10 @@ public final class KeystoneClient: Sendable, RunResource {
 
     /// An authenticated request; a 401 renews the token once. Throws on any status outside `accept`.
     @discardableResult
-    public func call(_ method: String, _ path: String, query: [(String, String)] = [], body: JSONBody? = nil,
-                     accept: Set<Int> = [200, 201, 202, 204]) async throws -> Reply {
+    public func call(
+        _ method: String, _ path: String, query: [(String, String)] = [], body: JSONBody? = nil,
+        accept: Set<Int> = [200, 201, 202, 204]
+    ) async throws -> Reply {
         var reply = try await send(method, path, query: query, body: body, token: try await token())
         if reply.status == 401 {
             await cache.remove(tokenKey)
@@ -220,8 +231,9 @@ public final class KeystoneClient: Sendable, RunResource {
             let innerData = try JSONSerialization.data(withJSONObject: inner)
             return try JSONDecoder().decode(T.self, from: innerData)
         } catch {
-            throw StepFailure("unexpected answer from Keystone at \(credentials.url.absoluteString) to \(method) \(displayPath(path))",
-                              detail: scrub(String(describing: error)))
+            throw StepFailure(
+                "unexpected answer from Keystone at \(credentials.url.absoluteString) to \(method) \(displayPath(path))",
+                detail: scrub(String(describing: error)))
         }
     }
 
@@ -234,15 +246,17 @@ public final class KeystoneClient: Sendable, RunResource {
 
     func issueAdminToken() async throws -> String {
         let c = credentials
-        let body = Self.passwordAuth(user: .object(["name": .string(c.username), "domain": Self.domainRef(c.userDomain)]),
-                                     password: c.password,
-                                     scope: .object(["project": .object(["name": .string(c.project), "domain": Self.domainRef(c.projectDomain)])]))
+        let body = Self.passwordAuth(
+            user: .object(["name": .string(c.username), "domain": Self.domainRef(c.userDomain)]),
+            password: c.password,
+            scope: .object(["project": .object(["name": .string(c.project), "domain": Self.domainRef(c.projectDomain)])]))
         let reply = try await send("POST", "/auth/tokens", body: body, token: nil)
         guard reply.status == 201, let token = reply.headers["x-subject-token"], !token.isEmpty else {
             if reply.status == 401 {
-                throw StepFailure("Keystone at \(c.url.absoluteString) (\(route)) refused the credentials of user \(c.username) "
-                                  + "(domain \(c.userDomain)) for project \(c.project) (domain \(c.projectDomain)): HTTP 401",
-                                  detail: keystoneMessage(reply.body))
+                throw StepFailure(
+                    "Keystone at \(c.url.absoluteString) (\(route)) refused the credentials of user \(c.username) "
+                        + "(domain \(c.userDomain)) for project \(c.project) (domain \(c.projectDomain)): HTTP 401",
+                    detail: keystoneMessage(reply.body))
             }
             throw failure("POST", "/auth/tokens", reply)
         }
@@ -264,10 +278,12 @@ public final class KeystoneClient: Sendable, RunResource {
     static func passwordAuth(user: JSONBody, password: String, scope: JSONBody) -> JSONBody {
         guard case .object(var userObject) = user else { return .null }
         userObject["password"] = .string(password)
-        return .object(["auth": .object([
-            "identity": .object(["methods": .array([.string("password")]), "password": .object(["user": .object(userObject)])]),
-            "scope": scope,
-        ])])
+        return .object([
+            "auth": .object([
+                "identity": .object(["methods": .array([.string("password")]), "password": .object(["user": .object(userObject)])]),
+                "scope": scope
+            ])
+        ])
     }
 
     /// `{"name": "Default"}`, or `{"id": "default"}` for Keystone's default domain id.
@@ -280,7 +296,8 @@ public final class KeystoneClient: Sendable, RunResource {
     /// Keystone's own words from an error body (`{"error": {"message": …}}`), secrets removed.
     func keystoneMessage(_ body: Data) -> String {
         if let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any],
-           let error = object["error"] as? [String: Any], let message = error["message"] as? String {
+            let error = object["error"] as? [String: Any], let message = error["message"] as? String
+        {
             return scrub(message)
         }
         let text = String(decoding: body.prefix(300), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
@@ -290,8 +307,9 @@ public final class KeystoneClient: Sendable, RunResource {
     func failure(_ method: String, _ path: String, _ reply: Reply) -> StepFailure {
         let reason = HTTPURLResponseReason.phrase(reply.status)
         let status = reason.isEmpty ? "HTTP \(reply.status)" : "HTTP \(reply.status) \(reason)"
-        return StepFailure("Keystone at \(credentials.url.absoluteString) (\(route)): \(method) \(displayPath(path)) → \(status)",
-                           detail: keystoneMessage(reply.body))
+        return StepFailure(
+            "Keystone at \(credentials.url.absoluteString) (\(route)): \(method) \(displayPath(path)) → \(status)",
+            detail: keystoneMessage(reply.body))
     }
 
     /// Removes the admin password from text that came from elsewhere (Keystone echoes some inputs).

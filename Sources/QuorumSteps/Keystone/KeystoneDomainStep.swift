@@ -6,12 +6,13 @@ import Synchronization
 public struct KeystoneDomainStep: KeystoneStepKind {
     public static let name = "keystone_domain"
     public static let summary = "A Keystone domain present or absent (found by name)"
-    public static let schema = ArgSchema([
-        ArgField("name", .string, required: true, "domain name"),
-        KeystoneFields.description,
-        KeystoneFields.enabled,
-        KeystoneState.field,
-    ] + KeystoneConnection.fields)
+    public static let schema = ArgSchema(
+        [
+            ArgField("name", .string, required: true, "domain name"),
+            KeystoneFields.description,
+            KeystoneFields.enabled,
+            KeystoneState.field
+        ] + KeystoneConnection.fields)
 
     public let connection: KeystoneConnection
     public let domainName: String
@@ -52,14 +53,19 @@ public struct KeystoneDomainStep: KeystoneStepKind {
                 let placeholder = context.planned.plan(KSPlan.domain, domainName)
                 return StepOutcome(changed: true, diffs: [diff], message: "would create", result: ["id": .string(placeholder)])
             }
-            let created: KSDomain = try await client.write("POST", "/domains", key: "domain", body: .object(["domain": .object([
-                "name": .string(domainName), "description": .optional(description), "enabled": .bool(enabled ?? true),
-            ])]))
+            let created: KSDomain = try await client.write(
+                "POST", "/domains", key: "domain",
+                body: .object([
+                    "domain": .object([
+                        "name": .string(domainName), "description": .optional(description), "enabled": .bool(enabled ?? true)
+                    ])
+                ]))
             return StepOutcome(changed: true, diffs: [diff], message: "created (id \(created.id))", result: ["id": .string(created.id)])
         }
 
-        return try await client.reconcile("domains", member: "domain", id: domain.id,
-                                          current: (domain.description, domain.enabled), description: description,
-                                          enabled: enabled, subject: subject, check: context.check)
+        return try await client.reconcile(
+            "domains", member: "domain", id: domain.id,
+            current: (domain.description, domain.enabled), description: description,
+            enabled: enabled, subject: subject, check: context.check)
     }
 }

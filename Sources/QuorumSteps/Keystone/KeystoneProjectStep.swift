@@ -5,13 +5,14 @@ import QuorumCore
 public struct KeystoneProjectStep: KeystoneStepKind {
     public static let name = "keystone_project"
     public static let summary = "A Keystone project present or absent (found by name within its domain)"
-    public static let schema = ArgSchema([
-        ArgField("name", .string, required: true, "project name"),
-        ArgField("domain", .string, "domain name or id (default Default)"),
-        KeystoneFields.description,
-        KeystoneFields.enabled,
-        KeystoneState.field,
-    ] + KeystoneConnection.fields)
+    public static let schema = ArgSchema(
+        [
+            ArgField("name", .string, required: true, "project name"),
+            ArgField("domain", .string, "domain name or id (default Default)"),
+            KeystoneFields.description,
+            KeystoneFields.enabled,
+            KeystoneState.field
+        ] + KeystoneConnection.fields)
 
     public let connection: KeystoneConnection
     public let projectName: String
@@ -49,15 +50,20 @@ public struct KeystoneProjectStep: KeystoneStepKind {
                 let placeholder = context.planned.plan(KSPlan.project, KSPlan.scoped(domainRef.name, projectName))
                 return StepOutcome(changed: true, diffs: [diff], message: "would create", result: ["id": .string(placeholder)])
             }
-            let created: KSProject = try await client.write("POST", "/projects", key: "project", body: .object(["project": .object([
-                "name": .string(projectName), "domain_id": .string(domainRef.id),
-                "description": .optional(description), "enabled": .bool(enabled ?? true),
-            ])]))
+            let created: KSProject = try await client.write(
+                "POST", "/projects", key: "project",
+                body: .object([
+                    "project": .object([
+                        "name": .string(projectName), "domain_id": .string(domainRef.id),
+                        "description": .optional(description), "enabled": .bool(enabled ?? true)
+                    ])
+                ]))
             return StepOutcome(changed: true, diffs: [diff], message: "created (id \(created.id))", result: ["id": .string(created.id)])
         }
 
-        return try await client.reconcile("projects", member: "project", id: project.id,
-                                          current: (project.description, project.enabled), description: description,
-                                          enabled: enabled, subject: subject, check: context.check)
+        return try await client.reconcile(
+            "projects", member: "project", id: project.id,
+            current: (project.description, project.enabled), description: description,
+            enabled: enabled, subject: subject, check: context.check)
     }
 }

@@ -6,15 +6,16 @@ import QuorumCore
 public struct KeystoneRoleAssignmentStep: KeystoneStepKind {
     public static let name = "keystone_role_assignment"
     public static let summary = "A Keystone role granted to (or revoked from) a user on a project or a domain"
-    public static let schema = ArgSchema([
-        ArgField("user", .string, required: true, "user name"),
-        ArgField("user_domain", .string, "domain of the user (default Default)"),
-        ArgField("role", .string, required: true, "role name or id (e.g. admin)"),
-        ArgField("project", .string, "project name or id (the target; or `domain`)"),
-        ArgField("project_domain", .string, "domain of the project (default Default)"),
-        ArgField("domain", .string, "domain name or id (the target; or `project`)"),
-        KeystoneState.field,
-    ] + KeystoneConnection.fields, mutuallyExclusive: [["project", "domain"]], oneRequired: [["project", "domain"]])
+    public static let schema = ArgSchema(
+        [
+            ArgField("user", .string, required: true, "user name"),
+            ArgField("user_domain", .string, "domain of the user (default Default)"),
+            ArgField("role", .string, required: true, "role name or id (e.g. admin)"),
+            ArgField("project", .string, "project name or id (the target; or `domain`)"),
+            ArgField("project_domain", .string, "domain of the project (default Default)"),
+            ArgField("domain", .string, "domain name or id (the target; or `project`)"),
+            KeystoneState.field
+        ] + KeystoneConnection.fields, mutuallyExclusive: [["project", "domain"]], oneRequired: [["project", "domain"]])
 
     public enum Target: Sendable, Equatable {
         case project(name: String, domain: String)

@@ -5,13 +5,14 @@ import QuorumCore
 public struct KeystoneServiceStep: KeystoneStepKind {
     public static let name = "keystone_service"
     public static let summary = "A Keystone catalog service present or absent (found by name and type)"
-    public static let schema = ArgSchema([
-        ArgField("name", .string, required: true, "service name (e.g. magnum)"),
-        ArgField("type", .string, required: true, "service type (e.g. container-infra)"),
-        KeystoneFields.description,
-        KeystoneFields.enabled,
-        KeystoneState.field,
-    ] + KeystoneConnection.fields)
+    public static let schema = ArgSchema(
+        [
+            ArgField("name", .string, required: true, "service name (e.g. magnum)"),
+            ArgField("type", .string, required: true, "service type (e.g. container-infra)"),
+            KeystoneFields.description,
+            KeystoneFields.enabled,
+            KeystoneState.field
+        ] + KeystoneConnection.fields)
 
     public let connection: KeystoneConnection
     public let serviceName: String
@@ -34,8 +35,9 @@ public struct KeystoneServiceStep: KeystoneStepKind {
         let subject = "keystone service \(serviceName) (\(type))"
         let found = try await client.findServices(serviceName, type: type).filter { $0.name == serviceName }
         guard found.count <= 1 else {
-            throw StepFailure("\(found.count) services named \(serviceName) of type \(type) (ids \(found.map(\.id).joined(separator: ", "))): "
-                              + "remove the duplicates")
+            throw StepFailure(
+                "\(found.count) services named \(serviceName) of type \(type) (ids \(found.map(\.id).joined(separator: ", "))): "
+                    + "remove the duplicates")
         }
         let existing = found.first
 
@@ -51,15 +53,20 @@ public struct KeystoneServiceStep: KeystoneStepKind {
                 context.planned.plan(KSPlan.serviceName, serviceName)
                 return StepOutcome(changed: true, diffs: [diff], message: "would create", result: ["id": .string(placeholder)])
             }
-            let created: KSService = try await client.write("POST", "/services", key: "service", body: .object(["service": .object([
-                "name": .string(serviceName), "type": .string(type),
-                "description": .optional(description), "enabled": .bool(enabled ?? true),
-            ])]))
+            let created: KSService = try await client.write(
+                "POST", "/services", key: "service",
+                body: .object([
+                    "service": .object([
+                        "name": .string(serviceName), "type": .string(type),
+                        "description": .optional(description), "enabled": .bool(enabled ?? true)
+                    ])
+                ]))
             return StepOutcome(changed: true, diffs: [diff], message: "created (id \(created.id))", result: ["id": .string(created.id)])
         }
 
-        return try await client.reconcile("services", member: "service", id: service.id,
-                                          current: (service.description, service.enabled), description: description,
-                                          enabled: enabled, subject: subject, check: context.check)
+        return try await client.reconcile(
+            "services", member: "service", id: service.id,
+            current: (service.description, service.enabled), description: description,
+            enabled: enabled, subject: subject, check: context.check)
     }
 }

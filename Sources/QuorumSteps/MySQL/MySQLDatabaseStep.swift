@@ -9,13 +9,14 @@ import QuorumMySQL
 public struct MySQLDatabaseStep: StepKind {
     public static let name = "mysql_database"
     public static let summary = "A MySQL/MariaDB database present (with encoding and collation) or absent"
-    public static let schema = ArgSchema([
-        ArgField("name", .string, required: true, "database name (letters, digits, _)"),
-        ArgField("encoding", .string, default: .string("utf8mb4"), "character set"),
-        ArgField("collation", .string, "collation (default: the character set's default)"),
-        ArgField("state", .choice(["present", "absent"]), "present (default) or absent"),
-        MySQLLogin.field,
-    ], freeForm: "name")
+    public static let schema = ArgSchema(
+        [
+            ArgField("name", .string, required: true, "database name (letters, digits, _)"),
+            ArgField("encoding", .string, default: .string("utf8mb4"), "character set"),
+            ArgField("collation", .string, "collation (default: the character set's default)"),
+            ArgField("state", .choice(["present", "absent"]), "present (default) or absent"),
+            MySQLLogin.field
+        ], freeForm: "name")
     public static var defaultsFamily: String? { "mysql" }
     public static var runsOncePerPlay: Bool { true }
 
@@ -41,7 +42,9 @@ public struct MySQLDatabaseStep: StepKind {
     public func run(_ context: StepContext) async throws -> StepOutcome {
         let db = try await login.connection(context)
         let name = try await MySQLRun.literal(db, database)
-        let rows = try await MySQLRun.read(db, """
+        let rows = try await MySQLRun.read(
+            db,
+            """
             SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA \
             WHERE SCHEMA_NAME = \(name)
             """, "reading database `\(database)`")
@@ -52,8 +55,9 @@ public struct MySQLDatabaseStep: StepKind {
         guard present else {
             guard !rows.isEmpty else { return StepOutcome(changed: false, message: "database \(database) is absent") }
             if !context.check { try await MySQLRun.change(db, "DROP DATABASE \(quoted)", "dropping database `\(database)`") }
-            return StepOutcome(changed: true, diffs: [Diff(subject: subject, before: "present", after: nil)],
-                               message: "dropped database \(database)")
+            return StepOutcome(
+                changed: true, diffs: [Diff(subject: subject, before: "present", after: nil)],
+                message: "dropped database \(database)")
         }
 
         var clause = "CHARACTER SET \(encoding.lowercased())"
@@ -64,18 +68,21 @@ public struct MySQLDatabaseStep: StepKind {
             } else {
                 try await MySQLRun.change(db, "CREATE DATABASE \(quoted) \(clause)", "creating database `\(database)`")
             }
-            return StepOutcome(changed: true, diffs: [Diff(subject: subject, before: nil, after: wanted)],
-                               message: "created database \(database) (\(wanted))", result: ["db": .string(database)])
+            return StepOutcome(
+                changed: true, diffs: [Diff(subject: subject, before: nil, after: wanted)],
+                message: "created database \(database) (\(wanted))", result: ["db": .string(database)])
         }
         let charset = row[0] ?? ""
         let currentCollation = row[1] ?? ""
-        let same = charset.lowercased() == encoding.lowercased()
+        let same =
+            charset.lowercased() == encoding.lowercased()
             && (collation.map { $0.lowercased() == currentCollation.lowercased() } ?? true)
         guard !same else { return StepOutcome(changed: false, result: ["db": .string(database)]) }
         if !context.check {
             try await MySQLRun.change(db, "ALTER DATABASE \(quoted) \(clause)", "altering database `\(database)`")
         }
-        return StepOutcome(changed: true, diffs: [Diff(subject: subject + " character set", before: "\(charset) / \(currentCollation)", after: wanted)],
-                           message: "database \(database): \(charset) / \(currentCollation) → \(wanted)", result: ["db": .string(database)])
+        return StepOutcome(
+            changed: true, diffs: [Diff(subject: subject + " character set", before: "\(charset) / \(currentCollation)", after: wanted)],
+            message: "database \(database): \(charset) / \(currentCollation) → \(wanted)", result: ["db": .string(database)])
     }
 }

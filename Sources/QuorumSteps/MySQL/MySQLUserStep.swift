@@ -12,15 +12,16 @@ import QuorumMySQL
 public struct MySQLUserStep: StepKind {
     public static let name = "mysql_user"
     public static let summary = "A MySQL/MariaDB account (one or more hosts), its password and privileges, or its absence"
-    public static let schema = ArgSchema([
-        ArgField("name", .string, required: true, "user name (letters, digits, _ . -)"),
-        ArgField("host", .list(.string), "account host(s): `%`, `localhost`, an address (default `%`)"),
-        ArgField("password", .string, secret: true, "the account's password (required to create it)"),
-        ArgField("privileges", .map(.string), "`{\"magnum.*\": \"ALL\"}`: target → comma-separated privileges (`GRANT` = with grant option)"),
-        ArgField("append_privileges", .bool, default: .bool(false), "keep privileges not listed (false: they are revoked)"),
-        ArgField("state", .choice(["present", "absent"]), "present (default) or absent"),
-        MySQLLogin.field,
-    ], freeForm: "name")
+    public static let schema = ArgSchema(
+        [
+            ArgField("name", .string, required: true, "user name (letters, digits, _ . -)"),
+            ArgField("host", .list(.string), "account host(s): `%`, `localhost`, an address (default `%`)"),
+            ArgField("password", .string, secret: true, "the account's password (required to create it)"),
+            ArgField("privileges", .map(.string), "`{\"magnum.*\": \"ALL\"}`: target → comma-separated privileges (`GRANT` = with grant option)"),
+            ArgField("append_privileges", .bool, default: .bool(false), "keep privileges not listed (false: they are revoked)"),
+            ArgField("state", .choice(["present", "absent"]), "present (default) or absent"),
+            MySQLLogin.field
+        ], freeForm: "name")
     public static var defaultsFamily: String? { "mysql" }
     public static var runsOncePerPlay: Bool { true }
 
@@ -72,8 +73,9 @@ public struct MySQLUserStep: StepKind {
         if present, let privileges {
             var notes: [String] = []
             for database in Set(privileges.compactMap { $0.0.database }).sorted() where !database.contains("%") {
-                let rows = try await MySQLRun.read(db, "SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = \(try await MySQLRun.literal(db, database))",
-                                                  "checking database `\(database)`")
+                let rows = try await MySQLRun.read(
+                    db, "SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = \(try await MySQLRun.literal(db, database))",
+                    "checking database `\(database)`")
                 guard rows.isEmpty else { continue }
                 if context.check, context.planned.placeholder("mysql_database", database) != nil {
                     notes.append("database \(database) is planned by an earlier step")
@@ -87,8 +89,9 @@ public struct MySQLUserStep: StepKind {
         for host in hosts {
             let account = "'\(user)'@'\(host)'"
             let sqlAccount = "\(name)@\(try await MySQLRun.literal(db, host))"
-            let rows = try await MySQLRun.read(db, "SELECT plugin, authentication_string FROM mysql.user WHERE User = \(name) AND Host = \(try await MySQLRun.literal(db, host))",
-                                              "reading account \(account)")
+            let rows = try await MySQLRun.read(
+                db, "SELECT plugin, authentication_string FROM mysql.user WHERE User = \(name) AND Host = \(try await MySQLRun.literal(db, host))",
+                "reading account \(account)")
             let exists = !rows.isEmpty
 
             guard present else {
@@ -136,23 +139,28 @@ public struct MySQLUserStep: StepKind {
             for change in plan.changes {
                 if !context.check {
                     if change.revokeFirst, let object = change.revokeObjectSQL {
-                        try await MySQLRun.change(db, "REVOKE \(GrantPlan.revokeList(change.before)) ON \(object) FROM \(sqlAccount)",
-                                                  "revoking privileges of \(account) on \(change.object)")
+                        try await MySQLRun.change(
+                            db, "REVOKE \(GrantPlan.revokeList(change.before)) ON \(object) FROM \(sqlAccount)",
+                            "revoking privileges of \(account) on \(change.object)")
                     }
                     if let grant = change.grant, let object = change.grantObjectSQL {
                         let option = grant.grantOption ? " WITH GRANT OPTION" : ""
-                        try await MySQLRun.change(db, "GRANT \(GrantPlan.grantList(grant)) ON \(object) TO \(sqlAccount)\(option)",
-                                                  "granting privileges to \(account) on \(change.object)")
+                        try await MySQLRun.change(
+                            db, "GRANT \(GrantPlan.grantList(grant)) ON \(object) TO \(sqlAccount)\(option)",
+                            "granting privileges to \(account) on \(change.object)")
                     }
                 }
-                diffs.append(Diff(subject: "privileges of \(account) on \(change.object)",
-                                  before: change.before.isEmpty ? nil : change.before.summary,
-                                  after: change.after.isEmpty ? nil : change.after.summary))
+                diffs.append(
+                    Diff(
+                        subject: "privileges of \(account) on \(change.object)",
+                        before: change.before.isEmpty ? nil : change.before.summary,
+                        after: change.after.isEmpty ? nil : change.after.summary))
                 actions.append("\(account) on \(change.object): \(change.after.summary)")
             }
         }
         let changed = !diffs.isEmpty
-        return StepOutcome(changed: changed, diffs: diffs, message: actions.isEmpty ? nil : actions.joined(separator: "; "),
-                           result: ["user": .string(user), "hosts": .list(hosts.map(Value.string))])
+        return StepOutcome(
+            changed: changed, diffs: diffs, message: actions.isEmpty ? nil : actions.joined(separator: "; "),
+            result: ["user": .string(user), "hosts": .list(hosts.map(Value.string))])
     }
 }

@@ -16,14 +16,15 @@ extension ManagedFile {
         let withCurrent = validate.replacingOccurrences(of: "%s", with: Shell.quote(dest))
         let withoutFile = validate.replacingOccurrences(of: "%s", with: "/dev/null")
         let script = """
-        PATH="$PATH:/usr/sbin:/sbin"; export PATH
-        if [ -f \(Shell.quote(dest)) ] && { \(withCurrent) ; } >/dev/null 2>&1; then exit 0; fi
-        { \(withoutFile) ; } 2>&1
-        """
+            PATH="$PATH:/usr/sbin:/sbin"; export PATH
+            if [ -f \(Shell.quote(dest)) ] && { \(withCurrent) ; } >/dev/null 2>&1; then exit 0; fi
+            { \(withoutFile) ; } 2>&1
+            """
         let result = try await context.remote.probe(script)
         guard result.succeeded else {
-            throw StepFailure("HAProxy's configuration is invalid without \(dest) (its validate command fails on the current files, "
-                              + "so no new \(dest) could pass it)", detail: result.stdoutText.trimmingTrailingWhitespace())
+            throw StepFailure(
+                "HAProxy's configuration is invalid without \(dest) (its validate command fails on the current files, "
+                    + "so no new \(dest) could pass it)", detail: result.stdoutText.trimmingTrailingWhitespace())
         }
     }
 }

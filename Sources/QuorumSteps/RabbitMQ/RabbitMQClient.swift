@@ -70,12 +70,14 @@ public final class RabbitMQClient: Sendable, RunResource {
         do {
             response = try await transport.send(HTTPRequest(method: method, url: url, headers: headers, body: data))
         } catch let error as HTTPTransportError {
-            throw StepFailure("no answer from \(server) to \(method) \(path)",
-                              detail: scrub(error.message, secrets))
+            throw StepFailure(
+                "no answer from \(server) to \(method) \(path)",
+                detail: scrub(error.message, secrets))
         }
         if response.status == 401 {
-            throw StepFailure("\(server) refused the login of user "
-                              + "\(connection.username): HTTP 401", detail: serverMessage(response.body, secrets))
+            throw StepFailure(
+                "\(server) refused the login of user "
+                    + "\(connection.username): HTTP 401", detail: serverMessage(response.body, secrets))
         }
         return response
     }
@@ -96,8 +98,9 @@ public final class RabbitMQClient: Sendable, RunResource {
         do {
             return try JSONDecoder().decode(T.self, from: data)
         } catch {
-            throw StepFailure("unexpected answer from \(Self.service) at \(connection.url.absoluteString) to GET \(Self.path(segments))",
-                              detail: scrub(String(describing: error), []))
+            throw StepFailure(
+                "unexpected answer from \(Self.service) at \(connection.url.absoluteString) to GET \(Self.path(segments))",
+                detail: scrub(String(describing: error), []))
         }
     }
 
@@ -112,20 +115,23 @@ public final class RabbitMQClient: Sendable, RunResource {
     func failure(_ method: String, _ segments: [String], _ response: HTTPResponse, _ secrets: [String]) -> StepFailure {
         let reason = HTTPURLResponseReason.phrase(response.status)
         let status = reason.isEmpty ? "HTTP \(response.status)" : "HTTP \(response.status) \(reason)"
-        return StepFailure("\(server): \(method) \(Self.path(segments)) → \(status)",
-                           detail: serverMessage(response.body, secrets))
+        return StepFailure(
+            "\(server): \(method) \(Self.path(segments)) → \(status)",
+            detail: serverMessage(response.body, secrets))
     }
 
     /// The broker's words from an error body (`{"error": "bad_request", "reason": …}`), secrets masked.
     func serverMessage(_ body: Data, _ secrets: [String]) -> String {
         if let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any] {
             let error = object["error"] as? String
-            let reason: String? = switch object["reason"] {
-            case let text as String: text
-            case .some(let other): (try? JSONSerialization.data(withJSONObject: other, options: [.fragmentsAllowed]))
-                .map { String(decoding: $0, as: UTF8.self) }
-            case .none: nil
-            }
+            let reason: String? =
+                switch object["reason"] {
+                case let text as String: text
+                case .some(let other):
+                    (try? JSONSerialization.data(withJSONObject: other, options: [.fragmentsAllowed]))
+                        .map { String(decoding: $0, as: UTF8.self) }
+                case .none: nil
+                }
             let text = [error, reason].compactMap { $0 }.joined(separator: ": ")
             if !text.isEmpty { return scrub(text, secrets) }
         }

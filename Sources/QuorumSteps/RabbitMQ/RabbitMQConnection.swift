@@ -16,13 +16,14 @@ public struct RabbitMQConnection: Sendable, Equatable {
     public static let apiSchema = ArgSchema([
         ArgField("url", .string, required: true, "management API as the controller sees it, e.g. http://VIP:15672"),
         ArgField("username", .string, required: true, "an administrator of the broker"),
-        ArgField("password", .string, required: true, secret: true, "that administrator's password"),
+        ArgField("password", .string, required: true, secret: true, "that administrator's password")
     ])
 
     public static let fields: [ArgField] = [
-        ArgField("api", .object(apiSchema), required: true,
-                 "RabbitMQ management API login (usually play `defaults: {rabbitmq: {api: …}}`)"),
-        HTTPVia.field("RabbitMQ's management API"),
+        ArgField(
+            "api", .object(apiSchema), required: true,
+            "RabbitMQ management API login (usually play `defaults: {rabbitmq: {api: …}}`)"),
+        HTTPVia.field("RabbitMQ's management API")
     ]
 
     public init(url: URL, username: String, password: String, via: HTTPVia = .tunnel) {
@@ -49,7 +50,8 @@ public struct RabbitMQConnection: Sendable, Equatable {
         while trimmed.hasSuffix("/") { trimmed.removeLast() }
         if trimmed.hasSuffix("/api") { trimmed.removeLast(4) }
         guard let url = URL(string: trimmed), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
-              let host = url.host, !host.isEmpty, url.user == nil, url.password == nil, url.query == nil else {
+            let host = url.host, !host.isEmpty, url.user == nil, url.password == nil, url.query == nil
+        else {
             throw StepFailure("`api.url` must be an http(s) URL such as http://10.0.0.10:15672, got `\(text)`")
         }
         return url

@@ -22,7 +22,10 @@ enum RabbitMQPasswordHash {
 
         /// A user without `hashing_algorithm` predates RabbitMQ 3.6, whose only hash was MD5.
         init?(module: String?) {
-            guard let module, !module.isEmpty else { self = .md5; return }
+            guard let module, !module.isEmpty else {
+                self = .md5
+                return
+            }
             self.init(rawValue: module)
         }
 

@@ -1,4 +1,5 @@
 import Foundation
+
 /// The parts of `crm_mon -1 --output-as=xml` that `pcs_resource` needs: for one resource (a primitive, a
 /// clone or a group, named by its own id or its clone's), the nodes it runs on, whether it is disabled
 /// (`target_role="Stopped"`) and whether it has failed operations. A small tag scanner: crm_mon's XML is
@@ -68,7 +69,8 @@ struct CrmMonStatus: Sendable, Equatable {
         for tag in all where tag.name == "clone" || tag.name == "group" || tag.name == "bundle" || tag.name == "resource" {
             if ["clone", "group", "bundle"].contains(tag.name), !tag.closing { currentContainer = tag.attributes["id"] }
             if tag.name == "resource", !tag.closing, let id = tag.attributes["id"], id == resource || id.hasPrefix(resource + ":"),
-               let container = currentContainer {
+                let container = currentContainer
+            {
                 containerHoldsResource[container] = true
             }
             if ["clone", "group", "bundle"].contains(tag.name), tag.closing { currentContainer = nil }
@@ -109,7 +111,8 @@ struct CrmMonStatus: Sendable, Equatable {
                 }
             case ("failure", false):
                 if let key = tag.attributes["op_key"], key.hasPrefix(resource + "_") || key.hasPrefix(resource + ":") {
-                    status.failures.append("\(key) on \(tag.attributes["node"] ?? "?"): \(tag.attributes["exitreason"] ?? tag.attributes["status"] ?? "failed")")
+                    status.failures.append(
+                        "\(key) on \(tag.attributes["node"] ?? "?"): \(tag.attributes["exitreason"] ?? tag.attributes["status"] ?? "failed")")
                 }
             default: continue
             }

@@ -26,8 +26,9 @@ enum FileHelpers {
     static func change(_ remote: any Remote, _ commands: [[String]], what: String) async throws {
         let result = try await remote.change(script(commands))
         guard result.succeeded else {
-            throw StepFailure("\(what) failed (exit status \(result.status))",
-                              detail: result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))
+            throw StepFailure(
+                "\(what) failed (exit status \(result.status))",
+                detail: result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))
         }
     }
 
@@ -57,17 +58,19 @@ struct AttributePlan: Sendable {
         if let group { diffs.append(Diff(subject: "group", before: current?.group, after: group)) }
         let recurse = recursiveOwnership ? ["-R"] : []
         switch (owner, group) {
-        case let (owner?, group?): commands.append(["chown"] + recurse + ["--", owner + ":" + group, path])
-        case let (owner?, nil): commands.append(["chown"] + recurse + ["--", owner, path])
-        case let (nil, group?): commands.append(["chgrp"] + recurse + ["--", group, path])
+        case (let owner?, let group?): commands.append(["chown"] + recurse + ["--", owner + ":" + group, path])
+        case (let owner?, nil): commands.append(["chown"] + recurse + ["--", owner, path])
+        case (nil, let group?): commands.append(["chgrp"] + recurse + ["--", group, path])
         case (nil, nil): break
         }
         // After chown, which clears setuid and setgid bits: so set again after any chown.
         if let mode = wanted.mode {
             let modeDiffers = current.map { $0.mode & 0o7777 } != mode
             if modeDiffers {
-                diffs.append(Diff(subject: "mode", before: current.map { ArgType.octal($0.mode & 0o7777) },
-                                  after: ArgType.octal(mode)))
+                diffs.append(
+                    Diff(
+                        subject: "mode", before: current.map { ArgType.octal($0.mode & 0o7777) },
+                        after: ArgType.octal(mode)))
             }
             if modeDiffers || !commands.isEmpty { commands.append(["chmod", "--", ArgType.octal(mode), path]) }
         }
@@ -87,13 +90,14 @@ struct ManagedFile: Sendable {
         ArgField("owner", .string, "owner (user name)"),
         ArgField("group", .string, "group name"),
         ArgField("backup", .bool, default: .bool(false), "keep the old file as `dest.<timestamp>~` before overwriting it"),
-        ArgField("validate", .string, "command run on the new file before it replaces dest; `%s` is its path"),
+        ArgField("validate", .string, "command run on the new file before it replaces dest; `%s` is its path")
     ]
 
     init(arguments: Arguments) throws {
         dest = try arguments.requiredString("dest")
-        attributes = FileAttributes(mode: try arguments.mode("mode"), owner: try arguments.string("owner"),
-                                    group: try arguments.string("group"))
+        attributes = FileAttributes(
+            mode: try arguments.mode("mode"), owner: try arguments.string("owner"),
+            group: try arguments.string("group"))
         backup = try arguments.value(arguments.bool, "backup")
         validate = try arguments.string("validate")
         if let validate, !validate.contains("%s") {
@@ -113,7 +117,9 @@ struct ManagedFile: Sendable {
         diffs += attributePlan.diffs
         guard !diffs.isEmpty else { return .unchanged }
 
-        let (would, did) = current == nil ? ("would create", "created")
+        let (would, did) =
+            current == nil
+            ? ("would create", "created")
             : contentDiffers ? ("would update", "updated") : ("would fix attributes of", "fixed attributes of")
         if context.check {
             if contentDiffers { PlannedFiles.record(dest, context) }
@@ -130,8 +136,9 @@ struct ManagedFile: Sendable {
                 try await remote.writeFile(dest, content: content, attributes: attributes, validate: validate)
             } catch let failure as StepFailure {
                 let how = validate.map { " (validate: `\($0)`)" } ?? ""
-                throw StepFailure("could not write \(dest)\(how); \(dest) left unchanged",
-                                  detail: failure.detail ?? failure.message)
+                throw StepFailure(
+                    "could not write \(dest)\(how); \(dest) left unchanged",
+                    detail: failure.detail ?? failure.message)
             }
         } else {
             try await FileHelpers.change(remote, attributePlan.commands, what: "setting attributes of \(dest)")

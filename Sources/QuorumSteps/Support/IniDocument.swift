@@ -92,7 +92,8 @@ public struct IniDocument: Sendable, Equatable {
             } else if stripped.hasPrefix(" ") || stripped.hasPrefix("\t") {
                 kind = inOption ? .continuation(IniDocument.lstrip(stripped)) : .other
             } else if stripped.hasPrefix("[") {
-                kind = stripped.count >= 3 && stripped.hasSuffix("]")
+                kind =
+                    stripped.count >= 3 && stripped.hasSuffix("]")
                     ? .section(String(stripped.dropFirst().dropLast())) : .other
             } else if stripped.hasPrefix("#") || stripped.hasPrefix(";") {
                 kind = .comment
@@ -120,8 +121,10 @@ public struct IniDocument: Sendable, Equatable {
             case .section(let name):
                 section = name
             case .option(let key, let prefixCount, let value):
-                result.append(Option(section: section, key: key, value: value, lines: index..<(index + 1),
-                                     prefix: Array(lines[index].bytes.prefix(prefixCount))))
+                result.append(
+                    Option(
+                        section: section, key: key, value: value, lines: index..<(index + 1),
+                        prefix: Array(lines[index].bytes.prefix(prefixCount))))
             case .continuation(let more):
                 guard var last = result.popLast() else { break }
                 last.value += "\n" + more
@@ -183,7 +186,8 @@ public struct IniDocument: Sendable, Equatable {
         if let first = found.first {
             var firstLine = first.prefix
             if let last = firstLine.last, last == UInt8(ascii: "=") || last == UInt8(ascii: ":"),
-               firstLine.count >= 2, firstLine[firstLine.count - 2] == UInt8(ascii: " ") {
+                firstLine.count >= 2, firstLine[firstLine.count - 2] == UInt8(ascii: " ")
+            {
                 firstLine.append(UInt8(ascii: " "))  // `key =` had no value: write `key = value`
             }
             firstLine += Array(valueLines[0].utf8)
@@ -198,7 +202,8 @@ public struct IniDocument: Sendable, Equatable {
             return true
         }
 
-        let newLines = [line(Array((key + " = " + valueLines[0]).utf8))]
+        let newLines =
+            [line(Array((key + " = " + valueLines[0]).utf8))]
             + valueLines.dropFirst().map { line(Array(("    " + $0).utf8)) }
         if let block = blocks.first(where: { $0.name == section }) {
             let inBlock = options.filter { $0.lines.lowerBound > block.header && $0.lines.lowerBound < block.end }
@@ -240,8 +245,9 @@ public struct IniDocument: Sendable, Equatable {
         }
         let parts = value.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         for more in parts.dropFirst() where more.isEmpty || strip(more) != more {
-            throw StepFailure("a multi-line INI value cannot have empty lines or lines with leading or trailing spaces",
-                              detail: "oslo.config reads continuation lines stripped and ends a value at an empty line")
+            throw StepFailure(
+                "a multi-line INI value cannot have empty lines or lines with leading or trailing spaces",
+                detail: "oslo.config reads continuation lines stripped and ends a value at an empty line")
         }
         var first = parts[0]
         if strip(first) != first || unquote(first) != first { first = "\"" + first + "\"" }
@@ -250,10 +256,12 @@ public struct IniDocument: Sendable, Equatable {
 
     /// Section and option names that can be written as a header or a key and read back as given.
     static func validate(section: String, key: String) throws {
-        let badSection = section.isEmpty || section.contains("\n") || section.contains("\r") || section.contains("]")
+        let badSection =
+            section.isEmpty || section.contains("\n") || section.contains("\r") || section.contains("]")
             || strip(section) != section
         if badSection { throw StepFailure("invalid INI section name `\(section)`") }
-        let badKey = key.isEmpty || strip(key) != key || key.contains("=") || key.contains(":")
+        let badKey =
+            key.isEmpty || strip(key) != key || key.contains("=") || key.contains(":")
             || key.contains("\n") || key.contains("\r") || key.hasPrefix("[") || key.hasPrefix("#") || key.hasPrefix(";")
         if badKey { throw StepFailure("invalid INI option name `\(key)` in section [\(section)]") }
     }

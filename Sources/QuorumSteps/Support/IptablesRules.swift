@@ -98,9 +98,11 @@ struct IptablesSave: Sendable, Equatable {
     /// A word as `iptables-save` prints it: bare when made of `[A-Za-z0-9_-]` only, else double-quoted with
     /// `"`, `\` and `'` escaped (iptables' `xtables_save_string`). Used for comments.
     static func quoteWord(_ word: String) -> String {
-        let bare = !word.isEmpty && word.unicodeScalars.allSatisfy {
-            ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "_" || $0 == "-"
-        }
+        let bare =
+            !word.isEmpty
+            && word.unicodeScalars.allSatisfy {
+                ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "_" || $0 == "-"
+            }
         if bare { return word }
         var out = "\""
         for ch in word {

@@ -1,7 +1,8 @@
 import Foundation
 import QuorumCore
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Lets the operator edit plaintext in `$EDITOR` (default `vi`): the text goes into a 0600 file inside a

@@ -1,7 +1,8 @@
 import Foundation
 import QuorumVault
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Reads a passphrase from the controlling terminal with echo off; the terminal's settings come back

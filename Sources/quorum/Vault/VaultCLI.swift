@@ -2,8 +2,9 @@ import ArgumentParser
 import Foundation
 import QuorumCore
 import QuorumVault
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// What the `quorum vault …` subcommands share: errors, reading a vault file, decrypting with the
@@ -26,8 +27,10 @@ enum VaultCLI {
     static func readVault(_ path: String) throws -> String {
         let bytes = try readBytes(path)
         guard VaultFormat.isVault(bytes: bytes) else {
-            throw failure("\(path) is not a Quorum vault file" + (AnsibleVaultFormat.isVault(bytes: bytes)
-                ? " (it is an Ansible Vault file: `quorum vault view` reads it, `quorum vault rekey --from-ansible` converts it)" : ""))
+            throw failure(
+                "\(path) is not a Quorum vault file"
+                    + (AnsibleVaultFormat.isVault(bytes: bytes)
+                        ? " (it is an Ansible Vault file: `quorum vault view` reads it, `quorum vault rekey --from-ansible` converts it)" : ""))
         }
         return String(decoding: bytes, as: UTF8.self)
     }

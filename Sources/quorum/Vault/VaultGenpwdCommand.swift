@@ -10,14 +10,14 @@ struct VaultGenpwdCommand: AsyncParsableCommand {
         commandName: "genpwd",
         abstract: "Fill every empty value of a YAML secrets file with a strong random password.",
         discussion: """
-        Values written `key:`, `key: ~`, `key: null`, `key: ""` or `key: ''` (in maps, at any depth) get a random \
-        password from the system's secure random generator; every other value is kept. The file is edited line \
-        by line, so comments, order and quoting stay as written; an empty value written otherwise (inside \
-        `{…}` flow maps, say) is an error naming its line, and nothing is written. A password is written plain \
-        when YAML reads it back as that string, else double-quoted. The file is replaced atomically, mode 0600. \
-        A Quorum vault file is decrypted, filled and encrypted again under the same passphrase; an Ansible Vault \
-        file must be converted first (`quorum vault rekey --from-ansible`). Only the names filled are printed.
-        """)
+            Values written `key:`, `key: ~`, `key: null`, `key: ""` or `key: ''` (in maps, at any depth) get a random \
+            password from the system's secure random generator; every other value is kept. The file is edited line \
+            by line, so comments, order and quoting stay as written; an empty value written otherwise (inside \
+            `{…}` flow maps, say) is an error naming its line, and nothing is written. A password is written plain \
+            when YAML reads it back as that string, else double-quoted. The file is replaced atomically, mode 0600. \
+            A Quorum vault file is decrypted, filled and encrypted again under the same passphrase; an Ansible Vault \
+            file must be converted first (`quorum vault rekey --from-ansible`). Only the names filled are printed.
+            """)
 
     @Argument(help: "The YAML secrets file (plain, or a Quorum vault file).")
     var file: String
@@ -59,8 +59,9 @@ struct VaultGenpwdCommand: AsyncParsableCommand {
         var generator = SystemRandomNumberGenerator()
         let result: PasswordFiller.Result
         do {
-            result = try PasswordFiller.fill(text, path: file, length: length, alphabet: String(Array(Set(alphabet)).sorted()),
-                                             using: &generator)
+            result = try PasswordFiller.fill(
+                text, path: file, length: length, alphabet: String(Array(Set(alphabet)).sorted()),
+                using: &generator)
         } catch {
             Frontend.printError(error.diagnostics.map(\.description).joined(separator: "\n"))
             throw VaultCLI.failure("nothing written to \(file)")

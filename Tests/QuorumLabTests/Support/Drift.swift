@@ -13,32 +13,42 @@ enum Drift {
     /// none of `secrets` in anything printed or in the --json report (secret diffs are masked).
     /// The one place where a prediction is read; when the binary has `quorum audit`, the same playbook's audit
     /// must report the same pairs as drift, with the same exit status.
-    static func predicted(_ playbook: String, _ extra: [String] = [], secrets: [String] = [],
-                          sourceLocation: SourceLocation = #_sourceLocation) throws
-        -> (pairs: Set<String>, unchecked: Set<String>, report: RunReport, output: String) {
+    static func predicted(
+        _ playbook: String, _ extra: [String] = [], secrets: [String] = [],
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws
+        -> (pairs: Set<String>, unchecked: Set<String>, report: RunReport, output: String)
+    {
         let check = try QuorumCLI.apply(playbook, ["--check", "--diff"] + extra)
         let report = try #require(check.report, "no --json report:\n\(check.all)", sourceLocation: sourceLocation)
         let changed = report.pairs("changed")
-        #expect(check.status == (changed.isEmpty ? 0 : 4), "check exited \(check.status) predicting \(changed.sorted()):\n\(check.all)",
-                sourceLocation: sourceLocation)
+        #expect(
+            check.status == (changed.isEmpty ? 0 : 4), "check exited \(check.status) predicting \(changed.sorted()):\n\(check.all)",
+            sourceLocation: sourceLocation)
         let unverifiable = report.results.filter { $0.unchecked != nil }
-        #expect(unverifiable.allSatisfy { ["command", "wait_for"].contains($0.kind) }, "steps check mode did not verify: \(unverifiable.map { "\($0.host)/\($0.step)" })",
-                sourceLocation: sourceLocation)
+        #expect(
+            unverifiable.allSatisfy { ["command", "wait_for"].contains($0.kind) },
+            "steps check mode did not verify: \(unverifiable.map { "\($0.host)/\($0.step)" })",
+            sourceLocation: sourceLocation)
         let unchecked = Set(unverifiable.map { "\($0.host)/\($0.step)" })
         let pairs = changed.subtracting(unchecked)
         expectNoFailure(check, secrets: secrets, sourceLocation: sourceLocation)
         if let audit = try audited(playbook, extra, secrets: secrets, sourceLocation: sourceLocation) {
-            #expect(audit.pairs == pairs, "audit reports \(audit.pairs.sorted()), check predicts \(pairs.sorted())",
-                    sourceLocation: sourceLocation)
-            #expect(audit.status == check.status, "audit exited \(audit.status), check \(check.status):\n\(audit.output)",
-                    sourceLocation: sourceLocation)
+            #expect(
+                audit.pairs == pairs, "audit reports \(audit.pairs.sorted()), check predicts \(pairs.sorted())",
+                sourceLocation: sourceLocation)
+            #expect(
+                audit.status == check.status, "audit exited \(audit.status), check \(check.status):\n\(audit.output)",
+                sourceLocation: sourceLocation)
         }
         return (pairs, unchecked, report, check.stdout)
     }
 
     /// `quorum apply PLAYBOOK`: the pairs it changed (handlers included). Expects exit 0 and no secret printed.
-    static func applied(_ playbook: String, _ extra: [String] = [], secrets: [String] = [],
-                        sourceLocation: SourceLocation = #_sourceLocation) throws -> Set<String> {
+    static func applied(
+        _ playbook: String, _ extra: [String] = [], secrets: [String] = [],
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> Set<String> {
         let apply = try QuorumCLI.apply(playbook, ["--diff"] + extra)
         #expect(apply.status == 0, "apply exited \(apply.status):\n\(apply.all)", sourceLocation: sourceLocation)
         expectNoFailure(apply, secrets: secrets, sourceLocation: sourceLocation)
@@ -53,8 +63,10 @@ enum Drift {
 
     /// `quorum audit PLAYBOOK --format json` (schema quorum.audit/1): its drift as the pairs of `hosts[].host`
     /// and `hosts[].drift[].step`, and its exit status; nil without the `audit` command.
-    static func audited(_ playbook: String, _ extra: [String], secrets: [String],
-                        sourceLocation: SourceLocation) throws -> (pairs: Set<String>, status: Int32, output: String)? {
+    static func audited(
+        _ playbook: String, _ extra: [String], secrets: [String],
+        sourceLocation: SourceLocation
+    ) throws -> (pairs: Set<String>, status: Int32, output: String)? {
         guard hasAudit else { return nil }
         let audit = try QuorumCLI.run(["audit", playbook, "-i", Lab.inventory, "--format", "json"] + extra, json: false)
         guard let document = try? JSONSerialization.jsonObject(with: Data(audit.stdout.utf8)) as? [String: Any] else {

@@ -40,6 +40,8 @@ enum Lab {
     /// A fingerprint of a controller's private directories: every file's path, mode, owner and sha256.
     static func fingerprint(_ host: String, _ directories: [String] = ["/etc/magnum", "/etc/haproxy", "/etc/iptables"]) throws -> String {
         let dirs = directories.map { "'\($0)'" }.joined(separator: " ")
-        return try output(host, "find \(dirs) -xdev \\( -type f -o -type d \\) -printf '%p %m %u %g\\n' | sort; find \(dirs) -xdev -type f -print0 | sort -z | xargs -0r sha256sum")
+        return try output(
+            host,
+            "find \(dirs) -xdev \\( -type f -o -type d \\) -printf '%p %m %u %g\\n' | sort; find \(dirs) -xdev -type f -print0 | sort -z | xargs -0r sha256sum")
     }
 }

@@ -9,7 +9,9 @@ enum LabMagnum {
     /// (through its own HAProxy on VIP:9511).
     static func conductors(from host: String = "ctl1") throws -> [String: String] {
         let token = try LabKeystone.call(["token"]).trimmingCharacters(in: .whitespacesAndNewlines)
-        let body = try Lab.output(host, """
+        let body = try Lab.output(
+            host,
+            """
             curl -fsS --max-time 20 -H 'X-Auth-Token: \(token)' -H 'OpenStack-API-Version: container-infra latest' \
               http://10.21.22.2:9511/v1/mservices
             """)
@@ -26,7 +28,9 @@ enum LabMagnum {
     /// when it runs a configuration older than the file. Read inside the controller in one script (the process's
     /// start from /proc against the boot clock, the file's time against the wall clock).
     static func startedAfterWrite(_ host: String, _ service: String, _ file: String = "/etc/magnum/magnum.conf") throws -> Double {
-        let out = try Lab.output(host, """
+        let out = try Lab.output(
+            host,
+            """
             pid=$(cat /run/magnum/\(service).pid); st=$(sed 's/.*) //' /proc/$pid/stat | cut -d' ' -f20)
             echo "$(date +%s.%N) $(cut -d' ' -f1 /proc/uptime) $st $(getconf CLK_TCK) $(stat -c %.9Y \(file))"
             """)
@@ -52,8 +56,11 @@ enum LabMagnum {
     /// found a service in a state it could not handle (e.g. a daemon without its pid file).
     static func processes() -> String {
         Lab.controllers.map { host in
-            let seen = (try? Lab.exec(host, "ps -eo pid,ppid,stat,lstart,args | grep -E '[m]agnum|[u]wsgi|[s]tart-stop'; "
-                                      + "ls -l --time-style=+%T.%N /run/magnum; head /run/magnum/*.pid; ls -l /run/lock"))
+            let seen =
+                (try? Lab.exec(
+                    host,
+                    "ps -eo pid,ppid,stat,lstart,args | grep -E '[m]agnum|[u]wsgi|[s]tart-stop'; "
+                        + "ls -l --time-style=+%T.%N /run/magnum; head /run/magnum/*.pid; ls -l /run/lock"))
             return "\(host):\n" + ((seen?.stdout ?? "") + (seen?.stderr ?? ""))
         }.joined(separator: "\n")
     }

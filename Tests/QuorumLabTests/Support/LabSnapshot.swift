@@ -13,14 +13,17 @@ struct LabSnapshot: Equatable {
     static func take() throws -> LabSnapshot {
         var controllers: [String: [String]] = [:]
         for host in Lab.controllers {
-            controllers[host] = [try Lab.fingerprint(host), try HA.haproxyPid(host) ?? "no haproxy"]
+            controllers[host] =
+                [try Lab.fingerprint(host), try HA.haproxyPid(host) ?? "no haproxy"]
                 + HA.normalizedSave(try Lab.output(host, "iptables-save"))
         }
-        let databases = try LabMySQL.admin("""
+        let databases = try LabMySQL.admin(
+            """
             SHOW DATABASES; SELECT User, Host FROM mysql.user ORDER BY User, Host; \
             SELECT Db, User, Host FROM mysql.db ORDER BY Db, User, Host
             """)
-        return LabSnapshot(controllers: controllers, databases: databases, mysqlCounters: try LabMySQL.counters(),
-                           keystone: try LabKeystone.counts())
+        return LabSnapshot(
+            controllers: controllers, databases: databases, mysqlCounters: try LabMySQL.counters(),
+            keystone: try LabKeystone.counts())
     }
 }

@@ -23,9 +23,11 @@ enum MagnumConf {
     }
 
     /// Magnum's namespaces (Magnum's generator config names `magnum`, a module that no longer exists).
-    static let namespaces = ["magnum.conf", "oslo.concurrency", "oslo.db", "oslo.log", "oslo.messaging",
-                             "oslo.middleware.cors", "oslo.policy", "oslo.service.periodic_task",
-                             "oslo.service.service", "keystonemiddleware.auth_token"]
+    static let namespaces = [
+        "magnum.conf", "oslo.concurrency", "oslo.db", "oslo.log", "oslo.messaging",
+        "oslo.middleware.cors", "oslo.policy", "oslo.service.periodic_task",
+        "oslo.service.service", "keystonemiddleware.auth_token"
+    ]
 
     struct Job {
         var label: String
@@ -50,7 +52,8 @@ enum MagnumConf {
             do {
                 let file = folder + "/\(index).conf"
                 try job.text.write(toFile: file, atomically: true, encoding: .utf8)
-                let argv = [job.release.bin + "/oslo-config-validator", "--input-file", file]
+                let argv =
+                    [job.release.bin + "/oslo-config-validator", "--input-file", file]
                     + namespaces.flatMap { ["--namespace", $0] }
                 let result = try Command.run(argv)
                 verdicts.withLock { $0[index] = Verdict(label: job.label, status: result.status, output: result.stdout + result.stderr) }

@@ -3,6 +3,7 @@ import OrderedCollections
 import QuorumCore
 import QuorumHTTP
 import QuorumTesting
+
 @testable import QuorumSteps
 
 /// A small in-memory RabbitMQ management API for unit tests of `rabbitmq_user`'s logic (RabbitMQUserBrokerTests
@@ -30,8 +31,11 @@ final class FakeRabbitMQ: HTTPTransport {
     let state = Locked(State())
 
     init() {
-        state.withLock { $0.users["admin"] = User(hash: Self.hashed(Self.adminPassword), algorithm: "rabbit_password_hashing_sha256",
-                                                  tags: ["administrator"]) }
+        state.withLock {
+            $0.users["admin"] = User(
+                hash: Self.hashed(Self.adminPassword), algorithm: "rabbit_password_hashing_sha256",
+                tags: ["administrator"])
+        }
     }
 
     static func hashed(_ password: String, _ algorithm: RabbitMQPasswordHash.Algorithm = .sha256) -> String {
@@ -51,7 +55,12 @@ final class FakeRabbitMQ: HTTPTransport {
     }
 
     func setUser(_ name: String, _ change: (inout User) -> Void) {
-        state.withLock { s in if var user = s.users[name] { change(&user); s.users[name] = user } }
+        state.withLock { s in
+            if var user = s.users[name] {
+                change(&user)
+                s.users[name] = user
+            }
+        }
     }
 
     func grant(_ user: String, _ permission: RabbitMQPermission) {
@@ -89,8 +98,9 @@ final class FakeRabbitMQ: HTTPTransport {
     }
 
     static func json(_ status: Int, _ object: Any) -> HTTPResponse {
-        HTTPResponse(status: status, headers: ["Content-Type": "application/json"],
-                     body: (try? JSONSerialization.data(withJSONObject: object)) ?? Data())
+        HTTPResponse(
+            status: status, headers: ["Content-Type": "application/json"],
+            body: (try? JSONSerialization.data(withJSONObject: object)) ?? Data())
     }
 
     static let notFound = json(404, ["error": "Object Not Found", "reason": "Not Found"])
@@ -134,8 +144,9 @@ final class FakeRabbitMQ: HTTPTransport {
             }
             let key = "\(p[1])\u{1F}\(p[2])"
             let created = s.permissions[key] == nil
-            s.permissions[key] = RabbitMQPermission(vhost: p[1], configure: body["configure"] as? String ?? "",
-                                                    write: body["write"] as? String ?? "", read: body["read"] as? String ?? "")
+            s.permissions[key] = RabbitMQPermission(
+                vhost: p[1], configure: body["configure"] as? String ?? "",
+                write: body["write"] as? String ?? "", read: body["read"] as? String ?? "")
             return HTTPResponse(status: created ? 201 : 204)
         case ("DELETE", let p) where p.count == 3 && p[0] == "permissions":
             return s.permissions.removeValue(forKey: "\(p[1])\u{1F}\(p[2])") == nil ? notFound : HTTPResponse(status: 204)
@@ -155,8 +166,10 @@ struct RabbitMQRun {
     let cache = RunCache()
     let planned: PlannedObjects
 
-    init(_ transport: (any HTTPTransport)?, check: Bool = false, url: String = "http://10.21.22.2:15672",
-         admin: (user: String, password: String) = ("admin", FakeRabbitMQ.adminPassword), planned: PlannedObjects = PlannedObjects()) {
+    init(
+        _ transport: (any HTTPTransport)?, check: Bool = false, url: String = "http://10.21.22.2:15672",
+        admin: (user: String, password: String) = ("admin", FakeRabbitMQ.adminPassword), planned: PlannedObjects = PlannedObjects()
+    ) {
         self.transport = transport
         self.check = check
         self.url = url
@@ -172,9 +185,10 @@ struct RabbitMQRun {
         if arguments["via"] == nil { arguments["via"] = "direct" }
         let step = try RabbitMQUserStep(arguments: Arguments(arguments))
         let remote = FakeRemote()
-        let context = StepContext(remote: remote, host: "ctl1", check: check, wantsDiff: true,
-                                  variables: [:], templates: TemplateRenderer(), files: FileResolver(searchPath: []),
-                                  location: nil, planned: planned, cache: cache)
+        let context = StepContext(
+            remote: remote, host: "ctl1", check: check, wantsDiff: true,
+            variables: [:], templates: TemplateRenderer(), files: FileResolver(searchPath: []),
+            location: nil, planned: planned, cache: cache)
         if let transport {
             return try await RabbitMQClient.$transportOverride.withValue(transport) { try await step.run(context) }
         }

@@ -31,7 +31,9 @@ final class LoopbackHAProxy {
         pidfile = folder + "/haproxy.pid"
         let backend = Process()
         backend.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        backend.arguments = ["-c", """
+        backend.arguments = [
+            "-c",
+            """
             import http.server, os, socket, sys, time
             release = sys.argv[1]
             class H(http.server.BaseHTTPRequestHandler):
@@ -46,14 +48,15 @@ final class LoopbackHAProxy {
             print(s.server_address[1], *[f.getsockname()[1] for f in free], flush=True)
             for f in free: f.close()
             s.serve_forever()
-            """, folder + "/release"]
+            """, folder + "/release"
+        ]
         let pipe = Pipe()
         backend.standardOutput = pipe
-        backend.standardError = FileHandle.nullDevice   // a leaked child must not hold the test runner's output open
+        backend.standardError = FileHandle.nullDevice  // a leaked child must not hold the test runner's output open
         try backend.run()
         processes.append(backend)
         var line = ""
-        while !line.hasSuffix("\n") {   // the three ports, on one line that may arrive in pieces
+        while !line.hasSuffix("\n") {  // the three ports, on one line that may arrive in pieces
             let chunk = pipe.fileHandleForReading.availableData
             guard !chunk.isEmpty else { break }
             line += String(decoding: chunk, as: UTF8.self)
@@ -115,7 +118,8 @@ final class LoopbackHAProxy {
         let pids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc"))?.compactMap { Int32($0) } ?? []
         return pids.filter { pid in
             guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-                  let close = stat.range(of: ")", options: .backwards) else { return false }
+                let close = stat.range(of: ")", options: .backwards)
+            else { return false }
             let fields = stat[close.upperBound...].split(separator: " ")
             return stat.contains("(haproxy)") && fields.count > 1 && fields[0] != "Z" && Int32(fields[1]) == master
         }.sorted()
@@ -124,7 +128,10 @@ final class LoopbackHAProxy {
     func stop() {
         // The master's workers first (a killed master leaves them to init), then what this fixture started.
         for worker in workers() { kill(worker, SIGKILL) }
-        for process in processes where process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+        for process in processes where process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
         try? FileManager.default.removeItem(atPath: folder)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A throwaway RabbitMQ broker (Debian's rabbitmq-server, with the management plugin) for one test: every
@@ -27,7 +28,9 @@ final class LoopbackRabbitMQ: @unchecked Sendable {
         directory = FileManager.default.temporaryDirectory.appending(path: "quorum-rabbitmq-\(UUID().uuidString)")
         node = "quorumtest\(getpid())@localhost"
         let base = try Self.freePortBlock()
-        let amqp = base, epmdPort = base + 2, dist = base + 3
+        let amqp = base
+        let epmdPort = base + 2
+        let dist = base + 3
         managementPort = base + 1
         let home = directory.appending(path: "home")
         for sub in ["home", "mnesia", "log"] {
@@ -62,7 +65,7 @@ final class LoopbackRabbitMQ: @unchecked Sendable {
             "RABBITMQ_LOGS": "-", "RABBITMQ_CONFIG_FILE": configFile.path,
             "RABBITMQ_ADVANCED_CONFIG_FILE": directory.appending(path: "advanced.config").path,
             "RABBITMQ_ENABLED_PLUGINS_FILE": directory.appending(path: "enabled_plugins").path,
-            "RABBITMQ_PID_FILE": directory.appending(path: "broker.pid").path,
+            "RABBITMQ_PID_FILE": directory.appending(path: "broker.pid").path
         ]
 
         // Our own epmd, in the foreground (a child we can stop), before the broker would start a daemon one.
@@ -140,7 +143,8 @@ final class LoopbackRabbitMQ: @unchecked Sendable {
     /// Stops the broker (its Erlang VM, by the PID it wrote), then epmd, each within a bounded wait; removes the directory.
     func stop() {
         if let pidText = try? String(contentsOf: directory.appending(path: "broker.pid"), encoding: .utf8),
-           let pid = pid_t(pidText.trimmingCharacters(in: .whitespacesAndNewlines)) {
+            let pid = pid_t(pidText.trimmingCharacters(in: .whitespacesAndNewlines))
+        {
             Self.terminate(pid, within: 20)
         }
         if let server, server.isRunning { Self.terminate(server.processIdentifier, within: 5) }

@@ -22,19 +22,22 @@ import QuorumCore
 /// waits (bounded, `undoTimeout`) before the run ends.
 public struct PcsResourceStep: StepKind {
     public static let name = "pcs_resource"
-    public static let summary = "Toggle (disable, wait, enable, wait), disable, enable or clean up a Pacemaker resource, or declare it started everywhere, once per play"
+    public static let summary =
+        "Toggle (disable, wait, enable, wait), disable, enable or clean up a Pacemaker resource, or declare it started everywhere, once per play"
     public static let runsOncePerPlay = true
     public static let actions = ["restart_by_toggle", "disable", "enable", "cleanup"]
     public static let states = ["started", "stopped"]
     public static let placements = ["all", "any"]
-    public static let schema = ArgSchema([
-        ArgField("resource", .string, required: true, "resource id, e.g. p_haproxy (a clone's primitive or the clone)"),
-        ArgField("action", .choice(actions), default: .string("restart_by_toggle"), "restart_by_toggle, disable, enable or cleanup"),
-        ArgField("state", .choice(states), "declarative instead of `action`: started (enabled and running) or stopped (disabled, running nowhere)"),
-        ArgField("running_on", .choice(placements), default: .string("all"), "with state: started, where it must run: all (every controller of the play) or any"),
-        ArgField("wait_process", .string, "process name (pgrep -x) to wait for on every controller of the play, e.g. haproxy"),
-        ArgField("timeout", .intRange(1...3600), default: .int(120), "seconds allowed for each phase: pcs --wait, and each wait for the process"),
-    ], mutuallyExclusive: [["action", "state"]])
+    public static let schema = ArgSchema(
+        [
+            ArgField("resource", .string, required: true, "resource id, e.g. p_haproxy (a clone's primitive or the clone)"),
+            ArgField("action", .choice(actions), default: .string("restart_by_toggle"), "restart_by_toggle, disable, enable or cleanup"),
+            ArgField("state", .choice(states), "declarative instead of `action`: started (enabled and running) or stopped (disabled, running nowhere)"),
+            ArgField(
+                "running_on", .choice(placements), default: .string("all"), "with state: started, where it must run: all (every controller of the play) or any"),
+            ArgField("wait_process", .string, "process name (pgrep -x) to wait for on every controller of the play, e.g. haproxy"),
+            ArgField("timeout", .intRange(1...3600), default: .int(120), "seconds allowed for each phase: pcs --wait, and each wait for the process")
+        ], mutuallyExclusive: [["action", "state"]])
 
     /// The bound of the wait after an interrupted toggle enables the resource again.
     public static let undoTimeout = 60
@@ -50,9 +53,11 @@ public struct PcsResourceStep: StepKind {
 
     public init(checked arguments: Arguments) throws {
         resource = try arguments.requiredString("resource")
-        guard !resource.hasPrefix("-"), resource.unicodeScalars.allSatisfy({
-            ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "_.:-".unicodeScalars.contains($0)
-        }) else {
+        guard !resource.hasPrefix("-"),
+            resource.unicodeScalars.allSatisfy({
+                ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "_.:-".unicodeScalars.contains($0)
+            })
+        else {
             throw StepFailure("argument `resource` must be a Pacemaker id (letters, digits, `_`, `.`, `:`, `-`), got `\(resource)`")
         }
         state = try arguments.choice("state", PcsResourceStep.states)
@@ -76,8 +81,9 @@ public struct PcsResourceStep: StepKind {
     func status(_ remote: any Remote) async throws -> CrmMonStatus {
         let result = try await remote.probe(PcsResourceStep.path + "\ncrm_mon -1 --output-as=xml", stdin: [], timeout: .seconds(60))
         guard result.succeeded else {
-            throw StepFailure("cannot read the cluster status on \(remote.host) (crm_mon exit \(result.status))",
-                              detail: (result.stderrText + result.stdoutText).trimmingTrailingWhitespace())
+            throw StepFailure(
+                "cannot read the cluster status on \(remote.host) (crm_mon exit \(result.status))",
+                detail: (result.stderrText + result.stdoutText).trimmingTrailingWhitespace())
         }
         let status = CrmMonStatus.parse(result.stdoutText, resource: resource)
         guard status.exists else { throw StepFailure("no Pacemaker resource `\(resource)` in the cluster (crm_mon on \(remote.host))") }
@@ -107,8 +113,9 @@ public struct PcsResourceStep: StepKind {
         try await withThrowingTaskGroup(of: (String, Bool).self) { group in
             for (host, remote) in controllers {
                 group.addTask {
-                    let r = try await remote.probe(PcsResourceStep.path + "\nIFS= read -r p; pgrep -x -- \"$p\" >/dev/null",
-                                                   stdin: Array((name + "\n").utf8), timeout: .seconds(30))
+                    let r = try await remote.probe(
+                        PcsResourceStep.path + "\nIFS= read -r p; pgrep -x -- \"$p\" >/dev/null",
+                        stdin: Array((name + "\n").utf8), timeout: .seconds(30))
                     guard r.status <= 1 else { throw StepFailure("pgrep failed on \(host) (exit \(r.status))", detail: r.stderrText) }
                     return (host, r.status == 0)
                 }
@@ -121,13 +128,16 @@ public struct PcsResourceStep: StepKind {
 
     /// Waits (bounded, one remote loop per controller, all in parallel) until `name` is gone (`running: false`)
     /// or runs (`running: true`) on every controller; throws naming the controllers that did not get there.
-    func wait(for name: String, running: Bool, on controllers: [(host: String, remote: any Remote)],
-              _ context: StepContext, timeout: Int? = nil) async throws -> Double {
+    func wait(
+        for name: String, running: Bool, on controllers: [(host: String, remote: any Remote)],
+        _ context: StepContext, timeout: Int? = nil
+    ) async throws -> Double {
         let timeout = timeout ?? self.timeout
         let start = ContinuousClock.now
-        let waiter = try WaitForStep(arguments: Arguments([
-            "process": .string(name), "state": .string(running ? "started" : "stopped"), "timeout": .int(timeout),
-        ]))
+        let waiter = try WaitForStep(
+            arguments: Arguments([
+                "process": .string(name), "state": .string(running ? "started" : "stopped"), "timeout": .int(timeout)
+            ]))
         let failures = await withTaskGroup(of: (String, String?).self) { group in
             for (host, remote) in controllers {
                 group.addTask {
@@ -159,11 +169,13 @@ public struct PcsResourceStep: StepKind {
     // MARK: changes
 
     func pcs(_ remote: any Remote, _ words: [String], timeout: Int? = nil) async throws {
-        let result = try await remote.change(PcsResourceStep.path + "\n" + Shell.join(["pcs"] + words),
-                                             stdin: [], timeout: .seconds((timeout ?? self.timeout) + 60))
+        let result = try await remote.change(
+            PcsResourceStep.path + "\n" + Shell.join(["pcs"] + words),
+            stdin: [], timeout: .seconds((timeout ?? self.timeout) + 60))
         guard result.succeeded else {
-            throw StepFailure("`pcs \(words.joined(separator: " "))` failed on \(remote.host) (exit \(result.status))",
-                              detail: (result.stderrText + result.stdoutText).trimmingTrailingWhitespace())
+            throw StepFailure(
+                "`pcs \(words.joined(separator: " "))` failed on \(remote.host) (exit \(result.status))",
+                detail: (result.stderrText + result.stdoutText).trimmingTrailingWhitespace())
         }
     }
 
@@ -205,8 +217,9 @@ public struct PcsResourceStep: StepKind {
             try await disable(remote)
             var stop: Double?
             if let name = waitProcess { stop = try await wait(for: name, running: false, on: controllers, context) }
-            return StepOutcome(changed: true, diffs: [diff],
-                               message: "disabled \(resource)" + (stop.map { ", \(waitProcess ?? "") gone on \(hostList) after \(Self.seconds($0))" } ?? ""))
+            return StepOutcome(
+                changed: true, diffs: [diff],
+                message: "disabled \(resource)" + (stop.map { ", \(waitProcess ?? "") gone on \(hostList) after \(Self.seconds($0))" } ?? ""))
 
         case "enable":
             let done = !status.disabled && (waitProcess == nil || processHosts.count == controllers.count)
@@ -216,10 +229,11 @@ public struct PcsResourceStep: StepKind {
             try await enable(remote)
             var start: Double?
             if let name = waitProcess { start = try await wait(for: name, running: true, on: controllers, context) }
-            return StepOutcome(changed: true, diffs: [diff],
-                               message: "enabled \(resource)" + (start.map { ", \(waitProcess ?? "") running on \(hostList) after \(Self.seconds($0))" } ?? ""))
+            return StepOutcome(
+                changed: true, diffs: [diff],
+                message: "enabled \(resource)" + (start.map { ", \(waitProcess ?? "") running on \(hostList) after \(Self.seconds($0))" } ?? ""))
 
-        default: // restart_by_toggle
+        default:  // restart_by_toggle
             let anythingRunning = !status.runningOn.isEmpty || !processHosts.isEmpty
             guard anythingRunning else {
                 let diff = Diff(subject: subject, before: "nothing running", after: "cleaned up")
@@ -227,8 +241,9 @@ public struct PcsResourceStep: StepKind {
                     return StepOutcome(changed: true, diffs: [diff], message: "nothing running: would clean up \(resource) instead of toggling")
                 }
                 try await pcs(remote, ["resource", "cleanup", resource])
-                return StepOutcome(changed: true, diffs: [diff], message: "nothing was running: cleaned up \(resource) instead of toggling",
-                                   result: ["toggled": .bool(false), "cleaned_up": .bool(true)])
+                return StepOutcome(
+                    changed: true, diffs: [diff], message: "nothing was running: cleaned up \(resource) instead of toggling",
+                    result: ["toggled": .bool(false), "cleaned_up": .bool(true)])
             }
             let diff = Diff(subject: subject, before: describe(status, processHosts), after: "restarted by toggle")
             if context.check {
@@ -236,11 +251,17 @@ public struct PcsResourceStep: StepKind {
                 return StepOutcome(changed: true, diffs: [diff], message: "would toggle \(resource): disable\(wait), enable")
             }
             let (stopSeconds, startSeconds) = try await toggle(controllers, context)
-            let message = waitProcess.map { "toggled \(resource): disabled, \($0) gone on \(hostList) after \(Self.seconds(stopSeconds)); enabled, running again after \(Self.seconds(startSeconds))" }
+            let message =
+                waitProcess.map {
+                    "toggled \(resource): disabled, \($0) gone on \(hostList) after \(Self.seconds(stopSeconds)); enabled, running again after \(Self.seconds(startSeconds))"
+                }
                 ?? "toggled \(resource)"
-            return StepOutcome(changed: true, diffs: [diff], message: message,
-                               result: ["toggled": .bool(true), "cleaned_up": .bool(false),
-                                        "stop_seconds": .double(stopSeconds), "start_seconds": .double(startSeconds)])
+            return StepOutcome(
+                changed: true, diffs: [diff], message: message,
+                result: [
+                    "toggled": .bool(true), "cleaned_up": .bool(false),
+                    "stop_seconds": .double(stopSeconds), "start_seconds": .double(startSeconds)
+                ])
         }
     }
 
@@ -249,9 +270,12 @@ public struct PcsResourceStep: StepKind {
     /// the stop and of the start.
     func toggle(_ controllers: [(host: String, remote: any Remote)], _ context: StepContext) async throws -> (Double, Double) {
         let remote = context.remote
-        return try await context.critical("\(resource) disabled",
-                                          ifLeft: "\(resource) may be left disabled: run `pcs resource enable \(resource)`",
-                                          undo: { try await restore(controllers, context) }) { section in
+        let undo: @Sendable () async throws -> String = { try await restore(controllers, context) }
+        return try await context.critical(
+            "\(resource) disabled",
+            ifLeft: "\(resource) may be left disabled: run `pcs resource enable \(resource)`",
+            undo: undo
+        ) { section in
             let disabledAt = ContinuousClock.now
             try await disable(remote)
             if let name = waitProcess {
@@ -260,8 +284,9 @@ public struct PcsResourceStep: StepKind {
                 } catch let failure as StepFailure {
                     // Do not leave every controller's service down because one of them is stuck.
                     let reenabled = (try? await pcs(remote, ["resource", "enable", resource])) != nil
-                    throw StepFailure(failure.message + (reenabled ? "; \(resource) enabled again" : "; \(resource) left disabled"),
-                                      detail: failure.detail)
+                    throw StepFailure(
+                        failure.message + (reenabled ? "; \(resource) enabled again" : "; \(resource) left disabled"),
+                        detail: failure.detail)
                 }
             }
             let stopSeconds = Self.seconds(since: disabledAt)
@@ -288,7 +313,9 @@ public struct PcsResourceStep: StepKind {
         var parts: [String] = []
         parts.append(status.disabled ? "disabled" : "enabled")
         parts.append(status.runningOn.isEmpty ? "started nowhere" : "started on " + status.runningOn.joined(separator: ", "))
-        if let waitProcess { parts.append(processHosts.isEmpty ? "\(waitProcess) running nowhere" : "\(waitProcess) running on " + processHosts.joined(separator: ", ")) }
+        if let waitProcess {
+            parts.append(processHosts.isEmpty ? "\(waitProcess) running nowhere" : "\(waitProcess) running on " + processHosts.joined(separator: ", "))
+        }
         return parts.joined(separator: ", ")
     }
 }

@@ -131,7 +131,7 @@ package struct TemplateReferences {
             walk(base, facts)
             walk(key, facts)
         case .list(let items):
-            items.forEach { walk($0, facts) }
+            for item in items { walk(item, facts) }
         case .dict(let pairs):
             for (key, value) in pairs {
                 walk(key, facts)
@@ -150,18 +150,18 @@ package struct TemplateReferences {
             walk(right, facts)
         case .filter(let input, let name, let arguments, let keywords):
             if ["default", "d", "defined"].contains(name) { walkLooked(input, facts) } else { walk(input, facts) }
-            arguments.forEach { walk($0, facts) }
-            keywords.forEach { walk($0.1, facts) }
+            for argument in arguments { walk(argument, facts) }
+            for keyword in keywords { walk(keyword.1, facts) }
         case .test(let input, let name, let arguments, _):
             if ["defined", "undefined"].contains(name) { walkLooked(input, facts) } else { walk(input, facts) }
-            arguments.forEach { walk($0, facts) }
+            for argument in arguments { walk(argument, facts) }
         case .conditional(let then, let condition, let otherwise):
             walk(condition, facts)
             walkIf(condition, is: true, then: then, facts)
             if let otherwise { walkIf(condition, is: false, then: otherwise, facts) }
         case .method(let base, _, let arguments):
             walk(base, facts)
-            arguments.forEach { walk($0, facts) }
+            for argument in arguments { walk(argument, facts) }
         }
     }
 

@@ -1,9 +1,10 @@
 import Foundation
 import QuorumCore
-@testable import QuorumEngine
 import QuorumSteps
 import Synchronization
 import Testing
+
+@testable import QuorumEngine
 
 /// Takes a shared resource down and brings it back, like the HAProxy toggle: a critical section whose undo
 /// brings it back. Every command goes to the host's journal.
@@ -16,8 +17,11 @@ private struct FakeToggleStep: StepKind {
 
     func run(_ context: StepContext) async throws -> StepOutcome {
         let remote = context.remote
-        try await context.critical("fake disabled", ifLeft: "fake may be left disabled: run `fake enable`",
-                                   undo: { _ = try await remote.change("fake enable (undo)", stdin: [], timeout: nil); return "enabled again" }) { section in
+        let undo: @Sendable () async throws -> String = {
+            _ = try await remote.change("fake enable (undo)", stdin: [], timeout: nil)
+            return "enabled again"
+        }
+        try await context.critical("fake disabled", ifLeft: "fake may be left disabled: run `fake enable`", undo: undo) { section in
             _ = try await remote.change("fake disable", stdin: [], timeout: nil)
             try await section.interruptible { try await Task.sleep(for: .seconds(120)) }
             _ = try await remote.change("fake enable", stdin: [], timeout: nil)
@@ -45,8 +49,10 @@ private struct SlowStep: StepKind {
 
     /// Runs `playbook` on c1..c3 with the fake steps in the catalog; once a host has received a script `stopWhen`
     /// picks, the run is asked to stop (as SIGINT would).
-    func run(_ playbook: String, forks: Int? = nil, interruption: RunInterruption,
-             stopWhen: @escaping @Sendable (String) -> Bool) async throws -> RunSummary {
+    func run(
+        _ playbook: String, forks: Int? = nil, interruption: RunInterruption,
+        stopWhen: @escaping @Sendable (String) -> Bool
+    ) async throws -> RunSummary {
         let dir = NSTemporaryDirectory() + "quorum-interrupt-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -57,10 +63,11 @@ private struct SlowStep: StepKind {
         catalog[SlowStep.name] = SlowStep.self
         var options = RunOptions()
         options.forks = forks
-        let engine = Engine(inventory: try Inventory.load(dir + "/inv.yml", vault: nil),
-                            playbooks: [try PlaybookLoader(catalog: catalog).load(dir + "/pb.yml")], catalog: catalog,
-                            options: options, connector: EngineHarness.Connector(journal: journal, unreachable: []),
-                            observer: EngineHarness.Recorder(), redactor: SecretRedactor(), interruption: interruption)
+        let engine = Engine(
+            inventory: try Inventory.load(dir + "/inv.yml", vault: nil),
+            playbooks: [try PlaybookLoader(catalog: catalog).load(dir + "/pb.yml")], catalog: catalog,
+            options: options, connector: EngineHarness.Connector(journal: journal, unreachable: []),
+            observer: EngineHarness.Recorder(), redactor: SecretRedactor(), interruption: interruption)
         let journal = self.journal
         let watcher = Task {
             while !Task.isCancelled {
@@ -76,25 +83,25 @@ private struct SlowStep: StepKind {
     }
 
     static let rolling = """
-    - name: roll
-      hosts: controllers
-      steps:
-        - name: before
-          command: "echo before"
-          notify: restart
-        - name: toggle
-          fake_toggle: {}
-        - name: after
-          command: "echo after"
-      handlers:
-        - name: restart
-          command: "echo restart"
-    - name: later play
-      hosts: controllers
-      steps:
-        - name: later
-          command: "echo later"
-    """
+        - name: roll
+          hosts: controllers
+          steps:
+            - name: before
+              command: "echo before"
+              notify: restart
+            - name: toggle
+              fake_toggle: {}
+            - name: after
+              command: "echo after"
+          handlers:
+            - name: restart
+              command: "echo restart"
+        - name: later play
+          hosts: controllers
+          steps:
+            - name: later
+              command: "echo later"
+        """
 
     @Test("a stop inside a critical section runs its undo, starts nothing new, and the recap lists what was left")
     func criticalSectionIsUndone() async throws {
@@ -116,8 +123,10 @@ private struct SlowStep: StepKind {
         #expect(toggle.error?.hasPrefix("interrupted while fake disabled: undone, enabled again") == true, "\(toggle.error ?? "")")
         #expect(summary.recap["c1"]?.failed == 1)
 
-        let expected = [LeftUndone(play: "roll", steps: ["toggle (interrupted)", "after"], handlers: ["restart"]),
-                        LeftUndone(play: "later play", steps: ["later"], playNotStarted: true)]
+        let expected = [
+            LeftUndone(play: "roll", steps: ["toggle (interrupted)", "after"], handlers: ["restart"]),
+            LeftUndone(play: "later play", steps: ["later"], playNotStarted: true)
+        ]
         #expect(summary.interruption?.reason == "SIGINT")
         for host in ["c1", "c2", "c3"] { #expect(summary.interruption?.leftUndone[host] == expected, "\(host)") }
 
@@ -135,12 +144,14 @@ private struct SlowStep: StepKind {
     func runningStepIsAbandonedAfterTheGrace() async throws {
         let interruption = RunInterruption(grace: .milliseconds(200))
         let start = ContinuousClock.now
-        let summary = try await run("""
-        - hosts: controllers
-          steps:
-            - {name: long, slow: {}}
-            - {name: after, command: "echo after"}
-        """, forks: 1, interruption: interruption) { $0 == "slow start" }
+        let summary = try await run(
+            """
+            - hosts: controllers
+              steps:
+                - {name: long, slow: {}}
+                - {name: after, command: "echo after"}
+            """, forks: 1, interruption: interruption
+        ) { $0 == "slow start" }
         #expect(ContinuousClock.now - start < .seconds(60), "the stop did not cut the 120 s wait short")
         #expect(journal.scripts(on: "c1") == ["slow start"])
         #expect(journal.scripts(on: "c2").isEmpty && journal.scripts(on: "c3").isEmpty)

@@ -49,8 +49,9 @@ public struct StaticChecker: Sendable {
                 for step in play.steps + play.handlers {
                     check(step, known: known, resolver: playbook.fileResolver, &diagnostics)
                     for topic in step.notify where !handlerTopics.contains(topic) {
-                        diagnostics.error("`notify: \(topic)` names no handler of this play", at: step.location,
-                                          hint: DidYouMean.hint(for: topic, among: handlerTopics))
+                        diagnostics.error(
+                            "`notify: \(topic)` names no handler of this play", at: step.location,
+                            hint: DidYouMean.hint(for: topic, among: handlerTopics))
                     }
                 }
             }
@@ -79,7 +80,8 @@ public struct StaticChecker: Sendable {
         if let loop = step.loop { checkValue(loop.value, at: loop.location, known: known, facts: facts, &diagnostics) }
         // A `template` step's source is checked too when its name is fixed.
         if step.kind == "template", let src = step.arguments["src"]?.stringValue, !TemplateRenderer.isTemplate(src),
-           let path = try? resolver.resolve(src), let text = FileSystem.readText(path) {
+            let path = try? resolver.resolve(src), let text = FileSystem.readText(path)
+        {
             checkText(text, at: SourceLocation(file: path, line: 1, column: 1), known: known, facts: facts, &diagnostics)
         }
     }
@@ -88,7 +90,8 @@ public struct StaticChecker: Sendable {
         switch node.kind {
         case .scalar(let value):
             if let text = value.stringValue { checkText(text, at: node.location, known: known, facts: facts, &diagnostics) }
-        case .sequence(let items): items.forEach { checkNode($0, known: known, facts: facts, &diagnostics) }
+        case .sequence(let items):
+            for item in items { checkNode(item, known: known, facts: facts, &diagnostics) }
         case .mapping(let entries):
             for entry in entries {
                 checkNode(entry.key, known: known, facts: facts, &diagnostics)
@@ -98,15 +101,17 @@ public struct StaticChecker: Sendable {
     }
 
     /// A value written at `location`: the strings inside a list or map are reported at the value's location.
-    func checkValue(_ value: Value, at location: SourceLocation, known: KnownVariables, facts: GuardFacts,
-                    locatingTags: Bool = true, _ diagnostics: inout DiagnosticCollector) {
+    func checkValue(
+        _ value: Value, at location: SourceLocation, known: KnownVariables, facts: GuardFacts,
+        locatingTags: Bool = true, _ diagnostics: inout DiagnosticCollector
+    ) {
         switch value {
         case .string(let s):
             checkText(s, at: location, known: known, facts: facts, locatingTags: locatingTags, &diagnostics)
         case .list(let items):
-            items.forEach { checkValue($0, at: location, known: known, facts: facts, locatingTags: false, &diagnostics) }
+            for item in items { checkValue(item, at: location, known: known, facts: facts, locatingTags: false, &diagnostics) }
         case .map(let map):
-            map.values.forEach { checkValue($0, at: location, known: known, facts: facts, locatingTags: false, &diagnostics) }
+            for item in map.values { checkValue(item, at: location, known: known, facts: facts, locatingTags: false, &diagnostics) }
         default:
             break
         }
@@ -114,27 +119,34 @@ public struct StaticChecker: Sendable {
 
     /// `locatingTags`: the text starts at `location`, so a use is reported at its tag's line and column
     /// within the text (as rendering errors are); otherwise at `location` itself.
-    func checkText(_ text: String, at location: SourceLocation, known: KnownVariables, facts: GuardFacts,
-                   locatingTags: Bool = true, _ diagnostics: inout DiagnosticCollector) {
+    func checkText(
+        _ text: String, at location: SourceLocation, known: KnownVariables, facts: GuardFacts,
+        locatingTags: Bool = true, _ diagnostics: inout DiagnosticCollector
+    ) {
         guard TemplateRenderer.isTemplate(text) else { return }
         var uses = TemplateReferences.uses(in: text, honouringGuards: true, facts: facts)
         if !locatingTags { uses = uses.map { TemplateUse(name: $0.name, line: 1, column: 1) } }
         report(uses, at: location, known: known, &diagnostics)
     }
 
-    func checkCondition(_ condition: Located<String>, known: KnownVariables, facts: GuardFacts,
-                        _ diagnostics: inout DiagnosticCollector) {
+    func checkCondition(
+        _ condition: Located<String>, known: KnownVariables, facts: GuardFacts,
+        _ diagnostics: inout DiagnosticCollector
+    ) {
         guard let expression = try? TemplateCache.shared.expression(condition.value) else { return }
         report(TemplateReferences.uses(in: expression, honouringGuards: true, facts: facts), at: condition.location, known: known, &diagnostics)
     }
 
     /// One error per undefined name of a text, at its first use (the tag's line and column within the text).
-    private func report(_ uses: [TemplateUse], at location: SourceLocation, known: KnownVariables,
-                        _ diagnostics: inout DiagnosticCollector) {
+    private func report(
+        _ uses: [TemplateUse], at location: SourceLocation, known: KnownVariables,
+        _ diagnostics: inout DiagnosticCollector
+    ) {
         var reported = Set<String>()
         for use in uses where !known.contains(use.name) && reported.insert(use.name).inserted {
-            diagnostics.error("undefined variable `\(use.name)`", at: location.within(line: use.line, column: use.column),
-                              hint: DidYouMean.hint(for: use.name, among: known.all))
+            diagnostics.error(
+                "undefined variable `\(use.name)`", at: location.within(line: use.line, column: use.column),
+                hint: DidYouMean.hint(for: use.name, among: known.all))
         }
     }
 }

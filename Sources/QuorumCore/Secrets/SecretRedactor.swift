@@ -83,8 +83,10 @@ public final class SecretRedactor: Sendable {
             if secretByName { register(s) }
             registerURLPasswords(in: s)
         case .int(let i) where secretByName: register(String(i))
-        case .list(let items): items.forEach { register($0, secretByName: secretByName) }
-        case .map(let map): map.forEach { register($0.value, secretByName: secretByName || Self.isSecretName($0.key)) }
+        case .list(let items):
+            for item in items { register(item, secretByName: secretByName) }
+        case .map(let map):
+            for (key, item) in map { register(item, secretByName: secretByName || Self.isSecretName(key)) }
         default: break
         }
     }

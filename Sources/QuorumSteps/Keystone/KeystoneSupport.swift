@@ -18,12 +18,12 @@ public struct KeystoneConnection: Sendable, Equatable {
         ArgField("project", .string, required: true, "project the admin token is scoped to (e.g. admin)"),
         ArgField("user_domain", .string, "domain of the admin user (default Default)"),
         ArgField("project_domain", .string, "domain of that project (default Default)"),
-        ArgField("region", .string, "region of endpoints that name none"),
+        ArgField("region", .string, "region of endpoints that name none")
     ])
 
     public static let fields: [ArgField] = [
         ArgField("auth", .object(authSchema), required: true, "Keystone admin credentials (usually play `defaults: {keystone: {auth: …}}`)"),
-        HTTPVia.field("Keystone"),
+        HTTPVia.field("Keystone")
     ]
 
     public init(credentials: KeystoneCredentials, via: KeystoneVia = .tunnel) {
@@ -71,17 +71,28 @@ struct KSDomain: Decodable, Sendable {
 struct KSProject: Decodable, Sendable {
     var id: String
     var name: String
-    var domain_id: String
+    var domainID: String
     var description: String?
     var enabled: Bool?
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, description, enabled
+        case domainID = "domain_id"
+    }
 }
 
 struct KSUser: Decodable, Sendable {
     var id: String
     var name: String
-    var domain_id: String
-    var default_project_id: String?
+    var domainID: String
+    var defaultProjectID: String?
     var enabled: Bool?
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, enabled
+        case domainID = "domain_id"
+        case defaultProjectID = "default_project_id"
+    }
 }
 
 struct KSService: Decodable, Sendable {
@@ -94,17 +105,28 @@ struct KSService: Decodable, Sendable {
 
 struct KSEndpoint: Decodable, Sendable {
     var id: String
-    var service_id: String
+    var serviceID: String
     var interface: String
     var url: String
-    var region_id: String?
+    var regionID: String?
     var enabled: Bool?
+
+    enum CodingKeys: String, CodingKey {
+        case id, interface, url, enabled
+        case serviceID = "service_id"
+        case regionID = "region_id"
+    }
 }
 
 struct KSRole: Decodable, Sendable {
     var id: String
     var name: String
-    var domain_id: String?
+    var domainID: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, name
+        case domainID = "domain_id"
+    }
 }
 
 /// An id found in Keystone, or a placeholder for an object an earlier step would create (check mode).
@@ -204,7 +226,7 @@ extension KeystoneClient {
 
     private func lookUpRole(_ name: String, for what: String) async throws -> KSRef {
         let roles: [KSRole] = try await list("/roles", key: "roles", query: [("name", name)])
-        if let role = roles.first(where: { $0.domain_id == nil }) ?? roles.first { return .found(id: role.id, name: role.name) }
+        if let role = roles.first(where: { $0.domainID == nil }) ?? roles.first { return .found(id: role.id, name: role.name) }
         if let data = try await getOptional("/roles/" + name) {
             let role: KSRole = try decode(data, key: "role", method: "GET", path: "/roles/" + name)
             return .found(id: role.id, name: role.name)
@@ -249,8 +271,10 @@ extension KeystoneClient {
 extension KeystoneClient {
     /// Brings an existing domain, project or service to the wanted `description` and `enabled` (one PATCH,
     /// none in check mode); `ok` when both already match.
-    func reconcile(_ collection: String, member: String, id: String, current: (description: String?, enabled: Bool?),
-                   description: String?, enabled: Bool?, subject: String, check: Bool) async throws -> StepOutcome {
+    func reconcile(
+        _ collection: String, member: String, id: String, current: (description: String?, enabled: Bool?),
+        description: String?, enabled: Bool?, subject: String, check: Bool
+    ) async throws -> StepOutcome {
         var patch: [String: JSONBody] = [:]
         var diffs: [Diff] = []
         if let description, description != (current.description ?? "") {
@@ -265,8 +289,9 @@ extension KeystoneClient {
         if !check {
             try await call("PATCH", "/\(collection)/\(id)", body: .object([member: .object(patch)]))
         }
-        return StepOutcome(changed: true, diffs: diffs, message: (check ? "would update " : "updated ") + "(id \(id))",
-                           result: ["id": .string(id)])
+        return StepOutcome(
+            changed: true, diffs: diffs, message: (check ? "would update " : "updated ") + "(id \(id))",
+            result: ["id": .string(id)])
     }
 }
 

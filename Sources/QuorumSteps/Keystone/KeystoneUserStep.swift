@@ -8,17 +8,19 @@ import QuorumCore
 public struct KeystoneUserStep: KeystoneStepKind {
     public static let name = "keystone_user"
     public static let summary = "A Keystone user present or absent (by name within its domain); password checked by logging in, never read"
-    public static let schema = ArgSchema([
-        ArgField("name", .string, required: true, "user name"),
-        ArgField("domain", .string, "domain name or id (default Default)"),
-        ArgField("password", .string, secret: true, "the user's password"),
-        ArgField("update_password", .choice(["always", "on_create"]),
-                 "always (default): check by logging in as the user and reset when it fails; on_create: set only when creating"),
-        ArgField("default_project", .string, "default project name or id (left alone when not given)"),
-        ArgField("default_project_domain", .string, "domain of the default project (default: the user's domain)"),
-        KeystoneFields.enabled,
-        KeystoneState.field,
-    ] + KeystoneConnection.fields)
+    public static let schema = ArgSchema(
+        [
+            ArgField("name", .string, required: true, "user name"),
+            ArgField("domain", .string, "domain name or id (default Default)"),
+            ArgField("password", .string, secret: true, "the user's password"),
+            ArgField(
+                "update_password", .choice(["always", "on_create"]),
+                "always (default): check by logging in as the user and reset when it fails; on_create: set only when creating"),
+            ArgField("default_project", .string, "default project name or id (left alone when not given)"),
+            ArgField("default_project_domain", .string, "domain of the default project (default: the user's domain)"),
+            KeystoneFields.enabled,
+            KeystoneState.field
+        ] + KeystoneConnection.fields)
 
     public let connection: KeystoneConnection
     public let userName: String
@@ -59,7 +61,9 @@ public struct KeystoneUserStep: KeystoneStepKind {
         var project: KSRef?
         if let defaultProject {
             let projectDomainName = defaultProjectDomain ?? domain
-            let projectDomain = projectDomainName == domain ? domainRef
+            let projectDomain =
+                projectDomainName == domain
+                ? domainRef
                 : try await client.resolveDomain(projectDomainName, context, for: what)
             project = try await client.resolveProject(defaultProject, domain: projectDomain, context, for: what)
         }
@@ -81,9 +85,9 @@ public struct KeystoneUserStep: KeystoneStepKind {
         var patch: [String: JSONBody] = [:]
         var diffs: [Diff] = []
         var notes: [String] = []
-        if let project, project.id != user.default_project_id {
+        if let project, project.id != user.defaultProjectID {
             patch["default_project_id"] = .string(project.id)
-            diffs.append(Diff(subject: subject + " default project", before: user.default_project_id ?? "(none)", after: project.name))
+            diffs.append(Diff(subject: subject + " default project", before: user.defaultProjectID ?? "(none)", after: project.name))
         }
         if let enabled, enabled != (user.enabled ?? true) {
             patch["enabled"] = .bool(enabled)
@@ -104,8 +108,9 @@ public struct KeystoneUserStep: KeystoneStepKind {
             try await client.call("PATCH", "/users/\(user.id)", body: .object(["user": .object(patch)]))
         }
         let changedNames = diffs.map { $0.subject.replacingOccurrences(of: subject + " ", with: "") }.joined(separator: ", ")
-        return StepOutcome(changed: true, diffs: diffs,
-                           message: (context.check ? "would update " : "updated ") + "\(changedNames) (id \(user.id))" + suffix,
-                           result: ["id": .string(user.id)])
+        return StepOutcome(
+            changed: true, diffs: diffs,
+            message: (context.check ? "would update " : "updated ") + "\(changedNames) (id \(user.id))" + suffix,
+            result: ["id": .string(user.id)])
     }
 }

@@ -15,7 +15,7 @@ public struct MySQLLogin: Sendable {
         ArgField("user", .string, "admin account (default root)"),
         ArgField("password", .string, secret: true, "admin password"),
         ArgField("via", .choice(Via.allCases.map(\.rawValue)), "tunnel (default): through the host's SSH session; direct: from this machine"),
-        ArgField("connect_timeout", .intRange(1...3600), "seconds (default 10)"),
+        ArgField("connect_timeout", .intRange(1...3600), "seconds (default 10)")
     ])
 
     /// The `login` field, to put in each MySQL step kind's schema.
@@ -37,8 +37,12 @@ public struct MySQLLogin: Sendable {
         password = try login.string("password") ?? ""
         via = try login.choice("via", Via.allCases.map(\.rawValue)).flatMap(Via.init(rawValue:)) ?? .tunnel
         connectTimeout = UInt32(try login.int("connect_timeout") ?? 10)
-        guard !host.isEmpty, host.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) || ("A"..."Z").contains($0)
-            || ("0"..."9").contains($0) || ".-:_".unicodeScalars.contains($0) }) else {
+        guard !host.isEmpty,
+            host.unicodeScalars.allSatisfy({
+                ("a"..."z").contains($0) || ("A"..."Z").contains($0)
+                    || ("0"..."9").contains($0) || ".-:_".unicodeScalars.contains($0)
+            })
+        else {
             throw StepFailure("`login.host` must be a host name or an IP address")
         }
         guard !user.isEmpty, !user.contains("\0") else { throw StepFailure("`login.user` must not be empty") }
@@ -54,7 +58,7 @@ public struct MySQLLogin: Sendable {
     func connection(_ context: StepContext) async throws -> MySQLConnection {
         let key = "mysql\u{1F}\(context.host)\u{1F}\(via.rawValue)\u{1F}\(host):\(port)\u{1F}\(user)\u{1F}\(password.hashValue)\u{1F}\(context.check)"
         let session = try await context.cache.value(key, as: MySQLSession.self) { [self] in
-            try await MySQLSession(try await open(context))
+            MySQLSession(try await open(context))
         }
         return session.connection
     }
@@ -66,19 +70,22 @@ public struct MySQLLogin: Sendable {
             do {
                 targetPort = try await context.remote.tunnel(to: host, port: port)
             } catch {
-                throw StepFailure("cannot open an SSH tunnel from \(context.host) to \(host):\(port)",
-                                  detail: MySQLLogin.tunnelHint(String(describing: error), from: context.host))
+                throw StepFailure(
+                    "cannot open an SSH tunnel from \(context.host) to \(host):\(port)",
+                    detail: MySQLLogin.tunnelHint(String(describing: error), from: context.host))
             }
-            target = "127.0.0.1"   // TCP to the tunnel's listener ("localhost" would mean the Unix socket)
+            target = "127.0.0.1"  // TCP to the tunnel's listener ("localhost" would mean the Unix socket)
         }
-        let endpoint = MySQLEndpoint(host: target, port: targetPort, user: user, password: password,
-                                     connectTimeout: connectTimeout)
+        let endpoint = MySQLEndpoint(
+            host: target, port: targetPort, user: user, password: password,
+            connectTimeout: connectTimeout)
         do {
             return try await MySQLConnection.connect(endpoint, readOnly: context.check, label: "\(host):\(port) via \(context.host)")
         } catch let error as MySQLError {
             var detail = error.description
             if via == .tunnel && error.isUnreachable {
-                detail += "; the tunnel reached \(context.host) but not the database: is MariaDB running and listening on \(host):\(port) as \(context.host) sees it, and does \(context.host)'s sshd allow forwarding (AllowTcpForwarding, PermitOpen)?"
+                detail +=
+                    "; the tunnel reached \(context.host) but not the database: is MariaDB running and listening on \(host):\(port) as \(context.host) sees it, and does \(context.host)'s sshd allow forwarding (AllowTcpForwarding, PermitOpen)?"
             }
             throw StepFailure("cannot log in to MySQL at \(describe(from: context.host))", detail: detail)
         }

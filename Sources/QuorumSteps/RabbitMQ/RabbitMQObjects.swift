@@ -5,17 +5,21 @@ import QuorumCore
 /// A user as `GET /api/users/{name}` returns it (only the fields Quorum compares).
 struct RMQUser: Decodable, Sendable {
     var name: String
-    var password_hash: String?
-    var hashing_algorithm: String?
+    var passwordHash: String?
+    var hashingAlgorithm: String?
     var tags: [String]
 
-    enum CodingKeys: String, CodingKey { case name, password_hash, hashing_algorithm, tags }
+    enum CodingKeys: String, CodingKey {
+        case name, tags
+        case passwordHash = "password_hash"
+        case hashingAlgorithm = "hashing_algorithm"
+    }
 
     init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         name = try container.decode(String.self, forKey: .name)
-        password_hash = try container.decodeIfPresent(String.self, forKey: .password_hash)
-        hashing_algorithm = try container.decodeIfPresent(String.self, forKey: .hashing_algorithm)
+        passwordHash = try container.decodeIfPresent(String.self, forKey: .passwordHash)
+        hashingAlgorithm = try container.decodeIfPresent(String.self, forKey: .hashingAlgorithm)
         // A list since RabbitMQ 3.9, a comma-separated string before.
         if let list = try? container.decodeIfPresent([String].self, forKey: .tags) {
             tags = list
@@ -53,7 +57,7 @@ struct RabbitMQPermission: Decodable, Sendable, Equatable {
         ArgField("vhost", .string, required: true, "virtual host"),
         ArgField("configure", .string, "regexp of resources the user may configure (default .*)"),
         ArgField("write", .string, "regexp of resources the user may write to (default .*)"),
-        ArgField("read", .string, "regexp of resources the user may read from (default .*)"),
+        ArgField("read", .string, "regexp of resources the user may read from (default .*)")
     ])
 
     /// `permissions: [{vhost, configure, write, read}]` (a single map is a one-item list), or `vhost: X` for
@@ -79,8 +83,10 @@ struct RabbitMQPermission: Decodable, Sendable, Equatable {
             guard !parsed.contains(where: { $0.vhost == vhost }) else {
                 throw StepFailure("`permissions` names vhost `\(vhost)` twice")
             }
-            parsed.append(RabbitMQPermission(vhost: vhost, configure: try inner.string("configure") ?? ".*",
-                                             write: try inner.string("write") ?? ".*", read: try inner.string("read") ?? ".*"))
+            parsed.append(
+                RabbitMQPermission(
+                    vhost: vhost, configure: try inner.string("configure") ?? ".*",
+                    write: try inner.string("write") ?? ".*", read: try inner.string("read") ?? ".*"))
         }
         return parsed
     }

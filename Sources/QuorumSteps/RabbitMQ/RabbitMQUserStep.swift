@@ -8,19 +8,22 @@ import QuorumCore
 public struct RabbitMQUserStep: StepKind {
     public static let name = "rabbitmq_user"
     public static let summary = "A RabbitMQ user present (password, tags, permissions per vhost) or absent, through the management API"
-    public static let schema = ArgSchema([
-        ArgField("name", .string, required: true, "user name"),
-        ArgField("password", .string, secret: true, "the user's password (without it, a new user cannot log in with one)"),
-        ArgField("update_password", .choice(["always", "on_create"]),
-                 "always (default): compare with the stored hash and reset when it differs; on_create: set only when creating"),
-        ArgField("tags", .list(.string), "tags such as `administrator`, `management` (left alone when not given; `[]` clears them)"),
-        ArgField("vhost", .string, "full permissions (`.*`) on this vhost (default `/`), when `permissions` is not given"),
-        ArgField("permissions", .list(.object(RabbitMQPermission.schema)),
-                 "one map per vhost: {vhost, configure, write, read} (regexps, default `.*`); vhosts not listed lose theirs (`[]`: none at all)"),
-        ArgField("append_permissions", .bool, default: .bool(false), "keep permissions on vhosts not listed"),
-        ArgField("create_vhost", .bool, default: .bool(true), "create a missing vhost (false: a missing vhost is an error)"),
-        ArgField("state", .choice(["present", "absent"]), "present (default) or absent"),
-    ] + RabbitMQConnection.fields, mutuallyExclusive: [["vhost", "permissions"]])
+    public static let schema = ArgSchema(
+        [
+            ArgField("name", .string, required: true, "user name"),
+            ArgField("password", .string, secret: true, "the user's password (without it, a new user cannot log in with one)"),
+            ArgField(
+                "update_password", .choice(["always", "on_create"]),
+                "always (default): compare with the stored hash and reset when it differs; on_create: set only when creating"),
+            ArgField("tags", .list(.string), "tags such as `administrator`, `management` (left alone when not given; `[]` clears them)"),
+            ArgField("vhost", .string, "full permissions (`.*`) on this vhost (default `/`), when `permissions` is not given"),
+            ArgField(
+                "permissions", .list(.object(RabbitMQPermission.schema)),
+                "one map per vhost: {vhost, configure, write, read} (regexps, default `.*`); vhosts not listed lose theirs (`[]`: none at all)"),
+            ArgField("append_permissions", .bool, default: .bool(false), "keep permissions on vhosts not listed"),
+            ArgField("create_vhost", .bool, default: .bool(true), "create a missing vhost (false: a missing vhost is an error)"),
+            ArgField("state", .choice(["present", "absent"]), "present (default) or absent")
+        ] + RabbitMQConnection.fields, mutuallyExclusive: [["vhost", "permissions"]])
     public static var defaultsFamily: String? { "rabbitmq" }
     /// The broker is one service shared by the controllers.
     public static var runsOncePerPlay: Bool { true }
@@ -62,8 +65,9 @@ public struct RabbitMQUserStep: StepKind {
 
         guard present else {
             if existing != nil {
-                plan.add([Diff(subject: subject, before: "present", after: nil)], would: "would delete user \(userName)",
-                         did: "deleted user \(userName)", .init(method: "DELETE", segments: ["users", userName]))
+                plan.add(
+                    [Diff(subject: subject, before: "present", after: nil)], would: "would delete user \(userName)",
+                    did: "deleted user \(userName)", .init(method: "DELETE", segments: ["users", userName]))
             }
             if !context.check { try await plan.apply(client) }
             return plan.outcome(check: context.check, unchanged: "absent", result: ["user": .string(userName)])
@@ -93,13 +97,15 @@ public struct RabbitMQUserStep: StepKind {
                 continue
             }
             guard createVhost else {
-                throw StepFailure("vhost `\(vhost)` does not exist on the broker at \(connection.url.absoluteString) "
-                                  + "(create it first, or let this step create it: `create_vhost: true`)")
+                throw StepFailure(
+                    "vhost `\(vhost)` does not exist on the broker at \(connection.url.absoluteString) "
+                        + "(create it first, or let this step create it: `create_vhost: true`)")
             }
             if context.check { context.planned.plan(Self.plannedVhost, identity) }
-            plan.add([Diff(subject: "rabbitmq vhost \(vhost)", before: nil, after: "present")],
-                     would: "would create vhost \(vhost)", did: "created vhost \(vhost)",
-                     .init(method: "PUT", segments: ["vhosts", vhost], body: .object([:])))
+            plan.add(
+                [Diff(subject: "rabbitmq vhost \(vhost)", before: nil, after: "present")],
+                would: "would create vhost \(vhost)", did: "created vhost \(vhost)",
+                .init(method: "PUT", segments: ["vhosts", vhost], body: .object([:])))
         }
     }
 
@@ -119,8 +125,9 @@ public struct RabbitMQUserStep: StepKind {
             if let tags, !tags.isEmpty {
                 diffs.append(Diff(subject: "tags of \(subject)", before: nil, after: RabbitMQTags.summary(tags)))
             }
-            plan.add(diffs, would: "would create user \(userName)", did: "created user \(userName)",
-                     .init(method: "PUT", segments: ["users", userName], body: .object(body), secrets: secrets))
+            plan.add(
+                diffs, would: "would create user \(userName)", did: "created user \(userName)",
+                .init(method: "PUT", segments: ["users", userName], body: .object(body), secrets: secrets))
             return
         }
 
@@ -128,7 +135,7 @@ public struct RabbitMQUserStep: StepKind {
         var changed: [String] = []
         var body: [String: JSONBody] = ["tags": RabbitMQTags.body(tags ?? user.tags)]
         if let password, updateAlways {
-            switch RabbitMQPasswordHash.verify(password, storedHash: user.password_hash ?? "", algorithm: user.hashing_algorithm) {
+            switch RabbitMQPasswordHash.verify(password, storedHash: user.passwordHash ?? "", algorithm: user.hashingAlgorithm) {
             case .matches:
                 break
             case .differs:
@@ -145,12 +152,13 @@ public struct RabbitMQUserStep: StepKind {
         }
         guard !diffs.isEmpty else { return }
         if body["password"] == nil {
-            body["password_hash"] = .string(user.password_hash ?? "")
-            if let algorithm = user.hashing_algorithm { body["hashing_algorithm"] = .string(algorithm) }
+            body["password_hash"] = .string(user.passwordHash ?? "")
+            if let algorithm = user.hashingAlgorithm { body["hashing_algorithm"] = .string(algorithm) }
         }
         let what = changed.joined(separator: " and ")
-        plan.add(diffs, would: "would update \(what) of user \(userName)", did: "updated \(what) of user \(userName)",
-                 .init(method: "PUT", segments: ["users", userName], body: .object(body), secrets: secrets))
+        plan.add(
+            diffs, would: "would update \(what) of user \(userName)", did: "updated \(what) of user \(userName)",
+            .init(method: "PUT", segments: ["users", userName], body: .object(body), secrets: secrets))
     }
 
     /// Permissions set where they differ, and (unless `append_permissions`) removed from vhosts not listed.
@@ -158,15 +166,17 @@ public struct RabbitMQUserStep: StepKind {
         for wanted in permissions {
             let now = current.first { $0.vhost == wanted.vhost }
             guard now != wanted else { continue }
-            plan.add([Diff(subject: "permissions of \(userName) on \(wanted.vhost)", before: now?.summary ?? "(none)", after: wanted.summary)],
-                     would: "would set permissions on \(wanted.vhost)", did: "set permissions on \(wanted.vhost)",
-                     .init(method: "PUT", segments: ["permissions", wanted.vhost, userName], body: wanted.body))
+            plan.add(
+                [Diff(subject: "permissions of \(userName) on \(wanted.vhost)", before: now?.summary ?? "(none)", after: wanted.summary)],
+                would: "would set permissions on \(wanted.vhost)", did: "set permissions on \(wanted.vhost)",
+                .init(method: "PUT", segments: ["permissions", wanted.vhost, userName], body: wanted.body))
         }
         guard !appendPermissions else { return }
         for extra in current where !permissions.contains(where: { $0.vhost == extra.vhost }) {
-            plan.add([Diff(subject: "permissions of \(userName) on \(extra.vhost)", before: extra.summary, after: "(none)")],
-                     would: "would remove permissions on \(extra.vhost)", did: "removed permissions on \(extra.vhost)",
-                     .init(method: "DELETE", segments: ["permissions", extra.vhost, userName]))
+            plan.add(
+                [Diff(subject: "permissions of \(userName) on \(extra.vhost)", before: extra.summary, after: "(none)")],
+                would: "would remove permissions on \(extra.vhost)", did: "removed permissions on \(extra.vhost)",
+                .init(method: "DELETE", segments: ["permissions", extra.vhost, userName]))
         }
     }
 }

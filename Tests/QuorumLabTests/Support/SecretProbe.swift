@@ -34,7 +34,11 @@ struct SecretProbe {
         func percent(_ keep: (UInt8) -> Bool, lower: Bool = false, plusForSpace: Bool = false) -> String {
             var text = ""
             for byte in bytes {
-                if keep(byte) { text.unicodeScalars.append(Unicode.Scalar(byte)) } else if plusForSpace && byte == 0x20 { text += "+" } else {
+                if keep(byte) {
+                    text.unicodeScalars.append(Unicode.Scalar(byte))
+                } else if plusForSpace && byte == 0x20 {
+                    text += "+"
+                } else {
                     text += String(format: lower ? "%%%02x" : "%%%02X", byte)
                 }
             }
@@ -71,36 +75,36 @@ struct SecretProbe {
 /// texts Quorum's commands must show) it saw, and keeps the lines holding a witness.
 final class ProcessSampler {
     static let script = #"""
-import json, os, subprocess, sys, time
-spec = json.loads(sys.stdin.read())
-needles, witnesses, stop = spec["needles"], spec["witnesses"], spec["stop"]
-hits, seen, samples = {}, {}, 0
-def look(where, text):
-    for n in needles:
-        if n in text: hits[n] = hits.get(n, 0) + 1
-    for w in witnesses:
-        if w in text:
-            lines = seen.setdefault(w, [])
-            line = where + " " + text[:300]
-            if len(lines) < 200 and line not in lines: lines.append(line)
-while not os.path.exists(stop):
-    samples += 1
-    try:
-        for line in subprocess.run(["ps", "-eww", "-o", "args"], capture_output=True).stdout.decode(errors="replace").splitlines():
-            look("ps", line)
-    except OSError:
-        pass
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit() or int(pid) == os.getpid(): continue
-        for name in ("cmdline", "environ"):
+        import json, os, subprocess, sys, time
+        spec = json.loads(sys.stdin.read())
+        needles, witnesses, stop = spec["needles"], spec["witnesses"], spec["stop"]
+        hits, seen, samples = {}, {}, 0
+        def look(where, text):
+            for n in needles:
+                if n in text: hits[n] = hits.get(n, 0) + 1
+            for w in witnesses:
+                if w in text:
+                    lines = seen.setdefault(w, [])
+                    line = where + " " + text[:300]
+                    if len(lines) < 200 and line not in lines: lines.append(line)
+        while not os.path.exists(stop):
+            samples += 1
             try:
-                with open("/proc/%s/%s" % (pid, name), "rb") as f: data = f.read()
+                for line in subprocess.run(["ps", "-eww", "-o", "args"], capture_output=True).stdout.decode(errors="replace").splitlines():
+                    look("ps", line)
             except OSError:
-                continue
-            look(name, data.replace(b"\0", b" ").decode(errors="replace"))
-    time.sleep(0.02)
-print(json.dumps({"samples": samples, "hits": hits, "witnessed": seen}))
-"""#
+                pass
+            for pid in os.listdir("/proc"):
+                if not pid.isdigit() or int(pid) == os.getpid(): continue
+                for name in ("cmdline", "environ"):
+                    try:
+                        with open("/proc/%s/%s" % (pid, name), "rb") as f: data = f.read()
+                    except OSError:
+                        continue
+                    look(name, data.replace(b"\0", b" ").decode(errors="replace"))
+            time.sleep(0.02)
+        print(json.dumps({"samples": samples, "hits": hits, "witnessed": seen}))
+        """#
 
     struct Result {
         var samples: Int
@@ -120,7 +124,8 @@ print(json.dumps({"samples": samples, "hits": hits, "witnessed": seen}))
         self.place = place
         stopPath = "/tmp/quorum-sampler-stop-\(UUID().uuidString.prefix(8))"
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = place == "host"
+        process.arguments =
+            place == "host"
             ? ["python3", "-c", Self.script]
             : ["bash", PackageRoot.path + "/lab/lab.sh", "exec", place, "--", "python3", "-c", Self.script]
         let input = Pipe()
@@ -136,7 +141,7 @@ print(json.dumps({"samples": samples, "hits": hits, "witnessed": seen}))
     /// Stops the sampler and returns what it counted.
     func stop() throws -> Result {
         if place == "host" {
-            FileManager.default.createFile(atPath: stopPath, contents: nil)
+            _ = FileManager.default.createFile(atPath: stopPath, contents: nil)
         } else {
             try Lab.exec(place, "touch \(stopPath)")
         }
@@ -146,7 +151,8 @@ print(json.dumps({"samples": samples, "hits": hits, "witnessed": seen}))
         guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw TestError("the sampler on \(place) printed no result (exit \(process.terminationStatus))")
         }
-        return Result(samples: object["samples"] as? Int ?? 0, hits: object["hits"] as? [String: Int] ?? [:],
-                      witnessed: object["witnessed"] as? [String: [String]] ?? [:])
+        return Result(
+            samples: object["samples"] as? Int ?? 0, hits: object["hits"] as? [String: Int] ?? [:],
+            witnessed: object["witnessed"] as? [String: [String]] ?? [:])
     }
 }

@@ -37,11 +37,7 @@ public enum Command {
         try process.run()
         // Write stdin and read stderr on other threads while this one reads stdout, so a chatty child cannot block.
         let inputHandle = input.fileHandleForWriting
-        DispatchQueue.global().async {
-            // A program that ends before reading its stdin closes the pipe: a broken pipe is not an error.
-            try? inputHandle.write(contentsOf: stdin)
-            try? inputHandle.close()
-        }
+        DispatchQueue.global().async { feed(stdin, to: inputHandle) }
         let errorBytes = Mutex(Data())
         let errorsRead = DispatchSemaphore(value: 0)
         let errorHandle = errors.fileHandleForReading
@@ -54,5 +50,25 @@ public enum Command {
         errorsRead.wait()
         process.waitUntilExit()
         return (process.terminationStatus, out, errorBytes.withLock { $0 })
+    }
+
+    /// Writes `data` to a child's stdin and closes it. A program that ends before reading its stdin closes the
+    /// pipe: a broken pipe is not an error, and must not kill the test process. The test process cannot simply
+    /// ignore SIGPIPE, as `quorum` does, because its children would inherit that; so the signal is blocked on this
+    /// thread for the write, and one it raised is taken before the thread's mask is restored.
+    public static func feed(_ data: Data, to handle: FileHandle) {
+        var brokenPipe = sigset_t()
+        sigemptyset(&brokenPipe)
+        sigaddset(&brokenPipe, SIGPIPE)
+        var previous = sigset_t()
+        pthread_sigmask(SIG_BLOCK, &brokenPipe, &previous)
+        try? handle.write(contentsOf: data)
+        try? handle.close()
+        var pending = sigset_t()
+        if sigpending(&pending) == 0, sigismember(&pending, SIGPIPE) == 1 {
+            var now = timespec(tv_sec: 0, tv_nsec: 0)
+            _ = sigtimedwait(&brokenPipe, nil, &now)
+        }
+        pthread_sigmask(SIG_SETMASK, &previous, nil)
     }
 }

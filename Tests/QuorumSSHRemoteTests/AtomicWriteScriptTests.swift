@@ -46,8 +46,7 @@ struct AtomicWriteScriptTests {
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
         try process.run()
-        input.fileHandleForWriting.write(Data(content.utf8))
-        try input.fileHandleForWriting.close()
+        Command.feed(Data(content.utf8), to: input.fileHandleForWriting)
         let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         let log = (try? String(contentsOfFile: dir + "/log", encoding: .utf8)) ?? ""

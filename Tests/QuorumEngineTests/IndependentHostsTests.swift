@@ -91,20 +91,21 @@ private struct PeerStep: StepKind {
 
     /// Runs `playbook` on c1..c3, `PeerStep` in the catalog.
     func run(
-        _ playbook: String, forks: Int? = nil, interruption: RunInterruption = RunInterruption(),
+        _ playbook: String, forks: Int? = nil, check: Bool = false, interruption: RunInterruption = RunInterruption(),
         delay: [String: @Sendable (Timeline) async -> Void] = [:]
     ) async throws -> RunSummary {
-        try await engine(playbook, forks: forks, interruption: interruption, delay: delay).run()
+        try await engine(playbook, forks: forks, check: check, interruption: interruption, delay: delay).run()
     }
 
     func engine(
-        _ playbook: String, forks: Int? = nil, interruption: RunInterruption = RunInterruption(),
+        _ playbook: String, forks: Int? = nil, check: Bool = false, interruption: RunInterruption = RunInterruption(),
         delay: [String: @Sendable (Timeline) async -> Void] = [:]
     ) throws -> Engine {
         var catalog = StepCatalog.byName
         catalog[PeerStep.name] = PeerStep.self
         var options = RunOptions()
         options.forks = forks
+        options.check = check
         return try EngineHarness.engine(
             playbook: playbook, catalog: catalog, options: options,
             connector: Connector(journal: journal, timeline: timeline, delay: delay), observer: finished, interruption: interruption)
@@ -196,6 +197,31 @@ private struct PeerStep: StepKind {
         }
         #expect(journal.scripts(on: "c2").contains("echo true-true-c2") && journal.scripts(on: "c1").contains("echo true-false-c1"))
         #expect(summary.reports.filter(\.isHandler).map(\.host) == ["c1", "c2"])
+    }
+
+    @Test("check mode: the probes go ahead the same way, and the predictions are those of the step-by-step run")
+    func checkModeSameAsStepByStep() async throws {
+        let playbook = { (extra: String) in
+            """
+            - hosts: controllers
+              steps:
+                - {name: one, command: {cmd: "echo one", unless: "probe one"}, when: ["true"\(extra)]}
+                - {name: two, command: {cmd: "echo two", unless: "probe two FAIL-ON-c2"}, when: ["true"\(extra)], notify: h}
+                - {name: three, copy: {content: "x", dest: /etc/x}, when: ["true"\(extra)]}
+              handlers:
+                - {name: h, command: "echo handler"}
+            """
+        }
+        let stepByStep = IndependentHostsTests()
+        let reference = try await stepByStep.run(playbook(", \"groups is defined\""), check: true)
+        let summary = try await run(
+            playbook(""), check: true,
+            delay: ["c1 probe one": { await $0.wait(for: ["c2 start probe two FAIL-ON-c2", "c3 start probe two FAIL-ON-c2"]) }])
+        #expect(timeline.order("c3 start probe two FAIL-ON-c2", before: "c1 end probe one"))
+        #expect(summary.outcomes("two") == ["c1": .ok, "c2": .changed, "c3": .ok] && summary.outcomes("three").count == 3)
+        #expect(journal.writes().isEmpty && summary.exitStatus == .drift)
+        let (document, referenceDocument) = (try Self.document(summary), try Self.document(reference))
+        #expect(document == referenceDocument, "\(document)\n\(referenceDocument)")
     }
 
     @Test("a failing host stops only itself: the others go on without waiting for the slow one")

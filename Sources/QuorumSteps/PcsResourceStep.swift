@@ -25,6 +25,8 @@ public struct PcsResourceStep: StepKind {
     public static let summary =
         "Toggle (disable, wait, enable, wait), disable, enable or clean up a Pacemaker resource, or declare it started everywhere, once per play"
     public static let runsOncePerPlay = true
+    /// It waits for the process on every controller of the play.
+    public static func usesPeers(_ arguments: Value) -> Bool { true }
     public static let actions = ["restart_by_toggle", "disable", "enable", "cleanup"]
     public static let states = ["started", "stopped"]
     public static let placements = ["all", "any"]

@@ -23,6 +23,12 @@ public struct ServiceStep: StepKind {
         ] + ServiceFreshness.fields, freeForm: "name")
 
     public enum State: String, Sendable, CaseIterable { case started, stopped, restarted, reloaded }
+
+    /// `drain` reaches every HAProxy of the play; arguments given whole by one template might hold it.
+    public static func usesPeers(_ arguments: Value) -> Bool {
+        if let map = arguments.mapValue { return map[HAProxyDrain.field.name] != nil }
+        return arguments.stringValue.map(TemplateRenderer.isTemplate) ?? false
+    }
     public enum Manager: String, Sendable { case systemd, sysv }
 
     public let service: String

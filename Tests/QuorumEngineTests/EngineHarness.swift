@@ -162,6 +162,23 @@ struct EngineHarness {
         return await engine.run()
     }
 
+    /// An engine for `playbook` on `threeHosts` (c1..c3), the files loaded then removed; `catalog` for the
+    /// shipped kinds and a test's own.
+    static func engine(
+        playbook: String, catalog: [String: any StepKind.Type], options: RunOptions, connector: any HostConnector,
+        observer: any RunObserver, interruption: RunInterruption
+    ) throws -> Engine {
+        let dir = NSTemporaryDirectory() + "quorum-engine-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try threeHosts.write(toFile: dir + "/inv.yml", atomically: true, encoding: .utf8)
+        try playbook.write(toFile: dir + "/pb.yml", atomically: true, encoding: .utf8)
+        return Engine(
+            inventory: try Inventory.load(dir + "/inv.yml", vault: nil),
+            playbooks: [try PlaybookLoader(catalog: catalog).load(dir + "/pb.yml")], catalog: catalog,
+            options: options, connector: connector, observer: observer, redactor: SecretRedactor(), interruption: interruption)
+    }
+
     static let threeHosts = """
         all:
           children:

@@ -53,21 +53,15 @@ private struct SlowStep: StepKind {
         _ playbook: String, forks: Int? = nil, interruption: RunInterruption,
         stopWhen: @escaping @Sendable (String) -> Bool
     ) async throws -> RunSummary {
-        let dir = NSTemporaryDirectory() + "quorum-interrupt-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        try EngineHarness.threeHosts.write(toFile: dir + "/inv.yml", atomically: true, encoding: .utf8)
-        try playbook.write(toFile: dir + "/pb.yml", atomically: true, encoding: .utf8)
         var catalog = StepCatalog.byName
         catalog[FakeToggleStep.name] = FakeToggleStep.self
         catalog[SlowStep.name] = SlowStep.self
         var options = RunOptions()
         options.forks = forks
-        let engine = Engine(
-            inventory: try Inventory.load(dir + "/inv.yml", vault: nil),
-            playbooks: [try PlaybookLoader(catalog: catalog).load(dir + "/pb.yml")], catalog: catalog,
-            options: options, connector: EngineHarness.Connector(journal: journal, unreachable: []),
-            observer: EngineHarness.Recorder(), redactor: SecretRedactor(), interruption: interruption)
+        let engine = try EngineHarness.engine(
+            playbook: playbook, catalog: catalog, options: options,
+            connector: EngineHarness.Connector(journal: journal, unreachable: []), observer: EngineHarness.Recorder(),
+            interruption: interruption)
         let journal = self.journal
         let watcher = Task {
             while !Task.isCancelled {

@@ -17,6 +17,10 @@ public protocol StepKind: Sendable {
     /// Check mode and audits run it once (the state now); in apply, `retries` without `until` retry it until
     /// it passes (a restarted service may need a few seconds).
     static var isHealthCheck: Bool { get }
+    /// True when the step, with these arguments as written (unrendered, the play's `defaults:` merged in), reaches
+    /// other hosts of the play through `StepContext.peer`: the engine then runs it as a barrier, every host of
+    /// the batch at this step together, never one host ahead of the others (it may wait on their state).
+    static func usesPeers(_ arguments: Value) -> Bool
 
     /// Builds the step from arguments rendered for one host and checked by `schema` (in normal form, see
     /// `ArgSchema.arguments(rendered:kind:fromDefaults:location:)`): reading them cannot fail on a type.
@@ -39,6 +43,7 @@ extension StepKind {
     public static var defaultsFamily: String? { nil }
     public static var runsOncePerPlay: Bool { false }
     public static var isHealthCheck: Bool { false }
+    public static func usesPeers(_ arguments: Value) -> Bool { false }
 
     public func preflight(_ context: StepContext) async throws {}
 

@@ -21,7 +21,8 @@ extension RunObserver {
 }
 
 /// Applies playbooks to an inventory: plays in order; in each play, host batches (`serial`), steps in
-/// order with the batch's hosts in parallel (`--forks`), then the notified handlers.
+/// order with the batch's hosts in parallel (`--forks`), each at its own pace between barriers
+/// (`StepSegment`), then the notified handlers.
 public struct Engine: Sendable {
     public let inventory: Inventory
     public let playbooks: [Playbook]

@@ -1,8 +1,9 @@
 import OrderedCollections
 import QuorumCore
 
-/// Runs one play: picks its hosts, splits them into `serial` batches, runs each step on the batch's hosts
-/// in parallel (linear: every host finishes a step before the next step starts), then the handlers.
+/// Runs one play: picks its hosts, splits them into `serial` batches, runs the steps on the batch's hosts in
+/// parallel, then the handlers. Each host goes through the steps that need no other host at its own pace; a step
+/// that does (`StepSegment`) is a barrier, run by every host together once all are done with the steps before.
 struct PlayRunner {
     let engine: Engine
     let play: Play
@@ -51,11 +52,18 @@ struct PlayRunner {
             let connected = await connect(batch.filter(ledger.isActive), scope: scope, ledger: &ledger)
             let sessions = await loadPendingHandlers(connected, scope: scope, ledger: &ledger)
             var notified: [String: Set<String>] = [:]
-            for (index, step) in play.steps.enumerated() where isSelected(step) {
+            for segment in segments() {
                 if interruption.isStopRequested {
-                    leaveRest(hosts: batch.filter(ledger.isActive), fromStep: index, fromHandler: 0, notified: notified, into: &ledger)
+                    leaveRest(
+                        hosts: batch.filter(ledger.isActive), fromStep: segment.steps[0].index, fromHandler: 0, notified: notified,
+                        into: &ledger)
                     break
                 }
+                guard segment.isBarrier else {
+                    await runSegment(segment.steps, sessions: sessions, scope: scope, notified: &notified, ledger: &ledger)
+                    continue
+                }
+                let (index, step) = segment.steps[0]
                 await runStep(
                     step, index: index, sessions: sessions, scope: scope, isHandler: false,
                     runOnceResults: &runOnceResults, notified: &notified, ledger: &ledger)
@@ -98,10 +106,7 @@ struct PlayRunner {
         let active = scope.hosts.filter { sessions[$0] != nil && ledger.isActive($0) }
         guard !active.isEmpty else { return }
         let runOnce = runsOnce(step)
-        let executor = StepExecutor(
-            catalog: engine.catalog, templates: engine.templates, redactor: engine.redactor,
-            check: options.check, diff: options.diff, planned: planned, cache: cache,
-            secretNames: engine.secretNames)
+        let executor = makeExecutor()
 
         if runOnce {
             if let registered = runOnceResults[index] {
@@ -111,7 +116,7 @@ struct PlayRunner {
             }
             guard let host = active.first, let session = sessions[host] else { return }
             let target = makeTarget(
-                step, host: host, session: session, scope: scope, ledger: ledger,
+                step, host: host, session: session, scope: scope, registered: ledger.registered[host],
                 isHandler: isHandler, runOnce: true, peerSessions: peerSessions)
             let (guardedExecution, interrupted) = await guarded(executor, step, on: target)
             var execution = await recordPendingHandlers(guardedExecution, step: step, remote: target.remote)
@@ -125,7 +130,7 @@ struct PlayRunner {
         let targets = active.compactMap { host in
             sessions[host].map {
                 makeTarget(
-                    step, host: host, session: $0, scope: scope, ledger: ledger,
+                    step, host: host, session: $0, scope: scope, registered: ledger.registered[host],
                     isHandler: isHandler, runOnce: false, peerSessions: peerSessions)
             }
         }
@@ -184,12 +189,20 @@ struct PlayRunner {
         }
     }
 
+    func makeExecutor() -> StepExecutor {
+        StepExecutor(
+            catalog: engine.catalog, templates: engine.templates, redactor: engine.redactor,
+            check: options.check, diff: options.diff, planned: planned, cache: cache,
+            secretNames: engine.secretNames)
+    }
+
+    /// The step's target on `host`: the play's variables for it, with what its earlier steps registered.
     func makeTarget(
-        _ step: Step, host: String, session: any HostSession, scope: PlayScope, ledger: RunLedger,
+        _ step: Step, host: String, session: any HostSession, scope: PlayScope, registered: Variables?,
         isHandler: Bool, runOnce: Bool, peerSessions: PeerSessions
     ) -> StepExecutor.Target {
         var variables = scope.variables[host] ?? [:]
-        for (name, value) in ledger.registered[host] ?? [:] { variables[name] = value }
+        for (name, value) in registered ?? [:] { variables[name] = value }
         let become = becomeSettings(step, variables: variables)
         // The step's context makes these read-only in check mode.
         @Sendable func view(_ session: any HostSession) -> any Remote { session.remote(become: become) }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Synchronization
 
 /// One key line of an OpenSSH known_hosts file.
 struct KnownHostsEntry: Sendable, Equatable {
@@ -41,9 +42,46 @@ struct KnownHosts: Sendable {
 
     init(files: [String]) {
         for file in files {
-            guard let data = FileManager.default.contents(atPath: expandTilde(file)) else { continue }
-            parse(String(decoding: data, as: UTF8.self), path: file)
+            guard let parsed = Self.parsed(file) else { continue }
+            entries += parsed.entries
+            unreadable += parsed.unreadable
         }
+    }
+
+    /// Parsed files, each kept while it is unchanged (same inode, size and modification time). Every connection
+    /// of a run consults them: reading and decoding the whole file again for each of K hosts, whose keys it
+    /// lists, made the run's cost grow with K². A key recorded by `--accept-new-host-keys` changes the file, so
+    /// the next connection reads it again.
+    private static let parsedFiles = Mutex<[String: (stamp: FileStamp, parsed: KnownHosts)]>([:])
+
+    /// What tells that a file changed.
+    struct FileStamp: Equatable {
+        var device: Int
+        var inode: Int
+        var size: Int
+        var modified: Double
+
+        init?(_ path: String) {
+            guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+                let device = (attributes[.systemNumber] as? NSNumber)?.intValue,
+                let inode = (attributes[.systemFileNumber] as? NSNumber)?.intValue,
+                let size = (attributes[.size] as? NSNumber)?.intValue,
+                let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970
+            else { return nil }
+            (self.device, self.inode, self.size, self.modified) = (device, inode, size, modified)
+        }
+    }
+
+    /// `file` parsed, from the cache while it is unchanged; nil when it cannot be read.
+    static func parsed(_ file: String) -> KnownHosts? {
+        let path = expandTilde(file)
+        guard let stamp = FileStamp(path) else { return nil }
+        if let cached = parsedFiles.withLock({ $0[file] }), cached.stamp == stamp { return cached.parsed }
+        // Changed after the stat: the next stat differs from the stamp kept here, and reads it again.
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        let parsed = KnownHosts(text: String(decoding: data, as: UTF8.self), path: file)
+        parsedFiles.withLock { $0[file] = (stamp, parsed) }
+        return parsed
     }
 
     init(text: String, path: String) { parse(text, path: path) }

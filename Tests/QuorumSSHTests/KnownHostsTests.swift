@@ -13,6 +13,42 @@ func knownHostsLine(_ hosts: String, _ type: String, _ blob: [UInt8], marker: St
     (marker.map { $0 + " " } ?? "") + "\(hosts) \(type) \(Data(blob).base64EncodedString())"
 }
 
+/// A known_hosts file is parsed once while it is unchanged, and read again as soon as it changes.
+@Suite struct KnownHostsFileCacheTests {
+    @Test("an unchanged file is parsed once; an appended key, or the file replaced, is seen by the next reader")
+    func changedFilesAreReadAgain() throws {
+        let directory = NSTemporaryDirectory() + "quorum-kh-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let file = directory + "/known_hosts"
+        let keyA = fakeKeyBlob("ssh-ed25519", fill: 0xA1)
+        let keyB = fakeKeyBlob("ssh-ed25519", fill: 0xB2)
+        try (knownHostsLine("ctl1", "ssh-ed25519", keyA) + "\n").write(toFile: file, atomically: false, encoding: .utf8)
+        #expect(KnownHosts(files: [file]).entries.map(\.hosts) == ["ctl1"])
+        #expect(KnownHosts(files: [file, file]).entries.map(\.hosts) == ["ctl1", "ctl1"])
+
+        // Appended, as --accept-new-host-keys records a key.
+        let handle = try #require(FileHandle(forWritingAtPath: file))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data((knownHostsLine("ctl2", "ssh-ed25519", keyB) + "\n").utf8))
+        try handle.close()
+        #expect(KnownHosts(files: [file]).entries.map(\.hosts) == ["ctl1", "ctl2"])
+
+        // Replaced by another file of the same size: a new inode.
+        let replacement = directory + "/new"
+        try (knownHostsLine("ctl3", "ssh-ed25519", keyB) + "\n" + knownHostsLine("ctl4", "ssh-ed25519", keyA) + "\n")
+            .write(toFile: replacement, atomically: false, encoding: .utf8)
+        #expect(rename(replacement, file) == 0)
+        let replaced = KnownHosts(files: [file])
+        #expect(replaced.entries.map(\.hosts) == ["ctl3", "ctl4"])
+        #expect(replaced.verify(host: "ctl3", port: 22, key: keyB) == .match(replaced.entries[0]))
+
+        // Gone: nothing, as for a file that never existed.
+        try FileManager.default.removeItem(atPath: file)
+        #expect(KnownHosts(files: [file]).entries.isEmpty)
+    }
+}
+
 @Suite struct KnownHostsParsingTests {
     let keyA = fakeKeyBlob("ssh-ed25519", fill: 0xA1)
     let keyB = fakeKeyBlob("ssh-ed25519", fill: 0xB2)

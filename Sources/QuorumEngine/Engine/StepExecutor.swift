@@ -253,12 +253,7 @@ struct StepExecutor: Sendable {
     /// The kind built from the step's arguments (with the play's `defaults:`) rendered for one host, checked
     /// by the schema as at load time: the kind reads arguments already in normal form.
     func instantiate(_ kind: any StepKind.Type, _ step: Step, play: Play, variables: Variables) throws -> any StepKind {
-        var arguments = step.arguments
-        var fromDefaults = Set<String>()
-        if let family = kind.defaultsFamily, let shared = play.defaults[family] {
-            fromDefaults = Set(shared.mapValue?.keys ?? []).subtracting(arguments.mapValue?.keys ?? [])
-            arguments = shared.merging(arguments.isNull ? .map([]) : arguments)
-        }
+        let (arguments, fromDefaults) = play.arguments(of: step, kind: kind)
         let rendered = try templates.renderValue(arguments, at: step.location, variables: variables)
         if let map = rendered.mapValue {
             registerSecretArguments(map, schema: kind.schema)

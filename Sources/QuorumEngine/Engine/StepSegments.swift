@@ -35,10 +35,7 @@ extension PlayRunner {
     func needsOtherHosts(_ step: Step) -> Bool {
         guard let kind = engine.catalog[step.kind] else { return true }
         if runsOnce(step) || kind.runsOncePerPlay { return true }
-        let defaults = kind.defaultsFamily.flatMap { play.defaults[$0] }
-        if kind.usesPeers(defaults.map { $0.merging(step.arguments.isNull ? .map([]) : step.arguments) } ?? step.arguments) {
-            return true
-        }
+        if kind.usesPeers(play.arguments(of: step, kind: kind).arguments) { return true }
         let templates = engine.templates
         var names = Set<String>()
         for text in [step.name].compactMap({ $0 }) + Self.strings(in: step.arguments) + Self.strings(in: step.loop?.value ?? .null) {

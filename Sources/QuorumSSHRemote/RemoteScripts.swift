@@ -35,6 +35,63 @@ enum RemoteScripts {
         return RemoteFile(content: Array(bytes[(newline + 1)...]), info: info)
     }
 
+    /// Every read in one script: each answer is followed by a line `\n<boundary> <status>` (status as
+    /// `readFile`'s script exits; 0 for a `stat`), the boundary being random for each batch, so that no file
+    /// can hold it.
+    static func readBatch(_ reads: [RemoteRead], boundary: String) -> String {
+        var lines = ["b=\(Shell.quote(boundary))"]
+        for read in reads {
+            switch read {
+            case .file(let path):
+                lines.append("p=\(Shell.quote(path))")
+                lines.append(
+                    "if [ -f \"$p\" ]; then stat -L -c '%F|%a|%U|%G' -- \"$p\" && cat -- \"$p\"; s=$?; "
+                        + "elif [ -e \"$p\" ]; then s=3; else s=4; fi")
+            case .stat(let path):
+                lines.append("stat -c '%F|%a|%U|%G' -- \(Shell.quote(path)) 2>/dev/null; s=0")
+            }
+            lines.append("printf '\\n%s %s\\n' \"$b\" \"$s\"")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// The answers `readBatch` printed, in order; a read whose answer is missing or malformed is unanswered.
+    static func parseReadBatch(_ bytes: [UInt8], reads: [RemoteRead], boundary: String) -> [RemoteReadResult] {
+        let marker = Array(("\n" + boundary + " ").utf8)
+        var results: [RemoteReadResult] = []
+        var start = bytes.startIndex
+        for read in reads {
+            guard let end = firstIndex(of: marker, in: bytes, from: start),
+                let newline = bytes[(end + marker.count)...].firstIndex(of: UInt8(ascii: "\n")),
+                let status = Int32(String(decoding: bytes[(end + marker.count)..<newline], as: UTF8.self))
+            else {
+                return results + Array(repeating: .unanswered, count: reads.count - results.count)
+            }
+            let answer = Array(bytes[start..<end])
+            start = newline + 1
+            switch (read, status) {
+            case (.stat, _): results.append(.stat(parseStat(String(decoding: answer, as: UTF8.self))))
+            case (.file, 4): results.append(.file(nil))
+            case (.file(let path), 0):
+                // The single call's answer ends with the file; here the boundary's newline follows it.
+                results.append((try? parseReadFile(answer, path: path)).map { .file($0) } ?? .unanswered)
+            case (.file, _): results.append(.unanswered)
+            }
+        }
+        return results
+    }
+
+    private static func firstIndex(of marker: [UInt8], in bytes: [UInt8], from start: Int) -> Int? {
+        guard let first = marker.first, bytes.count >= marker.count else { return nil }
+        var index = start
+        while index <= bytes.count - marker.count {
+            guard let candidate = bytes[index...(bytes.count - marker.count)].firstIndex(of: first) else { return nil }
+            if bytes[candidate..<(candidate + marker.count)].elementsEqual(marker) { return candidate }
+            index = candidate + 1
+        }
+        return nil
+    }
+
     /// Content on stdin into a 0600 temporary file beside `path`; owner and mode set; `validate` run on it;
     /// then renamed over `path`. The trap removes the temporary file on any failure.
     static func writeFile(_ path: String, attributes: FileAttributes, validate: String?) -> String {

@@ -47,6 +47,14 @@ public struct SSHRemote: Remote {
         }
     }
 
+    /// Every read in one command: one round trip however many files the next steps look at.
+    public func read(_ reads: [RemoteRead]) async throws -> [RemoteReadResult] {
+        guard reads.count > 1 else { return try await readEach(reads) }
+        let boundary = "quorum-" + (0..<4).map { _ in String(UInt32.random(in: .min ... .max), radix: 16) }.joined()
+        let result = try await execute(RemoteScripts.readBatch(reads, boundary: boundary), stdin: [], timeout: nil)
+        return RemoteScripts.parseReadBatch(result.stdout, reads: reads, boundary: boundary)
+    }
+
     public func writeFile(_ path: String, content: [UInt8], attributes: FileAttributes, validate: String?) async throws {
         let result = try await execute(
             RemoteScripts.writeFile(path, attributes: attributes, validate: validate),

@@ -78,6 +78,13 @@ public struct CommandStep: StepKind {
         return "cd -- \(Shell.quote(chdir)) || exit 3\n" + probe
     }
 
+    /// The first path `run` looks at: `removes` only counts when `creates` is absent.
+    public var plannedReads: [RemoteRead] {
+        if let creates { return [.stat(resolve(creates))] }
+        if let removes { return [.stat(resolve(removes))] }
+        return []
+    }
+
     public func run(_ context: StepContext) async throws -> StepOutcome {
         if let creates, try await context.remote.stat(resolve(creates)) != nil {
             return Self.notRun("\(creates) exists")

@@ -34,6 +34,8 @@ public struct CopyStep: StepKind {
         file = try ManagedFile(arguments: arguments)
     }
 
+    public var plannedReads: [RemoteRead] { [.file(file.dest)] }
+
     public func run(_ context: StepContext) async throws -> StepOutcome {
         let bytes: [UInt8]
         switch source {

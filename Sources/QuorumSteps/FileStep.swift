@@ -40,6 +40,8 @@ public struct FileStep: StepKind {
         if recurse && state != "directory" { throw StepFailure("`recurse` needs `state: directory`") }
     }
 
+    public var plannedReads: [RemoteRead] { [.stat(path)] }
+
     public func run(_ context: StepContext) async throws -> StepOutcome {
         let current = try await context.remote.stat(path)
         if let current, current.kind == .link || current.kind == .other, state != "absent" {

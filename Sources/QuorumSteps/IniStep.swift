@@ -90,6 +90,8 @@ public struct IniStep: StepKind {
         return SecretRedactor.isSecretName(name) || name.contains("credential")
     }
 
+    public var plannedReads: [RemoteRead] { [.file(path)] }
+
     public func run(_ context: StepContext) async throws -> StepOutcome {
         let remote = context.remote
         let existing = try await remote.readFile(path)

@@ -42,6 +42,8 @@ public struct LineStep: StepKind {
         }
     }
 
+    public var plannedReads: [RemoteRead] { [.file(path)] }
+
     public func run(_ context: StepContext) async throws -> StepOutcome {
         let current = try await context.remote.readFile(path)
         if current == nil && !(present && create) {

@@ -21,6 +21,8 @@ public struct TemplateStep: StepKind {
         file = try ManagedFile(arguments: arguments)
     }
 
+    public var plannedReads: [RemoteRead] { [.file(file.dest)] }
+
     public func run(_ context: StepContext) async throws -> StepOutcome {
         let path = try context.files.resolve(src)
         guard let bytes = FileSystem.read(path) else { throw StepFailure("cannot read template \(path)") }

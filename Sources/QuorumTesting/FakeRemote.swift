@@ -11,6 +11,8 @@ public final class FakeRemote: Remote, @unchecked Sendable {
         case change(String, stdin: [UInt8])
         case write(String, content: [UInt8])
         case read(String)
+        /// Several reads in one round trip (`read(_:)`); they are not reported one by one.
+        case batch([RemoteRead])
     }
 
     struct State {
@@ -67,12 +69,28 @@ public final class FakeRemote: Remote, @unchecked Sendable {
 
     public func stat(_ path: String) async throws -> FileInfo? {
         try await observer(.read(path))
-        return state.withLock { $0.files[path]?.info ?? $0.directories[path] } ?? fileSource(path)?.info
+        return stored(info: path)
     }
 
     public func readFile(_ path: String) async throws -> RemoteFile? {
         try await observer(.read(path))
-        return state.withLock { $0.files[path] } ?? fileSource(path)
+        return stored(file: path)
+    }
+
+    private func stored(file path: String) -> RemoteFile? { state.withLock { $0.files[path] } ?? fileSource(path) }
+
+    private func stored(info path: String) -> FileInfo? {
+        state.withLock { $0.files[path]?.info ?? $0.directories[path] } ?? fileSource(path)?.info
+    }
+
+    public func read(_ reads: [RemoteRead]) async throws -> [RemoteReadResult] {
+        try await observer(.batch(reads))
+        return reads.map { read in
+            switch read {
+            case .file(let path): .file(stored(file: path))
+            case .stat(let path): .stat(stored(info: path))
+            }
+        }
     }
 
     public func tunnel(to host: String, port: Int) async throws -> Int {

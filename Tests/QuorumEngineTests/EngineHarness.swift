@@ -55,7 +55,7 @@ struct EngineHarness {
                 }
             case .write(let path, let content):
                 journal.add(host, "write \(path): \(String(decoding: content, as: UTF8.self))", write: true)
-            case .read:
+            case .read, .batch:
                 try Task.checkCancellation()
             }
         }

@@ -72,7 +72,7 @@ private struct PeerStep: StepKind {
                 case .probe(let script, _), .change(let script, _):
                     timeline.add("\(host) start \(script)")
                     await delay["\(host) \(script)"]?(timeline)
-                case .read, .write: break
+                case .read, .batch, .write: break
                 }
                 try await observe(event)
             }

@@ -79,6 +79,9 @@ public protocol Remote: Sendable {
     /// tunnel of the host's session). One tunnel per destination per run, reused. Reading through a tunnel
     /// is allowed in check mode: what the peer may do (SQL, HTTP) is the step's own read-only discipline.
     func tunnel(to host: String, port: Int) async throws -> Int
+    /// Answers several reads at once, in order, each as `readFile` or `stat` would have (the default asks them
+    /// one by one; a Remote over a network sends them together). Changes nothing: allowed in check mode.
+    func read(_ reads: [RemoteRead]) async throws -> [RemoteReadResult]
 }
 
 extension Remote {
@@ -134,4 +137,6 @@ public struct ReadOnlyRemote: Remote {
     }
 
     public func tunnel(to host: String, port: Int) async throws -> Int { try await base.tunnel(to: host, port: port) }
+
+    public func read(_ reads: [RemoteRead]) async throws -> [RemoteReadResult] { try await base.read(reads) }
 }

@@ -37,6 +37,11 @@ public protocol StepKind: Sendable {
     /// missing need. A step that creates something a later step needs records it in `context.planned`,
     /// so that the later step's preflight finds it. The default checks nothing.
     func preflight(_ context: StepContext) async throws
+
+    /// What `run` reads of the host first, whatever it finds there (`readFile`, `stat`), for the engine to read
+    /// ahead with the next steps' reads in one round trip. Only reads the step makes every time belong here; a
+    /// step that waits for the host to change by itself (`wait_for`) declares none. The default is none.
+    var plannedReads: [RemoteRead] { get }
 }
 
 extension StepKind {
@@ -46,6 +51,8 @@ extension StepKind {
     public static func usesPeers(_ arguments: Value) -> Bool { false }
 
     public func preflight(_ context: StepContext) async throws {}
+
+    public var plannedReads: [RemoteRead] { [] }
 
     /// Builds the step from arguments not checked yet (built by hand): the schema's check, then `init(checked:)`.
     public init(arguments: Arguments) throws {

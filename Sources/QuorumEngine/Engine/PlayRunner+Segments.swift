@@ -65,6 +65,7 @@ extension PlayRunner {
     ) async {
         var registered = registered
         let executor = makeExecutor()
+        let readAhead = ReadAhead()
         for (position, (_, step)) in steps.enumerated() {
             await slots?.acquire(host: hostIndex)
             guard !interruption.isStopRequested else {
@@ -72,9 +73,16 @@ extension PlayRunner {
                 report.yield(HostStepEvent(host: hostIndex, position: position, result: .notStarted))
                 return
             }
-            let target = makeTarget(
+            if readAhead.needsPlan(at: position) {
+                planReadAhead(
+                    readAhead, steps: steps, from: position, host: host, scope: scope, registered: registered,
+                    executor: executor)
+            }
+            var target = makeTarget(
                 step, host: host, session: session, scope: scope, registered: registered,
                 isHandler: false, runOnce: false, peerSessions: peerSessions)
+            target.remote = ReadAheadRemote(
+                base: target.remote, readAhead: readAhead, become: becomeSettings(step, variables: target.variables))
             let (guardedExecution, interrupted) = await guarded(executor, step, on: target)
             let execution = await recordPendingHandlers(guardedExecution, step: step, remote: target.remote)
             let result = HostStep.ran(execution, interrupted: interrupted)

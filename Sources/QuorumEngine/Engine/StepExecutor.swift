@@ -251,13 +251,16 @@ struct StepExecutor: Sendable {
     }
 
     /// The kind built from the step's arguments (with the play's `defaults:`) rendered for one host, checked
-    /// by the schema as at load time: the kind reads arguments already in normal form.
-    func instantiate(_ kind: any StepKind.Type, _ step: Step, play: Play, variables: Variables) throws -> any StepKind {
+    /// by the schema as at load time: the kind reads arguments already in normal form. `registeringSecrets` false
+    /// leaves the redactor alone (a look ahead, with variables a later step may still change).
+    func instantiate(
+        _ kind: any StepKind.Type, _ step: Step, play: Play, variables: Variables, registeringSecrets: Bool = true
+    ) throws -> any StepKind {
         let (arguments, fromDefaults) = play.arguments(of: step, kind: kind)
         let rendered = try templates.renderValue(arguments, at: step.location, variables: variables)
-        if let map = rendered.mapValue {
+        if registeringSecrets, let map = rendered.mapValue {
             registerSecretArguments(map, schema: kind.schema)
-        } else if let freeForm = kind.schema.freeForm, !rendered.isNull {
+        } else if registeringSecrets, let freeForm = kind.schema.freeForm, !rendered.isNull {
             registerSecretArguments([freeForm: rendered], schema: kind.schema)
         }
         return try kind.init(

@@ -61,7 +61,7 @@ enum RemoteScripts {
         var results: [RemoteReadResult] = []
         var start = bytes.startIndex
         for read in reads {
-            guard let end = firstIndex(of: marker, in: bytes, from: start),
+            guard let end = bytes[start...].firstRange(of: marker)?.lowerBound,
                 let newline = bytes[(end + marker.count)...].firstIndex(of: UInt8(ascii: "\n")),
                 let status = Int32(String(decoding: bytes[(end + marker.count)..<newline], as: UTF8.self))
             else {
@@ -79,17 +79,6 @@ enum RemoteScripts {
             }
         }
         return results
-    }
-
-    private static func firstIndex(of marker: [UInt8], in bytes: [UInt8], from start: Int) -> Int? {
-        guard let first = marker.first, bytes.count >= marker.count else { return nil }
-        var index = start
-        while index <= bytes.count - marker.count {
-            guard let candidate = bytes[index...(bytes.count - marker.count)].firstIndex(of: first) else { return nil }
-            if bytes[candidate..<(candidate + marker.count)].elementsEqual(marker) { return candidate }
-            index = candidate + 1
-        }
-        return nil
     }
 
     /// Content on stdin into a 0600 temporary file beside `path`; owner and mode set; `validate` run on it;

@@ -15,8 +15,7 @@ extension PlayRunner {
         _ readAhead: ReadAhead, steps: [(index: Int, step: Step)], from position: Int, host: String, scope: PlayScope,
         registered: Variables, executor: StepExecutor
     ) {
-        var variables = scope.variables[host] ?? [:]
-        for (name, value) in registered { variables[name] = value }
+        let variables = variables(of: host, scope: scope, registered: registered)
         var reads: [RemoteRead] = []
         var become: BecomeSettings?
         var end = position

@@ -78,11 +78,9 @@ extension PlayRunner {
                     readAhead, steps: steps, from: position, host: host, scope: scope, registered: registered,
                     executor: executor)
             }
-            var target = makeTarget(
+            let target = makeTarget(
                 step, host: host, session: session, scope: scope, registered: registered,
-                isHandler: false, runOnce: false, peerSessions: peerSessions)
-            target.remote = ReadAheadRemote(
-                base: target.remote, readAhead: readAhead, become: becomeSettings(step, variables: target.variables))
+                isHandler: false, runOnce: false, peerSessions: peerSessions, readAhead: readAhead)
             let (guardedExecution, interrupted) = await guarded(executor, step, on: target)
             let execution = await recordPendingHandlers(guardedExecution, step: step, remote: target.remote)
             let result = HostStep.ran(execution, interrupted: interrupted)

@@ -196,13 +196,20 @@ struct PlayRunner {
             secretNames: engine.secretNames)
     }
 
-    /// The step's target on `host`: the play's variables for it, with what its earlier steps registered.
-    func makeTarget(
-        _ step: Step, host: String, session: any HostSession, scope: PlayScope, registered: Variables?,
-        isHandler: Bool, runOnce: Bool, peerSessions: PeerSessions
-    ) -> StepExecutor.Target {
+    /// `host`'s variables in the play, with what its earlier steps registered.
+    func variables(of host: String, scope: PlayScope, registered: Variables?) -> Variables {
         var variables = scope.variables[host] ?? [:]
         for (name, value) in registered ?? [:] { variables[name] = value }
+        return variables
+    }
+
+    /// The step's target on `host`: the play's variables for it, with what its earlier steps registered; its
+    /// Remote serves the reads made ahead in `readAhead`, if given.
+    func makeTarget(
+        _ step: Step, host: String, session: any HostSession, scope: PlayScope, registered: Variables?,
+        isHandler: Bool, runOnce: Bool, peerSessions: PeerSessions, readAhead: ReadAhead? = nil
+    ) -> StepExecutor.Target {
+        let variables = variables(of: host, scope: scope, registered: registered)
         let become = becomeSettings(step, variables: variables)
         // The step's context makes these read-only in check mode.
         @Sendable func view(_ session: any HostSession) -> any Remote { session.remote(become: become) }
@@ -222,7 +229,8 @@ struct PlayRunner {
             }
         }
         return StepExecutor.Target(
-            host: host, play: play, files: playbook.fileResolver, remote: view(session),
+            host: host, play: play, files: playbook.fileResolver,
+            remote: readAhead.map { ReadAheadRemote(base: view(session), readAhead: $0, become: become) } ?? view(session),
             variables: variables, isHandler: isHandler, runOnce: runOnce,
             playHosts: scope.hosts, peer: peer)
     }

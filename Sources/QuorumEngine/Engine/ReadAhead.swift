@@ -1,3 +1,4 @@
+import OrderedCollections
 import QuorumCore
 import Synchronization
 
@@ -15,7 +16,7 @@ final class ReadAhead: Sendable {
 
     private struct State {
         /// The reads planned and not sent yet, in order, with how many steps make each.
-        var pending: [(read: RemoteRead, uses: Int)] = []
+        var pending: OrderedDictionary<RemoteRead, Int> = [:]
         var answers: [RemoteRead: Answer] = [:]
         /// The identity the planned reads run as: a step with another `become` is not served.
         var become: BecomeSettings?
@@ -34,16 +35,8 @@ final class ReadAhead: Sendable {
 
     /// Replaces what was planned with the reads of the steps before `windowEnd`, made as `become`.
     func plan(_ reads: [RemoteRead], become: BecomeSettings?, windowEnd: Int) {
-        var counted: [(read: RemoteRead, uses: Int)] = []
-        var positions: [RemoteRead: Int] = [:]
-        for read in reads {
-            if let position = positions[read] {
-                counted[position].uses += 1
-            } else {
-                positions[read] = counted.count
-                counted.append((read, 1))
-            }
-        }
+        var counted: OrderedDictionary<RemoteRead, Int> = [:]
+        for read in reads { counted[read, default: 0] += 1 }
         state.withLock { state in
             state = State(pending: counted, answers: [:], become: become, windowEnd: windowEnd)
         }
@@ -59,22 +52,22 @@ final class ReadAhead: Sendable {
     func answer(_ read: RemoteRead, become: BecomeSettings?, from remote: any Remote) async throws -> RemoteReadResult? {
         enum Next {
             case served(RemoteReadResult?)
-            case send([(read: RemoteRead, uses: Int)])
+            case send(OrderedDictionary<RemoteRead, Int>)
         }
         let next = state.withLock { state -> Next in
             guard state.become == become else { return .served(nil) }
             if let answer = Self.take(read, from: &state) { return .served(answer) }
-            guard state.pending.contains(where: { $0.read == read }) else { return .served(nil) }
-            defer { state.pending = [] }
+            guard state.pending[read] != nil else { return .served(nil) }
+            defer { state.pending = [:] }
             return .send(state.pending)
         }
         switch next {
         case .served(let result): return result
         case .send(let batch):
-            let results = try await remote.read(batch.map(\.read))
+            let results = try await remote.read(Array(batch.keys))
             return state.withLock { state in
-                for (planned, result) in zip(batch, results) where result != .unanswered {
-                    state.answers[planned.read] = Answer(result: result, uses: planned.uses)
+                for ((planned, uses), result) in zip(batch, results) where result != .unanswered {
+                    state.answers[planned] = Answer(result: result, uses: uses)
                 }
                 return Self.take(read, from: &state)
             }
@@ -90,7 +83,8 @@ final class ReadAhead: Sendable {
 }
 
 /// A step's Remote while the engine reads ahead for its host: planned reads come from `readAhead`, everything
-/// else goes to `base` as before; a write drops the answers read ahead.
+/// else goes to `base` as before; a write drops the answers read ahead (once it is over, failed or not: a host's
+/// steps run one after another, so nothing reads ahead while it runs).
 struct ReadAheadRemote: Remote {
     let base: any Remote
     let readAhead: ReadAhead
@@ -104,7 +98,6 @@ struct ReadAheadRemote: Remote {
     }
 
     func change(_ script: String, stdin: [UInt8], timeout: Duration?) async throws -> CommandResult {
-        readAhead.invalidate()
         defer { readAhead.invalidate() }
         return try await base.change(script, stdin: stdin, timeout: timeout)
     }
@@ -120,7 +113,6 @@ struct ReadAheadRemote: Remote {
     }
 
     func writeFile(_ path: String, content: [UInt8], attributes: FileAttributes, validate: String?) async throws {
-        readAhead.invalidate()
         defer { readAhead.invalidate() }
         try await base.writeFile(path, content: content, attributes: attributes, validate: validate)
     }

@@ -94,7 +94,16 @@ depends=$(readelf -d "$binary" | sed -nE 's/.*\(NEEDED\).*\[(.*)\]/\1/p' | while
   package_of "$path"
 done | sort -u | paste -sd, | sed 's/,/, /g')
 [[ -n $depends ]] || die "found no runtime libraries"
-echo "runtime libraries: $(readelf -d "$binary" | sed -nE 's/.*\(NEEDED\).*\[(.*)\]/\1/p' | paste -sd' ')"
+# And the libraries it opens when a step first needs them (dlopen): the QUORUM_…_SONAME of Sources/C*/*.c.
+opened=$(sed -nE 's/^#define QUORUM_[A-Z0-9]+_SONAME "([^"]+)"$/\1/p' Sources/C*/*.c | sort -u)
+[[ -n $opened ]] || die "found no QUORUM_…_SONAME in Sources/C*/*.c"
+for soname in $opened; do
+  path=$(ldconfig -p | awk -v lib="$soname" '$1 == lib && /x86-64/ { print $NF; exit }')
+  [[ -n $path ]] || die "ldconfig knows no $soname (the binary opens it at run time)"
+  depends+=", $(package_of "$path")"
+done
+depends=$(tr ',' '\n' <<<"$depends" | sed 's/^ *//' | sort -u | paste -sd, | sed 's/,/, /g')
+echo "runtime libraries: $(readelf -d "$binary" | sed -nE 's/.*\(NEEDED\).*\[(.*)\]/\1/p' | paste -sd' '); opened when needed: $(paste -sd' ' <<<"$opened")"
 echo "Depends: $depends"
 
 # 3. The files both packages carry, in a prefix layout: bin/, share/….

@@ -30,24 +30,24 @@ public actor CurlTransport: HTTPTransport {
     public func shutdown() async { easy = nil }
 
     public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
-        guard Self.globalInit == CURLE_OK else { throw HTTPTransportError("libcurl could not be initialised") }
+        if let problem = Self.libraryProblem { throw HTTPTransportError(problem) }
         if easy == nil { easy = EasyHandle() }
         guard let handle = easy?.pointer else { throw HTTPTransportError("libcurl could not make a handle") }
-        curl_easy_reset(handle)
+        quorum_curl_easy_reset(handle)
 
         let sink = ResponseSink()
         let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         var headers: UnsafeMutablePointer<curl_slist>?
         defer {
-            curl_slist_free_all(headers)
+            quorum_curl_slist_free_all(headers)
             errorBuffer.deallocate()
         }
         for (name, value) in request.headers.sorted(by: { $0.key < $1.key }) {
-            headers = curl_slist_append(headers, "\(name): \(value)")
+            headers = quorum_curl_slist_append(headers, "\(name): \(value)")
         }
         // No `Expect: 100-continue` round trip before a body.
-        headers = curl_slist_append(headers, "Expect:")
+        headers = quorum_curl_slist_append(headers, "Expect:")
 
         let options = CurlOptions(handle)
         try options.set(CURLOPT_ERRORBUFFER, pointer: errorBuffer)
@@ -70,7 +70,7 @@ public actor CurlTransport: HTTPTransport {
         try options.set(CURLOPT_HEADERFUNCTION, function: ResponseSink.receiveHeader)
         try options.set(CURLOPT_HEADERDATA, pointer: user)
 
-        let code = withExtendedLifetime(sink) { curl_easy_perform(handle) }
+        let code = withExtendedLifetime(sink) { quorum_curl_easy_perform(handle) }
         guard code == CURLE_OK else {
             throw HTTPTransportError(Self.describe(code, detail: String(cString: errorBuffer)))
         }
@@ -101,11 +101,18 @@ public actor CurlTransport: HTTPTransport {
         }
     }
 
-    private static let globalInit: CURLcode = curl_global_init(Int(CURL_GLOBAL_DEFAULT))
+    /// Opens and initialises libcurl on first use (Sources/CCurl/include/CCurl.h): nil, or why it failed.
+    private static let libraryProblem: String? = {
+        if let problem = quorum_curl_load() { return String(cString: problem) }
+        guard quorum_curl_global_init(Int(CURL_GLOBAL_DEFAULT)) == CURLE_OK else {
+            return "libcurl could not be initialised"
+        }
+        return nil
+    }()
 
     /// The cause in a few words first (as the Keystone messages show it), then libcurl's own text.
     static func describe(_ code: CURLcode, detail: String) -> String {
-        let text = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
+        let text = detail.isEmpty ? String(cString: quorum_curl_easy_strerror(code)) : detail
         let cause: String? =
             switch code {
             case CURLE_OPERATION_TIMEDOUT: "timed out"
@@ -121,11 +128,11 @@ public actor CurlTransport: HTTPTransport {
 /// libcurl's `CURL *`: its connection closes when this goes.
 private final class EasyHandle: @unchecked Sendable {
     let pointer: UnsafeMutableRawPointer?
-    init() { pointer = curl_easy_init() }
-    deinit { if let pointer { curl_easy_cleanup(pointer) } }
+    init() { pointer = quorum_curl_easy_init() }
+    deinit { if let pointer { quorum_curl_easy_cleanup(pointer) } }
 }
 
-/// Typed `curl_easy_setopt` calls (the C function is variadic; see Sources/CCurl/shim.h).
+/// Typed `curl_easy_setopt` calls (the C function is variadic; see Sources/CCurl/include/CCurl.h).
 private struct CurlOptions {
     let handle: UnsafeMutableRawPointer
 
@@ -154,7 +161,7 @@ private struct CurlOptions {
 
     private func check(_ option: CURLoption, _ code: CURLcode) throws {
         guard code == CURLE_OK else {
-            throw HTTPTransportError("libcurl refused option \(option.rawValue): \(String(cString: curl_easy_strerror(code)))")
+            throw HTTPTransportError("libcurl refused option \(option.rawValue): \(String(cString: quorum_curl_easy_strerror(code)))")
         }
     }
 }

@@ -70,12 +70,12 @@ public actor MySQLConnection {
         self.readOnly = readOnly
         self.label = label
         // The thread ends with mysql_thread_end (Connector/C's per-thread state).
-        executor = ThreadExecutor(name: "mysql " + label, onExit: { mysql_thread_end() })
+        executor = ThreadExecutor(name: "mysql " + label, onExit: { quorum_mysql_thread_end() })
     }
 
     /// Connects and logs in; throws `MySQLError` (kind `.connect`) with the library's message.
     public static func connect(_ endpoint: MySQLEndpoint, readOnly: Bool, label: String) async throws -> MySQLConnection {
-        MySQLLibrary.initialise()
+        try MySQLLibrary.load()
         let connection = MySQLConnection(readOnly: readOnly, label: label)
         do {
             try await connection.open(endpoint)
@@ -89,7 +89,8 @@ public actor MySQLConnection {
     /// `mysql_init` and every option, without connecting (escaping works on such a handle).
     func prepare(_ endpoint: MySQLEndpoint) throws -> UnsafeMutablePointer<MYSQL> {
         if let handle { return handle }
-        guard let mysql = mysql_init(nil) else {
+        try MySQLLibrary.load()
+        guard let mysql = quorum_mysql_init(nil) else {
             throw MySQLError(.connect, message: "mysql_init failed (out of memory)")
         }
         handle = mysql
@@ -100,13 +101,13 @@ public actor MySQLConnection {
         var noReconnect: my_bool = 0
         var noLocalInfile: UInt32 = 0
         var failed = false
-        failed = failed || mysql_options(mysql, MYSQL_OPT_PROTOCOL, &protocolTCP) != 0
-        failed = failed || mysql_options(mysql, MYSQL_OPT_CONNECT_TIMEOUT, &connectTimeout) != 0
-        failed = failed || mysql_options(mysql, MYSQL_OPT_READ_TIMEOUT, &readTimeout) != 0
-        failed = failed || mysql_options(mysql, MYSQL_OPT_WRITE_TIMEOUT, &writeTimeout) != 0
-        failed = failed || mysql_options(mysql, MYSQL_OPT_RECONNECT, &noReconnect) != 0
-        failed = failed || mysql_options(mysql, MYSQL_OPT_LOCAL_INFILE, &noLocalInfile) != 0
-        failed = failed || mysql_options(mysql, MYSQL_SET_CHARSET_NAME, "utf8mb4") != 0
+        failed = failed || quorum_mysql_options(mysql, MYSQL_OPT_PROTOCOL, &protocolTCP) != 0
+        failed = failed || quorum_mysql_options(mysql, MYSQL_OPT_CONNECT_TIMEOUT, &connectTimeout) != 0
+        failed = failed || quorum_mysql_options(mysql, MYSQL_OPT_READ_TIMEOUT, &readTimeout) != 0
+        failed = failed || quorum_mysql_options(mysql, MYSQL_OPT_WRITE_TIMEOUT, &writeTimeout) != 0
+        failed = failed || quorum_mysql_options(mysql, MYSQL_OPT_RECONNECT, &noReconnect) != 0
+        failed = failed || quorum_mysql_options(mysql, MYSQL_OPT_LOCAL_INFILE, &noLocalInfile) != 0
+        failed = failed || quorum_mysql_options(mysql, MYSQL_SET_CHARSET_NAME, "utf8mb4") != 0
         if failed { throw error(.connect) }
         return mysql
     }
@@ -117,7 +118,7 @@ public actor MySQLConnection {
         guard let port = UInt32(exactly: endpoint.port) else {
             throw MySQLError(.invalid, message: "port \(endpoint.port) is out of range")
         }
-        let connected = mysql_real_connect(mysql, host, endpoint.user, endpoint.password, nil, port, nil, 0)
+        let connected = quorum_mysql_real_connect(mysql, host, endpoint.user, endpoint.password, nil, port, nil, 0)
         if connected == nil { throw error(.connect) }
     }
 
@@ -144,7 +145,7 @@ public actor MySQLConnection {
         statistics.changes += 1
         _ = try send(sql, hidesServerText: secret)
         guard let mysql = handle else { return 0 }
-        return UInt64(mysql_affected_rows(mysql))
+        return UInt64(quorum_mysql_affected_rows(mysql))
     }
 
     /// `text` as a quoted SQL string literal, escaped by the client for the connection's charset
@@ -154,7 +155,7 @@ public actor MySQLConnection {
         let bytes = Array(text.utf8)
         var out = [CChar](repeating: 0, count: bytes.count * 2 + 1)
         let source = bytes.map { CChar(bitPattern: $0) } + [0]
-        let length = mysql_real_escape_string(mysql, &out, source, UInt(bytes.count))
+        let length = quorum_mysql_real_escape_string(mysql, &out, source, UInt(bytes.count))
         guard length != UInt(bitPattern: -1) else { throw MySQLError(.invalid, message: "cannot escape a value for MySQL") }
         let escaped = out[0..<Int(length)].map { UInt8(bitPattern: $0) }
         return "'" + String(decoding: escaped, as: UTF8.self) + "'"
@@ -163,7 +164,7 @@ public actor MySQLConnection {
     /// Closes the connection (idempotent) and lets its thread end.
     public func close() {
         if let mysql = handle {
-            mysql_close(mysql)
+            quorum_mysql_close(mysql)
             handle = nil
         }
         executor.shutdown()
@@ -177,18 +178,18 @@ public actor MySQLConnection {
         guard let mysql = handle else { throw MySQLError(.closed, message: "the connection to \(label) is closed") }
         let bytes = Array(sql.utf8)
         let status = bytes.withUnsafeBufferPointer { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { mysql_real_query(mysql, $0.baseAddress, UInt(bytes.count)) }
+            buffer.withMemoryRebound(to: CChar.self) { quorum_mysql_real_query(mysql, $0.baseAddress, UInt(bytes.count)) }
         }
         if status != 0 { throw error(.statement, hidesServerText: hidesServerText) }
-        guard let result = mysql_store_result(mysql) else {
-            if mysql_field_count(mysql) != 0 { throw error(.statement, hidesServerText: hidesServerText) }
+        guard let result = quorum_mysql_store_result(mysql) else {
+            if quorum_mysql_field_count(mysql) != 0 { throw error(.statement, hidesServerText: hidesServerText) }
             return []
         }
-        defer { mysql_free_result(result) }
-        let columns = Int(mysql_num_fields(result))
+        defer { quorum_mysql_free_result(result) }
+        let columns = Int(quorum_mysql_num_fields(result))
         var rows: MySQLRows = []
-        while let row = mysql_fetch_row(result) {
-            guard let lengths = mysql_fetch_lengths(result) else { break }
+        while let row = quorum_mysql_fetch_row(result) {
+            guard let lengths = quorum_mysql_fetch_lengths(result) else { break }
             var values: [String?] = []
             values.reserveCapacity(columns)
             for index in 0..<columns {
@@ -201,16 +202,16 @@ public actor MySQLConnection {
             }
             rows.append(values)
         }
-        if mysql_errno(mysql) != 0 { throw error(.statement) }
+        if quorum_mysql_errno(mysql) != 0 { throw error(.statement) }
         return rows
     }
 
     /// The library's error, read right after the failing call.
     private func error(_ kind: MySQLError.Kind, hidesServerText: Bool = false) -> MySQLError {
         guard let mysql = handle else { return MySQLError(kind, message: "the connection to \(label) is closed") }
-        let code = mysql_errno(mysql)
-        let state = mysql_sqlstate(mysql).map { String(cString: $0) } ?? ""
-        var message = mysql_error(mysql).map { String(cString: $0) } ?? "unknown error"
+        let code = quorum_mysql_errno(mysql)
+        let state = quorum_mysql_sqlstate(mysql).map { String(cString: $0) } ?? ""
+        var message = quorum_mysql_error(mysql).map { String(cString: $0) } ?? "unknown error"
         // A parse error quotes the statement ("near '…'"): never for one that carries a secret.
         if hidesServerText && code == 1064 { message = "the server could not parse a statement (its text is withheld: it holds a secret)" }
         if code == 2006 || code == 2013 { message += " (the connection to \(label) was lost)" }

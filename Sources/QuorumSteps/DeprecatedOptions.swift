@@ -94,6 +94,7 @@ public enum DeprecatedOptions {
 
     /// True when `value` is a URL whose port is 35357 (`http://host:35357/…`, credentials and IPv6 included).
     public static func usesAdminPort(_ value: String) -> Bool {
-        value.contains(/^[A-Za-z][A-Za-z0-9+.\-]*:\/\/([^\/@\s]*@)?(\[[^\]]*\]|[^\/:@\s]*):35357(?![0-9])/)
+        // Most values are not on 35357: the regex literal, parsed again at each call, only for those that may be.
+        value.contains("35357") && value.contains(/^[A-Za-z][A-Za-z0-9+.\-]*:\/\/([^\/@\s]*@)?(\[[^\]]*\]|[^\/:@\s]*):35357(?![0-9])/)
     }
 }

@@ -102,12 +102,8 @@ public final class SecretRedactor: Sendable {
 
     /// Registers the password part of each `scheme://user:password@host` URL inside `text` (every host's).
     public func registerURLPasswords(in text: String) {
-        guard text.contains("://"), text.contains("@") else { return }
-        // `rabbit://u:p@h1,u2:p2@h2/` lists one credential per host: each after `://` or a comma.
-        let pattern = /(?:[A-Za-z][A-Za-z0-9+.\-]*:\/\/|,)[^:\/@\s,]*:([^@\s,]+)@/
-        for match in text.matches(of: pattern) {
-            let password = String(match.output.1)
-            if !TemplateRenderer.isTemplate(password) { register(password) }
+        for password in URLCredentials.passwords(in: text).map(String.init) where !TemplateRenderer.isTemplate(password) {
+            register(password)
         }
     }
 

@@ -1,5 +1,8 @@
+// `struct stat`: Swift attributes it to the first module whose headers include <sys/stat.h>, libssh2.h here.
+import CLibSSH2
 import Crypto
 import Foundation
+import Glibc
 import Synchronization
 
 /// One key line of an OpenSSH known_hosts file.
@@ -54,21 +57,23 @@ struct KnownHosts: Sendable {
     /// the next connection reads it again.
     private static let parsedFiles = Mutex<[String: (stamp: FileStamp, parsed: KnownHosts)]>([:])
 
-    /// What tells that a file changed.
+    /// What tells that a file changed. From stat(2) itself: FileManager's attributes also look the owner and
+    /// group up in the user database (reading /etc/passwd and /etc/group), for every host's connection.
     struct FileStamp: Equatable {
-        var device: Int
-        var inode: Int
+        var device: UInt
+        var inode: UInt
         var size: Int
-        var modified: Double
+        var modifiedSeconds: Int
+        var modifiedNanoseconds: Int
 
         init?(_ path: String) {
-            guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-                let device = (attributes[.systemNumber] as? NSNumber)?.intValue,
-                let inode = (attributes[.systemFileNumber] as? NSNumber)?.intValue,
-                let size = (attributes[.size] as? NSNumber)?.intValue,
-                let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970
-            else { return nil }
-            (self.device, self.inode, self.size, self.modified) = (device, inode, size, modified)
+            var status = stat()
+            guard stat(path, &status) == 0 else { return nil }
+            device = UInt(status.st_dev)
+            inode = UInt(status.st_ino)
+            size = Int(status.st_size)
+            modifiedSeconds = Int(status.st_mtim.tv_sec)
+            modifiedNanoseconds = Int(status.st_mtim.tv_nsec)
         }
     }
 
@@ -162,7 +167,15 @@ struct KnownHosts: Sendable {
     }
 }
 
-/// `~/x` -> `$HOME/x` (paths in inventories are usually written that way).
+/// `~/x` -> the user's home directory + `/x` (paths in inventories are usually written that way).
+/// Foundation looks the home up in the user database at each call (it reads /etc/passwd), and every host's
+/// connection asks for the same few paths: each answer is kept for the run.
 func expandTilde(_ path: String) -> String {
-    path.hasPrefix("~") ? (path as NSString).expandingTildeInPath : path
+    guard path.hasPrefix("~") else { return path }
+    if let known = expandedTildes.withLock({ $0[path] }) { return known }
+    let expanded = (path as NSString).expandingTildeInPath
+    expandedTildes.withLock { $0[path] = expanded }
+    return expanded
 }
+
+private let expandedTildes = Mutex<[String: String]>([:])

@@ -86,12 +86,13 @@ extension SSHConfig {
         }
     }
 
-    public static var localUser: String {
-        let environment = ProcessInfo.processInfo.environment
-        if let user = environment["USER"], !user.isEmpty { return user }
+    /// `$USER`, else the user database's name for this process's user: looked up once (each host's
+    /// connection settings ask for it).
+    public static let localUser: String = {
+        if let user = ProcessInfo.processInfo.environment["USER"], !user.isEmpty { return user }
         if let entry = getpwuid(getuid()), let name = entry.pointee.pw_name { return String(cString: name) }
         return "root"
-    }
+    }()
 
     /// Expands `%x` tokens from `values` (`%%` is a percent sign); unknown tokens are left as written.
     public static func expandTokens(_ text: String, _ values: [Character: String]) -> String {

@@ -2,19 +2,18 @@ import OrderedCollections
 
 /// A playbook file: plays applied in order.
 public struct Playbook: Sendable {
-    public var path: String
+    public let path: String
     public var plays: [Play]
+    /// Where `src:` files are looked up: `files/` beside the playbook, then `files/` one level up
+    /// (the project layout: `playbooks/` and `files/` side by side), then the playbook's own folder.
+    /// Made once: making it looks at the file system, and every host's step asks for it.
+    public let fileResolver: FileResolver
 
     public init(path: String, plays: [Play]) {
         self.path = path
         self.plays = plays
-    }
-
-    /// Where `src:` files are looked up: `files/` beside the playbook, then `files/` one level up
-    /// (the project layout: `playbooks/` and `files/` side by side), then the playbook's own folder.
-    public var fileResolver: FileResolver {
         let dir = FileSystem.directory(of: path)
-        return FileResolver(searchPath: [dir + "/files", FileSystem.resolve("../files", relativeTo: dir), dir])
+        fileResolver = FileResolver(searchPath: [dir + "/files", FileSystem.resolve("../files", relativeTo: dir), dir])
     }
 
     /// Every variable name the playbook's plays declare secret.

@@ -140,7 +140,9 @@ let package = Package(
         // The commands that contact nothing (validate, doc, inventory, malformed input) through the built binary.
         .testTarget(name: "QuorumCLITests", dependencies: ["QuorumTesting"], swiftSettings: strict),
         .testTarget(
-            name: "QuorumCoreTests", dependencies: ["QuorumCore", "QuorumSteps", "QuorumVault", "QuorumTesting", orderedCollections], exclude: ["Fixtures"],
+            name: "QuorumCoreTests",
+            dependencies: ["QuorumCore", "QuorumSteps", "QuorumVault", "QuorumTesting", orderedCollections, .product(name: "Yams", package: "Yams")],
+            exclude: ["Fixtures"],
             swiftSettings: strict),
         .testTarget(
             name: "QuorumEngineTests",

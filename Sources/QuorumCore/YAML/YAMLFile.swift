@@ -15,7 +15,8 @@ public enum YAMLFile {
     public static func parse(_ text: String, path: String, vault: VaultKeyring? = nil) throws -> SourceNode? {
         let root: Node?
         do {
-            root = try Yams.compose(yaml: text)
+            // `.basic`: plain scalars are typed by `resolve` (PlainScalarType), not by Resolver.default.
+            root = try Yams.compose(yaml: text, .basic)
         } catch let error as YamlError {
             throw ConfigurationError([diagnostic(for: error, path: path)])
         }
@@ -100,11 +101,14 @@ public enum YAMLFile {
         return .string("")
     }
 
-    /// YAML 1.2 core schema for plain scalars; quoted scalars are always strings.
+    /// Plain scalars typed by Yams' default rules (YAML 1.1: `yes` and `on` are booleans); quoted scalars are
+    /// always strings.
     static func resolve(_ scalar: Node.Scalar) -> Value {
         let text = scalar.string
         if scalar.style != .plain && scalar.style != .any { return .string(text) }
-        switch Resolver.default.resolveTag(of: Node.scalar(scalar)) {
+        // An explicit tag (`!!str 8080`) decides; an untagged scalar's text does.
+        let type = scalar.tag.rawValue == Tag.Name.implicit.rawValue ? PlainScalarType.of(text) : PlainScalarType(tag: scalar.tag.rawValue)
+        switch type {
         case .null: return .null
         case .bool:
             return .bool(Value.boolean(fromText: text) ?? false)
@@ -118,7 +122,7 @@ public enum YAMLFile {
         case .float:
             if let d = Double(text) { return .double(d) }
             return .string(text)
-        default:
+        case .string:
             return .string(text)
         }
     }

@@ -41,9 +41,9 @@ extension SessionCore {
         try checkUsable()
         guard let session else { throw SSHError(.disconnected, "Connection to \(label) is closed") }
         let started = monotonicNow()
-        let shown = Self.abbreviate(command)
+        // The command as messages show it, made only for a message: commands can be long scripts.
         let deadline = Deadline(at: timeout.map { started + nanos($0) }) { [label] in
-            SSHError(.commandTimeout, "Command timed out after \(timeout ?? .zero) on \(label): \(shown)")
+            SSHError(.commandTimeout, "Command timed out after \(timeout ?? .zero) on \(label): \(Self.abbreviate(command))")
         }
         let op = newOp()
         defer { endOp(op) }
@@ -72,7 +72,7 @@ extension SessionCore {
             else { return .blocked }
             if rc == 0 { return .done(()) }
             if rc == LIBSSH2_ERROR_EAGAIN { return .blocked }
-            throw error(Int(rc), .channelFailure, "sshd refused to run the command (\(shown))")
+            throw error(Int(rc), .channelFailure, "sshd refused to run the command (\(Self.abbreviate(command)))")
         }
 
         var stdout: [UInt8] = []

@@ -7,6 +7,8 @@ public enum Shell {
     /// newlines, `$(…)`, backticks and backslashes.
     public static func quote(_ value: String) -> String {
         if !value.isEmpty, value.utf8.allSatisfy({ safeBytes.contains($0) }) { return value }
+        // No `'` byte, nothing to replace (Foundation's search is slow, and most values have none).
+        guard value.utf8.contains(UInt8(ascii: "'")) else { return "'" + value + "'" }
         return "'" + value.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 

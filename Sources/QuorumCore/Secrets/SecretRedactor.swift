@@ -22,7 +22,7 @@ public final class SecretRedactor: Sendable {
     public static func isSecretName(_ name: String) -> Bool {
         let n = name.lowercased()
         if n.hasSuffix("_file") || n.hasSuffix("_path") { return false }
-        return n.contains("password") || n.contains("passwd") || n.contains("secret") || n.contains("token")
+        return ["password", "passwd", "secret", "token"].contains { TextSearch.contains(n, $0) }
             || n.hasSuffix("_pass") || n.hasSuffix("_key") || n == "pass"
     }
 
@@ -112,7 +112,7 @@ public final class SecretRedactor: Sendable {
         let list = secrets.withLock { $0 }
         guard !list.isEmpty else { return text }
         var out = text
-        for secret in list where out.contains(secret) {
+        for secret in list where TextSearch.contains(out, secret) {
             out = out.replacingOccurrences(of: secret, with: Self.mask)
         }
         return out

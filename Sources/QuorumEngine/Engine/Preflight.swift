@@ -139,8 +139,9 @@ extension Engine {
     /// audit goes on after reporting them (it writes nothing anyway), and shares its read-only resources.
     func preflight(pool: ConnectionPool, cache: RunCache, ledger: inout RunLedger) async -> Bool {
         guard !options.skipPreflight else { return true }
-        // Apply's resources (a database connection, a Keystone client) must not be the read-only ones made here.
-        let preflightCache = options.check ? cache : RunCache()
+        // Apply's resources (a database connection, a Keystone client) must not be the read-only ones made here;
+        // what is safe to share (a Keystone token, Keystone's answers to reads) is shared.
+        let preflightCache = options.check ? cache : RunCache(sharingWith: cache)
         let failures = await Preflight(engine: self, pool: pool, cache: preflightCache, pending: PendingHandlers()).run()
         if !options.check {
             for value in await preflightCache.allValues() {

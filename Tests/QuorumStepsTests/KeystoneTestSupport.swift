@@ -191,12 +191,13 @@ final class FakeKeystone: HTTPTransport {
 struct KeystoneRun {
     let keystone: FakeKeystone
     let check: Bool
-    let cache = RunCache()
+    let cache: RunCache
     let planned = PlannedObjects()
 
-    init(_ keystone: FakeKeystone, check: Bool = false) {
+    init(_ keystone: FakeKeystone, check: Bool = false, cache: RunCache = RunCache()) {
         self.keystone = keystone
         self.check = check
+        self.cache = cache
     }
 
     static func auth(password: String = FakeKeystone.adminPassword) -> Value {

@@ -38,6 +38,11 @@ public protocol StepKind: Sendable {
     /// so that the later step's preflight finds it. The default checks nothing.
     func preflight(_ context: StepContext) async throws
 
+    /// The preflights that must see this one's `planned` objects, and it theirs: the steps of one lane are
+    /// checked in playbook order, the lanes at once. Kinds that plan or look up each other's objects share a
+    /// lane. The default is the kind's `defaultsFamily` (the Keystone kinds, the MySQL kinds), else its name.
+    static var preflightLane: String { get }
+
     /// What `run` reads of the host first, whatever it finds there (`readFile`, `stat`), for the engine to read
     /// ahead with the next steps' reads in one round trip. Only reads the step makes every time belong here; a
     /// step that waits for the host to change by itself (`wait_for`) declares none. The default is none.
@@ -51,6 +56,8 @@ extension StepKind {
     public static func usesPeers(_ arguments: Value) -> Bool { false }
 
     public func preflight(_ context: StepContext) async throws {}
+
+    public static var preflightLane: String { defaultsFamily ?? name }
 
     public var plannedReads: [RemoteRead] { [] }
 

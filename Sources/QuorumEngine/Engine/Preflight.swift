@@ -5,8 +5,9 @@ import QuorumCore
 /// Preflight: before the run's first write, a read-only pass over what it will need that can be known now —
 /// each step's own checks (`StepKind.preflight`: an anchor rule, a Pacemaker resource, a database login, the
 /// Keystone objects a step refers to…) and the plays' `preflight:` probes — on every host, with read-only
-/// Remotes and check-mode contexts. Steps are taken in order, so what an earlier step of the run creates is
-/// planned (its own `PlannedObjects`) and does not fail a later one. Handlers are checked too (they may run).
+/// Remotes and check-mode contexts. Steps are taken in order within their lane (`StepKind.preflightLane`, the
+/// lanes at once), so what an earlier step of the run creates is planned (its own `PlannedObjects`) and does
+/// not fail a later one; failures are reported in playbook order. Handlers are checked too (they may run).
 /// A step whose `when` is false now is left out; one whose `when`, loop or arguments depend on what the run
 /// registers cannot be known now and is left to the run. Unreachable hosts are left to the run, which reports them.
 struct Preflight {
@@ -18,16 +19,18 @@ struct Preflight {
 
     /// Every failure, as a failed report per host and need, in playbook order.
     func run() async -> [StepReport] {
-        var failures: [StepReport] = []
+        var checks: [LaneWork<[StepReport]>] = []
         for playbook in engine.playbooks {
             for play in playbook.plays {
-                failures += await check(play, of: playbook)
+                checks += await self.checks(play, of: playbook)
             }
         }
-        return failures
+        return await runInLanes(checks).flatMap { $0 }
     }
 
-    func check(_ play: Play, of playbook: Playbook) async -> [StepReport] {
+    /// The play's checks, each on every host it concerns, in their lanes (`StepKind.preflightLane`; the play's
+    /// own probes share one). With `--forks`, which bounds the hosts worked on at once, all share one lane.
+    func checks(_ play: Play, of playbook: Playbook) async -> [LaneWork<[StepReport]>] {
         let runner = PlayRunner(
             engine: engine, play: play, playbook: playbook, pool: pool, planned: planned, cache: cache,
             pending: pending)
@@ -42,19 +45,27 @@ struct Preflight {
         }
         let reachable = hosts.filter { sessions[$0] != nil }
         let limit = engine.options.forks ?? reachable.count
-        var failures: [StepReport] = []
+        let oneLane = engine.options.forks != nil
+        var checks: [LaneWork<[StepReport]>] = []
         for probe in play.preflight {
-            failures += await concurrentMap(reachable, limit: limit) { host in
-                await check(probe, on: host, session: sessions[host], scope: scope, runner: runner)
-            }.compactMap { $0 }
+            checks.append(
+                LaneWork(lane: oneLane ? "" : "play preflight") {
+                    await concurrentMap(reachable, limit: limit) { host in
+                        await check(probe, on: host, session: sessions[host], scope: scope, runner: runner)
+                    }.compactMap { $0 }
+                })
         }
         for step in play.steps.filter(runner.isSelected) + play.handlers {
             let targets = runner.runsOnce(step) ? Array(reachable.prefix(1)) : reachable
-            failures += await concurrentMap(targets, limit: limit) { host in
-                await check(step, on: host, session: sessions[host], scope: scope, runner: runner)
-            }.compactMap { $0 }
+            let lane = engine.catalog[step.kind].map { $0.preflightLane } ?? step.kind
+            checks.append(
+                LaneWork(lane: oneLane ? "" : "step " + lane) {
+                    await concurrentMap(targets, limit: limit) { host in
+                        await check(step, on: host, session: sessions[host], scope: scope, runner: runner)
+                    }.compactMap { $0 }
+                })
         }
-        return failures
+        return checks
     }
 
     /// A play's own probe on one host: its command must exit 0.
@@ -139,8 +150,9 @@ extension Engine {
     /// audit goes on after reporting them (it writes nothing anyway), and shares its read-only resources.
     func preflight(pool: ConnectionPool, cache: RunCache, ledger: inout RunLedger) async -> Bool {
         guard !options.skipPreflight else { return true }
-        // Apply's resources (a database connection, a Keystone client) must not be the read-only ones made here.
-        let preflightCache = options.check ? cache : RunCache()
+        // Apply's resources (a database connection, a Keystone client) must not be the read-only ones made here;
+        // what is safe to share (a Keystone token, Keystone's answers to reads) is shared.
+        let preflightCache = options.check ? cache : RunCache(sharingWith: cache)
         let failures = await Preflight(engine: self, pool: pool, cache: preflightCache, pending: PendingHandlers()).run()
         if !options.check {
             for value in await preflightCache.allValues() {

@@ -105,7 +105,7 @@ public struct HTTPCheckStep: StepKind {
         var response = try await send(client, token: token, request: request)
         // A token Keystone revoked since the run began: a new one, once.
         if response.status == 401, let keystoneClient {
-            await context.cache.remove(keystoneClient.tokenKey)
+            await keystoneClient.forgetToken()
             token = try await freshToken ? keystoneClient.issueAdminToken() : keystoneClient.token()
             response = try await send(client, token: token, request: request)
         }

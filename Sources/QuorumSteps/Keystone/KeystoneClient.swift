@@ -78,7 +78,8 @@ public enum JSONBody: Sendable, Equatable, Encodable {
 /// A client of Keystone's Identity v3 API for one run: authenticates once per run (the token lives in the
 /// run's cache, keyed by URL, user and scope, and is renewed once if Keystone stops accepting it), and in
 /// check mode refuses — before anything is sent — every request that could change Keystone: only GET, HEAD
-/// and `POST /v3/auth/tokens` (authentication, which stores nothing) go out.
+/// and `POST /v3/auth/tokens` (authentication, which stores nothing) go out. Reads and password checks are
+/// asked once per run until a write (`KeystoneAnswers`).
 public final class KeystoneClient: Sendable, RunResource {
     public let credentials: KeystoneCredentials
     /// Where requests are sent: the auth URL itself, or `http://127.0.0.1:<tunnel port>/…`.
@@ -91,15 +92,26 @@ public final class KeystoneClient: Sendable, RunResource {
     let transport: any HTTPTransport
     let cache: RunCache
     let tokenKey: String
+    /// Answers to reads, shared with the run's other clients of this Keystone.
+    let answers: KeystoneAnswers
     /// Domains and roles found by name during this run (found ones only: a lookup that failed is repeated).
     let known = Mutex<[String: KSRef]>([:])
 
     /// Unit tests replace the network with a recording transport.
     @TaskLocal public static var transportOverride: (any HTTPTransport)?
 
-    public init(
+    public convenience init(
         credentials: KeystoneCredentials, base: URL, hostHeader: String?, route: String, readOnly: Bool,
         transport: any HTTPTransport, cache: RunCache
+    ) {
+        self.init(
+            credentials: credentials, base: base, hostHeader: hostHeader, route: route, readOnly: readOnly,
+            transport: transport, cache: cache, answers: KeystoneAnswers())
+    }
+
+    init(
+        credentials: KeystoneCredentials, base: URL, hostHeader: String?, route: String, readOnly: Bool,
+        transport: any HTTPTransport, cache: RunCache, answers: KeystoneAnswers
     ) {
         self.credentials = credentials
         self.base = base
@@ -108,6 +120,7 @@ public final class KeystoneClient: Sendable, RunResource {
         self.readOnly = readOnly
         self.transport = transport
         self.cache = cache
+        self.answers = answers
         self.tokenKey = "keystone-token " + credentials.cacheKey
     }
 
@@ -124,9 +137,10 @@ public final class KeystoneClient: Sendable, RunResource {
         return try await context.cache.value(key, as: KeystoneClient.self) {
             let transport = override ?? CurlTransport()
             let route = try await HTTPRoute.open(credentials.url, via: via, service: "Keystone", context)
+            let answers = try await cache.shared("keystone-answers " + credentials.url.absoluteString) { KeystoneAnswers() }
             return KeystoneClient(
                 credentials: credentials, base: route.base, hostHeader: route.hostHeader, route: route.description,
-                readOnly: check, transport: transport, cache: cache)
+                readOnly: check, transport: transport, cache: cache, answers: answers)
         }
     }
 
@@ -190,17 +204,27 @@ public final class KeystoneClient: Sendable, RunResource {
 
     func displayPath(_ path: String) -> String { "/v3" + path }
 
-    /// An authenticated request; a 401 renews the token once. Throws on any status outside `accept`.
+    /// An authenticated request; a 401 renews the token once. Throws on any status outside `accept`. A read
+    /// Keystone already answered in this run gets that answer; any other request drops them all.
     @discardableResult
     public func call(
         _ method: String, _ path: String, query: [(String, String)] = [], body: JSONBody? = nil,
         accept: Set<Int> = [200, 201, 202, 204]
     ) async throws -> Reply {
+        let isRead = method == "GET" || method == "HEAD"
+        let key = KeystoneAnswers.key(credentials, method, path, query)
+        if isRead, let known = answers.reply(key) {
+            guard accept.contains(known.status) else { throw failure(method, path, known) }
+            return known
+        }
+        if !isRead { answers.drop() }
+        defer { if !isRead { answers.drop() } }
         var reply = try await send(method, path, query: query, body: body, token: try await token())
         if reply.status == 401 {
-            await cache.remove(tokenKey)
+            await forgetToken()
             reply = try await send(method, path, query: query, body: body, token: try await token())
         }
+        if isRead { answers.store(reply, for: key) }
         guard accept.contains(reply.status) else { throw failure(method, path, reply) }
         return reply
     }
@@ -239,10 +263,13 @@ public final class KeystoneClient: Sendable, RunResource {
 
     // MARK: authentication
 
-    /// The run's admin token (one authentication per run and credentials).
+    /// The run's admin token (one authentication per run and credentials, shared with an apply's preflight).
     public func token() async throws -> String {
-        try await cache.value(tokenKey, as: String.self) { [self] in try await self.issueAdminToken() }
+        try await cache.shared(tokenKey, as: String.self) { [self] in try await self.issueAdminToken() }
     }
+
+    /// Forgets the run's token (Keystone stopped accepting it): the next `token()` authenticates again.
+    public func forgetToken() async { await cache.removeShared(tokenKey) }
 
     func issueAdminToken() async throws -> String {
         let c = credentials
@@ -266,6 +293,13 @@ public final class KeystoneClient: Sendable, RunResource {
     /// True when `password` is the stored password of the user `userID`: authenticates as that user
     /// (unscoped, so no role is needed). The password itself is never read back — Keystone cannot give it.
     public func passwordWorks(userID: String, password: String) async throws -> Bool {
+        if let known = answers.passwordWorks(userID: userID, password: password) { return known }
+        let works = try await checkPassword(userID: userID, password: password)
+        answers.storePasswordCheck(userID: userID, password: password, works: works)
+        return works
+    }
+
+    private func checkPassword(userID: String, password: String) async throws -> Bool {
         let body = Self.passwordAuth(user: .object(["id": .string(userID)]), password: password, scope: .string("unscoped"))
         let reply = try await send("POST", "/auth/tokens", body: body, token: nil)
         switch reply.status {

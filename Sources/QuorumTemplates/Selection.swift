@@ -39,7 +39,7 @@ enum Selection {
         var current = item
         for key in path {
             guard let next = current[key] else {
-                return .undefined(path: "[\(offset)].\(path.joined(separator: "."))", reason: "item \(offset) has no `\(key)`")
+                return .undefined(path: "[\(offset)].\(path.joined(separator: "."))") { "item \(offset) has no `\(key)`" }
             }
             current = next
         }

@@ -1,10 +1,12 @@
 import OrderedCollections
 import QuorumValues
 
-/// What a variable reference found: a value, or nothing (with the full path and why).
+/// What a variable reference found: a value, or nothing (with the full path and why). The why is worked out
+/// only for a message: `default(…)` and `is defined` look at many undefined names, and a did-you-mean hint
+/// measures its name against every variable.
 enum Resolved {
     case value(Value)
-    case undefined(path: String, reason: String?)
+    case undefined(path: String, reason: () -> String?)
 
     var isDefined: Bool { if case .value = self { return true } else { return false } }
 }
@@ -51,7 +53,7 @@ struct TemplateEvaluator {
         switch resolved {
         case .value(let value): return value
         case .undefined(let path, let reason):
-            throw TemplateError("undefined variable `\(path)`" + (reason.map { ": \($0)" } ?? ""), undefinedVariable: path)
+            throw TemplateError("undefined variable `\(path)`" + (reason().map { ": \($0)" } ?? ""), undefinedVariable: path)
         }
     }
 
@@ -61,7 +63,9 @@ struct TemplateEvaluator {
             return .value(value)
         case .name(let name):
             if let value = scope.lookup(name) { return .value(value) }
-            return .undefined(path: name, reason: DidYouMean.hint(for: name, among: scope.visibleNames))
+            // The names as they are now (copies of the scope's values, not the names themselves yet).
+            let (variables, frames) = (scope.variables, scope.frames)
+            return .undefined(path: name) { DidYouMean.hint(for: name, among: Array(variables.keys) + frames.flatMap(\.keys)) }
         case .member(let base, let key):
             return try lookup(base: base, key: .string(key), whole: expression)
         case .index(let base, let keyExpression):
@@ -118,7 +122,7 @@ struct TemplateEvaluator {
         switch try resolve(base) {
         case .undefined(let basePath, let reason):
             if case .name = base {
-                return .undefined(path: describe(whole), reason: "`\(basePath)` is undefined" + (reason.map { " (\($0))" } ?? ""))
+                return .undefined(path: describe(whole)) { "`\(basePath)` is undefined" + (reason().map { " (\($0))" } ?? "") }
             }
             return .undefined(path: describe(whole), reason: reason)
         case .value(let value):
@@ -130,19 +134,25 @@ struct TemplateEvaluator {
                 throw TemplateError("`\(describe(base))` is a map; its keys are strings, not a \(key.typeName)")
             }
             if let found = map[text] { return .value(found) }
-            let hint = DidYouMean.suggestion(for: text, among: map.keys).map { " (did you mean `\($0)`?)" } ?? ""
-            return .undefined(path: describe(whole), reason: "`\(describe(base))` has no key `\(text)`\(hint)")
+            let baseText = describe(base)
+            return .undefined(path: describe(whole)) {
+                let hint = DidYouMean.suggestion(for: text, among: map.keys).map { " (did you mean `\($0)`?)" } ?? ""
+                return "`\(baseText)` has no key `\(text)`\(hint)"
+            }
         case (.list(let list), .int(let index)):
             let position = index < 0 ? list.count + index : index
             if position >= 0, position < list.count { return .value(list[position]) }
-            return .undefined(path: describe(whole), reason: "`\(describe(base))` has \(list.count) item\(list.count == 1 ? "" : "s")")
+            let reason = "`\(describe(base))` has \(list.count) item\(list.count == 1 ? "" : "s")"
+            return .undefined(path: describe(whole)) { reason }
         case (.string(let string), .int(let index)):
             let characters = Array(string)
             let position = index < 0 ? characters.count + index : index
             if position >= 0, position < characters.count { return .value(.string(String(characters[position]))) }
-            return .undefined(path: describe(whole), reason: "`\(describe(base))` has \(characters.count) characters")
+            let reason = "`\(describe(base))` has \(characters.count) characters"
+            return .undefined(path: describe(whole)) { reason }
         default:
-            return .undefined(path: describe(whole), reason: "`\(describe(base))` is a \(container.typeName), it has no `\(key.scalarText ?? key.description)`")
+            let reason = "`\(describe(base))` is a \(container.typeName), it has no `\(key.scalarText ?? key.description)`"
+            return .undefined(path: describe(whole)) { reason }
         }
     }
 
@@ -152,7 +162,7 @@ struct TemplateEvaluator {
         case .name(let name): return name
         case .member(let base, let key): return describe(base) + "." + key
         case .index(let base, let key):
-            switch (try? resolve(key)) ?? .undefined(path: "", reason: nil) {
+            switch (try? resolve(key)) ?? .undefined(path: "", reason: { nil }) {
             case .value(.string(let s)): return describe(base) + "['" + s + "']"
             case .value(.int(let i)): return describe(base) + "[" + String(i) + "]"
             default: return describe(base) + "[" + describe(key) + "]"

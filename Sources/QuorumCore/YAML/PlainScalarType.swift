@@ -18,11 +18,11 @@ enum PlainScalarType: Equatable {
 
     static func of(_ text: String) -> PlainScalarType {
         let bytes = Array(text.utf8)
-        let found = type(of: bytes[...])
+        let found = classify(bytes[...])
         if found != .string { return found }
         // The rules end in ICU's `$`, which also matches before one line terminator that ends the text.
         for terminator in lineTerminators where bytes.count >= terminator.count && bytes.suffix(terminator.count).elementsEqual(terminator) {
-            return type(of: bytes.dropLast(terminator.count))
+            return classify(bytes.dropLast(terminator.count))
         }
         return .string
     }
@@ -37,7 +37,7 @@ enum PlainScalarType: Equatable {
     ]
     private static let nulls: Set<String> = ["~", "null", "Null", "NULL", ""]
 
-    private static func type(of bytes: ArraySlice<UInt8>) -> PlainScalarType {
+    private static func classify(_ bytes: ArraySlice<UInt8>) -> PlainScalarType {
         let text = String(decoding: bytes, as: UTF8.self)
         if booleans.contains(text) { return .bool }
         if isInt(bytes) { return .int }
